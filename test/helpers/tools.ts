@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * The repository root: the nearest ancestor of this file holding package.json. Works both from
+ * test/helpers/tools.ts (ts-node style) and from dist/test/helpers/tools.js (compiled).
+ */
+export function repoRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'test'))) {
+      return dir;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`repoRoot: no package.json above ${__dirname}`);
+    dir = parent;
+  }
+}
+
+/** Path of a tool built by test/tools/install.sh (.tools/bin/<name>). Throws a clear error if missing. */
+export function toolPath(name: string): string {
+  const p = path.join(repoRoot(), '.tools', 'bin', name);
+  if (!fs.existsSync(p)) {
+    throw new Error(`${p} is missing: run test/tools/install.sh first`);
+  }
+  return p;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  stdin?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  cwd?: string;
+  /** Replace (instead of extend) the inherited environment. */
+  replaceEnv?: boolean;
+}
+
+/** Runs a program to completion, collecting its output. Kills it (SIGKILL) after timeoutMs. */
+export function run(file: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      env: opts.replaceEnv ? { ...(opts.env ?? {}) } : { ...process.env, ...(opts.env ?? {}) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      cwd: opts.cwd,
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) stderr += `\n[killed after ${timeoutMs} ms timeout]`;
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    child.stdin.on('error', () => {
+      /* the child may exit before reading stdin */
+    });
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+/**
+ * Runs `.tools/bin/etcdctl --endpoints=<endpoints> <args...>` (ETCDCTL_API=3). The ETCDCTL_* variables
+ * of the caller's environment are dropped so they cannot change the command.
+ */
+export function runEtcdctl(
+  endpoints: string,
+  args: string[],
+  opts: { stdin?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith('ETCDCTL_')) env[k] = v;
+  }
+  Object.assign(env, { ETCDCTL_API: '3' }, opts.env ?? {});
+  const cleaned: RunOptions = { env, replaceEnv: true, timeoutMs: opts.timeoutMs ?? 20_000 };
+  if (opts.stdin !== undefined) cleaned.stdin = opts.stdin;
+  return run(toolPath('etcdctl'), [`--endpoints=${endpoints}`, ...args], cleaned);
+}
+
+/**
+ * Runs a compiled Go test binary (.tools/bin/<binary>, e.g. "kv.test") with -test.v and
+ * ETCD_ENDPOINTS=<endpoints>. `output` is stdout and stderr, interleaved as they arrive.
+ */
+export async function runGoTest(
+  binary: string,
+  endpoints: string,
+  args: string[] = [],
+  opts: { timeoutMs?: number } = {},
+): Promise<{ code: number; output: string }> {
+  const file = path.isAbsolute(binary) ? binary : toolPath(binary);
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, ['-test.v', '-test.count=1', ...args], {
+      env: { ...process.env, ETCD_ENDPOINTS: endpoints },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) output += `\n[killed after ${timeoutMs} ms timeout]`;
+      resolve({ code: code ?? (signal ? 128 : 1), output });
+    });
+  });
+}
