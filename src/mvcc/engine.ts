@@ -1,0 +1,50 @@
+/**
+ * The ordered key-value engine the MVCC store persists through.
+ *
+ * Contract (the store relies on nothing else):
+ * - Synchronous. Reads see every earlier write of this process, even if the engine buffers
+ *   writes to flush them later (the LevelDB engine keeps an in-memory mirror and a batch).
+ * - Keys are ASCII strings, ordered as JS strings (= byte order for ASCII).
+ * - `scan(start, end)` yields the pairs with start <= key < end in ascending key order. The
+ *   store never writes to the engine while it iterates a scan.
+ * - Stored values are never mutated by the engine after `put`; the store may keep views into
+ *   them (and never mutates them either).
+ */
+import BTree from 'sorted-btree';
+
+export interface Engine {
+  get(key: string): Uint8Array | undefined;
+  put(key: string, value: Uint8Array): void;
+  del(key: string): void;
+  scan(start: string, end: string): Iterable<[string, Uint8Array]>;
+}
+
+/** In-memory engine over a B+ tree. */
+export class MemoryEngine implements Engine {
+  private readonly tree = new BTree<string, Uint8Array>();
+
+  get(key: string): Uint8Array | undefined {
+    return this.tree.get(key);
+  }
+
+  put(key: string, value: Uint8Array): void {
+    this.tree.set(key, value, true);
+  }
+
+  del(key: string): void {
+    this.tree.delete(key);
+  }
+
+  *scan(start: string, end: string): Iterable<[string, Uint8Array]> {
+    if (!(start < end)) return;
+    for (const pair of this.tree.entries(start)) {
+      if (!(pair[0] < end)) return;
+      yield [pair[0], pair[1]];
+    }
+  }
+
+  /** Number of stored pairs (tests, metrics). */
+  get size(): number {
+    return this.tree.size;
+  }
+}

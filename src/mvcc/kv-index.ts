@@ -1,0 +1,78 @@
+/**
+ * The in-memory index: key -> {@link KeyIndex}, ordered by raw key bytes. Keys are held as
+ * latin1 strings (one char per byte), whose JS order is unsigned byte order.
+ */
+import BTree from 'sorted-btree';
+import { KeyIndex } from './key-index';
+
+/** Upper bound greater than every latin1 key string: used for "all keys >= key". */
+export const KEY_MAX = '\uffff';
+
+export function keyStr(b: Buffer): string {
+  return b.toString('latin1');
+}
+
+/**
+ * A key range in index form. `end === undefined` is the single key `start`; otherwise the
+ * half-open range [start, end) (end may be KEY_MAX).
+ */
+export interface KeySpan {
+  start: string;
+  end: string | undefined;
+}
+
+/** etcd's range_end conventions: empty = single key, "\0" = all keys >= key. */
+export function toSpan(key: Buffer | undefined, rangeEnd: Buffer | undefined): KeySpan {
+  const start = key === undefined ? '' : keyStr(key);
+  if (rangeEnd === undefined || rangeEnd.length === 0) return { start, end: undefined };
+  if (rangeEnd.length === 1 && rangeEnd[0] === 0) return { start, end: KEY_MAX };
+  return { start, end: keyStr(rangeEnd) };
+}
+
+export class KvIndex {
+  private readonly tree = new BTree<string, KeyIndex>();
+  /** Number of live keys at the newest revision. */
+  liveKeys = 0;
+
+  get(k: string): KeyIndex | undefined {
+    return this.tree.get(k);
+  }
+
+  getOrCreate(k: string, key: Buffer): KeyIndex {
+    let ki = this.tree.get(k);
+    if (ki === undefined) {
+      ki = new KeyIndex(key);
+      this.tree.set(k, ki);
+    }
+    return ki;
+  }
+
+  remove(k: string): void {
+    this.tree.delete(k);
+  }
+
+  get size(): number {
+    return this.tree.size;
+  }
+
+  /** Calls fn for each KeyIndex in the span, ascending; stops when fn returns false. */
+  visit(span: KeySpan, fn: (ki: KeyIndex) => boolean | void): void {
+    if (span.end === undefined) {
+      const ki = this.tree.get(span.start);
+      if (ki !== undefined) fn(ki);
+      return;
+    }
+    if (!(span.start < span.end)) return;
+    this.tree.editRange(span.start, span.end, false, (_k, ki) => {
+      if (fn(ki) === false) return { break: true };
+      return undefined;
+    });
+  }
+
+  /** Every KeyIndex with its key string, ascending. */
+  forEach(fn: (k: string, ki: KeyIndex) => void): void {
+    this.tree.forEachPair((k, ki) => {
+      fn(k, ki);
+    });
+  }
+}

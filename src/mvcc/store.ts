@@ -1,0 +1,204 @@
+/**
+ * The multi-version key-value store (etcd's mvcc store + the apply logic of etcdserver/txn).
+ *
+ * State: an in-memory index (key -> generations of revisions, plus the decoded latest value of
+ * each live key) over an {@link Engine} that holds every revision record and the compact
+ * revision. Constructing a store over an engine that already holds data rebuilds the index and
+ * the current/compact revisions from the engine alone.
+ *
+ * Every method either completes or throws an EtcdError leaving the engine and the store exactly
+ * as they were. Memory: one KeyIndex per key (a few numbers per retained revision) and one
+ * KeyValue object per live key whose buffers are views into the engine's stored records.
+ */
+import { EtcdError } from '../errors';
+import { computeHash } from './hash';
+import type { Engine } from './engine';
+import {
+  decodeCompactRev,
+  decodeRecord,
+  encodeCompactRev,
+  META_COMPACT,
+  parseRevKey,
+  REV_END,
+  REV_PREFIX,
+  revKey,
+} from './codec';
+import type { KeyIndex } from './key-index';
+import { keyStr, KvIndex } from './kv-index';
+import { executeRange, type ReadView } from './range';
+import { executeDeleteRange, executePut } from './ops';
+import { executeTxn } from './txn';
+import type {
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  HashKVResult,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
+  WriteResult,
+} from './types';
+import { WriteTxn } from './write-txn';
+
+export interface StoreHooks {
+  /** Whether a lease exists. Absent hook: no lease exists (any lease != 0 is LeaseNotFound). */
+  leaseExists?(id: bigint): boolean;
+}
+
+export class MvccStore {
+  private readonly engine: Engine;
+  private readonly index = new KvIndex();
+  private readonly hooks: StoreHooks;
+  private rev = 1;
+  /** -1 until the first compaction, like etcd's compactMainRev. */
+  private compactRev = -1;
+
+  constructor(engine: Engine, hooks: StoreHooks = {}) {
+    this.engine = engine;
+    this.hooks = hooks;
+    this.restore();
+  }
+
+  /** The store revision: 1 when fresh, +1 per write that changed something. */
+  get currentRevision(): number {
+    return this.rev;
+  }
+
+  /** The last compaction revision, -1 if never compacted. */
+  get compactRevision(): number {
+    return this.compactRev;
+  }
+
+  /** Number of live keys at the current revision. */
+  get keyCount(): number {
+    return this.index.liveKeys;
+  }
+
+  /** Whether a lease exists according to the hook. */
+  leaseExists(id: bigint): boolean {
+    return this.hooks.leaseExists !== undefined && this.hooks.leaseExists(id);
+  }
+
+  private view(): ReadView {
+    return { index: this.index, engine: this.engine, rev: this.rev, compactRev: this.compactRev };
+  }
+
+  private begin(undoable: boolean): WriteTxn {
+    return new WriteTxn(this.index, this.engine, this.rev, this.compactRev, undoable);
+  }
+
+  private commit<R>(tw: WriteTxn, response: R): WriteResult<R> {
+    if (tw.changed) this.rev++;
+    return { response, events: tw.events };
+  }
+
+  range(req: RangeRequest): RangeResponse {
+    return executeRange(this.view(), req);
+  }
+
+  put(req: PutRequest): WriteResult<PutResponse> {
+    const lease = req.lease ?? 0n;
+    if (lease !== 0n && !this.leaseExists(lease)) throw new EtcdError('LeaseNotFound');
+    const tw = this.begin(false);
+    // executePut throws (KeyNotFound) only before writing anything.
+    return this.commit(tw, executePut(tw, req));
+  }
+
+  deleteRange(req: DeleteRangeRequest): WriteResult<DeleteRangeResponse> {
+    const tw = this.begin(false);
+    return this.commit(tw, executeDeleteRange(tw, req));
+  }
+
+  /** Deletes several exact keys in one revision (lease revocation). Missing keys are skipped. */
+  deleteKeys(keys: readonly Buffer[]): WriteResult<DeleteRangeResponse> {
+    const tw = this.begin(false);
+    const seen = new Set<string>();
+    const kis: KeyIndex[] = [];
+    for (const key of keys) {
+      const k = keyStr(key);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const ki = this.index.get(k);
+      if (ki !== undefined && ki.isLive()) kis.push(ki);
+    }
+    const prevs = tw.deleteKeys(kis);
+    const revision = kis.length > 0 ? tw.beginRev + 1 : tw.beginRev;
+    return this.commit(tw, { revision, deleted: kis.length, prev_kvs: prevs });
+  }
+
+  /** A Txn; read-only txns work too and bump nothing. */
+  txn(req: TxnRequest): WriteResult<TxnResponse> {
+    const pre = this.view();
+    const tw = this.begin(true);
+    let response: TxnResponse;
+    try {
+      response = executeTxn(pre, tw, req, (id) => this.leaseExists(id));
+    } catch (e) {
+      tw.rollback();
+      throw e;
+    }
+    return this.commit(tw, response);
+  }
+
+  /**
+   * Compacts at rev: reads below rev fail afterwards; records no longer needed are deleted
+   * from the engine and the compact revision is persisted. The current revision is unchanged.
+   */
+  compact(rev: number): void {
+    if (rev <= this.compactRev) throw new EtcdError('Compacted');
+    if (rev > this.rev) throw new EtcdError('FutureRev');
+    const engine = this.engine;
+    const emptied: string[] = [];
+    const dropped: string[] = [];
+    this.index.forEach((k, ki) => {
+      ki.compact(rev, (main, sub) => dropped.push(revKey(main, sub)));
+      if (ki.isEmpty()) emptied.push(k);
+    });
+    for (const k of emptied) this.index.remove(k);
+    for (const rk of dropped) engine.del(rk);
+    engine.put(META_COMPACT, encodeCompactRev(rev));
+    this.compactRev = rev;
+  }
+
+  /**
+   * Hash of the store's kept revisions up to rev (0 = current), with the compact revision:
+   * members with the same history give the same hash.
+   */
+  hashKV(rev: number): HashKVResult {
+    const at = rev === 0 ? this.rev : rev;
+    if (rev > 0 && rev < this.compactRev) throw new EtcdError('Compacted');
+    if (at > this.rev) throw new EtcdError('FutureRev');
+    return { hash: computeHash(this.engine, this.compactRev, at), compactRevision: this.compactRev, hashRevision: at };
+  }
+
+  /** Rebuilds index and revisions from the engine. */
+  private restore(): void {
+    const c = this.engine.get(META_COMPACT);
+    if (c !== undefined) this.compactRev = decodeCompactRev(c);
+    let last = 0;
+    for (const [rk, rec] of this.engine.scan(REV_PREFIX, REV_END)) {
+      const { main, sub } = parseRevKey(rk);
+      const { kv, tombstone } = decodeRecord(rec);
+      const k = keyStr(kv.key);
+      if (tombstone) {
+        const ki = this.index.get(k);
+        if (ki === undefined) {
+          this.index.getOrCreate(k, kv.key).restoreTombstone(main, sub);
+        } else if (ki.isLive()) {
+          ki.tombstone(main, sub);
+          this.index.liveKeys--;
+        } else {
+          ki.restoreTombstone(main, sub);
+        }
+      } else {
+        const ki = this.index.getOrCreate(k, kv.key);
+        if (!ki.isLive()) this.index.liveKeys++;
+        ki.put(main, sub, kv);
+      }
+      last = main;
+    }
+    this.rev = Math.max(1, last, this.compactRev);
+  }
+}

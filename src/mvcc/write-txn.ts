@@ -1,0 +1,123 @@
+/**
+ * One write transaction: every change it makes gets main revision beginRev+1 and consecutive
+ * sub revisions (etcd's storeTxnWrite). Changes go to the index and engine immediately, so
+ * reads through this txn (it is a {@link ReadView}) see its own writes. With `undoable`, every
+ * change also records how to revert it, and {@link WriteTxn.rollback} restores the exact prior
+ * state of index and engine (used by Txn, whose later ops may still fail).
+ */
+import type { Engine } from './engine';
+import { decodeRecord, encodeRecord, revKey } from './codec';
+import type { KeyIndex } from './key-index';
+import type { KeySpan, KvIndex } from './kv-index';
+import { keyStr } from './kv-index';
+import type { ReadView } from './range';
+import type { Event, KeyValue } from './types';
+import { EMPTY_BUFFER } from './types';
+
+export class WriteTxn implements ReadView {
+  readonly index: KvIndex;
+  readonly engine: Engine;
+  readonly compactRev: number;
+  readonly beginRev: number;
+  /** Events of the new revision, in op order. */
+  readonly events: Event[] = [];
+  private subs = 0;
+  private readonly undoLog: (() => void)[] | undefined;
+
+  constructor(index: KvIndex, engine: Engine, beginRev: number, compactRev: number, undoable: boolean) {
+    this.index = index;
+    this.engine = engine;
+    this.beginRev = beginRev;
+    this.compactRev = compactRev;
+    this.undoLog = undoable ? [] : undefined;
+  }
+
+  /** The revision this txn reads at: beginRev, or beginRev+1 once it changed something. */
+  get rev(): number {
+    return this.subs > 0 ? this.beginRev + 1 : this.beginRev;
+  }
+
+  get changed(): boolean {
+    return this.subs > 0;
+  }
+
+  /** Writes key=value with the given lease. Returns the new revision. */
+  put(key: Buffer, value: Buffer, lease: bigint): number {
+    const main = this.beginRev + 1;
+    const sub = this.subs++;
+    const k = keyStr(key);
+    const existing = this.index.get(k);
+    const prev = existing?.latest;
+    const rec = encodeRecord(
+      {
+        key,
+        create_revision: prev === undefined ? main : prev.create_revision,
+        mod_revision: main,
+        version: prev === undefined ? 1 : prev.version + 1,
+        value,
+        lease,
+      },
+      false,
+    );
+    const kv = decodeRecord(rec).kv; // views into the record: the cache pins no request buffer
+    const rk = revKey(main, sub);
+    this.engine.put(rk, rec);
+    const ki = existing ?? this.index.getOrCreate(k, kv.key);
+    ki.put(main, sub, kv);
+    if (prev === undefined) this.index.liveKeys++;
+    this.events.push(prev === undefined ? { type: 'PUT', kv } : { type: 'PUT', kv, prev_kv: prev });
+    if (this.undoLog !== undefined) {
+      this.undoLog.push(() => {
+        this.engine.del(rk);
+        ki.unput(prev);
+        if (prev === undefined) this.index.liveKeys--;
+        if (existing === undefined) this.index.remove(k);
+      });
+    }
+    return main;
+  }
+
+  /** The live KeyIndexes of a span (at this txn's newest state). */
+  liveIn(span: KeySpan): KeyIndex[] {
+    const out: KeyIndex[] = [];
+    this.index.visit(span, (ki) => {
+      if (ki.isLive()) out.push(ki);
+    });
+    return out;
+  }
+
+  /** Deletes the given live keys. Returns their previous values. */
+  deleteKeys(kis: readonly KeyIndex[]): KeyValue[] {
+    const prevs: KeyValue[] = [];
+    for (const ki of kis) {
+      const prev = ki.latest!;
+      const main = this.beginRev + 1;
+      const sub = this.subs++;
+      const kv: KeyValue = { key: ki.key, create_revision: 0, mod_revision: main, version: 0, value: EMPTY_BUFFER, lease: 0n };
+      const rk = revKey(main, sub);
+      this.engine.put(rk, encodeRecord(kv, true));
+      ki.tombstone(main, sub);
+      this.index.liveKeys--;
+      this.events.push({ type: 'DELETE', kv, prev_kv: prev });
+      prevs.push(prev);
+      if (this.undoLog !== undefined) {
+        this.undoLog.push(() => {
+          this.engine.del(rk);
+          ki.untombstone(prev);
+          this.index.liveKeys++;
+        });
+      }
+    }
+    return prevs;
+  }
+
+  /** Reverts every change, newest first. Only for undoable txns. */
+  rollback(): void {
+    const log = this.undoLog;
+    if (log === undefined) throw new Error('mvcc: rollback of a non-undoable write txn');
+    for (let i = log.length - 1; i >= 0; i--) log[i]!();
+    log.length = 0;
+    this.events.length = 0;
+    this.subs = 0;
+  }
+}
