@@ -1,0 +1,655 @@
+import { Changer, enterJoint, leaveJoint, restoreConfState } from './confchange';
+import { RaftLogger, ResolvedConfig } from './config';
+import { RaftError, isRaftError } from './errors';
+import { Progress } from './progress';
+import { jointIds, sortedIds, VoteResult } from './quorum';
+import { RaftLog } from './raft-log';
+import { ReadOnly, ReadState } from './read-only';
+import { stepCandidate, stepFollower } from './step-follower';
+import { stepLeader } from './step-leader';
+import { ProgressMap, ProgressTracker, TrackerConfig, formatTrackerConfig } from './tracker';
+import {
+  ConfChangeV2,
+  ConfState,
+  EMPTY_BYTES,
+  Entry,
+  EntryType,
+  HardState,
+  Message,
+  MessageType,
+  Snapshot,
+  newMessage,
+  voteRespMsgType,
+} from './types';
+
+export type StateType = 'StateFollower' | 'StateCandidate' | 'StateLeader' | 'StatePreCandidate';
+
+export interface SoftState {
+  lead: bigint;
+  raftState: StateType;
+}
+
+export type CampaignType = 'CampaignPreElection' | 'CampaignElection' | 'CampaignTransfer';
+
+export const NONE = 0n;
+const CAMPAIGN_TRANSFER_CTX = new TextEncoder().encode('CampaignTransfer');
+
+function isTransferCtx(ctx: Uint8Array | undefined): boolean {
+  if (ctx === undefined || ctx.length !== CAMPAIGN_TRANSFER_CTX.length) return false;
+  for (let i = 0; i < ctx.length; i++) if (ctx[i] !== CAMPAIGN_TRANSFER_CTX[i]) return false;
+  return true;
+}
+
+type StepFunc = (r: Raft, m: Message) => void;
+
+/** The raft state machine. Driven by RawNode; everything here is deterministic. */
+export class Raft {
+  readonly id: bigint;
+  term = 0;
+  vote: bigint = NONE;
+  readStates: ReadState[] = [];
+  readonly raftLog: RaftLog;
+  readonly maxMsgSize: number;
+  prs: ProgressTracker;
+  state: StateType = 'StateFollower';
+  isLearner = false;
+  msgs: Message[] = [];
+  lead: bigint = NONE;
+  leadTransferee: bigint = NONE;
+  /** Index of the last pending (unapplied) conf change; only one may be in flight. */
+  pendingConfIndex = 0;
+  readOnly: ReadOnly;
+  electionElapsed = 0;
+  heartbeatElapsed = 0;
+  readonly checkQuorum: boolean;
+  readonly preVote: boolean;
+  readonly heartbeatTimeout: number;
+  readonly electionTimeout: number;
+  randomizedElectionTimeout = 0;
+  readonly disableProposalForwarding: boolean;
+  /** ReadIndex requests received before this leader committed an entry in its term. */
+  pendingReadIndexMessages: Message[] = [];
+  readonly logger: RaftLogger | undefined;
+  private readonly random: (n: number) => number;
+  private tickFn: () => void;
+  private stepFn: StepFunc;
+
+  constructor(c: ResolvedConfig) {
+    this.id = c.id;
+    this.raftLog = new RaftLog(c.storage, c.maxCommittedSizePerReady);
+    this.maxMsgSize = c.maxSizePerMsg;
+    this.prs = new ProgressTracker(c.maxInflightMsgs);
+    this.readOnly = new ReadOnly(c.readOnlyOption);
+    this.checkQuorum = c.checkQuorum;
+    this.preVote = c.preVote;
+    this.heartbeatTimeout = c.heartbeatTick;
+    this.electionTimeout = c.electionTick;
+    this.disableProposalForwarding = c.disableProposalForwarding;
+    this.logger = c.logger;
+    this.random = c.random;
+    this.tickFn = () => this.tickElection();
+    this.stepFn = stepFollower;
+
+    const { hardState, confState } = c.storage.initialState();
+    const [cfg, prs] = restoreConfState(confState, this.prs.maxInflight, this.raftLog.lastIndex(), [
+      this.prs.config,
+      this.prs.progress,
+    ]);
+    this.switchToConfig(cfg, prs);
+    if (!(hardState.term === 0 && hardState.vote === NONE && hardState.commit === 0)) this.loadState(hardState);
+    if (c.applied > 0) this.raftLog.appliedTo(c.applied);
+    this.becomeFollower(this.term, NONE);
+    this.info(
+      `newRaft ${this.id} [peers: [${this.prs.voterNodes().join(',')}], term: ${this.term}, commit: ${this.raftLog.committed}, applied: ${this.raftLog.applied}, lastindex: ${this.raftLog.lastIndex()}, lastterm: ${this.raftLog.lastTerm()}]`,
+    );
+  }
+
+  info(msg: string): void {
+    this.logger?.info(msg);
+  }
+
+  hasLeader(): boolean {
+    return this.lead !== NONE;
+  }
+
+  softState(): SoftState {
+    return { lead: this.lead, raftState: this.state };
+  }
+
+  hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.raftLog.committed };
+  }
+
+  /** Queues a message for sending; fills in from and (for most types) term. */
+  send(m: Message): void {
+    m.from = this.id;
+    const t = m.type;
+    if (t === MessageType.MsgVote || t === MessageType.MsgVoteResp || t === MessageType.MsgPreVote || t === MessageType.MsgPreVoteResp) {
+      if (m.term === 0) throw new Error(`term should be set when sending ${MessageType[t]}`);
+    } else {
+      if (m.term !== 0) throw new Error(`term should not be set when sending ${MessageType[t]} (was ${m.term})`);
+      // Proposals and ReadIndex requests forwarded to the leader are treated like local messages.
+      if (t !== MessageType.MsgProp && t !== MessageType.MsgReadIndex) m.term = this.term;
+    }
+    this.msgs.push(m);
+  }
+
+  sendAppend(to: bigint): void {
+    this.maybeSendAppend(to, true);
+  }
+
+  /**
+   * Sends an append (or a snapshot when the needed entries are compacted) to `to` if its
+   * progress allows. Returns whether a message was sent.
+   */
+  maybeSendAppend(to: bigint, sendIfEmpty: boolean): boolean {
+    const pr = this.prs.progress.get(to);
+    if (pr === undefined || pr.isPaused()) return false;
+    let term = 0;
+    let ents: Entry[] = [];
+    let failed = false;
+    try {
+      term = this.raftLog.term(pr.next - 1);
+      ents = this.raftLog.entries(pr.next, this.maxMsgSize);
+    } catch (e) {
+      if (!isRaftError(e)) throw e;
+      failed = true;
+    }
+    if (!failed && ents.length === 0 && !sendIfEmpty) return false;
+    if (failed) return this.maybeSendSnapshot(to, pr);
+    this.send(
+      newMessage({ type: MessageType.MsgApp, to, index: pr.next - 1, logTerm: term, entries: ents, commit: this.raftLog.committed }),
+    );
+    pr.updateOnEntriesSend(ents.length, ents.length > 0 ? ents[ents.length - 1]!.index : 0);
+    return true;
+  }
+
+  private maybeSendSnapshot(to: bigint, pr: Progress): boolean {
+    if (!pr.recentActive) {
+      this.logger?.debug(`ignore sending snapshot to ${to} since it is not recently active`);
+      return false;
+    }
+    let snapshot: Snapshot;
+    try {
+      snapshot = this.raftLog.snapshot();
+    } catch (e) {
+      if (isRaftError(e, 'SnapshotTemporarilyUnavailable')) {
+        this.logger?.debug(`${this.id} failed to send snapshot to ${to} because snapshot is temporarily unavailable`);
+        return false;
+      }
+      throw e;
+    }
+    if (snapshot.metadata.index === 0) throw new Error('need non-empty snapshot');
+    const sindex = snapshot.metadata.index;
+    this.info(
+      `${this.id} [firstindex: ${this.raftLog.firstIndex()}, commit: ${this.raftLog.committed}] sent snapshot[index: ${sindex}, term: ${snapshot.metadata.term}] to ${to} [${pr.toString()}]`,
+    );
+    pr.becomeSnapshot(sindex);
+    this.send(newMessage({ type: MessageType.MsgSnap, to, snapshot }));
+    return true;
+  }
+
+  sendHeartbeat(to: bigint, ctx: Uint8Array | undefined): void {
+    const pr = this.prs.progress.get(to)!;
+    // A follower may not have the leader's committed entries yet; never tell it to commit past match.
+    const commit = Math.min(pr.match, this.raftLog.committed);
+    const m = newMessage({ type: MessageType.MsgHeartbeat, to, commit });
+    if (ctx !== undefined && ctx.length > 0) m.context = ctx;
+    this.send(m);
+  }
+
+  bcastAppend(): void {
+    this.prs.visit((id) => {
+      if (id !== this.id) this.sendAppend(id);
+    });
+  }
+
+  bcastHeartbeat(): void {
+    this.bcastHeartbeatWithCtx(this.readOnly.lastPendingRequestCtx());
+  }
+
+  bcastHeartbeatWithCtx(ctx: Uint8Array | undefined): void {
+    this.prs.visit((id) => {
+      if (id !== this.id) this.sendHeartbeat(id, ctx);
+    });
+  }
+
+  /** Called by RawNode.advance once the Ready's entries are persisted and committed entries applied. */
+  advance(appliedCursor: number, lastEntry: Entry | undefined, snapIndex: number): void {
+    if (appliedCursor > 0) {
+      const oldApplied = this.raftLog.applied;
+      this.raftLog.appliedTo(appliedCursor);
+      if (
+        this.prs.config.autoLeave &&
+        oldApplied <= this.pendingConfIndex &&
+        appliedCursor >= this.pendingConfIndex &&
+        this.state === 'StateLeader'
+      ) {
+        // The joint configuration was entered with auto-leave: propose leaving it now.
+        this.appendEntry([{ term: 0, index: 0, type: EntryType.EntryConfChangeV2, data: EMPTY_BYTES }]);
+        this.pendingConfIndex = this.raftLog.lastIndex();
+        this.info(`initiating automatic transition out of joint configuration ${formatTrackerConfig(this.prs.config)}`);
+      }
+    }
+    if (lastEntry !== undefined) this.raftLog.stableTo(lastEntry.index, lastEntry.term);
+    if (snapIndex > 0) this.raftLog.stableSnapTo(snapIndex);
+  }
+
+  /** Advances the commit index to what a quorum has acknowledged (current-term entries only). */
+  maybeCommit(): boolean {
+    return this.raftLog.maybeCommit(this.prs.committed(), this.term);
+  }
+
+  private reset(term: number): void {
+    if (this.term !== term) {
+      this.term = term;
+      this.vote = NONE;
+    }
+    this.lead = NONE;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.resetRandomizedElectionTimeout();
+    this.abortLeaderTransfer();
+    this.prs.resetVotes();
+    const last = this.raftLog.lastIndex();
+    const maxInflight = this.prs.maxInflight;
+    for (const [id, pr] of this.prs.progress) {
+      const np = new Progress(last + 1, maxInflight, pr.isLearner);
+      if (id === this.id) np.match = last;
+      this.prs.progress.set(id, np);
+    }
+    this.pendingConfIndex = 0;
+    this.readOnly = new ReadOnly(this.readOnly.option);
+    this.pendingReadIndexMessages = [];
+  }
+
+  /**
+   * Appends entries to the leader's log. The leader's own progress is updated immediately, so a
+   * single-voter cluster commits in the same Ready that carries the entries (which the caller
+   * persists before applying).
+   */
+  appendEntry(es: Entry[]): void {
+    let li = this.raftLog.lastIndex();
+    for (const e of es) {
+      e.term = this.term;
+      e.index = ++li;
+    }
+    li = this.raftLog.append(es);
+    this.prs.progress.get(this.id)?.maybeUpdate(li);
+    this.maybeCommit();
+  }
+
+  tick(): void {
+    this.tickFn();
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.promotable() && this.pastElectionTimeout()) {
+      this.electionElapsed = 0;
+      this.step(newMessage({ type: MessageType.MsgHup, from: this.id }));
+    }
+  }
+
+  private tickHeartbeat(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.electionTimeout) {
+      this.electionElapsed = 0;
+      if (this.checkQuorum) this.step(newMessage({ type: MessageType.MsgCheckQuorum, from: this.id }));
+      // A leader transfer that did not finish within an election timeout is abandoned.
+      if (this.state === 'StateLeader' && this.leadTransferee !== NONE) this.abortLeaderTransfer();
+    }
+    if (this.state !== 'StateLeader') return;
+    if (this.heartbeatElapsed >= this.heartbeatTimeout) {
+      this.heartbeatElapsed = 0;
+      this.step(newMessage({ type: MessageType.MsgBeat, from: this.id }));
+    }
+  }
+
+  becomeFollower(term: number, lead: bigint): void {
+    this.stepFn = stepFollower;
+    this.reset(term);
+    this.tickFn = () => this.tickElection();
+    this.lead = lead;
+    this.state = 'StateFollower';
+    this.info(`${this.id} became follower at term ${this.term}`);
+  }
+
+  becomeCandidate(): void {
+    if (this.state === 'StateLeader') throw new Error('invalid transition [leader -> candidate]');
+    this.stepFn = stepCandidate;
+    this.reset(this.term + 1);
+    this.tickFn = () => this.tickElection();
+    this.vote = this.id;
+    this.state = 'StateCandidate';
+    this.info(`${this.id} became candidate at term ${this.term}`);
+  }
+
+  becomePreCandidate(): void {
+    if (this.state === 'StateLeader') throw new Error('invalid transition [leader -> pre-candidate]');
+    // Pre-candidacy changes neither the term nor the vote.
+    this.stepFn = stepCandidate;
+    this.prs.resetVotes();
+    this.tickFn = () => this.tickElection();
+    this.lead = NONE;
+    this.state = 'StatePreCandidate';
+    this.info(`${this.id} became pre-candidate at term ${this.term}`);
+  }
+
+  becomeLeader(): void {
+    if (this.state === 'StateFollower') throw new Error('invalid transition [follower -> leader]');
+    this.stepFn = stepLeader;
+    this.reset(this.term);
+    this.tickFn = () => this.tickHeartbeat();
+    this.lead = this.id;
+    this.state = 'StateLeader';
+    const self = this.prs.progress.get(this.id)!;
+    self.becomeReplicate();
+    self.recentActive = true;
+    // Conservatively treat any unapplied entry as a possible conf change.
+    this.pendingConfIndex = this.raftLog.lastIndex();
+    this.appendEntry([{ term: 0, index: 0, type: EntryType.EntryNormal, data: EMPTY_BYTES }]);
+    this.info(`${this.id} became leader at term ${this.term}`);
+  }
+
+  /** Starts an election unless this node is leader, not promotable, or has unapplied conf changes. */
+  hup(t: CampaignType): void {
+    if (this.state === 'StateLeader') {
+      this.logger?.debug(`${this.id} ignoring MsgHup because already leader`);
+      return;
+    }
+    if (!this.promotable()) {
+      this.logger?.warn(`${this.id} is unpromotable and can not campaign`);
+      return;
+    }
+    if (this.raftLog.committed > this.raftLog.applied && this.hasUnappliedConfChange()) {
+      this.logger?.warn(`${this.id} cannot campaign at term ${this.term} since there are still pending configuration changes to apply`);
+      return;
+    }
+    this.info(`${this.id} is starting a new election at term ${this.term}`);
+    this.campaign(t);
+  }
+
+  private hasUnappliedConfChange(): boolean {
+    const ents = this.raftLog.slice(this.raftLog.applied + 1, this.raftLog.committed + 1, Number.MAX_SAFE_INTEGER);
+    return ents.some((e) => e.type !== EntryType.EntryNormal);
+  }
+
+  campaign(t: CampaignType): void {
+    let term: number;
+    let voteMsg: MessageType;
+    if (t === 'CampaignPreElection') {
+      this.becomePreCandidate();
+      voteMsg = MessageType.MsgPreVote;
+      // Pre-vote RPCs are sent for the next term before we've incremented r.term.
+      term = this.term + 1;
+    } else {
+      this.becomeCandidate();
+      voteMsg = MessageType.MsgVote;
+      term = this.term;
+    }
+    if (this.poll(this.id, voteRespMsgType(voteMsg), true) === 'VoteWon') {
+      // Single-voter cluster: won outright.
+      if (t === 'CampaignPreElection') this.campaign('CampaignElection');
+      else this.becomeLeader();
+      return;
+    }
+    const lastIndex = this.raftLog.lastIndex();
+    const lastTerm = this.raftLog.lastTerm();
+    for (const id of sortedIds(jointIds(this.prs.config.voters))) {
+      if (id === this.id) continue;
+      this.info(`${this.id} [logterm: ${lastTerm}, index: ${lastIndex}] sent ${MessageType[voteMsg]} request to ${id} at term ${this.term}`);
+      const m = newMessage({ type: voteMsg, to: id, term, index: lastIndex, logTerm: lastTerm });
+      if (t === 'CampaignTransfer') m.context = CAMPAIGN_TRANSFER_CTX;
+      this.send(m);
+    }
+  }
+
+  poll(id: bigint, t: MessageType, v: boolean): VoteResult {
+    if (v) this.info(`${this.id} received ${MessageType[t]} from ${id} at term ${this.term}`);
+    else this.info(`${this.id} received ${MessageType[t]} rejection from ${id} at term ${this.term}`);
+    this.prs.recordVote(id, v);
+    const { granted, rejected, result } = this.prs.tallyVotes();
+    this.info(`${this.id} has received ${granted} ${MessageType[t]} votes and ${rejected} vote rejections`);
+    return result;
+  }
+
+  /** Entry point for every message, local or remote. Throws RaftError('ProposalDropped') etc. */
+  step(m: Message): void {
+    if (m.term === 0) {
+      // Local message.
+    } else if (m.term > this.term) {
+      if (m.type === MessageType.MsgVote || m.type === MessageType.MsgPreVote) {
+        const force = isTransferCtx(m.context);
+        const inLease = this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
+        if (!force && inLease) {
+          // Heard from a leader within the minimum election timeout: ignore the vote request.
+          this.info(
+            `${this.id} [logterm: ${this.raftLog.lastTerm()}, index: ${this.raftLog.lastIndex()}, vote: ${this.vote}] ignored ${MessageType[m.type]} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}: lease is not expired (remaining ticks: ${this.electionTimeout - this.electionElapsed})`,
+          );
+          return;
+        }
+      }
+      if (m.type === MessageType.MsgPreVote) {
+        // Never change our term in response to a pre-vote.
+      } else if (m.type === MessageType.MsgPreVoteResp && !m.reject) {
+        // The term in a granted pre-vote response is the future term of our pre-campaign.
+      } else {
+        this.info(`${this.id} [term: ${this.term}] received a ${MessageType[m.type]} message with higher term from ${m.from} [term: ${m.term}]`);
+        if (m.type === MessageType.MsgApp || m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgSnap) {
+          this.becomeFollower(m.term, m.from);
+        } else {
+          this.becomeFollower(m.term, NONE);
+        }
+      }
+    } else if (m.term < this.term) {
+      if ((this.checkQuorum || this.preVote) && (m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgApp)) {
+        // A stale leader (e.g. after a partition healed) learns of the new term from this response;
+        // without it, check-quorum/pre-vote could leave it isolated forever.
+        this.send(newMessage({ type: MessageType.MsgAppResp, to: m.from }));
+      } else if (m.type === MessageType.MsgPreVote) {
+        this.info(`${this.id} [term: ${this.term}] rejected ${MessageType[m.type]} from ${m.from} [term: ${m.term}]`);
+        this.send(newMessage({ type: MessageType.MsgPreVoteResp, to: m.from, term: this.term, reject: true }));
+      } else {
+        this.info(`${this.id} [term: ${this.term}] ignored a ${MessageType[m.type]} message with lower term from ${m.from} [term: ${m.term}]`);
+      }
+      return;
+    }
+
+    switch (m.type) {
+      case MessageType.MsgHup:
+        this.hup(this.preVote ? 'CampaignPreElection' : 'CampaignElection');
+        return;
+      case MessageType.MsgVote:
+      case MessageType.MsgPreVote: {
+        const canVote =
+          this.vote === m.from ||
+          (this.vote === NONE && this.lead === NONE) ||
+          (m.type === MessageType.MsgPreVote && m.term > this.term);
+        const lastTerm = this.raftLog.lastTerm();
+        const lastIndex = this.raftLog.lastIndex();
+        if (canVote && this.raftLog.isUpToDate(m.index, m.logTerm)) {
+          this.info(
+            `${this.id} [logterm: ${lastTerm}, index: ${lastIndex}, vote: ${this.vote}] cast ${MessageType[m.type]} for ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
+          );
+          // The response carries the term of the request (for pre-votes, the future term).
+          this.send(newMessage({ type: voteRespMsgType(m.type), to: m.from, term: m.term }));
+          if (m.type === MessageType.MsgVote) {
+            this.electionElapsed = 0;
+            this.vote = m.from;
+          }
+        } else {
+          this.info(
+            `${this.id} [logterm: ${lastTerm}, index: ${lastIndex}, vote: ${this.vote}] rejected ${MessageType[m.type]} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
+          );
+          this.send(newMessage({ type: voteRespMsgType(m.type), to: m.from, term: this.term, reject: true }));
+        }
+        return;
+      }
+      default:
+        this.stepFn(this, m);
+    }
+  }
+
+  handleAppendEntries(m: Message): void {
+    if (m.index < this.raftLog.committed) {
+      this.send(newMessage({ type: MessageType.MsgAppResp, to: m.from, index: this.raftLog.committed }));
+      return;
+    }
+    const lastNew = this.raftLog.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    if (lastNew !== undefined) {
+      this.send(newMessage({ type: MessageType.MsgAppResp, to: m.from, index: lastNew }));
+      return;
+    }
+    this.info(
+      `${this.id} [logterm: ${this.raftLog.zeroTerm(m.index)}, index: ${m.index}] rejected MsgApp [logterm: ${m.logTerm}, index: ${m.index}] from ${m.from}`,
+    );
+    // Hint the leader at the largest (index, term) where our logs could still match, so it can
+    // skip a whole term of conflicting entries per round trip.
+    const hintIndex = Math.min(m.index, this.raftLog.lastIndex());
+    const hint = this.raftLog.findConflictByTerm(hintIndex, m.logTerm);
+    this.send(
+      newMessage({ type: MessageType.MsgAppResp, to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term }),
+    );
+  }
+
+  handleHeartbeat(m: Message): void {
+    this.raftLog.commitTo(m.commit);
+    const resp = newMessage({ type: MessageType.MsgHeartbeatResp, to: m.from });
+    if (m.context !== undefined) resp.context = m.context;
+    this.send(resp);
+  }
+
+  handleSnapshot(m: Message): void {
+    const s = m.snapshot!;
+    const { index: sindex, term: sterm } = s.metadata;
+    if (this.restore(s)) {
+      this.info(`${this.id} [commit: ${this.raftLog.committed}] restored snapshot [index: ${sindex}, term: ${sterm}]`);
+      this.send(newMessage({ type: MessageType.MsgAppResp, to: m.from, index: this.raftLog.lastIndex() }));
+    } else {
+      this.info(`${this.id} [commit: ${this.raftLog.committed}] ignored snapshot [index: ${sindex}, term: ${sterm}]`);
+      this.send(newMessage({ type: MessageType.MsgAppResp, to: m.from, index: this.raftLog.committed }));
+    }
+  }
+
+  /** Restores the log and configuration from a snapshot; false if it is stale or not for us. */
+  restore(s: Snapshot): boolean {
+    if (s.metadata.index <= this.raftLog.committed) return false;
+    if (this.state !== 'StateFollower') {
+      // Defense in depth: only followers accept snapshots.
+      this.logger?.warn(`${this.id} attempted to restore snapshot as leader; should never happen`);
+      this.becomeFollower(this.term + 1, NONE);
+      return false;
+    }
+    const cs = s.metadata.confState;
+    const member = [cs.voters, cs.learners, cs.votersOutgoing ?? []].some((set) => set.includes(this.id));
+    if (!member) {
+      this.logger?.warn(`${this.id} attempted to restore snapshot but it is not in the ConfState; should never happen`);
+      return false;
+    }
+    if (this.raftLog.matchTerm(s.metadata.index, s.metadata.term)) {
+      this.info(`${this.id} [commit: ${this.raftLog.committed}] fast-forwarded commit to snapshot [index: ${s.metadata.index}, term: ${s.metadata.term}]`);
+      this.raftLog.commitTo(s.metadata.index);
+      return false;
+    }
+    this.raftLog.restore(s);
+    this.prs = new ProgressTracker(this.prs.maxInflight);
+    const [cfg, prs] = restoreConfState(cs, this.prs.maxInflight, this.raftLog.lastIndex(), [this.prs.config, this.prs.progress]);
+    this.switchToConfig(cfg, prs);
+    const pr = this.prs.progress.get(this.id)!;
+    pr.maybeUpdate(pr.next - 1);
+    return true;
+  }
+
+  /** Whether this node may become leader: a voter with no snapshot pending application. */
+  promotable(): boolean {
+    const pr = this.prs.progress.get(this.id);
+    return pr !== undefined && !pr.isLearner && !this.raftLog.hasPendingSnapshot();
+  }
+
+  applyConfChange(cc: ConfChangeV2): ConfState {
+    const changer = new Changer(this.prs.config, this.prs.progress, this.prs.maxInflight, this.raftLog.lastIndex());
+    let res: [TrackerConfig, ProgressMap];
+    if (leaveJoint(cc)) res = changer.leaveJoint();
+    else {
+      const j = enterJoint(cc);
+      res = j.use ? changer.enterJoint(j.autoLeave, cc.changes) : changer.simple(cc.changes);
+    }
+    return this.switchToConfig(res[0], res[1]);
+  }
+
+  /** Installs a new configuration and reacts to it (commit, appends, stepping down). */
+  switchToConfig(cfg: TrackerConfig, prs: ProgressMap): ConfState {
+    this.prs.config = cfg;
+    this.prs.progress = prs;
+    this.info(`${this.id} switched to configuration ${formatTrackerConfig(cfg)}`);
+    const cs = this.prs.confState();
+    const pr = this.prs.progress.get(this.id);
+    this.isLearner = pr !== undefined && pr.isLearner;
+    if ((pr === undefined || this.isLearner) && this.state === 'StateLeader') {
+      // This leader was removed or demoted: step down so that the remaining voters elect a new
+      // leader promptly instead of being held back by our heartbeats.
+      this.becomeFollower(this.term, NONE);
+      return cs;
+    }
+    if (this.state !== 'StateLeader' || cs.voters.length === 0) return cs;
+    if (this.maybeCommit()) {
+      // The quorum shrank: entries may now be committed.
+      this.bcastAppend();
+    } else {
+      // Probe newly added followers right away.
+      this.prs.visit((id) => {
+        if (id !== this.id) this.maybeSendAppend(id, false);
+      });
+    }
+    if (this.leadTransferee !== NONE && !jointIds(this.prs.config.voters).has(this.leadTransferee)) {
+      this.abortLeaderTransfer();
+    }
+    return cs;
+  }
+
+  loadState(hs: HardState): void {
+    if (hs.commit < this.raftLog.committed || hs.commit > this.raftLog.lastIndex()) {
+      throw new Error(`${this.id} state.commit ${hs.commit} is out of range [${this.raftLog.committed}, ${this.raftLog.lastIndex()}]`);
+    }
+    this.raftLog.committed = hs.commit;
+    this.term = hs.term;
+    this.vote = hs.vote;
+  }
+
+  pastElectionTimeout(): boolean {
+    return this.electionElapsed >= this.randomizedElectionTimeout;
+  }
+
+  resetRandomizedElectionTimeout(): void {
+    this.randomizedElectionTimeout = this.electionTimeout + this.random(this.electionTimeout);
+  }
+
+  sendTimeoutNow(to: bigint): void {
+    this.send(newMessage({ type: MessageType.MsgTimeoutNow, to }));
+  }
+
+  abortLeaderTransfer(): void {
+    this.leadTransferee = NONE;
+  }
+
+  committedEntryInCurrentTerm(): boolean {
+    return this.raftLog.zeroTerm(this.raftLog.committed) === this.term;
+  }
+
+  /** Answers a ReadIndex request locally (readStates) or with a MsgReadIndexResp to a follower. */
+  responseToReadIndexReq(req: Message, readIndex: number): Message | undefined {
+    if (req.from === NONE || req.from === this.id) {
+      this.readStates.push({ index: readIndex, requestCtx: req.entries[0]!.data });
+      return undefined;
+    }
+    return newMessage({ type: MessageType.MsgReadIndexResp, to: req.from, index: readIndex, entries: req.entries });
+  }
+
+  /** Throws RaftError for proposals that cannot be accepted. */
+  dropProposal(reason: string): never {
+    this.logger?.debug(`${this.id} dropped proposal: ${reason}`);
+    throw new RaftError('ProposalDropped', reason);
+  }
+}
