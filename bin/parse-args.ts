@@ -1,0 +1,145 @@
+/**
+ * `etcd` command line + ETCD_* environment -> Config, with etcd 3.6's rules and texts.
+ * Pure: reads only its arguments, starts nothing, touches no file.
+ */
+import { type Config, ConfigError, validateConfig } from '../src/server/config';
+import { buildConfig } from './build-config';
+import { applyEnv, flagToEnv } from './env-flags';
+import { EXPERIMENTAL_FLAG_MIGRATION, FLAGS } from './flag-table';
+import { FlagSyntaxError, parseGoFlags } from './go-flags';
+import { parseGoDuration } from '../src/server/config-duration';
+import { helpText } from './help-text';
+import { type LogFields, logLine } from './log-line';
+import { versionText } from './version-text';
+
+export type ParseResult =
+  | { kind: 'run'; config: Config; warnings: string[] }
+  | { kind: 'exit'; code: number; stdout?: string; stderr?: string };
+
+export interface ParseOptions {
+  /** Clock for log-line timestamps (tests). */
+  now?: () => Date;
+}
+
+/** Exit code for unusable flags. (etcd itself exits 2 on Go flag-syntax errors, 1 on the rest.) */
+export const EXIT_BAD_CONFIG = 1;
+
+export const NOT_IMPLEMENTED_MSG = 'flag is accepted but not implemented yet; ignoring it';
+
+const DEPRECATED_IMPLEMENTED: Record<string, string> = {
+  'experimental-watch-progress-notify-interval':
+    "--experimental-watch-progress-notify-interval is deprecated in v3.6 and will be decommissioned in v3.7. Use '--watch-progress-notify-interval' instead.",
+  'experimental-snapshot-catchup-entries':
+    "--experimental-snapshot-catchup-entries is deprecated in v3.6 and will be decommissioned in v3.7. Use '--snapshot-catchup-entries' instead.",
+};
+
+export function parseArgs(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  opts: ParseOptions = {},
+): ParseResult {
+  const now = opts.now ?? (() => new Date());
+  const line = (level: 'warn' | 'fatal', msg: string, fields: LogFields = {}): string => logLine(level, msg, fields, now());
+  const fail = (err: string): ParseResult => ({
+    kind: 'exit',
+    code: EXIT_BAD_CONFIG,
+    stderr: line('warn', 'failed to verify flags', { error: err }) + '\n',
+  });
+
+  let cmd;
+  try {
+    cmd = parseGoFlags(argv, FLAGS);
+  } catch (e) {
+    if (e instanceof FlagSyntaxError) return { kind: 'exit', code: EXIT_BAD_CONFIG, stderr: `${e.message}\n` };
+    throw e;
+  }
+  if (cmd.kind === 'help') return { kind: 'exit', code: 0, stdout: helpText() };
+  if (cmd.rest.length > 0) return fail(`${JSON.stringify(cmd.rest[0])} is not a valid flag`);
+  if (isTrue(cmd.values.get('version'))) {
+    return { kind: 'exit', code: 0, stdout: versionText() };
+  }
+
+  const warnings: string[] = [];
+  const envCopy = { ...env };
+  const special = envCopy['ETCD_VERSION'];
+  if (special !== undefined && special !== '') {
+    delete envCopy['ETCD_VERSION'];
+    warnings.push(line('warn', 'cannot set special environment variable', { key: 'ETCD_VERSION', value: special }));
+  }
+  const envRes = applyEnv(FLAGS, cmd.values, envCopy);
+  if (envRes.conflict !== undefined) {
+    return {
+      kind: 'exit',
+      code: EXIT_BAD_CONFIG,
+      stderr:
+        line(
+          'fatal',
+          'conflicting environment variable is shadowed by corresponding command-line flag (either unset environment variable or disable flag))',
+          { 'environment-variable': envRes.conflict },
+        ) + '\n',
+    };
+  }
+  for (const kv of envRes.unrecognized) warnings.push(line('warn', 'unrecognized environment variable', { 'environment-variable': kv }));
+  if (envRes.invalid !== undefined) return fail(envRes.invalid);
+
+  const values = new Map<string, string>([...cmd.values, ...envRes.fromEnv]);
+  values.delete('version');
+
+  for (const [oldFlag, newFlag] of EXPERIMENTAL_FLAG_MIGRATION) {
+    if (values.has(oldFlag) && values.has(newFlag)) {
+      return fail(`cannot set --${oldFlag} and --${newFlag} at the same time, please use --${newFlag} only`);
+    }
+  }
+  const ewu = values.get('experimental-warning-unary-request-duration');
+  const wu = values.get('warning-unary-request-duration');
+  if (ewu !== undefined && wu !== undefined && parseGoDuration(ewu) !== 0 && parseGoDuration(wu) !== 0) {
+    return fail(
+      'both --experimental-warning-unary-request-duration and --warning-unary-request-duration flags are set. Use only --warning-unary-request-duration',
+    );
+  }
+  if (values.get('discovery-fallback') === 'proxy') {
+    return fail('v2 proxy is deprecated, and --discovery-fallback can\'t be configured as "proxy"');
+  }
+
+  const unimplemented: string[] = [];
+  for (const name of [...values.keys()].sort()) {
+    const def = FLAGS.get(name);
+    if (def === undefined || def.implemented) continue;
+    unimplemented.push(`--${name}`);
+    const fields: LogFields = { flag: `--${name}` };
+    if (envRes.fromEnv.has(name)) fields['environment-variable'] = flagToEnv(name);
+    if (def.kind === 'ignored') warnings.push(line('warn', 'flag is no longer supported - ignoring', fields));
+    else if (name === 'config-file') {
+      warnings.push(
+        line('warn', 'configuration files are not implemented yet (no YAML parser); ignoring it and using flags and environment', fields),
+      );
+    } else warnings.push(line('warn', NOT_IMPLEMENTED_MSG, fields));
+  }
+  for (const name of Object.keys(DEPRECATED_IMPLEMENTED)) {
+    const msg = DEPRECATED_IMPLEMENTED[name];
+    if (values.has(name) && msg !== undefined) warnings.push(line('warn', msg));
+  }
+
+  try {
+    const { config, notes } = buildConfig(values, unimplemented);
+    validateConfig(config);
+    if (config.name === 'default') {
+      warnings.push(
+        line(
+          'warn',
+          "it isn't recommended to use default name, please set a value for --name. Note that etcd might run into issue when multiple members have the same default name",
+          { name: config.name },
+        ),
+      );
+    }
+    for (const [msg, fields] of notes) warnings.push(line('warn', msg, fields));
+    return { kind: 'run', config, warnings };
+  } catch (e) {
+    if (e instanceof ConfigError) return fail(e.message);
+    throw e;
+  }
+}
+
+function isTrue(v: string | undefined): boolean {
+  return v !== undefined && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v);
+}
