@@ -77,8 +77,9 @@ export function run(file: string, args: string[], opts: RunOptions = {}): Promis
 }
 
 /**
- * Runs `.tools/bin/etcdctl --endpoints=<endpoints> <args...>` (ETCDCTL_API=3). The ETCDCTL_* variables
- * of the caller's environment are dropped so they cannot change the command.
+ * Runs `.tools/bin/etcdctl --endpoints=<endpoints> <args...>`. The ETCDCTL_* variables of the
+ * caller's environment are dropped so they cannot change the command. (ETCDCTL_API is not set:
+ * etcdctl 3.6 only speaks v3 and warns "unrecognized environment variable" on stderr if it is.)
  */
 export function runEtcdctl(
   endpoints: string,
@@ -89,7 +90,7 @@ export function runEtcdctl(
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith('ETCDCTL_')) env[k] = v;
   }
-  Object.assign(env, { ETCDCTL_API: '3' }, opts.env ?? {});
+  Object.assign(env, opts.env ?? {});
   const cleaned: RunOptions = { env, replaceEnv: true, timeoutMs: opts.timeoutMs ?? 20_000 };
   if (opts.stdin !== undefined) cleaned.stdin = opts.stdin;
   return run(toolPath('etcdctl'), [`--endpoints=${endpoints}`, ...args], cleaned);
@@ -130,4 +131,12 @@ export async function runGoTest(
       resolve({ code: code ?? (signal ? 128 : 1), output });
     });
   });
+}
+
+/** stderr without etcdctl's/clientv3's zap JSON log lines (timestamps, local ports, retries). */
+export function withoutClientLogs(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => !l.startsWith('{"level":'))
+    .join('\n');
 }
