@@ -117,7 +117,10 @@ export class InteractionEnv {
         n.applied.push(dec.decode(e.data));
       }
     }
-    for (const m of rd.messages) this.messages.push(m);
+    for (const m of rd.messages) {
+      // Traffic of isolated nodes never enters the network.
+      if (!this.isolated.has(m.from) && !this.isolated.has(m.to)) this.messages.push(m);
+    }
     n.raw.advance(rd);
   }
 

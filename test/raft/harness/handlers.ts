@@ -139,8 +139,12 @@ export function handle(env: InteractionEnv, tc: TestCase): string {
     }
     case 'process-ready':
       for (const id of ids(tc)) {
-        if (ids(tc).length > 1) env.out(`> ${id} handling Ready`);
-        env.withIndent(() => env.processReady(env.node(id)));
+        if (ids(tc).length > 1) {
+          env.out(`> ${id} handling Ready`);
+          env.withIndent(() => env.processReady(env.node(id)));
+        } else {
+          env.processReady(env.node(id));
+        }
       }
       break;
     case 'deliver-msgs': {
