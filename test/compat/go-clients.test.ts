@@ -1,0 +1,49 @@
+// Every compiled Go client test binary (.tools/bin/*.test, built by test/tools/install.sh from
+// test/go) against a fresh real etcd 3.6 and a fresh etcd-ts member. The Go tests encode real
+// etcd's behaviour; they must pass unchanged against both.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunningMember } from '../helpers/running-member';
+import { repoRoot, runGoTest } from '../helpers/tools';
+import { targets } from './targets';
+
+function goTestBinaries(): string[] {
+  const dir = path.join(repoRoot(), '.tools', 'bin');
+  const found = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.test')).sort() : [];
+  return found;
+}
+
+/** The lines worth showing when a Go test fails: failures and their messages. */
+function failureSummary(output: string): string {
+  const lines = output.split('\n');
+  const keep = lines.filter((l) => /^\s*(--- FAIL|FAIL|panic|\S+_test\.go:\d+:)/.test(l) || /^\s+\S+\.go:\d+: /.test(l));
+  return (keep.length > 0 ? keep : lines.slice(-40)).join('\n');
+}
+
+const binaries = goTestBinaries();
+
+test('Go client test binaries are built', () => {
+  assert.ok(binaries.length > 0, 'no .tools/bin/*.test: run test/tools/install.sh first');
+});
+
+for (const target of targets()) {
+  describe(`Go clientv3 tests against ${target.label}`, () => {
+    let member: RunningMember | undefined;
+    before(async () => {
+      member = await target.start();
+    });
+    after(async () => {
+      await member?.stop();
+    });
+    for (const bin of binaries) {
+      test(bin, async () => {
+        assert.ok(member, `${target.label} did not start`);
+        const r = await runGoTest(bin, member.endpoint);
+        assert.equal(r.code, 0, `${bin} failed against ${target.label}:\n${failureSummary(r.output)}`);
+        assert.match(r.output, /^PASS$/m);
+      });
+    }
+  });
+}
