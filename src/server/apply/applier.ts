@@ -1,0 +1,149 @@
+/**
+ * The state machine: applies committed Raft entries to the MVCC store and the membership, in
+ * order, deterministically (every member computes the same result from the same entry). The
+ * waiter of the member that proposed an entry receives the result; other members only apply.
+ *
+ * Requests were validated before they were proposed; a request that still fails here fails with
+ * the same typed error on every member (e.g. a compacted revision) and changes nothing.
+ */
+import type { Logger } from 'pino';
+import { EntryType, decodeConfChange, type ConfChange, type ConfState, type Entry } from '../../raft';
+import { isEtcdError } from '../../errors';
+import type { MvccStore, Event, PutRequest, DeleteRangeRequest, TxnRequest } from '../../mvcc';
+import { decodeRequest, RequestKind } from '../request-codec';
+import type { WaitRegistry } from '../wait';
+import type { StateMachine } from '../raft-loop';
+import type { LevelEngine, BatchOp } from '../storage/level-engine';
+import { MEMBERS_KEY } from '../storage/keys';
+import type { Membership, Member } from '../cluster/membership';
+import { method } from '../grpc/protos';
+import { deleteRangeFromWire, putFromWire, txnFromWire, type Wire } from '../grpc/convert';
+
+export interface ApplierDeps {
+  mvcc: MvccStore;
+  engine: LevelEngine;
+  waits: WaitRegistry;
+  /** High 16 bits of the request ids this member generates. */
+  idHigh: number;
+  membership: Membership;
+  log: Logger;
+  applyConfChange(cc: ConfChange): ConfState;
+  onConfState(cs: ConfState): void;
+  /** Events of each new revision, in order (for watchers, later). */
+  onEvents?(events: Event[]): void;
+}
+
+export interface CompactResult {
+  revision: number;
+}
+
+const decoders = {
+  put: () => method('etcdserverpb.KV', 'Put').requestDeserialize,
+  del: () => method('etcdserverpb.KV', 'DeleteRange').requestDeserialize,
+  txn: () => method('etcdserverpb.KV', 'Txn').requestDeserialize,
+  compact: () => method('etcdserverpb.KV', 'Compact').requestDeserialize,
+};
+
+export class Applier implements StateMachine {
+  private readonly d: ApplierDeps;
+  private readonly decodePut = decoders.put();
+  private readonly decodeDel = decoders.del();
+  private readonly decodeTxn = decoders.txn();
+  private readonly decodeCompact = decoders.compact();
+
+  constructor(deps: ApplierDeps) {
+    this.d = deps;
+  }
+
+  applyEntry(e: Entry): void {
+    if (e.type === EntryType.EntryConfChange) {
+      this.applyConfChange(decodeConfChange(e.data));
+      return;
+    }
+    if (e.type !== EntryType.EntryNormal || e.data.length === 0) return; // empty entry of a new leader
+    const req = decodeRequest(e.data);
+    const waiter = req.idHigh === this.d.idHigh ? this.d.waits.take(req.idLow) : undefined;
+    try {
+      const result = this.dispatch(req.kind, req.payload, waiter?.request);
+      waiter?.resolve(result);
+    } catch (err) {
+      if (!isEtcdError(err)) {
+        this.d.log.error({ err: (err as Error).message, stack: (err as Error).stack, index: e.index, kind: req.kind }, 'apply failed');
+      }
+      waiter?.reject(err);
+    }
+  }
+
+  /** `decoded` is the proposer's already-converted request; other members decode the payload. */
+  private dispatch(kind: RequestKind, payload: Buffer, decoded: unknown): unknown {
+    const d = this.d;
+    switch (kind) {
+      case RequestKind.Put: {
+        const r = d.mvcc.put((decoded as PutRequest | undefined) ?? putFromWire(this.decodePut(payload) as Wire));
+        if (r.events.length > 0) d.onEvents?.(r.events);
+        return r;
+      }
+      case RequestKind.DeleteRange: {
+        const r = d.mvcc.deleteRange(
+          (decoded as DeleteRangeRequest | undefined) ?? deleteRangeFromWire(this.decodeDel(payload) as Wire),
+        );
+        if (r.events.length > 0) d.onEvents?.(r.events);
+        return r;
+      }
+      case RequestKind.Txn: {
+        const r = d.mvcc.txn((decoded as TxnRequest | undefined) ?? txnFromWire(this.decodeTxn(payload) as Wire));
+        if (r.events.length > 0) d.onEvents?.(r.events);
+        return r;
+      }
+      case RequestKind.Compaction: {
+        const rev = (decoded as { revision: number } | undefined)?.revision ?? Number((this.decodeCompact(payload) as Wire).revision);
+        d.mvcc.compact(rev);
+        return { revision: d.mvcc.currentRevision } satisfies CompactResult;
+      }
+      case RequestKind.PublishMember: {
+        const o = JSON.parse(payload.toString('utf8')) as { id: string; name: string; clientURLs: string[] };
+        d.membership.publish(BigInt(o.id), o.name, o.clientURLs);
+        return undefined;
+      }
+      default:
+        throw new Error(`unknown request kind ${kind as number}`);
+    }
+  }
+
+  private applyConfChange(cc: ConfChange): void {
+    const cs = this.d.applyConfChange(cc);
+    this.d.onConfState(cs);
+    const ms = this.d.membership;
+    switch (cc.type) {
+      case 'AddNode':
+      case 'AddLearnerNode': {
+        const existing = ms.get(cc.nodeId);
+        if (existing !== undefined) {
+          if (cc.type === 'AddNode' && existing.isLearner) ms.promote(cc.nodeId);
+          break;
+        }
+        if (cc.context && cc.context.length > 0) {
+          const m = JSON.parse(Buffer.from(cc.context).toString('utf8')) as Omit<Member, 'id'> & { id: string };
+          ms.add({ ...m, id: BigInt(m.id), isLearner: cc.type === 'AddLearnerNode' });
+        }
+        break;
+      }
+      case 'RemoveNode':
+        ms.remove(cc.nodeId);
+        break;
+      case 'UpdateNode':
+        if (cc.context && cc.context.length > 0) {
+          const m = JSON.parse(Buffer.from(cc.context).toString('utf8')) as { peerURLs: string[] };
+          ms.updatePeerURLs(cc.nodeId, m.peerURLs);
+        }
+        break;
+    }
+  }
+
+  drainWrites(): BatchOp[] {
+    const ops = this.d.engine.drain();
+    const members = this.d.membership.takeDirty();
+    if (members !== undefined) ops.push({ type: 'put', key: MEMBERS_KEY, value: Buffer.from(members) });
+    return ops;
+  }
+}

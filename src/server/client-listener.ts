@@ -1,0 +1,61 @@
+/**
+ * The client port serves gRPC and HTTP/1.1 on one socket, as etcd's cmux does: a connection
+ * whose first bytes are the HTTP/2 prior-knowledge preface goes to grpc-js through its
+ * connection injector, anything else to the HTTP handler.
+ */
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Server as GrpcServer } from '@grpc/grpc-js';
+import { ServerCredentials } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+
+export class ClientListener {
+  private readonly net: NetServer;
+  private readonly sockets = new Set<Socket>();
+  private readonly http: ReturnType<typeof createHttpServer>;
+
+  constructor(grpc: GrpcServer, handler: (req: IncomingMessage, res: ServerResponse) => void, log: Logger) {
+    const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
+    this.http = createHttpServer(handler);
+    this.net = createNetServer((socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      socket.setNoDelay(true);
+      let buffered: Buffer = Buffer.alloc(0);
+      const onData = (chunk: Buffer): void => {
+        buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+        const n = Math.min(buffered.length, PREFACE.length);
+        if (buffered.subarray(0, n).equals(PREFACE.subarray(0, n)) && buffered.length < PREFACE.length) return;
+        socket.off('data', onData);
+        socket.pause();
+        socket.unshift(buffered);
+        if (buffered.subarray(0, PREFACE.length).equals(PREFACE)) injector.injectConnection(socket);
+        else this.http.emit('connection', socket);
+
+      };
+      socket.on('data', onData);
+      socket.on('error', (e) => log.debug({ err: e.message }, 'client connection error'));
+    });
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.net.once('error', reject);
+      this.net.listen({ port, host: host === '' ? undefined : host, exclusive: true }, () => {
+        this.net.off('error', reject);
+        const addr = this.net.address();
+        resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.net.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+      this.http.closeAllConnections?.();
+    });
+  }
+}

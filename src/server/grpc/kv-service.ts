@@ -1,0 +1,94 @@
+/**
+ * etcdserverpb.KV: validate, propose or read, translate (etcd `v3rpc/key.go`). Writes go through
+ * Raft carrying the client's own request bytes; reads wait for a linearizable read point unless
+ * serializable. A read-only Txn is served without Raft, as etcd does.
+ */
+import type { Logger } from 'pino';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type * as mvcc from '../../mvcc';
+import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../../mvcc';
+import type { EtcdMember } from '../member';
+import { RequestKind } from '../request-codec';
+import { unary } from './unary';
+import { RAW, type WithRaw } from './raw-request';
+import {
+  deleteRangeFromWire,
+  deleteRangeToWire,
+  putFromWire,
+  putToWire,
+  rangeFromWire,
+  rangeToWire,
+  txnFromWire,
+  txnToWire,
+} from './convert';
+
+export const KV_RAW_METHODS = ['Put', 'DeleteRange', 'Txn', 'Compact'] as const;
+
+function isReadOnly(ops: readonly mvcc.RequestOp[] | undefined): boolean {
+  for (const op of ops ?? []) {
+    if (op.request === 'request_range') continue;
+    if (op.request === 'request_txn' && isReadOnly(op.request_txn!.success) && isReadOnly(op.request_txn!.failure)) continue;
+    return false;
+  }
+  return true;
+}
+
+function allSerializable(ops: readonly mvcc.RequestOp[] | undefined): boolean {
+  for (const op of ops ?? []) {
+    if (op.request === 'request_range' && !op.request_range!.serializable) return false;
+    if (op.request === 'request_txn' && !(allSerializable(op.request_txn!.success) && allSerializable(op.request_txn!.failure))) return false;
+  }
+  return true;
+}
+
+export function kvService(m: EtcdMember, log: Logger): UntypedServiceImplementation {
+  const maxTxnOps = m.config.maxTxnOps;
+  const range = (req: mvcc.RangeRequest): object => {
+    const r = m.mvcc.range(req);
+    return rangeToWire(r, m.header(r.revision));
+  };
+  const readTxn = (req: mvcc.TxnRequest): object => {
+    const r = m.mvcc.txn(req).response;
+    return txnToWire(r, m.header(r.revision));
+  };
+  return {
+    Range: unary('Range', log, (w) => {
+      const req = rangeFromWire(w);
+      validateRange(req);
+      const barrier = m.readBarrier(req.serializable === true);
+      return barrier === undefined ? range(req) : barrier.then(() => range(req));
+    }),
+    Put: unary('Put', log, (w) => {
+      const req = putFromWire(w);
+      validatePut(req);
+      return m
+        .propose<mvcc.WriteResult<mvcc.PutResponse>>(RequestKind.Put, req, (w as WithRaw)[RAW])
+        .then((r) => putToWire(r.response, m.header(r.response.revision)));
+    }),
+    DeleteRange: unary('DeleteRange', log, (w) => {
+      const req = deleteRangeFromWire(w);
+      validateDeleteRange(req);
+      return m
+        .propose<mvcc.WriteResult<mvcc.DeleteRangeResponse>>(RequestKind.DeleteRange, req, (w as WithRaw)[RAW])
+        .then((r) => deleteRangeToWire(r.response, m.header(r.response.revision)));
+    }),
+    Txn: unary('Txn', log, (w) => {
+      const req = txnFromWire(w);
+      validateTxn(req, maxTxnOps);
+      if (isReadOnly(req.success) && isReadOnly(req.failure)) {
+        const serializable = allSerializable(req.success) && allSerializable(req.failure);
+        const barrier = m.readBarrier(serializable);
+        return barrier === undefined ? readTxn(req) : barrier.then(() => readTxn(req));
+      }
+      return m
+        .propose<mvcc.WriteResult<mvcc.TxnResponse>>(RequestKind.Txn, req, (w as WithRaw)[RAW])
+        .then((r) => txnToWire(r.response, m.header(r.response.revision)));
+    }),
+    Compact: unary('Compact', log, (w) => {
+      const req = { revision: Number(w.revision), physical: w.physical === true };
+      return m
+        .propose<{ revision: number }>(RequestKind.Compaction, req, (w as WithRaw)[RAW])
+        .then((r) => ({ header: m.header(r.revision) }));
+    }),
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * etcdserverpb.Maintenance: Status, Alarm (GET), HashKV and Defragment are served; Hash,
+ * Snapshot, MoveLeader, Downgrade and alarm activation answer UNIMPLEMENTED until built.
+ */
+import type { Logger } from 'pino';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { ClassicLevel } from 'classic-level';
+import { EtcdError } from '../../errors';
+import { ETCD_VERSION } from '../../version';
+import { effectiveQuotaBackendBytes } from '../config';
+import type { EtcdMember } from '../member';
+import type { DiskUsage } from '../storage/disk-usage';
+import { unary } from './unary';
+import { wireMessage } from './error-table';
+
+function unimplemented(what: string): never {
+  throw new EtcdError('Unimplemented', `${what} is not implemented yet`);
+}
+
+export function maintenanceService(m: EtcdMember, disk: DiskUsage, log: Logger): UntypedServiceImplementation {
+  return {
+    Status: unary('Status', log, () => {
+      const dbSize = Math.max(disk.bytes(), 1);
+      const lead = m.loop.lead;
+      const errors: string[] = [];
+      if (lead === 0n) errors.push(wireMessage('NoLeader'));
+      return {
+        header: m.header(),
+        version: ETCD_VERSION,
+        dbSize,
+        leader: lead.toString(),
+        raftIndex: m.loop.commitIndex,
+        raftTerm: m.loop.term,
+        raftAppliedIndex: m.loop.appliedIndex,
+        errors,
+        dbSizeInUse: Math.min(m.engine.sizeBytes, dbSize),
+        isLearner: m.membership.get(m.memberId)?.isLearner ?? false,
+        storageVersion: '3.6.0',
+        dbSizeQuota: effectiveQuotaBackendBytes(m.config),
+        downgradeInfo: { enabled: false, targetVersion: '' },
+      };
+    }),
+    Alarm: unary('Alarm', log, (w) => {
+      const action = w.action as string;
+      if (action === 'GET') return { header: m.header(), alarms: [] };
+      if (action === 'ACTIVATE' && w.alarm === 'NONE') return { header: m.header(), alarms: [] };
+      return unimplemented(`Alarm ${action}`);
+    }),
+    HashKV: unary('HashKV', log, (w) => {
+      const h = m.mvcc.hashKV(Number(w.revision));
+      return { header: m.header(), hash: h.hash, compact_revision: h.compactRevision, hash_revision: h.hashRevision };
+    }),
+    Defragment: unary('Defragment', log, async () => {
+      if (m.loop.appliedIndex < 0) throw new EtcdError('Stopped');
+      await (m.db as unknown as ClassicLevel<string, Buffer>).compactRange('\u0000', '\uffff');
+      disk.invalidate();
+      return { header: m.header() };
+    }),
+  };
+}

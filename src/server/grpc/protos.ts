@@ -1,0 +1,58 @@
+/**
+ * Loads etcd's API from `proto/` with the options every handler relies on: proto field names
+ * (keepCase), 64-bit integers as decimal strings (never a JS number), enums as names, bytes as
+ * Buffers, defaults filled in, oneof discriminators. Loaded once per process.
+ */
+import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ServiceDefinition, MethodDefinition } from '@grpc/grpc-js';
+
+function protoRoot(): string {
+  // src/server/grpc -> repo root, both from the sources and from dist/.
+  for (const up of ['../../..', '../../../..']) {
+    const dir = resolve(__dirname, up, 'proto');
+    if (existsSync(join(dir, 'etcd/api/etcdserverpb/rpc.proto'))) return dir;
+  }
+  throw new Error(`proto directory not found from ${__dirname}`);
+}
+
+export const PROTO_FILES = [
+  'etcd/api/etcdserverpb/rpc.proto',
+  'etcd/server/etcdserver/api/v3lock/v3lockpb/v3lock.proto',
+  'etcd/server/etcdserver/api/v3election/v3electionpb/v3election.proto',
+  'grpc/health/v1/health.proto',
+];
+
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  bytes: Buffer,
+  defaults: true,
+  oneofs: true,
+};
+
+let cached: protoLoader.PackageDefinition | undefined;
+
+export function packageDefinition(): protoLoader.PackageDefinition {
+  if (cached === undefined) {
+    const root = protoRoot();
+    cached = protoLoader.loadSync(PROTO_FILES, { ...LOADER_OPTIONS, includeDirs: [root] });
+  }
+  return cached;
+}
+
+/** The service definition of a fully qualified service name, e.g. `etcdserverpb.KV`. */
+export function serviceDefinition(name: string): ServiceDefinition {
+  const def = packageDefinition()[name];
+  if (def === undefined || 'format' in def) throw new Error(`no service ${name} in protos`);
+  return def as unknown as ServiceDefinition;
+}
+
+/** The request/response encoders of one method, e.g. (`etcdserverpb.KV`, `Put`). */
+export function method(service: string, name: string): MethodDefinition<object, object> {
+  const m = (serviceDefinition(service) as Record<string, MethodDefinition<object, object>>)[name];
+  if (m === undefined) throw new Error(`no method ${service}/${name}`);
+  return m;
+}

@@ -1,0 +1,237 @@
+/**
+ * One etcd member: the data dir, the Raft loop, the state machine and what the gRPC handlers
+ * need from them (headers, proposals, linearizable reads). No sockets here; see server.ts.
+ */
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import { RawNode, MemoryStorage, type ConfState } from '../raft';
+import { MvccStore } from '../mvcc';
+import { EtcdError } from '../errors';
+import type { Config } from './config';
+import { electionTicks } from './config';
+import { openMemberDb, type Db } from './storage/member-db';
+import { LevelEngine } from './storage/level-engine';
+import { MEMBER_KEY, MEMBERS_KEY } from './storage/keys';
+import { resolveIdentity, memberRecord } from './boot';
+import type { Membership } from './cluster/membership';
+import { RaftLoop } from './raft-loop';
+import { Applier } from './apply/applier';
+import { WaitRegistry } from './wait';
+import { encodeRequest, RequestIdGenerator, RequestKind } from './request-codec';
+import type { Header } from './grpc/convert';
+
+export class EtcdMember {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly memberId: bigint;
+  readonly clusterId: bigint;
+  readonly membership: Membership;
+  readonly mvcc: MvccStore;
+  readonly engine: LevelEngine;
+  readonly db: Db;
+  readonly loop: RaftLoop;
+  private readonly waits: WaitRegistry;
+  private readonly ids: RequestIdGenerator;
+  private readonly memberIdStr: string;
+  private readonly clusterIdStr: string;
+  private readonly requestTimeoutMs: number;
+  private sweeper: NodeJS.Timeout | undefined;
+  private published = false;
+  private publishing = false;
+
+  private constructor(config: Config, log: Logger, parts: {
+    memberId: bigint; clusterId: bigint; membership: Membership; mvcc: MvccStore; engine: LevelEngine; db: Db; loop: RaftLoop;
+    waits: WaitRegistry;
+  }) {
+    this.config = config;
+    this.log = log;
+    this.memberId = parts.memberId;
+    this.clusterId = parts.clusterId;
+    this.membership = parts.membership;
+    this.mvcc = parts.mvcc;
+    this.engine = parts.engine;
+    this.db = parts.db;
+    this.loop = parts.loop;
+    this.waits = parts.waits;
+    this.memberIdStr = this.memberId.toString();
+    this.clusterIdStr = this.clusterId.toString();
+    this.ids = new RequestIdGenerator(this.memberId, Date.now());
+    this.requestTimeoutMs = 5000 + 2 * config.electionMs;
+  }
+
+  /** Opens the data dir, restores or bootstraps, and builds (but does not start) the member. */
+  static async open(config: Config, log: Logger): Promise<EtcdMember> {
+    const started = Date.now();
+    const { db, boot } = await openMemberDb(config.dataDir);
+    try {
+      const id = resolveIdentity(config, boot);
+      const engine = new LevelEngine();
+      engine.load(boot.mvcc);
+      const mvcc = new MvccStore(engine, { leaseExists: () => false });
+
+      const storage = new MemoryStorage();
+      let snapshotIndex = 0;
+      let confState: ConfState = { voters: [], learners: [] };
+      if (boot.snapshot) {
+        storage.applySnapshot({ data: new Uint8Array(0), metadata: boot.snapshot });
+        snapshotIndex = boot.snapshot.index;
+        confState = boot.snapshot.confState;
+      }
+      if (boot.hardState) storage.setHardState(boot.hardState);
+      const entries = boot.entries.filter((e) => e.index > snapshotIndex);
+      if (entries.length > 0) storage.append(entries);
+      const lastPersisted = boot.entries.length > 0 ? boot.entries[boot.entries.length - 1]!.index : 0;
+
+      const node = new RawNode({
+        id: id.memberId,
+        electionTick: electionTicks(config),
+        heartbeatTick: 1,
+        storage,
+        applied: snapshotIndex,
+        checkQuorum: true,
+        preVote: config.preVote,
+        maxSizePerMsg: 1024 * 1024,
+        maxInflightMsgs: 512,
+        random: (n: number) => randomInt(n),
+      });
+      if (id.bootstrap) {
+        node.bootstrap(id.peers);
+        await db.batch([
+          { type: 'put', key: MEMBER_KEY, value: Buffer.from(JSON.stringify(memberRecord(config.name, id))) },
+          { type: 'put', key: MEMBERS_KEY, value: Buffer.from(id.membership.toJson()) },
+        ], { sync: true });
+      }
+
+      const waits = new WaitRegistry();
+      let loopRef: RaftLoop | undefined;
+      const applier = new Applier({
+        mvcc,
+        engine,
+        waits,
+        idHigh: Number(id.memberId & 0xffffn),
+        membership: id.membership,
+        log,
+        applyConfChange: (cc) => node.applyConfChange(cc),
+        onConfState: (cs) => {
+          if (loopRef) loopRef.confState = cs;
+        },
+      });
+      const loop = new RaftLoop({
+        node,
+        storage,
+        db,
+        stateMachine: applier,
+        log,
+        fsync: !config.unsafeNoFsync,
+        heartbeatMs: config.heartbeatMs,
+        electionMs: config.electionMs,
+        snapshotCount: config.snapshotCount,
+        snapshotCatchupEntries: config.snapshotCatchupEntries,
+        appliedIndex: boot.appliedIndex,
+        confState,
+        lastPersistedIndex: lastPersisted,
+        snapshotIndex,
+      });
+      loopRef = loop;
+      const m = new EtcdMember(config, log, {
+        memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, mvcc, engine, db, loop, waits,
+      });
+      log.info(
+        {
+          'member-id': id.memberId.toString(16),
+          'cluster-id': id.clusterId.toString(16),
+          'data-dir': config.dataDir,
+          bootstrap: id.bootstrap,
+          'applied-index': boot.appliedIndex,
+          'log-entries': entries.length,
+          revision: mvcc.currentRevision,
+          keys: mvcc.keyCount,
+          took: `${Date.now() - started}ms`,
+        },
+        id.bootstrap ? 'bootstrapped new cluster' : 'restored member from data dir',
+      );
+      return m;
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  start(): void {
+    this.loop.onLeaderChange = () => this.maybePublish();
+    this.loop.start();
+    // A single voter need not wait an election timeout to lead itself.
+    this.loop.campaignIfSoleVoter();
+    this.sweeper = setInterval(() => this.waits.expire(performance.now(), () => new EtcdError('Timeout')), 500);
+    this.sweeper.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    await this.loop.stop();
+    this.waits.rejectAll(new EtcdError('Stopped'));
+    await this.db.close();
+  }
+
+  /** Publishes this member's name and client URLs through the log once there is a leader. */
+  private maybePublish(): void {
+    if (this.published || this.publishing || this.loop.lead === 0n) return;
+    const me = this.membership.get(this.memberId);
+    const clientURLs = this.config.advertiseClientUrls;
+    if (me && me.name === this.config.name && sameList(me.clientURLs, clientURLs)) {
+      this.published = true;
+      return;
+    }
+    const payload = Buffer.from(JSON.stringify({ id: this.memberIdStr, name: this.config.name, clientURLs }));
+    this.publishing = true;
+    this.propose(RequestKind.PublishMember, undefined, payload).then(
+      () => {
+        this.publishing = false;
+        this.published = true;
+        this.log.info({ 'member-id': this.memberId.toString(16), name: this.config.name, 'client-urls': clientURLs }, 'published local member to cluster through raft');
+      },
+      (e: Error) => {
+        this.publishing = false;
+        this.log.warn({ err: e.message }, 'failed to publish local member; will retry on next leader change');
+      },
+    );
+  }
+
+  /** A response header; `revision` defaults to the current store revision. */
+  header(revision?: number): Header {
+    return {
+      cluster_id: this.clusterIdStr,
+      member_id: this.memberIdStr,
+      revision: revision ?? this.mvcc.currentRevision,
+      raft_term: this.loop.term,
+    };
+  }
+
+  /**
+   * Proposes a request and resolves with its apply result. `request` is the already converted
+   * request (handed to the applier on this member); `payload` is its wire encoding.
+   */
+  propose<T>(kind: RequestKind, request: unknown, payload: Uint8Array): Promise<T> {
+    const id = this.ids.next();
+    const data = encodeRequest(kind, this.ids.high, id, payload);
+    if (data.length > this.config.maxRequestBytes) return Promise.reject(new EtcdError('RequestTooLarge'));
+    const p = this.waits.register<T>(id, request, performance.now() + this.requestTimeoutMs);
+    try {
+      this.loop.propose(data);
+    } catch (e) {
+      this.waits.take(id);
+      return Promise.reject(e);
+    }
+    return p;
+  }
+
+  /** Waits for a linearizable read point unless the read is serializable. */
+  readBarrier(serializable: boolean): Promise<void> | undefined {
+    if (serializable) return undefined;
+    return this.loop.linearizableBarrier();
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}

@@ -1,0 +1,357 @@
+/**
+ * The Ready loop: drives the pure Raft core (`src/raft`) with time, storage and the network.
+ *
+ * ORDERING CONTRACT, followed line by line in `processReady` (etcd `server/etcdserver/raft.go`):
+ *   1. PERSIST the new hard state and entries in ONE synced LevelDB batch (the WAL). Entries
+ *      overwritten by a conflicting leader are deleted in the same batch.
+ *   2. ONLY THEN append them to the in-memory Raft storage and SEND the messages (a follower's
+ *      acknowledgement must never precede its own fsync).
+ *   3. APPLY committed entries in order. The state machine's writes (MVCC keys) and the applied
+ *      index are written together in one LevelDB batch after apply, so a crash replays exactly the
+ *      entries whose effects are not on disk. Nothing is applied before it is durable in the log,
+ *      so no reader ever observes a write that a crash could lose.
+ *   4. Resolve read-index waiters, then ADVANCE the node.
+ * One Ready is processed at a time; proposals arriving meanwhile are batched into the next one,
+ * so one fsync covers every write of an event-loop turn.
+ */
+import type { Logger } from 'pino';
+import {
+  EntryType,
+  isEmptySnapshot,
+  type ConfState,
+  type Entry,
+  type Message,
+  type RawNode,
+  type MemoryStorage,
+  type Ready,
+} from '../raft';
+import { EtcdError } from '../errors';
+import { encodeEntry, encodeHardState, encodeSnapshotMeta } from './storage/codec';
+import { APPLIED_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, entryKey } from './storage/keys';
+import { encodeIndex, type Db } from './storage/member-db';
+import type { BatchOp } from './storage/level-engine';
+import { IndexWaiters } from './wait';
+
+/** What the loop applies committed entries to. */
+export interface StateMachine {
+  /** Applies one committed entry (normal or conf change). Synchronous; never throws for bad input. */
+  applyEntry(entry: Entry): void;
+  /** Takes the writes made by apply since the last call (MVCC keys, membership...). */
+  drainWrites(): BatchOp[];
+}
+
+export interface RaftLoopOptions {
+  node: RawNode;
+  storage: MemoryStorage;
+  db: Db;
+  stateMachine: StateMachine;
+  log: Logger;
+  /** false with --unsafe-no-fsync */
+  fsync: boolean;
+  heartbeatMs: number;
+  electionMs: number;
+  snapshotCount: number;
+  snapshotCatchupEntries: number;
+  appliedIndex: number;
+  confState: ConfState;
+  /** Index of the last entry already in LevelDB (to delete overwritten tails). */
+  lastPersistedIndex: number;
+  snapshotIndex: number;
+  send?: (msgs: Message[]) => void;
+}
+
+interface ReadRound {
+  ctx: Buffer;
+  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+  timer: NodeJS.Timeout;
+}
+
+export class RaftLoop {
+  private readonly o: RaftLoopOptions;
+  private running = false;
+  private scheduled = false;
+  private stopped = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private writeChain: Promise<void> = Promise.resolve();
+  private fatal: Error | undefined;
+
+  /** Called when leadership or term changes. */
+  onLeaderChange: ((lead: bigint, term: number) => void) | undefined;
+  /** Leader id as last reported by the core (0n = none). */
+  lead = 0n;
+  term = 0;
+  commitIndex = 0;
+  appliedIndex: number;
+  confState: ConfState;
+  private lastPersistedIndex: number;
+  private snapshotIndex: number;
+  private readonly applyWaiters = new IndexWaiters();
+
+  private readCounter = 0;
+  private readQueue: ReadRound['waiters'] = [];
+  private readonly readRounds = new Map<string, ReadRound>();
+
+  constructor(o: RaftLoopOptions) {
+    this.o = o;
+    this.appliedIndex = o.appliedIndex;
+    this.confState = o.confState;
+    this.lastPersistedIndex = o.lastPersistedIndex;
+    this.snapshotIndex = o.snapshotIndex;
+    const st = o.node.basicStatus();
+    this.term = st.term;
+    this.lead = st.lead;
+    this.commitIndex = st.commit;
+  }
+
+  start(): void {
+    this.ticker = setInterval(() => {
+      if (this.stopped) return;
+      this.o.node.tick();
+      this.schedule();
+    }, this.o.heartbeatMs);
+    this.ticker.unref?.();
+    this.schedule();
+  }
+
+  /** Stops ticking and waits for the Ready in progress and every write to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    while (this.running) await new Promise((r) => setImmediate(r));
+    await this.writeChain;
+    for (const round of this.readRounds.values()) {
+      clearTimeout(round.timer);
+      for (const w of round.waiters) w.reject(new EtcdError('Stopped'));
+    }
+    this.readRounds.clear();
+    for (const w of this.readQueue) w.reject(new EtcdError('Stopped'));
+    this.readQueue = [];
+  }
+
+  private soloCampaign = false;
+
+  /**
+   * Once the configuration is applied (after bootstrap or replay), campaigns at once if this
+   * member is the only voter: a lone voter need not wait for its election timeout.
+   */
+  campaignIfSoleVoter(): void {
+    this.soloCampaign = true;
+    this.schedule();
+  }
+
+  private maybeSoloCampaign(): void {
+    if (!this.soloCampaign) return;
+    const v = this.confState.voters;
+    const self = this.o.node.basicStatus().id;
+    if (v.length === 0) return; // configuration not applied yet
+    this.soloCampaign = false;
+    if (v.length === 1 && v[0] === self && this.lead === 0n) this.o.node.campaign();
+  }
+
+  get isLeader(): boolean {
+    return this.lead !== 0n && this.lead === this.o.node.basicStatus().id;
+  }
+
+  /** Proposes entry data; the caller's waiter learns the outcome at apply. */
+  propose(data: Uint8Array): void {
+    this.checkUsable();
+    if (this.lead === 0n) throw new EtcdError('NoLeader');
+    try {
+      this.o.node.propose(data);
+    } catch (e) {
+      throw new EtcdError('NoLeader', (e as Error).message);
+    }
+    this.schedule();
+  }
+
+  /** Delivers a message from a peer. */
+  step(m: Message): void {
+    if (this.stopped) return;
+    try {
+      this.o.node.step(m);
+    } catch (e) {
+      this.o.log.debug({ err: (e as Error).message, from: m.from.toString(16) }, 'dropped raft message');
+    }
+    this.schedule();
+  }
+
+  /**
+   * Resolves once this member has applied everything committed when the call was made, as
+   * confirmed by a ReadIndex round (etcd's linearizableReadNotify). Calls arriving before a round
+   * is issued share it.
+   */
+  linearizableBarrier(): Promise<void> {
+    this.checkUsable();
+    if (this.lead === 0n) return Promise.reject(new EtcdError('NoLeader'));
+    return new Promise((resolve, reject) => {
+      this.readQueue.push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves when the applied index reaches `index`. */
+  waitApplied(index: number): Promise<void> {
+    return this.applyWaiters.wait(index, this.appliedIndex);
+  }
+
+  private checkUsable(): void {
+    if (this.stopped) throw new EtcdError('Stopped');
+    if (this.fatal) throw new EtcdError('Stopped', this.fatal.message);
+  }
+
+  private issueReadRound(): void {
+    if (this.readQueue.length === 0) return;
+    const ctx = Buffer.allocUnsafe(8);
+    ctx.writeBigUInt64BE(BigInt(++this.readCounter));
+    const waiters = this.readQueue;
+    this.readQueue = [];
+    const key = ctx.toString('hex');
+    const timer = setTimeout(() => {
+      this.readRounds.delete(key);
+      for (const w of waiters) w.reject(new EtcdError('Timeout'));
+    }, 5000 + 2 * this.o.electionMs);
+    timer.unref?.();
+    this.readRounds.set(key, { ctx, waiters, timer });
+    this.o.node.readIndex(ctx);
+  }
+
+  schedule(): void {
+    if (this.scheduled || this.running || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    if (this.running || this.fatal) return;
+    this.running = true;
+    try {
+      this.maybeSoloCampaign();
+      this.issueReadRound();
+      while (this.o.node.hasReady()) {
+        await this.processReady(this.o.node.ready());
+        this.maybeSoloCampaign();
+        this.issueReadRound();
+      }
+    } catch (e) {
+      this.fatal = e as Error;
+      this.o.log.fatal({ err: (e as Error).message, stack: (e as Error).stack }, 'raft loop failed; member stops serving');
+    } finally {
+      this.running = false;
+    }
+    if (!this.fatal && (this.o.node.hasReady() || this.readQueue.length > 0)) this.schedule();
+  }
+
+  private async processReady(rd: Ready): Promise<void> {
+    const o = this.o;
+    if (rd.softState) {
+      const lead = rd.softState.lead;
+      if (lead !== this.lead) {
+        this.lead = lead;
+        o.log.info({ leader: lead.toString(16), term: rd.hardState?.term ?? this.term }, lead === 0n ? 'lost leader' : 'elected leader');
+        this.onLeaderChange?.(lead, rd.hardState?.term ?? this.term);
+      }
+    }
+    if (rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot)) {
+      throw new Error('installing a Raft snapshot from the leader is not supported yet');
+    }
+
+    // 1. Persist hard state + entries in one synced batch.
+    const ops: BatchOp[] = [];
+    let lastNew = 0;
+    for (const e of rd.entries) {
+      ops.push({ type: 'put', key: entryKey(e.index), value: encodeEntry(e) });
+      lastNew = e.index;
+    }
+    if (lastNew > 0) {
+      for (let i = lastNew + 1; i <= this.lastPersistedIndex; i++) ops.push({ type: 'del', key: entryKey(i) });
+      this.lastPersistedIndex = lastNew;
+    }
+    if (rd.hardState) {
+      ops.push({ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(rd.hardState) });
+    }
+    if (ops.length > 0) await this.write(ops, o.fsync && rd.mustSync);
+
+    // 2. Then make them visible to Raft and send.
+    if (rd.entries.length > 0) o.storage.append(rd.entries);
+    if (rd.hardState) {
+      o.storage.setHardState(rd.hardState);
+      if (rd.hardState.term !== this.term) {
+        this.term = rd.hardState.term;
+        this.onLeaderChange?.(this.lead, this.term);
+      }
+      this.commitIndex = rd.hardState.commit;
+    }
+    if (rd.messages.length > 0) o.send?.(rd.messages);
+
+    // 3. Apply committed entries, then persist their effects with the applied index.
+    if (rd.committedEntries.length > 0) {
+      for (const e of rd.committedEntries) {
+        // After a restart Raft replays from its snapshot; entries whose effects are already in
+        // the store (index <= the persisted applied index) only re-apply membership changes.
+        if (e.index > this.appliedIndex) {
+          o.stateMachine.applyEntry(e);
+          this.appliedIndex = e.index;
+        } else if (e.type !== EntryType.EntryNormal) {
+          o.stateMachine.applyEntry(e);
+        }
+      }
+      const applyOps = o.stateMachine.drainWrites();
+      applyOps.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(this.appliedIndex) });
+      this.maybeCompactLog(applyOps);
+      // Not synced: the synced log already holds these entries; replay restores them.
+      this.writeInBackground(applyOps);
+      this.applyWaiters.advance(this.appliedIndex);
+    }
+
+    // 4. Read states, then advance.
+    for (const rs of rd.readStates) {
+      const key = Buffer.from(rs.requestCtx).toString('hex');
+      const round = this.readRounds.get(key);
+      if (!round) continue;
+      this.readRounds.delete(key);
+      clearTimeout(round.timer);
+      void this.applyWaiters.wait(rs.index, this.appliedIndex).then(() => {
+        for (const w of round.waiters) w.resolve();
+      });
+    }
+    o.node.advance(rd);
+  }
+
+  /**
+   * Every `snapshotCount` applied entries: record a snapshot point and drop the Raft log below
+   * `applied - snapshotCatchupEntries`. The state machine itself is always on disk, so the
+   * snapshot is metadata (index, term, conf state).
+   */
+  private maybeCompactLog(ops: BatchOp[]): void {
+    const o = this.o;
+    if (this.appliedIndex - this.snapshotIndex < o.snapshotCount) return;
+    const applied = this.appliedIndex;
+    const term = o.storage.term(applied);
+    o.storage.createSnapshot(applied, this.confState, new Uint8Array(0));
+    ops.push({ type: 'put', key: SNAPSHOT_KEY, value: encodeSnapshotMeta({ index: applied, term, confState: this.confState }) });
+    const compactTo = applied - o.snapshotCatchupEntries;
+    const first = o.storage.firstIndex();
+    if (compactTo > first) {
+      o.storage.compact(compactTo);
+      for (let i = first; i < compactTo; i++) ops.push({ type: 'del', key: entryKey(i) });
+    }
+    this.snapshotIndex = applied;
+    o.log.info({ index: applied, term, compactedTo: Math.max(first, compactTo) }, 'saved snapshot and compacted raft log');
+  }
+
+  private write(ops: BatchOp[], sync: boolean): Promise<void> {
+    const p = this.writeChain.then(() => this.o.db.batch(ops as never, { sync }));
+    this.writeChain = p.catch(() => undefined);
+    return p;
+  }
+
+  private writeInBackground(ops: BatchOp[]): void {
+    this.write(ops, false).catch((e: Error) => {
+      this.fatal = e;
+      this.o.log.fatal({ err: e.message }, 'writing applied state failed; member stops serving');
+    });
+  }
+}

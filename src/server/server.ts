@@ -1,0 +1,104 @@
+/**
+ * An etcd-ts server: a member plus its client listeners. `createServer(config)` builds it,
+ * `start()` opens the data dir and the ports, `stop()` closes everything. Tests and embedders
+ * use this in-process; `bin/etcd-ts` uses `startServer`.
+ */
+import { Server as GrpcServer, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { validateConfig } from './config';
+import { urlHost, urlPort } from './config-urls';
+import { createLogger } from './logger';
+import { EtcdMember } from './member';
+import { ClientListener } from './client-listener';
+import { httpHandler } from './http/handler';
+import { serviceDefinition } from './grpc/protos';
+import { withRawRequests } from './grpc/raw-request';
+import { kvService, KV_RAW_METHODS } from './grpc/kv-service';
+import { maintenanceService } from './grpc/maintenance-service';
+import { clusterService } from './grpc/cluster-service';
+import { authService } from './grpc/auth-service';
+import { DiskUsage } from './storage/disk-usage';
+
+export interface ServerOptions {
+  logger?: Logger;
+}
+
+export class EtcdServer {
+  readonly config: Config;
+  readonly log: Logger;
+  private member: EtcdMember | undefined;
+  private grpc: GrpcServer | undefined;
+  private listeners: ClientListener[] = [];
+  /** The client URLs actually bound (port 0 resolved), in the order of --listen-client-urls. */
+  clientUrls: string[] = [];
+
+  constructor(config: Config, opts: ServerOptions = {}) {
+    validateConfig(config);
+    this.config = config;
+    this.log = opts.logger ?? createLogger(config);
+  }
+
+  get etcdMember(): EtcdMember {
+    if (!this.member) throw new Error('server not started');
+    return this.member;
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    for (const f of c.unimplementedFlags) this.log.warn({ flag: f }, 'flag is accepted but not implemented yet; ignoring it');
+    const member = await EtcdMember.open(c, this.log);
+    this.member = member;
+    const grpc = new GrpcServer({
+      'grpc.max_receive_message_length': c.maxRequestBytes + 512 * 1024,
+      'grpc.max_send_message_length': -1,
+      'grpc.enable_channelz': 0,
+      'grpc.keepalive_time_ms': 2 * 60 * 60 * 1000,
+      'grpc.keepalive_timeout_ms': 20 * 1000,
+      'grpc.max_concurrent_streams': 2 ** 31 - 1,
+    });
+    const add = (def: ServiceDefinition, impl: UntypedServiceImplementation): void => grpc.addService(def, impl);
+    add(withRawRequests('etcdserverpb.KV', KV_RAW_METHODS), kvService(member, this.log));
+    add(serviceDefinition('etcdserverpb.Maintenance'), maintenanceService(member, new DiskUsage(join(c.dataDir, 'member', 'leveldb')), this.log));
+    add(serviceDefinition('etcdserverpb.Cluster'), clusterService(member, this.log));
+    add(serviceDefinition('etcdserverpb.Auth'), authService(member, this.log));
+    this.grpc = grpc;
+    member.start();
+    const handler = httpHandler(member);
+    try {
+      for (const u of c.listenClientUrls) {
+        if (u.protocol !== 'http:') throw new Error(`listen client URL ${u.href}: only http:// is supported yet`);
+        const l = new ClientListener(grpc, handler, this.log);
+        const port = await l.listen(urlPort(u), urlHost(u));
+        this.listeners.push(l);
+        this.clientUrls.push(`http://${urlHost(u) || 'localhost'}:${port}`);
+      }
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+    this.log.info({ 'listen-client-urls': this.clientUrls, 'member-id': member.memberId.toString(16) }, 'serving client traffic');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.listeners.map((l) => l.close()));
+    this.listeners = [];
+    this.grpc?.forceShutdown();
+    this.grpc = undefined;
+    if (this.member) await this.member.stop();
+    this.member = undefined;
+    this.log.info('stopped');
+    this.log.flush?.();
+  }
+}
+
+export function createServer(config: Config, opts?: ServerOptions): EtcdServer {
+  return new EtcdServer(config, opts);
+}
+
+export async function startServer(config: Config, opts?: ServerOptions): Promise<EtcdServer> {
+  const s = createServer(config, opts);
+  await s.start();
+  return s;
+}

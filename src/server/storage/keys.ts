@@ -1,0 +1,29 @@
+/**
+ * The key layout of the member's LevelDB database. Everything a member persists lives in one
+ * LevelDB instance so that one synced batch covers the Raft log, the hard state and the applied
+ * state machine changes (design.md §3).
+ *
+ *   meta/format            format marker ("etcd-ts/1"); absent means "not ours"
+ *   meta/member            this member's identity (JSON: name, member id, cluster id)
+ *   raft/hs                Raft hard state
+ *   raft/snap              Raft snapshot metadata (index, term, conf state)
+ *   raft/e/<16 hex>        Raft log entry at that index
+ *   apply/index            the consistent index: last Raft index applied to the state machine
+ *   cluster/members        the membership as applied (JSON)
+ *   mvcc/<engine key>      the MVCC engine's keys (see src/mvcc/engine.ts)
+ */
+export const FORMAT_KEY = 'meta/format';
+export const FORMAT_VALUE = 'etcd-ts/1';
+export const MEMBER_KEY = 'meta/member';
+export const HARD_STATE_KEY = 'raft/hs';
+export const SNAPSHOT_KEY = 'raft/snap';
+export const ENTRY_PREFIX = 'raft/e/';
+export const ENTRY_END = 'raft/e0';
+export const APPLIED_INDEX_KEY = 'apply/index';
+export const MEMBERS_KEY = 'cluster/members';
+export const MVCC_PREFIX = 'mvcc/';
+export const MVCC_END = 'mvcc0';
+
+export function entryKey(index: number): string {
+  return ENTRY_PREFIX + index.toString(16).padStart(16, '0');
+}

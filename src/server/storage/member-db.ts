@@ -1,0 +1,145 @@
+/**
+ * Opens a member's data dir and reads back everything it holds. One LevelDB database under
+ * `<data-dir>/member/leveldb` holds the Raft log, hard state, snapshot metadata, the applied
+ * index and the MVCC keys (layout in keys.ts).
+ *
+ * A data dir that is not ours (a real etcd's `member/wal`, a LevelDB without our format marker)
+ * or that LevelDB reports as corrupt is a clear error at open, never a silently empty store.
+ */
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Level } from 'level';
+import type { Entry, HardState } from '../../raft';
+import {
+  APPLIED_INDEX_KEY,
+  ENTRY_END,
+  ENTRY_PREFIX,
+  FORMAT_KEY,
+  FORMAT_VALUE,
+  HARD_STATE_KEY,
+  MEMBER_KEY,
+  MEMBERS_KEY,
+  MVCC_END,
+  MVCC_PREFIX,
+  SNAPSHOT_KEY,
+} from './keys';
+import { decodeEntry, decodeHardState, decodeSnapshotMeta, type SnapshotMeta } from './codec';
+
+export class DataDirError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataDirError';
+  }
+}
+
+export type Db = Level<string, Buffer>;
+
+/** What a data dir held at boot. `fresh` is true when the dir had no database yet. */
+export interface BootState {
+  fresh: boolean;
+  member?: MemberRecord;
+  hardState?: HardState;
+  snapshot?: SnapshotMeta;
+  entries: Entry[];
+  appliedIndex: number;
+  members?: string;
+  mvcc: [string, Uint8Array][];
+}
+
+export interface MemberRecord {
+  name: string;
+  memberId: string;
+  clusterId: string;
+}
+
+function checkNotForeign(dataDir: string): void {
+  if (!existsSync(dataDir)) return;
+  if (!statSync(dataDir).isDirectory()) {
+    throw new DataDirError(`data dir ${JSON.stringify(dataDir)} exists and is not a directory`);
+  }
+  const memberDir = join(dataDir, 'member');
+  if (!existsSync(memberDir)) {
+    const stray = readdirSync(dataDir).filter((f) => !f.startsWith('.'));
+    if (stray.length > 0) {
+      throw new DataDirError(
+        `data dir ${JSON.stringify(dataDir)} is not empty and holds no etcd-ts member (found: ${stray.slice(0, 5).join(', ')})`,
+      );
+    }
+    return;
+  }
+  if (existsSync(join(memberDir, 'wal')) || existsSync(join(memberDir, 'snap'))) {
+    throw new DataDirError(
+      `data dir ${JSON.stringify(dataDir)} holds a data directory written by etcd (member/wal, member/snap); etcd-ts cannot read it`,
+    );
+  }
+}
+
+export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: BootState }> {
+  checkNotForeign(dataDir);
+  const location = join(dataDir, 'member', 'leveldb');
+  const existed = existsSync(location);
+  mkdirSync(join(dataDir, 'member'), { recursive: true, mode: 0o700 });
+  const db: Db = new Level<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+  try {
+    await db.open({ createIfMissing: !existed, errorIfExists: false, passive: false } as never);
+  } catch (e) {
+    const cause = (e as { cause?: Error }).cause?.message ?? (e as Error).message;
+    throw new DataDirError(`cannot open data dir ${JSON.stringify(dataDir)}: ${cause}`);
+  }
+  try {
+    return { db, boot: await readBootState(db, existed, dataDir) };
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function readBootState(db: Db, existed: boolean, dataDir: string): Promise<BootState> {
+  const format = await db.get(FORMAT_KEY);
+  if (format === undefined) {
+    const any = await db.keys({ limit: 1 }).all();
+    if (existed && any.length > 0) {
+      throw new DataDirError(`data dir ${JSON.stringify(dataDir)} holds a LevelDB database that is not etcd-ts's`);
+    }
+    await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE), { sync: true });
+    return { fresh: true, entries: [], appliedIndex: 0, mvcc: [] };
+  }
+  if (format.toString() !== FORMAT_VALUE) {
+    throw new DataDirError(`data dir ${JSON.stringify(dataDir)} has unknown format ${JSON.stringify(format.toString())}`);
+  }
+  const member = await db.get(MEMBER_KEY);
+  const hs = await db.get(HARD_STATE_KEY);
+  const snap = await db.get(SNAPSHOT_KEY);
+  const applied = await db.get(APPLIED_INDEX_KEY);
+  const members = await db.get(MEMBERS_KEY);
+  const entries: Entry[] = [];
+  for await (const [k, v] of db.iterator({ gte: ENTRY_PREFIX, lt: ENTRY_END })) {
+    entries.push(decodeEntry(parseInt(k.slice(ENTRY_PREFIX.length), 16), v));
+  }
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i]!.index !== entries[i - 1]!.index + 1) {
+      throw new DataDirError(`data dir ${JSON.stringify(dataDir)} is corrupt: Raft log has a gap at index ${entries[i - 1]!.index}`);
+    }
+  }
+  const mvcc: [string, Uint8Array][] = [];
+  for await (const [k, v] of db.iterator({ gte: MVCC_PREFIX, lt: MVCC_END })) {
+    mvcc.push([k.slice(MVCC_PREFIX.length), v]);
+  }
+  const boot: BootState = {
+    fresh: member === undefined,
+    entries,
+    appliedIndex: applied === undefined ? 0 : Number(applied.readBigUInt64BE(0)),
+    mvcc,
+  };
+  if (member !== undefined) boot.member = JSON.parse(member.toString('utf8')) as MemberRecord;
+  if (hs !== undefined) boot.hardState = decodeHardState(hs);
+  if (snap !== undefined) boot.snapshot = decodeSnapshotMeta(snap);
+  if (members !== undefined) boot.members = members.toString('utf8');
+  return boot;
+}
+
+export function encodeIndex(i: number): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  b.writeBigUInt64BE(BigInt(i));
+  return b;
+}

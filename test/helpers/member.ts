@@ -1,0 +1,47 @@
+/**
+ * Starts an etcd-ts member in-process on free loopback ports with a temporary data dir (unless
+ * one is given), the way tests and embedders use the server.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { defaultConfig, type Config } from '../../src/server/config';
+import { startServer, type EtcdServer } from '../../src/server/server';
+import type { RunningMember } from './running-member';
+import { freePort } from './ports';
+
+export interface TestMember extends RunningMember {
+  server: EtcdServer;
+}
+
+export async function startMember(overrides: Partial<Config> = {}, opts: { keepDataDir?: boolean } = {}): Promise<TestMember> {
+  const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'etcd-ts-'));
+  const name = overrides.name ?? 'default';
+  const port = await freePort();
+  const config = defaultConfig({
+    name,
+    dataDir,
+    listenClientUrls: [new URL(`http://127.0.0.1:${port}`)],
+    advertiseClientUrls: [`http://127.0.0.1:${port}`],
+    logLevel: 'error',
+    ...overrides,
+  });
+  const level = process.env.ETCD_TS_TEST_LOG ?? 'silent';
+  const server = await startServer(config, { logger: pino({ level }, pino.destination(2)) });
+  const clientUrl = server.clientUrls[0]!;
+  let stopped = false;
+  return {
+    name,
+    clientUrl,
+    endpoint: clientUrl.replace(/^http:\/\//, ''),
+    dataDir,
+    server,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+      if (!opts.keepDataDir && overrides.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
