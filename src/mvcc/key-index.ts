@@ -130,7 +130,7 @@ export class KeyIndex {
   }
 
   /**
-   * Compacts at atRev like etcd: generations whose tombstone is below atRev are dropped; in the
+   * Compacts at atRev like etcd's keyIndex.compact: generations whose tombstone is below atRev are dropped; in the
    * first remaining generation the newest revision <= atRev is kept and older ones dropped.
    * `drop` is called for every dropped revision (to delete its record).
    */

@@ -85,7 +85,7 @@ function comparatorFor(target: SortTarget): (a: KeyValue, b: KeyValue) => number
   }
 }
 
-/** etcd's executeRange. Response revision is the view's current revision. */
+/** etcd's executeRange. The response revision is the view's current revision. */
 export function executeRange(view: ReadView, req: RangeRequest): RangeResponse {
   const atRev = readRevision(view, req.revision);
   const reqLimit = req.limit ?? 0;
