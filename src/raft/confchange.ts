@@ -189,7 +189,8 @@ export function restoreConfState(
   start: [TrackerConfig, ProgressMap],
 ): [TrackerConfig, ProgressMap] {
   const outgoing: ConfChangeSingle[] = (cs.votersOutgoing ?? []).map((id) => ({ type: 'AddNode', nodeId: id }));
-  const incoming: ConfChangeSingle[] = [];
+  // The incoming changes apply on top of the outgoing config: first remove its voters.
+  const incoming: ConfChangeSingle[] = (cs.votersOutgoing ?? []).map((id) => ({ type: 'RemoveNode', nodeId: id }));
   for (const id of cs.voters) incoming.push({ type: 'AddNode', nodeId: id });
   for (const id of cs.learners) incoming.push({ type: 'AddLearnerNode', nodeId: id });
   for (const id of cs.learnersNext ?? []) incoming.push({ type: 'AddLearnerNode', nodeId: id });

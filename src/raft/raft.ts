@@ -120,9 +120,10 @@ export class Raft {
     return { term: this.term, vote: this.vote, commit: this.raftLog.committed };
   }
 
-  /** Queues a message for sending; fills in from and (for most types) term. */
+  /** Queues a message for sending; fills in from (unless set) and (for most types) term. */
   send(m: Message): void {
-    m.from = this.id;
+    // Forwarded messages (MsgProp, MsgTransferLeader, MsgReadIndex) keep their origin.
+    if (m.from === NONE) m.from = this.id;
     const t = m.type;
     if (t === MessageType.MsgVote || t === MessageType.MsgVoteResp || t === MessageType.MsgPreVote || t === MessageType.MsgPreVoteResp) {
       if (m.term === 0) throw new Error(`term should be set when sending ${MessageType[t]}`);
@@ -217,18 +218,19 @@ export class Raft {
   /** Called by RawNode.advance once the Ready's entries are persisted and committed entries applied. */
   advance(appliedCursor: number, lastEntry: Entry | undefined, snapIndex: number): void {
     if (appliedCursor > 0) {
-      const oldApplied = this.raftLog.applied;
-      this.raftLog.appliedTo(appliedCursor);
-      if (
-        this.prs.config.autoLeave &&
-        oldApplied <= this.pendingConfIndex &&
-        appliedCursor >= this.pendingConfIndex &&
-        this.state === 'StateLeader'
-      ) {
-        // The joint configuration was entered with auto-leave: propose leaving it now.
-        this.appendEntry([{ term: 0, index: 0, type: EntryType.EntryConfChangeV2, data: EMPTY_BYTES }]);
-        this.pendingConfIndex = this.raftLog.lastIndex();
-        this.info(`initiating automatic transition out of joint configuration ${formatTrackerConfig(this.prs.config)}`);
+      this.raftLog.appliedTo(Math.max(appliedCursor, this.raftLog.applied));
+      if (this.prs.config.autoLeave && this.raftLog.applied >= this.pendingConfIndex && this.state === 'StateLeader') {
+        // The joint configuration was entered with auto-leave: propose leaving it now. This can
+        // be refused during a leader transfer; it is retried on every later advance.
+        try {
+          this.step(
+            newMessage({ type: MessageType.MsgProp, from: this.id, entries: [{ term: 0, index: 0, type: EntryType.EntryConfChangeV2, data: EMPTY_BYTES }] }),
+          );
+          this.info(`initiating automatic transition out of joint configuration ${formatTrackerConfig(this.prs.config)}`);
+        } catch (e) {
+          if (!isRaftError(e)) throw e;
+          this.logger?.debug(`not initiating automatic transition out of joint configuration: ${e.message}`);
+        }
       }
     }
     if (lastEntry !== undefined) this.raftLog.stableTo(lastEntry.index, lastEntry.term);

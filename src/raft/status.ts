@@ -10,6 +10,8 @@ export interface ProgressStatus {
   isLearner: boolean;
   pendingSnapshot: number;
   inflight: number;
+  /** Sending appends to this follower is currently throttled. */
+  paused: boolean;
 }
 
 export interface BasicStatus {
@@ -55,6 +57,7 @@ export function statusOf(r: Raft): Status {
         isLearner: pr.isLearner,
         pendingSnapshot: pr.pendingSnapshot,
         inflight: pr.inflights.length(),
+        paused: pr.isPaused(),
       });
     });
     s.progress = progress;

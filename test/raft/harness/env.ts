@@ -6,6 +6,7 @@ import {
   Message,
   RawNode,
   RaftLogger,
+  Snapshot,
   ReadOnlyOption,
   decodeConfChange,
   decodeConfChangeV2,
@@ -25,10 +26,24 @@ export interface NodeOptions {
   heartbeatTick: number;
 }
 
+/**
+ * Like etcd's interaction harness, the snapshot a node sends is its latest applied state (an
+ * application that snapshots on demand), not the last compaction point.
+ */
+export class HistoryStorage extends MemoryStorage {
+  history: Snapshot[] = [];
+
+  override snapshot(): Snapshot {
+    const h = this.history[this.history.length - 1];
+    const base = super.snapshot();
+    return h !== undefined && h.metadata.index > base.metadata.index ? h : base;
+  }
+}
+
 export interface EnvNode {
   id: bigint;
   raw: RawNode;
-  storage: MemoryStorage;
+  storage: HistoryStorage;
   opts: NodeOptions;
   /** ConfState after every applied conf change, by index (to build snapshots). */
   confStates: { index: number; cs: ConfState }[];
@@ -78,7 +93,7 @@ export class InteractionEnv {
     return n;
   }
 
-  newRawNode(id: bigint, storage: MemoryStorage, opts: NodeOptions, applied: number): RawNode {
+  newRawNode(id: bigint, storage: HistoryStorage, opts: NodeOptions, applied: number): RawNode {
     return new RawNode({
       id,
       electionTick: opts.electionTick,
@@ -116,6 +131,7 @@ export class InteractionEnv {
       } else if (e.data.length > 0) {
         n.applied.push(dec.decode(e.data));
       }
+      n.storage.history.push({ data: new Uint8Array(0), metadata: { index: e.index, term: e.term, confState: n.raw.status().config } });
     }
     for (const m of rd.messages) {
       // Traffic of isolated nodes never enters the network.

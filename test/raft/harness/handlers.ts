@@ -1,8 +1,8 @@
 /** Commands of the transcript tests (see test/raft/testdata/*.txt). */
-import { ConfChangeSingle, ConfChangeTransition, ConfChangeType, MemoryStorage, ReadOnlyOption } from '../../../src/raft';
+import { ConfChangeSingle, ConfChangeTransition, ConfChangeType, ReadOnlyOption } from '../../../src/raft';
 import { TestCase } from './datadriven';
 import { describeConfState, describeEntry } from './describe';
-import { EnvNode, InteractionEnv, LogLevel, NodeOptions } from './env';
+import { EnvNode, HistoryStorage, InteractionEnv, LogLevel, NodeOptions } from './env';
 
 const enc = new TextEncoder();
 
@@ -62,7 +62,7 @@ function addNodes(env: InteractionEnv, tc: TestCase): void {
   };
   for (let i = 0; i < n; i++) {
     const id = BigInt(env.nodes.length + 1);
-    const storage = new MemoryStorage();
+    const storage = new HistoryStorage();
     if (index > 0) {
       storage.applySnapshot({ data: new Uint8Array(0), metadata: { index, term: 1, confState: { voters, learners } } });
     }
@@ -78,6 +78,7 @@ function status(env: InteractionEnv, n: EnvNode): void {
     for (const [id, pr] of st.progress) {
       let s = `${id}: State${pr.state} match=${pr.match} next=${pr.next}`;
       if (pr.isLearner) s += ' learner';
+      if (pr.paused) s += ' paused';
       if (pr.pendingSnapshot > 0) s += ` pendingSnap=${pr.pendingSnapshot}`;
       if (!pr.recentActive) s += ' inactive';
       if (pr.inflight > 0) s += ` inflight=${pr.inflight}`;
