@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: `npm ci && npm test` (this script is `npm test`).
+#  1. builds the TypeScript (dist/),
+#  2. builds the real clients the tests use (etcdctl 3.6, a real etcd 3.6 to compare against,
+#     the Go clientv3 test programs) with test/tools/install.sh (cached in .tools/),
+#  3. runs every node:test file under dist/test (unit, transcript, property, compatibility,
+#     crash and cluster tests); the Go client programs run from those tests.
+# Long runs are behind environment variables (see README "Tests").
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+echo "== build" >&2
+npx tsc -p tsconfig.json
+
+echo "== real clients (etcdctl, etcd 3.6, Go test programs)" >&2
+bash test/tools/install.sh
+
+mapfile -t files < <(find dist/test -name '*.test.js' | sort)
+if [[ -n "${TEST_FILTER:-}" ]]; then
+  mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -E "$TEST_FILTER")
+fi
+echo "== node --test (${#files[@]} files)" >&2
+tap="$(mktemp)"
+trap 'rm -f "$tap"' EXIT
+status=0
+node --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tap" \
+  "${files[@]}" || status=$?
+pass=$(grep -E '^# pass ' "$tap" | tail -1 | awk '{print $3}')
+fail=$(grep -E '^# fail ' "$tap" | tail -1 | awk '{print $3}')
+skip=$(grep -E '^# skipped ' "$tap" | tail -1 | awk '{print $3}')
+echo "tests: ${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
+exit "$status"
