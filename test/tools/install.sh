@@ -57,7 +57,14 @@ build() {
   fi
   local t0=$SECONDS
   rm -f "$stamp"
-  "$@"
+  # The Go tool's own chatter ("go: downloading ...") is kept out of the way unless the build fails.
+  local out_log="$BIN/.$name.log"
+  if ! "$@" >"$out_log" 2>&1; then
+    cat "$out_log" >&2
+    log "$name: FAILED: $*"
+    exit 1
+  fi
+  rm -f "$out_log"
   echo "$hash" >"$stamp"
   log "$name: built in $((SECONDS - t0))s"
 }
