@@ -107,6 +107,8 @@ export const SCENARIO: StepGroup[] = [
       s('txn no compares', ['txn'], { stdin: '\nput t7 v7\n\n\n' }), // rev 24
       s('txn duplicate key', ['txn'], { stdin: '\nput k v\nput k w\n\n\n' }),
       s('txn malformed', ['txn'], { stdin: 'put k v\n\n\n\n' }),
+      s('txn -i success', ['txn', '-i'], { stdin: 'value("t1") = "v1"\n\nget t1\n\nget t2\n\n' }),
+      s('txn -i failure', ['txn', '-i'], { stdin: 'version("t1") = "5"\n\nget t1\n\nget t2 --print-value-only\n\n' }),
       s('get t --prefix', ['get', 't', '--prefix']),
     ],
   },
