@@ -4,7 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import { RawNode, MemoryStorage, type ConfState } from '../raft';
+import { RawNode, MemoryStorage, type ConfChange, type ConfState } from '../raft';
 import { MvccStore } from '../mvcc';
 import { EtcdError } from '../errors';
 import type { Config } from './config';
@@ -15,7 +15,7 @@ import { MEMBER_KEY, MEMBERS_KEY } from './storage/keys';
 import { resolveIdentity, memberRecord } from './boot';
 import type { Membership } from './cluster/membership';
 import { RaftLoop } from './raft-loop';
-import { Applier } from './apply/applier';
+import { Applier, type StoreHolder } from './apply/applier';
 import { WaitRegistry } from './wait';
 import { encodeRequest, RequestIdGenerator, RequestKind } from './request-codec';
 import type { Header } from './grpc/convert';
@@ -26,10 +26,11 @@ export class EtcdMember {
   readonly memberId: bigint;
   readonly clusterId: bigint;
   readonly membership: Membership;
-  readonly mvcc: MvccStore;
+  private readonly store: StoreHolder;
   readonly engine: LevelEngine;
   readonly db: Db;
   readonly loop: RaftLoop;
+  readonly applier: Applier;
   private readonly waits: WaitRegistry;
   private readonly ids: RequestIdGenerator;
   private readonly memberIdStr: string;
@@ -40,15 +41,16 @@ export class EtcdMember {
   private publishing = false;
 
   private constructor(config: Config, log: Logger, parts: {
-    memberId: bigint; clusterId: bigint; membership: Membership; mvcc: MvccStore; engine: LevelEngine; db: Db; loop: RaftLoop;
-    waits: WaitRegistry;
+    memberId: bigint; clusterId: bigint; membership: Membership; store: StoreHolder; engine: LevelEngine; db: Db; loop: RaftLoop;
+    waits: WaitRegistry; applier: Applier;
   }) {
     this.config = config;
     this.log = log;
     this.memberId = parts.memberId;
     this.clusterId = parts.clusterId;
     this.membership = parts.membership;
-    this.mvcc = parts.mvcc;
+    this.store = parts.store;
+    this.applier = parts.applier;
     this.engine = parts.engine;
     this.db = parts.db;
     this.loop = parts.loop;
@@ -67,7 +69,10 @@ export class EtcdMember {
       const id = resolveIdentity(config, boot);
       const engine = new LevelEngine();
       engine.load(boot.mvcc);
-      const mvcc = new MvccStore(engine, { leaseExists: () => false });
+      const store: StoreHolder = {
+        mvcc: new MvccStore(engine, { leaseExists: () => false }),
+        reopen: () => new MvccStore(engine, { leaseExists: () => false }),
+      };
 
       const storage = new MemoryStorage();
       let snapshotIndex = 0;
@@ -105,7 +110,7 @@ export class EtcdMember {
       const waits = new WaitRegistry();
       let loopRef: RaftLoop | undefined;
       const applier = new Applier({
-        mvcc,
+        store,
         engine,
         waits,
         idHigh: Number(id.memberId & 0xffffn),
@@ -134,7 +139,7 @@ export class EtcdMember {
       });
       loopRef = loop;
       const m = new EtcdMember(config, log, {
-        memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, mvcc, engine, db, loop, waits,
+        memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, store, engine, db, loop, waits, applier,
       });
       log.info(
         {
@@ -144,8 +149,8 @@ export class EtcdMember {
           bootstrap: id.bootstrap,
           'applied-index': boot.appliedIndex,
           'log-entries': entries.length,
-          revision: mvcc.currentRevision,
-          keys: mvcc.keyCount,
+          revision: store.mvcc.currentRevision,
+          keys: store.mvcc.keyCount,
           took: `${Date.now() - started}ms`,
         },
         id.bootstrap ? 'bootstrapped new cluster' : 'restored member from data dir',
@@ -155,6 +160,11 @@ export class EtcdMember {
       await db.close().catch(() => undefined);
       throw e;
     }
+  }
+
+  /** The MVCC store (replaced when a snapshot from the leader is installed). */
+  get mvcc(): MvccStore {
+    return this.store.mvcc;
   }
 
   start(): void {
@@ -220,6 +230,23 @@ export class EtcdMember {
       this.loop.propose(data);
     } catch (e) {
       this.waits.take(id);
+      return Promise.reject(e);
+    }
+    return p;
+  }
+
+  /**
+   * Proposes a membership change and resolves once it is applied on this member. The change's
+   * id carries a waiter id, as a request's does.
+   */
+  proposeConfChange(cc: Omit<ConfChange, 'id'>): Promise<void> {
+    const low = this.ids.next();
+    const id = (BigInt(this.ids.high) << 48n) | BigInt(low);
+    const p = this.waits.register<void>(low, undefined, performance.now() + this.requestTimeoutMs);
+    try {
+      this.loop.proposeConfChange({ ...cc, id });
+    } catch (e) {
+      this.waits.take(low);
       return Promise.reject(e);
     }
     return p;

@@ -18,8 +18,10 @@ import type { Logger } from 'pino';
 import {
   EntryType,
   isEmptySnapshot,
+  type ConfChange,
   type ConfState,
   type Entry,
+  type Status,
   type Message,
   type RawNode,
   type MemoryStorage,
@@ -38,6 +40,11 @@ export interface StateMachine {
   applyEntry(entry: Entry): void;
   /** Takes the writes made by apply since the last call (MVCC keys, membership...). */
   drainWrites(): BatchOp[];
+  /**
+   * The writes replacing the whole state with a snapshot's (made durable by the loop), and the
+   * function swapping the in-memory state once they are.
+   */
+  prepareInstall(data: Uint8Array): { ops: BatchOp[]; appliedIndex: number; commit(): void };
 }
 
 export interface RaftLoopOptions {
@@ -164,6 +171,42 @@ export class RaftLoop {
     this.schedule();
   }
 
+  /** Proposes a membership change; the applier learns the outcome. */
+  proposeConfChange(cc: ConfChange): void {
+    this.checkUsable();
+    if (this.lead === 0n) throw new EtcdError('NoLeader');
+    try {
+      this.o.node.proposeConfChange(cc);
+    } catch (e) {
+      throw new EtcdError('NoLeader', (e as Error).message);
+    }
+    this.schedule();
+  }
+
+  /** Asks Raft to hand leadership to `to` (MoveLeader). */
+  transferLeader(to: bigint): void {
+    this.checkUsable();
+    this.o.node.transferLeader(to);
+    this.schedule();
+  }
+
+  /** Raft's status, with follower progress on the leader. */
+  status(): Status {
+    return this.o.node.status();
+  }
+
+  reportUnreachable(id: bigint): void {
+    if (this.stopped) return;
+    this.o.node.reportUnreachable(id);
+    this.schedule();
+  }
+
+  reportSnapshot(id: bigint, status: 'finish' | 'failure'): void {
+    if (this.stopped) return;
+    this.o.node.reportSnapshot(id, status);
+    this.schedule();
+  }
+
   /** Delivers a message from a peer. */
   step(m: Message): void {
     if (this.stopped) return;
@@ -254,12 +297,24 @@ export class RaftLoop {
         this.onLeaderChange?.(lead, rd.hardState?.term ?? this.term);
       }
     }
-    if (rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot)) {
-      throw new Error('installing a Raft snapshot from the leader is not supported yet');
-    }
-
-    // 1. Persist hard state + entries in one synced batch.
+    // 1. Persist the snapshot (if any), hard state and entries in one synced batch.
     const ops: BatchOp[] = [];
+    let install: ReturnType<StateMachine['prepareInstall']> | undefined;
+    const snap = rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot) ? rd.snapshot : undefined;
+    if (snap) {
+      const started = performance.now();
+      install = o.stateMachine.prepareInstall(snap.data);
+      ops.push(...install.ops);
+      for (let i = o.storage.firstIndex(); i <= this.lastPersistedIndex; i++) ops.push({ type: 'del', key: entryKey(i) });
+      this.lastPersistedIndex = snap.metadata.index;
+      const meta = { index: snap.metadata.index, term: snap.metadata.term, confState: snap.metadata.confState };
+      ops.push({ type: 'put', key: SNAPSHOT_KEY, value: encodeSnapshotMeta(meta) });
+      ops.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(Math.max(install.appliedIndex, snap.metadata.index)) });
+      o.log.info(
+        { index: snap.metadata.index, term: snap.metadata.term, bytes: snap.data.length, records: install.ops.length, prepareMs: Math.round(performance.now() - started) },
+        'installing snapshot from leader',
+      );
+    }
     let lastNew = 0;
     for (const e of rd.entries) {
       ops.push({ type: 'put', key: entryKey(e.index), value: encodeEntry(e) });
@@ -274,7 +329,16 @@ export class RaftLoop {
     }
     if (ops.length > 0) await this.write(ops, o.fsync && rd.mustSync);
 
-    // 2. Then make them visible to Raft and send.
+    // 2. Then make them visible to Raft and the state machine, and send.
+    if (snap && install) {
+      o.storage.applySnapshot({ data: new Uint8Array(0), metadata: snap.metadata });
+      install.commit();
+      this.appliedIndex = Math.max(install.appliedIndex, snap.metadata.index);
+      this.snapshotIndex = snap.metadata.index;
+      this.confState = snap.metadata.confState;
+      this.applyWaiters.advance(this.appliedIndex);
+      o.log.info({ index: snap.metadata.index, applied: this.appliedIndex }, 'installed snapshot from leader');
+    }
     if (rd.entries.length > 0) o.storage.append(rd.entries);
     if (rd.hardState) {
       o.storage.setHardState(rd.hardState);

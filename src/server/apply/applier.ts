@@ -14,13 +14,21 @@ import { decodeRequest, RequestKind } from '../request-codec';
 import type { WaitRegistry } from '../wait';
 import type { StateMachine } from '../raft-loop';
 import type { LevelEngine, BatchOp } from '../storage/level-engine';
-import { MEMBERS_KEY } from '../storage/keys';
+import { MEMBERS_KEY, MVCC_PREFIX } from '../storage/keys';
+import { decodeStateBlob, encodeStateBlob } from '../snapshot/state-blob';
 import type { Membership, Member } from '../cluster/membership';
 import { method } from '../grpc/protos';
 import { deleteRangeFromWire, putFromWire, txnFromWire, type Wire } from '../grpc/convert';
 
-export interface ApplierDeps {
+/** The replaceable part of the state machine (a snapshot install swaps the store). */
+export interface StoreHolder {
   mvcc: MvccStore;
+  /** Builds a store over the engine's current content (after a snapshot install). */
+  reopen(): MvccStore;
+}
+
+export interface ApplierDeps {
+  store: StoreHolder;
   engine: LevelEngine;
   waits: WaitRegistry;
   /** High 16 bits of the request ids this member generates. */
@@ -29,6 +37,8 @@ export interface ApplierDeps {
   log: Logger;
   applyConfChange(cc: ConfChange): ConfState;
   onConfState(cs: ConfState): void;
+  /** After a membership change is applied (transport peers, removal of this member). */
+  onMembershipChange?(cc: ConfChange): void;
   /** Events of each new revision, in order (for watchers, later). */
   onEvents?(events: Event[]): void;
 }
@@ -77,28 +87,29 @@ export class Applier implements StateMachine {
   /** `decoded` is the proposer's already-converted request; other members decode the payload. */
   private dispatch(kind: RequestKind, payload: Buffer, decoded: unknown): unknown {
     const d = this.d;
+    const mvcc = d.store.mvcc;
     switch (kind) {
       case RequestKind.Put: {
-        const r = d.mvcc.put((decoded as PutRequest | undefined) ?? putFromWire(this.decodePut(payload) as Wire));
+        const r = mvcc.put((decoded as PutRequest | undefined) ?? putFromWire(this.decodePut(payload) as Wire));
         if (r.events.length > 0) d.onEvents?.(r.events);
         return r;
       }
       case RequestKind.DeleteRange: {
-        const r = d.mvcc.deleteRange(
+        const r = mvcc.deleteRange(
           (decoded as DeleteRangeRequest | undefined) ?? deleteRangeFromWire(this.decodeDel(payload) as Wire),
         );
         if (r.events.length > 0) d.onEvents?.(r.events);
         return r;
       }
       case RequestKind.Txn: {
-        const r = d.mvcc.txn((decoded as TxnRequest | undefined) ?? txnFromWire(this.decodeTxn(payload) as Wire));
+        const r = mvcc.txn((decoded as TxnRequest | undefined) ?? txnFromWire(this.decodeTxn(payload) as Wire));
         if (r.events.length > 0) d.onEvents?.(r.events);
         return r;
       }
       case RequestKind.Compaction: {
         const rev = (decoded as { revision: number } | undefined)?.revision ?? Number((this.decodeCompact(payload) as Wire).revision);
-        d.mvcc.compact(rev);
-        return { revision: d.mvcc.currentRevision } satisfies CompactResult;
+        mvcc.compact(rev);
+        return { revision: mvcc.currentRevision } satisfies CompactResult;
       }
       case RequestKind.PublishMember: {
         const o = JSON.parse(payload.toString('utf8')) as { id: string; name: string; clientURLs: string[] };
@@ -113,6 +124,9 @@ export class Applier implements StateMachine {
   private applyConfChange(cc: ConfChange): void {
     const cs = this.d.applyConfChange(cc);
     this.d.onConfState(cs);
+    const id = cc.id ?? 0n;
+    const waiter =
+      id !== 0n && Number(id >> 48n) === this.d.idHigh ? this.d.waits.take(Number(id & 0xffffffffffffn)) : undefined;
     const ms = this.d.membership;
     switch (cc.type) {
       case 'AddNode':
@@ -138,6 +152,42 @@ export class Applier implements StateMachine {
         }
         break;
     }
+    this.d.onMembershipChange?.(cc);
+    waiter?.resolve(undefined);
+  }
+
+  /** The state as of the current applied index, for a member behind the leader's log. */
+  snapshotBlob(appliedIndex: number): Uint8Array {
+    return encodeStateBlob({
+      appliedIndex,
+      members: this.d.membership.toJson(),
+      records: this.d.engine.keys().map((k) => [MVCC_PREFIX + k, this.d.engine.get(k)!] as [string, Uint8Array]),
+    });
+  }
+
+  /**
+   * The writes that replace the whole state with a snapshot's, and the function that swaps the
+   * in-memory state once those writes are durable.
+   */
+  prepareInstall(data: Uint8Array): { ops: BatchOp[]; appliedIndex: number; commit(): void } {
+    const blob = decodeStateBlob(data);
+    const ops: BatchOp[] = this.d.engine.keys().map((k) => ({ type: 'del', key: MVCC_PREFIX + k }));
+    const mvccRecords: [string, Uint8Array][] = [];
+    for (const [k, v] of blob.records) {
+      ops.push({ type: 'put', key: k, value: v });
+      if (k.startsWith(MVCC_PREFIX)) mvccRecords.push([k.slice(MVCC_PREFIX.length), v]);
+    }
+    ops.push({ type: 'put', key: MEMBERS_KEY, value: Buffer.from(blob.members) });
+    return {
+      ops,
+      appliedIndex: blob.appliedIndex,
+      commit: () => {
+        this.d.engine.reset(mvccRecords);
+        this.d.store.mvcc = this.d.store.reopen();
+        this.d.membership.replaceFrom(blob.members);
+        this.d.membership.takeDirty();
+      },
+    };
   }
 
   drainWrites(): BatchOp[] {

@@ -94,10 +94,20 @@ export class Membership {
   }
 
   static fromJson(json: string): Membership {
-    const o = JSON.parse(json) as { clusterId: string; members: MemberJson[]; removed: string[] };
+    const o = JSON.parse(json) as { clusterId: string };
     const ms = new Membership(BigInt(o.clusterId));
+    ms.replaceFrom(json);
+    ms.dirty = false;
+    return ms;
+  }
+
+  /** Replaces the whole membership (snapshot install), keeping this object's identity. */
+  replaceFrom(json: string): void {
+    const o = JSON.parse(json) as { clusterId: string; members: MemberJson[]; removed: string[] };
+    this.members.clear();
+    this.removed.clear();
     for (const m of o.members) {
-      ms.members.set(BigInt(m.id), {
+      this.members.set(BigInt(m.id), {
         id: BigInt(m.id),
         name: m.name,
         peerURLs: m.peerURLs,
@@ -105,7 +115,7 @@ export class Membership {
         isLearner: m.isLearner,
       });
     }
-    for (const r of o.removed) ms.removed.add(BigInt(r));
-    return ms;
+    for (const r of o.removed) this.removed.add(BigInt(r));
+    this.dirty = true;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * etcdserverpb.Maintenance: Status, Alarm (GET), HashKV and Defragment are served; Hash,
- * Snapshot, MoveLeader, Downgrade and alarm activation answer UNIMPLEMENTED until built.
+ * etcdserverpb.Maintenance: Status, Alarm (GET), HashKV, Defragment and MoveLeader are served;
+ * Hash, Snapshot, Downgrade and alarm activation answer UNIMPLEMENTED until built.
  */
 import type { Logger } from 'pino';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -45,6 +45,21 @@ export function maintenanceService(m: EtcdMember, disk: DiskUsage, log: Logger):
       if (action === 'GET') return { header: m.header(), alarms: [] };
       if (action === 'ACTIVATE' && w.alarm === 'NONE') return { header: m.header(), alarms: [] };
       return unimplemented(`Alarm ${action}`);
+    }),
+    MoveLeader: unary('MoveLeader', log, async (w) => {
+      const target = BigInt(w.targetID as string);
+      if (!m.loop.isLeader) throw new EtcdError('NotLeader');
+      const t = m.membership.get(target);
+      if (t === undefined || t.isLearner) throw new EtcdError('BadLeaderTransferee');
+      if (target !== m.memberId) {
+        m.loop.transferLeader(target);
+        const deadline = performance.now() + 5000 + 2 * m.config.electionMs;
+        while (m.loop.lead !== target) {
+          if (performance.now() > deadline) throw new EtcdError('Timeout', 'leader transfer took too long');
+          await new Promise((r) => setTimeout(r, m.config.heartbeatMs));
+        }
+      }
+      return { header: m.header() };
     }),
     HashKV: unary('HashKV', log, (w) => {
       const h = m.mvcc.hashKV(Number(w.revision));

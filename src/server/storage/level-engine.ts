@@ -52,6 +52,19 @@ export class LevelEngine implements Engine {
     yield* out;
   }
 
+  /** Every key held (without the `mvcc/` prefix), for replacing the state from a snapshot. */
+  keys(): string[] {
+    return this.mirror.keysArray();
+  }
+
+  /** Replaces the whole mirror (after a snapshot install made the same change durable). */
+  reset(records: Iterable<[string, Uint8Array]>): void {
+    this.mirror.clear();
+    this.pending = [];
+    this.bytes = 0;
+    this.load(records);
+  }
+
   /** Takes the writes made since the last call, in order, with their LevelDB keys. */
   drain(): BatchOp[] {
     const ops = this.pending;

@@ -1,0 +1,109 @@
+/**
+ * Membership changes as etcd's EtcdServer performs them (AddMember, RemoveMember, UpdateMember,
+ * PromoteMember with their strict-reconfig checks), proposed as Raft conf changes whose context
+ * carries the member as JSON. Each resolves with the membership after the change is applied.
+ */
+import { EtcdError } from '../../errors';
+import type { EtcdMember } from '../member';
+import { memberId } from './ids';
+import type { Member } from './membership';
+
+/** etcd's readyPercentThreshold: a learner within 90% of the leader's log may be promoted. */
+const LEARNER_READY_PERCENT = 0.9;
+const MAX_LEARNERS = 1;
+
+function validUrls(urls: readonly string[]): boolean {
+  if (urls.length === 0) return false;
+  for (const u of urls) {
+    let p: URL;
+    try {
+      p = new URL(u);
+    } catch {
+      return false;
+    }
+    if (p.protocol !== 'http:' && p.protocol !== 'https:' && p.protocol !== 'unix:' && p.protocol !== 'unixs:') return false;
+    if (p.pathname !== '/' && p.pathname !== '') return false;
+    if (p.protocol.startsWith('http') && p.port === '' && !/:\d+$/.test(p.host)) return false;
+  }
+  return true;
+}
+
+function started(m: Member): boolean {
+  return m.name !== '';
+}
+
+function voters(ms: Member[]): Member[] {
+  return ms.filter((m) => !m.isLearner);
+}
+
+/** etcd's IsReadyToAddVotingMember. */
+function readyToAddVoter(members: Member[]): boolean {
+  const vs = voters(members);
+  const nmembers = vs.length + 1;
+  const nstarted = vs.filter(started).length;
+  if (nstarted === 1 && nmembers === 2) return true;
+  return nstarted >= Math.floor(nmembers / 2) + 1;
+}
+
+/** etcd's IsReadyToRemoveVotingMember. */
+function readyToRemoveVoter(members: Member[], id: bigint): boolean {
+  const vs = voters(members);
+  const nmembers = vs.length - 1;
+  const nstarted = vs.filter((m) => m.id !== id && started(m)).length;
+  return nstarted >= Math.floor(nmembers / 2) + 1;
+}
+
+export async function addMember(m: EtcdMember, peerURLs: string[], isLearner: boolean): Promise<Member> {
+  if (!validUrls(peerURLs)) throw new EtcdError('MemberBadURLs');
+  const urls = [...peerURLs].sort();
+  const members = m.membership.list();
+  for (const existing of members) {
+    if (existing.peerURLs.some((u) => urls.includes(u))) throw new EtcdError('PeerURLExist');
+  }
+  if (m.config.strictReconfigCheck) {
+    if (isLearner && members.filter((x) => x.isLearner).length >= MAX_LEARNERS) throw new EtcdError('TooManyLearners');
+    if (!isLearner && !readyToAddVoter(members)) throw new EtcdError('MemberNotEnoughStarted');
+  }
+  const id = memberId(urls, '', BigInt(Math.floor(Date.now() / 1000)));
+  if (m.membership.get(id) !== undefined || m.membership.isRemoved(id)) throw new EtcdError('MemberExist');
+  const member: Member = { id, name: '', peerURLs: urls, clientURLs: [], isLearner };
+  const context = Buffer.from(JSON.stringify({ ...member, id: id.toString() }));
+  await m.proposeConfChange({ type: isLearner ? 'AddLearnerNode' : 'AddNode', nodeId: id, context });
+  return member;
+}
+
+export async function removeMember(m: EtcdMember, id: bigint): Promise<void> {
+  const target = m.membership.get(id);
+  if (target === undefined) throw new EtcdError('MemberNotFound');
+  if (m.config.strictReconfigCheck && !target.isLearner && !readyToRemoveVoter(m.membership.list(), id)) {
+    throw new EtcdError('MemberNotEnoughStarted');
+  }
+  await m.proposeConfChange({ type: 'RemoveNode', nodeId: id });
+}
+
+export async function updateMember(m: EtcdMember, id: bigint, peerURLs: string[]): Promise<void> {
+  if (!validUrls(peerURLs)) throw new EtcdError('MemberBadURLs');
+  const target = m.membership.get(id);
+  if (target === undefined) throw new EtcdError('MemberNotFound');
+  const urls = [...peerURLs].sort();
+  for (const other of m.membership.list()) {
+    if (other.id !== id && other.peerURLs.some((u) => urls.includes(u))) throw new EtcdError('PeerURLExist');
+  }
+  const context = Buffer.from(JSON.stringify({ id: id.toString(), peerURLs: urls }));
+  await m.proposeConfChange({ type: 'UpdateNode', nodeId: id, context });
+}
+
+export async function promoteMember(m: EtcdMember, id: bigint): Promise<void> {
+  const target = m.membership.get(id);
+  if (target === undefined) throw new EtcdError('MemberNotFound');
+  if (!target.isLearner) throw new EtcdError('MemberNotLearner');
+  const st = m.loop.status();
+  if (st.progress === undefined) throw new EtcdError('NotLeader');
+  const learner = st.progress.get(id);
+  const leader = st.progress.get(st.id);
+  if (learner === undefined) throw new EtcdError('MemberNotFound');
+  if (leader !== undefined && leader.match > 0 && learner.match / leader.match < LEARNER_READY_PERCENT) {
+    throw new EtcdError('LearnerNotReady');
+  }
+  await m.proposeConfChange({ type: 'AddNode', nodeId: id });
+}
