@@ -129,14 +129,14 @@ func TestTxnBranches(t *testing.T) {
 	eq(t, "range header cluster_id is 0", tr.Responses[0].GetResponseRange().Header.ClusterId, uint64(0))
 
 	// Read-only and empty txns do not change the revision.
-	tr = must(cli.Txn(ctx).Then(clientv3.OpGet(p+"x")).Commit())
+	tr = must(cli.Txn(ctx).Then(clientv3.OpGet(p + "x")).Commit())
 	eq(t, "read-only txn revision", tr.Header.Revision, R+3)
 	tr = must(cli.Txn(ctx).Commit())
 	eq(t, "empty txn succeeded", tr.Succeeded, true)
 	eq(t, "empty txn revision", tr.Header.Revision, R+3)
 	eq(t, "empty txn responses", len(tr.Responses), 0)
 	// A txn whose only write deletes nothing does not change the revision either.
-	tr = must(cli.Txn(ctx).Then(clientv3.OpDelete(p+"nothing")).Commit())
+	tr = must(cli.Txn(ctx).Then(clientv3.OpDelete(p + "nothing")).Commit())
 	eq(t, "no-op delete txn revision", tr.Header.Revision, R+3)
 
 	// Range inside a txn at an old revision / future revision.
@@ -161,7 +161,7 @@ func TestTxnNested(t *testing.T) {
 			clientv3.OpPut(p+"k", "changed"),
 			clientv3.OpTxn(
 				[]clientv3.Cmp{clientv3.Compare(clientv3.Value(p+"k"), "=", "v")},
-				[]clientv3.Op{clientv3.OpPut(p+"inner-then", "1"), clientv3.OpGet(p+"k")},
+				[]clientv3.Op{clientv3.OpPut(p+"inner-then", "1"), clientv3.OpGet(p + "k")},
 				[]clientv3.Op{clientv3.OpPut(p+"inner-else", "1")},
 			),
 		).
