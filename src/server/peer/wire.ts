@@ -1,0 +1,168 @@
+/**
+ * Protobuf wire primitives for the peer hot path: varint sizes and writers for JS numbers
+ * (terms, indexes; exact up to 2^53) and bigints (uint64 ids, exact up to 2^64-1), and a
+ * bounds-checked reader. Writers fill a preallocated Buffer; callers size it first.
+ */
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+/** Encoded size of a non-negative integer number as a varint. */
+export function varintSize(v: number): number {
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
+  if (v < 0x200000) return 3;
+  if (v < 0x10000000) return 4;
+  if (v < 0x800000000) return 5;
+  if (v < 0x40000000000) return 6;
+  if (v < 0x2000000000000) return 7;
+  if (v < 0x100000000000000) return 8;
+  return 9;
+}
+
+/** Encoded size of a uint64 bigint as a varint. */
+export function varintSizeBig(v: bigint): number {
+  if (v <= 0x1fffffffffffffn) return varintSize(Number(v));
+  return v < 1n << 63n ? 9 : 10;
+}
+
+/** Writes a non-negative integer number; returns the new position. */
+export function writeVarint(buf: Uint8Array, pos: number, v: number): number {
+  if (v < 0 || !Number.isInteger(v)) throw new RangeError(`not a uint64 number: ${v}`);
+  if (v < 0x80000000) {
+    while (v > 0x7f) {
+      buf[pos++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[pos++] = v;
+    return pos;
+  }
+  while (v >= 0x80) {
+    buf[pos++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+/** Writes a uint64 bigint; returns the new position. */
+export function writeVarintBig(buf: Uint8Array, pos: number, v: bigint): number {
+  if (v <= 0x1fffffffffffffn && v >= 0n) return writeVarint(buf, pos, Number(v));
+  if (v < 0n || v > MAX_U64) throw new RangeError(`not a uint64: ${v}`);
+  while (v >= 0x80n) {
+    buf[pos++] = Number(v & 0x7fn) | 0x80;
+    v >>= 7n;
+  }
+  buf[pos++] = Number(v);
+  return pos;
+}
+
+/** Size of a length-delimited field body with its length prefix (not the tag). */
+export function lenPrefixed(len: number): number {
+  return varintSize(len) + len;
+}
+
+export class WireError extends Error {}
+
+/** Sequential reader over one protobuf message body. */
+export class Reader {
+  pos: number;
+  constructor(
+    readonly buf: Uint8Array,
+    start = 0,
+    readonly end = buf.length,
+  ) {
+    this.pos = start;
+  }
+
+  /** Reads a varint as a number (exact below 2^53). */
+  varint(): number {
+    const buf = this.buf;
+    let lo = 0;
+    let shift = 0;
+    let b: number;
+    // Low 28 bits with bitwise ops.
+    for (; shift < 28; shift += 7) {
+      if (this.pos >= this.end) throw new WireError('truncated varint');
+      b = buf[this.pos++]!;
+      lo |= (b & 0x7f) << shift;
+      if (b < 0x80) return lo >>> 0;
+    }
+    let v = lo >>> 0;
+    let mul = 0x10000000;
+    for (let i = 0; i < 6; i++) {
+      if (this.pos >= this.end) throw new WireError('truncated varint');
+      b = buf[this.pos++]!;
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 0x80;
+    }
+    throw new WireError('varint too long');
+  }
+
+  /** Reads a varint as an exact uint64 bigint. */
+  varintBig(): bigint {
+    const start = this.pos;
+    const buf = this.buf;
+    // Fast path: fits in 7 bytes (< 2^49), exact as a number.
+    let n = 0;
+    let mul = 1;
+    for (let i = 0; i < 7; i++) {
+      if (this.pos >= this.end) throw new WireError('truncated varint');
+      const b = buf[this.pos++]!;
+      n += (b & 0x7f) * mul;
+      if (b < 0x80) return BigInt(n);
+      mul *= 0x80;
+    }
+    this.pos = start;
+    let v = 0n;
+    let shift = 0n;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new WireError('truncated varint');
+      const b = buf[this.pos++]!;
+      v |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) {
+        if (v > MAX_U64) throw new WireError('varint exceeds uint64');
+        return v;
+      }
+      shift += 7n;
+    }
+    throw new WireError('varint too long');
+  }
+
+  /** Reads a length prefix and returns [start, end) of the delimited body; advances past it. */
+  delimited(): [number, number] {
+    const len = this.varint();
+    const start = this.pos;
+    const end = start + len;
+    if (end > this.end) throw new WireError('truncated length-delimited field');
+    this.pos = end;
+    return [start, end];
+  }
+
+  /** Zero-copy view of a length-delimited field. */
+  bytes(): Uint8Array {
+    const [s, e] = this.delimited();
+    return this.buf.subarray(s, e);
+  }
+
+  /** Skips a field of the given wire type. */
+  skip(wireType: number): void {
+    switch (wireType) {
+      case 0:
+        this.varint();
+        return;
+      case 1:
+        this.pos += 8;
+        break;
+      case 2:
+        this.delimited();
+        return;
+      case 5:
+        this.pos += 4;
+        break;
+      default:
+        throw new WireError(`unsupported wire type ${wireType}`);
+    }
+    if (this.pos > this.end) throw new WireError('truncated fixed field');
+  }
+}
