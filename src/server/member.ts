@@ -19,6 +19,7 @@ import { Applier, type StoreHolder } from './apply/applier';
 import { WaitRegistry } from './wait';
 import { encodeRequest, RequestIdGenerator, RequestKind } from './request-codec';
 import type { Header } from './grpc/convert';
+import { WatchHub } from './watch/hub';
 
 export class EtcdMember {
   readonly config: Config;
@@ -31,6 +32,8 @@ export class EtcdMember {
   readonly db: Db;
   readonly loop: RaftLoop;
   readonly applier: Applier;
+  /** Every watcher of every Watch stream; fed by the applier's events. */
+  readonly watchHub: WatchHub;
   private readonly waits: WaitRegistry;
   private readonly ids: RequestIdGenerator;
   private readonly memberIdStr: string;
@@ -42,7 +45,7 @@ export class EtcdMember {
 
   private constructor(config: Config, log: Logger, parts: {
     memberId: bigint; clusterId: bigint; membership: Membership; store: StoreHolder; engine: LevelEngine; db: Db; loop: RaftLoop;
-    waits: WaitRegistry; applier: Applier;
+    waits: WaitRegistry; applier: Applier; watchHub: WatchHub;
   }) {
     this.config = config;
     this.log = log;
@@ -55,6 +58,7 @@ export class EtcdMember {
     this.db = parts.db;
     this.loop = parts.loop;
     this.waits = parts.waits;
+    this.watchHub = parts.watchHub;
     this.memberIdStr = this.memberId.toString();
     this.clusterIdStr = this.clusterId.toString();
     this.ids = new RequestIdGenerator(this.memberId, Date.now());
@@ -108,6 +112,10 @@ export class EtcdMember {
       }
 
       const waits = new WaitRegistry();
+      const watchHub = new WatchHub({
+        store: { get currentRevision() { return store.mvcc.currentRevision; }, get compactRevision() { return store.mvcc.compactRevision; } },
+        engine,
+      });
       let loopRef: RaftLoop | undefined;
       const applier = new Applier({
         store,
@@ -120,6 +128,7 @@ export class EtcdMember {
         onConfState: (cs) => {
           if (loopRef) loopRef.confState = cs;
         },
+        onEvents: (evs) => watchHub.notify(evs),
       });
       const loop = new RaftLoop({
         node,
@@ -139,7 +148,7 @@ export class EtcdMember {
       });
       loopRef = loop;
       const m = new EtcdMember(config, log, {
-        memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, store, engine, db, loop, waits, applier,
+        memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, store, engine, db, loop, waits, applier, watchHub,
       });
       log.info(
         {
@@ -178,6 +187,7 @@ export class EtcdMember {
 
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    this.watchHub.close();
     await this.loop.stop();
     this.waits.rejectAll(new EtcdError('Stopped'));
     await this.db.close();

@@ -19,6 +19,7 @@ import { kvService, KV_RAW_METHODS } from './grpc/kv-service';
 import { maintenanceService } from './grpc/maintenance-service';
 import { clusterService } from './grpc/cluster-service';
 import { authService } from './grpc/auth-service';
+import { watchService } from './watch/watch-service';
 import { DiskUsage } from './storage/disk-usage';
 
 export interface ServerOptions {
@@ -63,6 +64,7 @@ export class EtcdServer {
     add(serviceDefinition('etcdserverpb.Maintenance'), maintenanceService(member, new DiskUsage(join(c.dataDir, 'member', 'leveldb')), this.log));
     add(serviceDefinition('etcdserverpb.Cluster'), clusterService(member, this.log));
     add(serviceDefinition('etcdserverpb.Auth'), authService(member, this.log));
+    add(serviceDefinition('etcdserverpb.Watch'), watchService(member, this.log));
     this.grpc = grpc;
     member.start();
     const handler = httpHandler(member);
