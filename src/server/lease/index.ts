@@ -1,0 +1,7 @@
+export { type LeaseHost } from './host';
+export { leaseService, renewLease, type LeaseServiceOptions } from './lease-service';
+export { LeaseExpiryDriver, type ExpiryDriverOptions } from './expiry-driver';
+export { applyLeaseGrant, applyLeaseRevoke, applyLeaseCheckpoint, type LeaseState, type LeaseApplyResult, type LeaseGrantResponse, type LeaseRevisionResponse } from './apply';
+export { LessorRole, roleOf } from './role';
+export { LeaseIdGenerator } from './ids';
+export * from './codec';

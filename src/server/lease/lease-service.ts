@@ -1,0 +1,79 @@
+/**
+ * etcdserverpb.Lease (etcd `v3rpc/lease.go` over `etcdserver/v3_server.go`):
+ * - LeaseGrant / LeaseRevoke go through Raft (apply: ./apply.ts). Grant picks an id first when
+ *   the client sent 0, so every member applies the same one.
+ * - LeaseKeepAlive and LeaseTimeToLive are served by the leader from its primary lessor (after
+ *   syncing the lessor's role); a follower forwards them through the host if it can, else answers
+ *   NoLeader. TimeToLive of an unknown lease is TTL -1, not an error.
+ * - LeaseLeases lists the local lessor's leases (not forwarded, as etcd).
+ * Renewing a lease with a checkpointed remaining TTL first clears the checkpoint through Raft, so a
+ * later leader does not resume from it.
+ */
+import type { Logger } from 'pino';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { EtcdError } from '../../errors';
+import type { LeaseId } from '../../lease';
+import { RequestKind } from '../request-codec';
+import { unary } from '../grpc/unary';
+import type { LeaseApplyResult, LeaseGrantResponse, LeaseRevisionResponse } from './apply';
+import { encodeCheckpoint, encodeGrant, encodeRevoke, int64, ttlNumber, type CheckpointRequest, type GrantRequest, type RevokeRequest } from './codec';
+import type { LeaseHost } from './host';
+import { LeaseIdGenerator } from './ids';
+import { keepAliveHandler } from './keepalive';
+import { roleOf } from './role';
+
+export interface LeaseServiceOptions {
+  /** Source of generated lease ids (default: etcd's idutil scheme from the member id and Date.now()). */
+  ids?: { next(): LeaseId };
+}
+
+/** Renews on the leader (clearing a checkpoint first if needed) or forwards; see the file comment. */
+export async function renewLease(host: LeaseHost, id: LeaseId): Promise<number> {
+  if (!roleOf(host).sync()) {
+    if (host.forwardRenew) return host.forwardRenew(id);
+    throw new EtcdError('NoLeader');
+  }
+  if (host.lessor.needsCheckpointReset(id)) {
+    const req: CheckpointRequest = { checkpoints: [{ id, remainingTtl: 0 }] };
+    await host.propose<unknown>(RequestKind.LeaseCheckpoint, req, encodeCheckpoint(req));
+  }
+  return host.lessor.renew(id);
+}
+
+export function leaseService(host: LeaseHost, log: Logger, opts: LeaseServiceOptions = {}): UntypedServiceImplementation {
+  const ids = opts.ids ?? new LeaseIdGenerator(host.memberId, Date.now());
+  return {
+    LeaseGrant: unary('LeaseGrant', log, async (w) => {
+      let id = int64(w.ID);
+      if (id === 0n) id = ids.next();
+      const req: GrantRequest = { id, ttl: ttlNumber(w.TTL) };
+      const r = await host.propose<LeaseApplyResult<LeaseGrantResponse>>(RequestKind.LeaseGrant, req, encodeGrant(req));
+      return { header: host.header(r.response.revision), ID: r.response.id.toString(), TTL: String(r.response.ttl), error: '' };
+    }),
+
+    LeaseRevoke: unary('LeaseRevoke', log, async (w) => {
+      const req: RevokeRequest = { id: int64(w.ID) };
+      const r = await host.propose<LeaseApplyResult<LeaseRevisionResponse>>(RequestKind.LeaseRevoke, req, encodeRevoke(req));
+      return { header: host.header(r.response.revision) };
+    }),
+
+    LeaseKeepAlive: keepAliveHandler(() => host.header(), (id) => renewLease(host, id), log),
+
+    LeaseTimeToLive: unary('LeaseTimeToLive', log, async (w) => {
+      const id = int64(w.ID);
+      const withKeys = w.keys === true;
+      let t: { ttl: number; grantedTtl: number; keys: Buffer[] } | undefined;
+      if (roleOf(host).sync()) t = host.lessor.timeToLive(id, withKeys);
+      else if (host.forwardTimeToLive) t = await host.forwardTimeToLive(id, withKeys);
+      else throw new EtcdError('NoLeader');
+      const header = host.header();
+      if (t === undefined) return { header, ID: id.toString(), TTL: '-1', grantedTTL: '0', keys: [] };
+      return { header, ID: id.toString(), TTL: String(t.ttl), grantedTTL: String(t.grantedTtl), keys: t.keys };
+    }),
+
+    LeaseLeases: unary('LeaseLeases', log, () => ({
+      header: host.header(),
+      leases: host.lessor.leases().map((id) => ({ ID: id.toString() })),
+    })),
+  };
+}

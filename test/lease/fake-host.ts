@@ -1,0 +1,58 @@
+/**
+ * A LeaseHost over a lessor and an MVCC store on one MemoryEngine, whose `propose` applies the
+ * entry at once through the same apply functions the member's applier calls (decoding the
+ * payload, as a non-proposing member would). Leadership and term are plain fields.
+ */
+import { Lessor, type LessorConfig } from '../../src/lease';
+import { MemoryEngine, MvccStore } from '../../src/mvcc';
+import { RequestKind } from '../../src/server/request-codec';
+import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke, type LeaseHost } from '../../src/server/lease';
+import { FakeClock } from './helpers';
+
+export class FakeHost implements LeaseHost {
+  readonly memberId = 0x8e9e05c52164694dn;
+  readonly clock: FakeClock;
+  readonly engine = new MemoryEngine();
+  readonly lessor: Lessor;
+  readonly mvcc: MvccStore;
+  readonly loop = { isLeader: true, term: 2 };
+  readonly config = { electionMs: 1000 };
+  readonly proposals: { kind: RequestKind; payload: Buffer }[] = [];
+  /** When set, proposals fail with this error. */
+  failWith: Error | undefined;
+
+  constructor(config: Partial<LessorConfig> = {}, clock = new FakeClock()) {
+    this.clock = clock;
+    this.lessor = new Lessor({ clock: clock.now, config: { minTtl: 2, ...config }, engine: this.engine });
+    this.mvcc = new MvccStore(this.engine, { leaseExists: (id) => this.lessor.has(id) });
+  }
+
+  propose<T>(kind: RequestKind, _request: unknown, payload: Uint8Array): Promise<T> {
+    const buf = Buffer.from(payload);
+    this.proposals.push({ kind, payload: buf });
+    if (this.failWith) return Promise.reject(this.failWith);
+    try {
+      const s = { lessor: this.lessor, mvcc: this.mvcc };
+      let r: { events: import('../../src/mvcc').Event[] };
+      if (kind === RequestKind.LeaseGrant) r = applyLeaseGrant(s, buf);
+      else if (kind === RequestKind.LeaseRevoke) r = applyLeaseRevoke(s, buf);
+      else if (kind === RequestKind.LeaseCheckpoint) r = applyLeaseCheckpoint(s, buf);
+      else throw new Error(`FakeHost: unexpected kind ${kind}`);
+      this.lessor.onEvents(r.events);
+      return Promise.resolve(r as T);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  header(revision?: number): object {
+    return { cluster_id: '1', member_id: this.memberId.toString(), revision: revision ?? this.mvcc.currentRevision, raft_term: this.loop.term };
+  }
+
+  /** A put applied as the applier would (events followed by the lessor). */
+  put(key: string, value: string, lease = 0n): number {
+    const r = this.mvcc.put({ key: Buffer.from(key), value: Buffer.from(value), lease });
+    this.lessor.onEvents(r.events);
+    return r.response.revision;
+  }
+}
