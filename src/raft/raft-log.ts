@@ -74,6 +74,7 @@ export class RaftLog {
       try {
         t = this.term(index);
       } catch (e) {
+        // Unknown term (compacted): assume a possible match at this index.
         if (isRaftError(e)) return { index, term: 0 };
         throw e;
       }
@@ -146,10 +147,11 @@ export class RaftLog {
 
   /** Term of entry i; throws RaftError 'Compacted'/'Unavailable' outside the known range. */
   term(i: number): number {
-    const dummy = this.firstIndex() - 1;
-    if (i < dummy || i > this.lastIndex()) return 0;
     const t = this.unstable.maybeTerm(i);
     if (t !== undefined) return t;
+    // The valid range is [firstIndex-1, lastIndex]: the compaction point's term stays known.
+    if (i + 1 < this.firstIndex()) throw new RaftError('Compacted');
+    if (i > this.lastIndex()) throw new RaftError('Unavailable');
     return this.storage.term(i);
   }
 

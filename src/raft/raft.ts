@@ -151,7 +151,9 @@ export class Raft {
     let failed = false;
     try {
       term = this.raftLog.term(pr.next - 1);
-      ents = this.raftLog.entries(pr.next, this.maxMsgSize);
+      // A throttled follower in Replicate (full inflights) only gets an empty append: it will be
+      // acked or rejected, clearing the inflights even if every in-flight append was lost.
+      if (pr.state !== 'Replicate' || !pr.inflights.full()) ents = this.raftLog.entries(pr.next, this.maxMsgSize);
     } catch (e) {
       if (!isRaftError(e)) throw e;
       failed = true;
@@ -272,11 +274,13 @@ export class Raft {
    */
   appendEntry(es: Entry[]): void {
     let li = this.raftLog.lastIndex();
-    for (const e of es) {
-      e.term = this.term;
-      e.index = ++li;
+    // Fresh objects: a proposal message may be delivered twice and must never alias log entries.
+    const ents: Entry[] = new Array<Entry>(es.length);
+    for (let i = 0; i < es.length; i++) {
+      const e = es[i]!;
+      ents[i] = { term: this.term, index: ++li, type: e.type, data: e.data };
     }
-    li = this.raftLog.append(es);
+    li = this.raftLog.append(ents);
     this.prs.progress.get(this.id)?.maybeUpdate(li);
     this.maybeCommit();
   }

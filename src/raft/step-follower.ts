@@ -54,8 +54,7 @@ export function stepFollower(r: Raft, m: Message): void {
         r.info(`${r.id} not forwarding to leader ${r.lead} at term ${r.term}; dropping proposal`);
         r.dropProposal('proposal forwarding disabled');
       }
-      m.to = r.lead;
-      r.send(m);
+      r.send({ ...m, to: r.lead });
       return;
     case MessageType.MsgApp:
       r.electionElapsed = 0;
@@ -77,8 +76,7 @@ export function stepFollower(r: Raft, m: Message): void {
         r.info(`${r.id} no leader at term ${r.term}; dropping leader transfer msg`);
         return;
       }
-      m.to = r.lead;
-      r.send(m);
+      r.send({ ...m, to: r.lead });
       return;
     case MessageType.MsgTimeoutNow:
       r.info(`${r.id} [term ${r.term}] received MsgTimeoutNow from ${m.from} and starts an election to get leadership`);
@@ -90,8 +88,7 @@ export function stepFollower(r: Raft, m: Message): void {
         r.info(`${r.id} no leader at term ${r.term}; dropping index reading msg`);
         return;
       }
-      m.to = r.lead;
-      r.send(m);
+      r.send({ ...m, to: r.lead });
       return;
     case MessageType.MsgReadIndexResp:
       if (m.entries.length !== 1) {

@@ -95,7 +95,9 @@ export function stepLeader(r: Raft, m: Message): void {
       pr.msgAppFlowPaused = false;
       // Even a follower with full inflights gets an append here, so that it recovers when all
       // in-flight appends were lost.
-      if (pr.match < r.raftLog.lastIndex()) r.sendAppend(m.from);
+      // A caught-up follower in Probe (e.g. after reportUnreachable) also gets one, so that its
+      // answer moves it back to Replicate.
+      if (pr.match < r.raftLog.lastIndex() || pr.state === 'Probe') r.sendAppend(m.from);
       if (r.readOnly.option !== 'safe' || m.context === undefined || m.context.length === 0) return;
       const acks = r.readOnly.recvAck(m.from, m.context);
       if (acks === undefined) return;
@@ -165,8 +167,9 @@ function stepProposal(r: Raft, m: Message): void {
   if (m.entries.length === 0) throw new Error(`${r.id} stepped empty MsgProp`);
   if (!r.prs.progress.has(r.id)) r.dropProposal('leader was removed from the configuration');
   if (r.leadTransferee !== NONE) r.dropProposal(`leadership transfer to ${r.leadTransferee} in progress`);
-  for (let i = 0; i < m.entries.length; i++) {
-    const e = m.entries[i]!;
+  const entries = m.entries.slice();
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
     if (e.type === EntryType.EntryNormal) continue;
     const changes = e.type === EntryType.EntryConfChange ? 1 : decodeConfChangeV2(e.data).changes.length;
     if (e.type === EntryType.EntryConfChange) decodeConfChange(e.data); // validates the encoding
@@ -180,12 +183,12 @@ function stepProposal(r: Raft, m: Message): void {
     if (refused !== '') {
       r.info(`${r.id} ignoring conf change at config ${r.prs.config.voters[0].size} voters: ${refused}`);
       // Replaced by an empty normal entry so that indexes stay aligned with the proposal.
-      m.entries[i] = { term: 0, index: 0, type: EntryType.EntryNormal, data: new Uint8Array(0) };
+      entries[i] = { term: 0, index: 0, type: EntryType.EntryNormal, data: new Uint8Array(0) };
     } else {
       r.pendingConfIndex = r.raftLog.lastIndex() + i + 1;
     }
   }
-  r.appendEntry(m.entries);
+  r.appendEntry(entries);
   r.bcastAppend();
 }
 
