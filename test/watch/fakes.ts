@@ -1,0 +1,189 @@
+/**
+ * Fakes for watch unit tests: a hand-driven scheduler, a gRPC output that records what it was
+ * given (and can refuse, like a full socket), and a store+hub+stream rig over MemoryEngine.
+ */
+import { MemoryEngine, MvccStore, type KeyValue } from '../../src/mvcc';
+import { WatchHub } from '../../src/server/watch/hub';
+import { ServerWatchStream, type StreamEnv, type StreamOutput } from '../../src/server/watch/stream';
+import type { WireWatchResponse } from '../../src/server/watch/response';
+import type { Scheduler } from '../../src/server/watch/types';
+import { method } from '../../src/server/grpc/protos';
+import { isEtcdError } from '../../src/errors';
+
+export const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+interface Task {
+  fn: () => void;
+  at: number;
+  cancelled: boolean;
+}
+
+export class FakeScheduler implements Scheduler {
+  now = 0;
+  private tasks: Task[] = [];
+
+  schedule(fn: () => void, ms: number): { cancel(): void } {
+    const t: Task = { fn, at: this.now + ms, cancelled: false };
+    this.tasks.push(t);
+    return { cancel: () => void (t.cancelled = true) };
+  }
+
+  get pending(): number {
+    return this.tasks.filter((t) => !t.cancelled).length;
+  }
+
+  /** Runs due tasks (and those they schedule that are due) until none is left; max guards loops. */
+  runDue(max = 100_000): number {
+    let n = 0;
+    for (;;) {
+      const due = this.tasks.filter((t) => !t.cancelled && t.at <= this.now);
+      if (due.length === 0) return n;
+      this.tasks = this.tasks.filter((t) => !due.includes(t) && !t.cancelled);
+      for (const t of due) {
+        t.fn();
+        if (++n > max) throw new Error('FakeScheduler: too many tasks (loop?)');
+      }
+    }
+  }
+
+  advance(ms: number): number {
+    this.now += ms;
+    return this.runDue();
+  }
+}
+
+export class FakeOutput implements StreamOutput {
+  readonly sent: WireWatchResponse[] = [];
+  /** When false, write() still records but returns false (socket buffer full). */
+  accepting = true;
+  reading = true;
+  private drainCbs: (() => void)[] = [];
+
+  write(wr: WireWatchResponse): boolean {
+    this.sent.push(wr);
+    return this.accepting;
+  }
+
+  onceDrain(cb: () => void): void {
+    this.drainCbs.push(cb);
+  }
+
+  setReading(on: boolean): void {
+    this.reading = on;
+  }
+
+  drain(): void {
+    this.accepting = true;
+    const cbs = this.drainCbs;
+    this.drainCbs = [];
+    for (const cb of cbs) cb();
+  }
+
+  take(): WireWatchResponse[] {
+    return this.sent.splice(0);
+  }
+}
+
+const serialize = method('etcdserverpb.Watch', 'Watch').responseSerialize;
+
+export class Rig {
+  readonly engine = new MemoryEngine();
+  readonly store = new MvccStore(this.engine);
+  readonly sched = new FakeScheduler();
+  readonly hub = new WatchHub({ store: this.store, engine: this.engine, scheduler: this.sched });
+  fragmentLimit = 10 * 1024 * 1024;
+  progressIntervalMs = 0;
+
+  env(): StreamEnv {
+    return {
+      hub: this.hub,
+      header: (rev?: number) => ({ cluster_id: '1', member_id: '2', revision: rev ?? this.store.currentRevision, raft_term: 3 }),
+      readPrev: (key: Buffer, rev: number): KeyValue | undefined => {
+        try {
+          return this.store.range({ key, revision: rev }).kvs[0];
+        } catch (e) {
+          if (isEtcdError(e)) return undefined;
+          throw e;
+        }
+      },
+      fragmentLimit: this.fragmentLimit,
+      encodedSize: (o: object) => serialize(o).length,
+      compactedReason: 'etcdserver: mvcc: required revision has been compacted',
+      progressIntervalMs: this.progressIntervalMs,
+      scheduler: this.sched,
+    };
+  }
+
+  stream(): { s: ServerWatchStream; out: FakeOutput } {
+    const out = new FakeOutput();
+    return { s: new ServerWatchStream(this.env(), out), out };
+  }
+
+  put(k: string, v: string): number {
+    const r = this.store.put({ key: b(k), value: b(v) });
+    this.hub.notify(r.events);
+    return r.response.revision;
+  }
+
+  del(k: string, end?: string): number {
+    const r = this.store.deleteRange({ key: b(k), ...(end !== undefined ? { range_end: b(end) } : {}) });
+    this.hub.notify(r.events);
+    return r.response.revision;
+  }
+
+  /** Puts several keys in one txn (one revision). */
+  txnPuts(pairs: [string, string][]): number {
+    const r = this.store.txn({
+      success: pairs.map(([k, v]) => ({ request: 'request_put' as const, request_put: { key: b(k), value: b(v) } })),
+    });
+    this.hub.notify(r.events);
+    return r.response.revision;
+  }
+}
+
+export function create(opts: {
+  key: string;
+  end?: string;
+  rev?: number;
+  id?: number;
+  prevKv?: boolean;
+  progress?: boolean;
+  fragment?: boolean;
+  filters?: string[];
+}): Record<string, unknown> {
+  return {
+    request_union: 'create_request',
+    create_request: {
+      key: b(opts.key),
+      range_end: b(opts.end ?? ''),
+      start_revision: String(opts.rev ?? 0),
+      watch_id: String(opts.id ?? 0),
+      prev_kv: opts.prevKv === true,
+      progress_notify: opts.progress === true,
+      fragment: opts.fragment === true,
+      filters: opts.filters ?? [],
+    },
+  };
+}
+
+export const cancel = (id: number): Record<string, unknown> => ({ request_union: 'cancel_request', cancel_request: { watch_id: String(id) } });
+export const progress = (): Record<string, unknown> => ({ request_union: 'progress_request', progress_request: {} });
+
+/** A compact, comparable view of responses. */
+export function view(rs: readonly WireWatchResponse[]): string[] {
+  return rs.map((r) => {
+    const parts = [`id=${r.watch_id}`, `rev=${r.header.revision}`];
+    if (r.created) parts.push('created');
+    if (r.canceled) parts.push('canceled');
+    if (r.compact_revision) parts.push(`compact=${r.compact_revision}`);
+    if (r.cancel_reason) parts.push(`reason=${r.cancel_reason}`);
+    if (r.fragment) parts.push('fragment');
+    for (const e of r.events) {
+      let s = `${e.type} ${e.kv.key.toString('latin1')}@${e.kv.mod_revision}`;
+      if (e.type === 'PUT') s += `=${e.kv.value.toString('latin1')}`;
+      if (e.prev_kv) s += ` prev=${e.prev_kv.value.toString('latin1')}@${e.prev_kv.mod_revision}`;
+      parts.push(s);
+    }
+    return parts.join(' ');
+  });
+}
