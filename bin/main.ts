@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   }
   for (const w of parsed.warnings) process.stderr.write(w + '\n');
 
-  let server: { stop(): Promise<void> };
+  let server: { stop(): Promise<void>; done: Promise<void> };
   try {
     // Loaded lazily so that --version/--help and flag errors do not load the server.
     const { startServer } = await import('../src/server/server');
@@ -44,6 +44,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A member removed from its cluster stops by itself, as etcd exits then.
+  void server.done.then(() => {
+    if (!stopping) process.exit(0);
+  });
 }
 
 main().catch((e: unknown) => {

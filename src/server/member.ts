@@ -32,6 +32,8 @@ export class EtcdMember {
   readonly db: Db;
   readonly loop: RaftLoop;
   readonly applier: Applier;
+  /** Called after a membership change is applied (the peer transport follows it). */
+  onMembershipChange: ((cc: ConfChange) => void) | undefined;
   /** Every watcher of every Watch stream; fed by the applier's events. */
   readonly watchHub: WatchHub;
   private readonly waits: WaitRegistry;
@@ -117,6 +119,7 @@ export class EtcdMember {
         engine,
       });
       let loopRef: RaftLoop | undefined;
+      let mRef: EtcdMember | undefined;
       const applier = new Applier({
         store,
         engine,
@@ -129,6 +132,7 @@ export class EtcdMember {
           if (loopRef) loopRef.confState = cs;
         },
         onEvents: (evs) => watchHub.notify(evs),
+        onMembershipChange: (cc) => mRef?.onMembershipChange?.(cc),
       });
       const loop = new RaftLoop({
         node,
@@ -150,6 +154,7 @@ export class EtcdMember {
       const m = new EtcdMember(config, log, {
         memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, store, engine, db, loop, waits, applier, watchHub,
       });
+      mRef = m;
       log.info(
         {
           'member-id': id.memberId.toString(16),

@@ -64,7 +64,6 @@ export interface RaftLoopOptions {
   /** Index of the last entry already in LevelDB (to delete overwritten tails). */
   lastPersistedIndex: number;
   snapshotIndex: number;
-  send?: (msgs: Message[]) => void;
 }
 
 interface ReadRound {
@@ -84,6 +83,8 @@ export class RaftLoop {
 
   /** Called when leadership or term changes. */
   onLeaderChange: ((lead: bigint, term: number) => void) | undefined;
+  /** Sends Raft messages to peers (the peer transport); unset for a lone member. */
+  sendMessages: ((msgs: Message[]) => void) | undefined;
   /** Leader id as last reported by the core (0n = none). */
   lead = 0n;
   term = 0;
@@ -348,7 +349,7 @@ export class RaftLoop {
       }
       this.commitIndex = rd.hardState.commit;
     }
-    if (rd.messages.length > 0) o.send?.(rd.messages);
+    if (rd.messages.length > 0) this.sendMessages?.(rd.messages);
 
     // 3. Apply committed entries, then persist their effects with the applied index.
     if (rd.committedEntries.length > 0) {

@@ -21,6 +21,8 @@ import { clusterService } from './grpc/cluster-service';
 import { authService } from './grpc/auth-service';
 import { watchService } from './watch/watch-service';
 import { DiskUsage } from './storage/disk-usage';
+import { linkPeers } from './cluster/peer-link';
+import type { PeerTransport } from './peer/transport';
 
 export interface ServerOptions {
   logger?: Logger;
@@ -32,6 +34,13 @@ export class EtcdServer {
   private member: EtcdMember | undefined;
   private grpc: GrpcServer | undefined;
   private listeners: ClientListener[] = [];
+  private transport: PeerTransport | undefined;
+  private stopping: Promise<void> | undefined;
+  private resolveDone!: () => void;
+  /** Resolves when the server has stopped, whether by stop() or by itself (removed member). */
+  readonly done: Promise<void> = new Promise((r) => {
+    this.resolveDone = r;
+  });
   /** The client URLs actually bound (port 0 resolved), in the order of --listen-client-urls. */
   clientUrls: string[] = [];
 
@@ -66,6 +75,14 @@ export class EtcdServer {
     add(serviceDefinition('etcdserverpb.Auth'), authService(member, this.log));
     add(serviceDefinition('etcdserverpb.Watch'), watchService(member, this.log));
     this.grpc = grpc;
+    try {
+      this.transport = await linkPeers(member, c.listenPeerUrls, this.log, () => {
+        void this.stop();
+      });
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
     member.start();
     const handler = httpHandler(member);
     try {
@@ -83,15 +100,23 @@ export class EtcdServer {
     this.log.info({ 'listen-client-urls': this.clientUrls, 'member-id': member.memberId.toString(16) }, 'serving client traffic');
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
     await Promise.all(this.listeners.map((l) => l.close()));
     this.listeners = [];
     this.grpc?.forceShutdown();
     this.grpc = undefined;
     if (this.member) await this.member.stop();
     this.member = undefined;
+    if (this.transport) await this.transport.stop();
+    this.transport = undefined;
     this.log.info('stopped');
     this.log.flush?.();
+    this.resolveDone();
   }
 }
 

@@ -19,11 +19,15 @@ export async function startMember(overrides: Partial<Config> = {}, opts: { keepD
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'etcd-ts-'));
   const name = overrides.name ?? 'default';
   const port = await freePort();
+  const peerUrl = `http://127.0.0.1:${await freePort()}`;
   const config = defaultConfig({
     name,
     dataDir,
     listenClientUrls: [new URL(`http://127.0.0.1:${port}`)],
     advertiseClientUrls: [`http://127.0.0.1:${port}`],
+    listenPeerUrls: [new URL(peerUrl)],
+    initialAdvertisePeerUrls: [peerUrl],
+    initialCluster: [{ name, peerUrls: [peerUrl] }],
     logLevel: 'error',
     ...overrides,
   });

@@ -37,6 +37,10 @@ export class Membership {
     return this.members.get(id);
   }
 
+  removedIds(): bigint[] {
+    return [...this.removed];
+  }
+
   isRemoved(id: bigint): boolean {
     return this.removed.has(id);
   }

@@ -1,0 +1,49 @@
+/**
+ * Connects a member to its peers: the peer transport on --listen-peer-urls, Raft messages in and
+ * out, snapshots, and the transport's peer set following the applied membership.
+ */
+import type { Logger } from 'pino';
+import type { EtcdMember } from '../member';
+import { PeerTransport } from '../peer/transport';
+
+export async function linkPeers(m: EtcdMember, listenPeerUrls: URL[], log: Logger, onRemoved: () => void): Promise<PeerTransport> {
+  const loop = m.loop;
+  const transport = new PeerTransport({
+    memberId: m.memberId,
+    clusterId: m.clusterId,
+    log,
+    onMessage: (msg) => loop.step(msg),
+    onSnapshot: (msg) => loop.step(msg),
+    reportUnreachable: (id) => loop.reportUnreachable(id),
+    reportSnapshot: (id, status) => loop.reportSnapshot(id, status),
+    snapshotBlob: () => m.applier.snapshotBlob(loop.appliedIndex),
+    onRemoved,
+    removed: m.membership.removedIds(),
+  });
+  await transport.listen(listenPeerUrls);
+  for (const mb of m.membership.list()) {
+    if (mb.id !== m.memberId) transport.addPeer(mb.id, mb.peerURLs);
+  }
+  loop.sendMessages = (msgs) => transport.send(msgs);
+  m.onMembershipChange = (cc) => {
+    const mb = m.membership.get(cc.nodeId);
+    switch (cc.type) {
+      case 'AddNode':
+      case 'AddLearnerNode':
+      case 'UpdateNode':
+        if (cc.nodeId === m.memberId || mb === undefined) return;
+        if (cc.type === 'UpdateNode') transport.updatePeer(cc.nodeId, mb.peerURLs);
+        else transport.addPeer(cc.nodeId, mb.peerURLs);
+        return;
+      case 'RemoveNode':
+        if (cc.nodeId === m.memberId) {
+          log.warn({ 'member-id': m.memberId.toString(16) }, 'the member has been permanently removed from the cluster');
+          onRemoved();
+        } else {
+          transport.removePeer(cc.nodeId);
+        }
+        return;
+    }
+  };
+  return transport;
+}
