@@ -1,11 +1,16 @@
-// Package watch exercises clientv3's Watch API against the server(s) named in
-// ETCD_ENDPOINTS (comma-separated). Written against real etcd 3.6; runs unchanged against etcd-ts.
-// Every test uses its own key prefix; tests never run in parallel (must() relies on that).
+// Package watch exercises clientv3's Watch API against the server(s) named in ETCD_ENDPOINTS.
+// The tests were written against real etcd 3.6 and encode its behaviour; they run unchanged
+// against etcd-ts.
+//
+// Optional environment:
+//   WATCH_PROGRESS_NOTIFY_INTERVAL  the server's --watch-progress-notify-interval (Go duration);
+//                                   TestProgressNotify is skipped without it.
+//   WATCH_RESTART_DIR               a directory shared with an orchestrator that restarts the
+//                                   server; TestResumeAfterRestart is skipped without it.
 package watch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -13,7 +18,6 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
@@ -38,7 +42,6 @@ func endpoints() []string {
 
 func newClient(t *testing.T) *clientv3.Client {
 	t.Helper()
-	curT = t
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   endpoints(),
 		DialTimeout: 5 * time.Second,
@@ -51,28 +54,113 @@ func newClient(t *testing.T) *clientv3.Client {
 	return cli
 }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t *testing.T, d time.Duration) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-// prefix returns a key prefix unique to this test and run.
 func prefix(t *testing.T) string {
 	return fmt.Sprintf("/watch-test/%s/%d/", t.Name(), time.Now().UnixNano())
 }
 
-// curT is the running test (set by newClient). Tests in this package never use t.Parallel, so one
-// variable suffices; it lets must() take a call's two results directly: must(cli.Get(ctx, k)).
-var curT *testing.T
-
-func must[T any](v T, err error) T {
-	curT.Helper()
+func put(t *testing.T, cli *clientv3.Client, k, v string) int64 {
+	t.Helper()
+	r, err := cli.Put(context.Background(), k, v)
 	if err != nil {
-		curT.Fatalf("unexpected error: %v", err)
+		t.Fatalf("put %s: %v", k, err)
 	}
-	return v
+	return r.Header.Revision
+}
+
+func del(t *testing.T, cli *clientv3.Client, k string, opts ...clientv3.OpOption) int64 {
+	t.Helper()
+	r, err := cli.Delete(context.Background(), k, opts...)
+	if err != nil {
+		t.Fatalf("delete %s: %v", k, err)
+	}
+	return r.Header.Revision
+}
+
+// next receives one WatchResponse or fails after d.
+func next(t *testing.T, wch clientv3.WatchChan, d time.Duration) clientv3.WatchResponse {
+	t.Helper()
+	select {
+	case r, ok := <-wch:
+		if !ok {
+			t.Fatalf("watch channel closed")
+		}
+		return r
+	case <-time.After(d):
+		t.Fatalf("no watch response within %v", d)
+	}
+	return clientv3.WatchResponse{}
+}
+
+// nothing asserts that no response arrives within d.
+func nothing(t *testing.T, wch clientv3.WatchChan, d time.Duration) {
+	t.Helper()
+	select {
+	case r, ok := <-wch:
+		if ok {
+			t.Fatalf("unexpected watch response: %s", describe(r))
+		}
+	case <-time.After(d):
+	}
+}
+
+// collect receives events until n have arrived, returning them in order.
+func collect(t *testing.T, wch clientv3.WatchChan, n int, d time.Duration) []*clientv3.Event {
+	t.Helper()
+	var evs []*clientv3.Event
+	deadline := time.After(d)
+	for len(evs) < n {
+		select {
+		case r, ok := <-wch:
+			if !ok {
+				t.Fatalf("watch channel closed after %d/%d events", len(evs), n)
+			}
+			if err := r.Err(); err != nil {
+				t.Fatalf("watch error after %d/%d events: %v", len(evs), n, err)
+			}
+			evs = append(evs, r.Events...)
+		case <-deadline:
+			t.Fatalf("got %d/%d events within %v", len(evs), n, d)
+		}
+	}
+	return evs
+}
+
+func ev(e *clientv3.Event, p string) string {
+	s := fmt.Sprintf("%s %s@%d", e.Type, strings.TrimPrefix(string(e.Kv.Key), p), e.Kv.ModRevision)
+	if e.Type == mvccpb.PUT {
+		s += "=" + string(e.Kv.Value)
+	}
+	if e.PrevKv != nil {
+		s += fmt.Sprintf(" prev=%s@%d", e.PrevKv.Value, e.PrevKv.ModRevision)
+	}
+	return s
+}
+
+func evs(list []*clientv3.Event, p string) []string {
+	out := make([]string, len(list))
+	for i, e := range list {
+		out[i] = ev(e, p)
+	}
+	return out
+}
+
+func describe(r clientv3.WatchResponse) string {
+	return fmt.Sprintf("{rev=%d created=%v canceled=%v compact=%d progress=%v err=%v events=%d}",
+		r.Header.Revision, r.Created, r.Canceled, r.CompactRevision, r.IsProgressNotify(), r.Err(), len(r.Events))
+}
+
+func eqStrings(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") || len(got) != len(want) {
+		t.Errorf("%s:\n got  %q\n want %q", what, got, want)
+	}
 }
 
 func eq[T comparable](t *testing.T, what string, got, want T) {
@@ -80,55 +168,4 @@ func eq[T comparable](t *testing.T, what string, got, want T) {
 	if got != want {
 		t.Errorf("%s: got %v, want %v", what, got, want)
 	}
-}
-
-// wantErr checks that err is exactly the given rpctypes error, both by == and errors.Is, and that
-// it carries the expected gRPC code.
-func wantErr(t *testing.T, what string, err error, want error) {
-	t.Helper()
-	if err == nil {
-		t.Errorf("%s: got no error, want %v", what, want)
-		return
-	}
-	if err != want || !errors.Is(err, want) {
-		t.Errorf("%s: got error %T %q, want %q", what, err, err.Error(), want.Error())
-		return
-	}
-	ee, ok := err.(rpctypes.EtcdError)
-	wantEE := want.(rpctypes.EtcdError)
-	if !ok || ee.Code() != wantEE.Code() {
-		t.Errorf("%s: got code %v, want %v", what, ee.Code(), wantEE.Code())
-	}
-}
-
-func keys(kvs []*mvccpb.KeyValue) []string {
-	out := make([]string, len(kvs))
-	for i, kv := range kvs {
-		out[i] = string(kv.Key)
-	}
-	return out
-}
-
-func values(kvs []*mvccpb.KeyValue) []string {
-	out := make([]string, len(kvs))
-	for i, kv := range kvs {
-		out[i] = string(kv.Value)
-	}
-	return out
-}
-
-func eqStrings(t *testing.T, what string, got, want []string) {
-	t.Helper()
-	if strings.Join(got, "|") != strings.Join(want, "|") || len(got) != len(want) {
-		t.Errorf("%s: got %q, want %q", what, got, want)
-	}
-}
-
-// withP prefixes each name with p.
-func withP(p string, names ...string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = p + n
-	}
-	return out
 }
