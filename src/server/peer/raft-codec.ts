@@ -204,6 +204,7 @@ function readConfState(r: Reader, end: number): ConfState {
     else if (f === 5 && wt === 0) autoLeave = r.varint() !== 0;
     else r.skip(wt);
   }
+  if (r.pos !== end) throw new WireError('conf state overruns its length');
   const cs: ConfState = { voters, learners };
   if (votersOutgoing.length > 0) cs.votersOutgoing = votersOutgoing;
   if (learnersNext.length > 0) cs.learnersNext = learnersNext;
@@ -217,13 +218,12 @@ function readMetadata(r: Reader, end: number): SnapshotMetadata {
     const tag = r.varint();
     const f = tag >>> 3;
     const wt = tag & 7;
-    if (f === 1 && wt === 2) {
-      const [start, e] = r.delimited();
-      md.confState = readConfState(new Reader(r.buf, start, e), e);
-    } else if (f === 2 && wt === 0) md.index = r.varint();
+    if (f === 1 && wt === 2) md.confState = readConfState(r, r.delimitedEnd());
+    else if (f === 2 && wt === 0) md.index = r.varint();
     else if (f === 3 && wt === 0) md.term = r.varint();
     else r.skip(wt);
   }
+  if (r.pos !== end) throw new WireError('snapshot metadata overruns its length');
   return md;
 }
 
@@ -234,11 +234,10 @@ function readSnapshot(r: Reader, end: number): Snapshot {
     const f = tag >>> 3;
     const wt = tag & 7;
     if (f === 1 && wt === 2) s.data = r.bytes();
-    else if (f === 2 && wt === 2) {
-      const [start, e] = r.delimited();
-      s.metadata = readMetadata(new Reader(r.buf, start, e), e);
-    } else r.skip(wt);
+    else if (f === 2 && wt === 2) s.metadata = readMetadata(r, r.delimitedEnd());
+    else r.skip(wt);
   }
+  if (r.pos !== end) throw new WireError('snapshot overruns its length');
   return s;
 }
 
@@ -303,19 +302,15 @@ export function decodeMessageAt(buf: Uint8Array, start: number, end: number): Me
       case 0x30:
         m.index = r.varint();
         break;
-      case 0x3a: {
-        const [s, e] = r.delimited();
-        m.entries.push(readEntry(new Reader(buf, s, e), e));
+      case 0x3a:
+        m.entries.push(readEntry(r, r.delimitedEnd()));
         break;
-      }
       case 0x40:
         m.commit = r.varint();
         break;
-      case 0x4a: {
-        const [s, e] = r.delimited();
-        m.snapshot = readSnapshot(new Reader(buf, s, e), e);
+      case 0x4a:
+        m.snapshot = readSnapshot(r, r.delimitedEnd());
         break;
-      }
       case 0x50:
         m.reject = r.varint() !== 0;
         break;

@@ -22,6 +22,7 @@ export function varintSize(v: number): number {
 /** Encoded size of a uint64 bigint as a varint. */
 export function varintSizeBig(v: bigint): number {
   if (v <= 0x1fffffffffffffn) return varintSize(Number(v));
+  if (v < 1n << 56n) return 8;
   return v < 1n << 63n ? 9 : 10;
 }
 
@@ -77,6 +78,7 @@ export class Reader {
   /** Reads a varint as a number (exact below 2^53). */
   varint(): number {
     const buf = this.buf;
+    if (this.pos < this.end && buf[this.pos]! < 0x80) return buf[this.pos++]!;
     let lo = 0;
     let shift = 0;
     let b: number;
@@ -129,20 +131,29 @@ export class Reader {
     throw new WireError('varint too long');
   }
 
-  /** Reads a length prefix and returns [start, end) of the delimited body; advances past it. */
-  delimited(): [number, number] {
+  /** Reads a length prefix and returns the end of the delimited body (pos is at its start). */
+  delimitedEnd(): number {
     const len = this.varint();
-    const start = this.pos;
-    const end = start + len;
+    const end = this.pos + len;
     if (end > this.end) throw new WireError('truncated length-delimited field');
-    this.pos = end;
-    return [start, end];
+    return end;
   }
 
-  /** Zero-copy view of a length-delimited field. */
+  /** Reads a length prefix and returns [start, end) of the delimited body; advances past it. */
+  delimited(): [number, number] {
+    const end = this.delimitedEnd();
+    const s = this.pos;
+    this.pos = end;
+    return [s, end];
+  }
+
+  /** Zero-copy view (a plain Uint8Array, not a Buffer: cheaper to create) of a length-delimited field. */
   bytes(): Uint8Array {
-    const [s, e] = this.delimited();
-    return this.buf.subarray(s, e);
+    const end = this.delimitedEnd();
+    const b = this.buf;
+    const v = new Uint8Array(b.buffer, b.byteOffset + this.pos, end - this.pos);
+    this.pos = end;
+    return v;
   }
 
   /** Skips a field of the given wire type. */
