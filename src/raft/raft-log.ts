@@ -70,14 +70,9 @@ export class RaftLog {
    */
   findConflictByTerm(index: number, term: number): { index: number; term: number } {
     for (; index > 0; index--) {
-      let t: number;
-      try {
-        t = this.term(index);
-      } catch (e) {
-        // Unknown term (compacted): assume a possible match at this index.
-        if (isRaftError(e)) return { index, term: 0 };
-        throw e;
-      }
+      const t = this.maybeTerm(index);
+      // Unknown term (compacted): assume a possible match at this index.
+      if (t === undefined) return { index, term: 0 };
       if (t <= term) return { index, term: t };
     }
     return { index: 0, term: 0 };
@@ -155,14 +150,22 @@ export class RaftLog {
     return this.storage.term(i);
   }
 
-  /** Term of entry i, or 0 when it is compacted or unavailable. */
-  zeroTerm(i: number): number {
+  /** Term of entry i, or undefined when it is compacted or unavailable (never throws for that). */
+  maybeTerm(i: number): number | undefined {
+    const t = this.unstable.maybeTerm(i);
+    if (t !== undefined) return t;
+    if (i + 1 < this.firstIndex() || i > this.lastIndex()) return undefined;
     try {
-      return this.term(i);
+      return this.storage.term(i);
     } catch (e) {
-      if (isRaftError(e, 'Compacted') || isRaftError(e, 'Unavailable')) return 0;
+      if (isRaftError(e)) return undefined;
       throw e;
     }
+  }
+
+  /** Term of entry i, or 0 when it is compacted or unavailable. */
+  zeroTerm(i: number): number {
+    return this.maybeTerm(i) ?? 0;
   }
 
   entries(i: number, maxSize: number): Entry[] {
@@ -188,12 +191,7 @@ export class RaftLog {
   }
 
   matchTerm(i: number, term: number): boolean {
-    try {
-      return this.term(i) === term;
-    } catch (e) {
-      if (isRaftError(e)) return false;
-      throw e;
-    }
+    return this.maybeTerm(i) === term;
   }
 
   maybeCommit(maxIndex: number, term: number): boolean {

@@ -74,13 +74,21 @@ export class ProgressTracker {
     return jointCommittedIndex(this.config.voters, (id) => prs.get(id)?.match);
   }
 
+  private sortedCache: bigint[] = [];
+  private sortedFor: ProgressMap | undefined = undefined;
+  private sortedSize = -1;
+
   /** Visits all progress in a stable (sorted) order. */
   visit(f: (id: bigint, pr: Progress) => void): void {
-    if (this.progress.size <= 1) {
-      for (const [id, pr] of this.progress) f(id, pr);
-      return;
+    if (this.sortedFor !== this.progress || this.sortedSize !== this.progress.size) {
+      this.sortedCache = sortedIds(this.progress.keys());
+      this.sortedFor = this.progress;
+      this.sortedSize = this.progress.size;
     }
-    for (const id of sortedIds(this.progress.keys())) f(id, this.progress.get(id)!);
+    for (const id of this.sortedCache) {
+      const pr = this.progress.get(id);
+      if (pr !== undefined) f(id, pr);
+    }
   }
 
   /** Whether a quorum of voters was recently active (learners do not count). */
