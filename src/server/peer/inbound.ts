@@ -37,7 +37,10 @@ export class Inbound {
       Snapshot: (call: ServerReadableStream<Buffer, number>, cb: sendUnaryData<number>) => this.snapshot(call, cb),
       Probe: (call: ServerUnaryCall<unknown, Identity>, cb: sendUnaryData<Identity>) => {
         const a = admit(call.metadata, this.ctx);
-        if ('error' in a) return cb(serviceError(a.error));
+        if ('error' in a) {
+          this.refuse('Probe', call, a.error);
+          return cb(serviceError(a.error));
+        }
         cb(null, { memberId: this.ctx.memberId, clusterId: this.ctx.clusterId });
       },
     };
