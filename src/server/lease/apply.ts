@@ -10,6 +10,7 @@
  */
 import type { Lessor, LeaseId } from '../../lease';
 import type { Event, MvccStore } from '../../mvcc';
+import { RequestKind } from '../request-codec';
 import { decodeCheckpoint, decodeGrant, decodeRevoke, type CheckpointRequest, type GrantRequest, type RevokeRequest } from './codec';
 
 export interface LeaseState {
@@ -53,4 +54,26 @@ export function applyLeaseCheckpoint(s: LeaseState, payload: Buffer, decoded?: u
   const req = (decoded as CheckpointRequest | undefined) ?? decodeCheckpoint(payload);
   for (const c of req.checkpoints) s.lessor.checkpoint(c.id, c.remainingTtl);
   return { response: { revision: s.mvcc.currentRevision }, events: [] };
+}
+
+/**
+ * The applier's one call for the three lease kinds; undefined for any other kind. The caller
+ * passes `events` on as for a Put (watchers and `Lessor.onEvents`).
+ */
+export function applyLeaseEntry(
+  s: LeaseState,
+  kind: RequestKind,
+  payload: Buffer,
+  decoded?: unknown,
+): LeaseApplyResult<LeaseGrantResponse | LeaseRevisionResponse> | undefined {
+  switch (kind) {
+    case RequestKind.LeaseGrant:
+      return applyLeaseGrant(s, payload, decoded);
+    case RequestKind.LeaseRevoke:
+      return applyLeaseRevoke(s, payload, decoded);
+    case RequestKind.LeaseCheckpoint:
+      return applyLeaseCheckpoint(s, payload, decoded);
+    default:
+      return undefined;
+  }
 }

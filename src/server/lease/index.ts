@@ -1,7 +1,17 @@
 export { type LeaseHost } from './host';
 export { leaseService, renewLease, type LeaseServiceOptions } from './lease-service';
 export { LeaseExpiryDriver, type ExpiryDriverOptions } from './expiry-driver';
-export { applyLeaseGrant, applyLeaseRevoke, applyLeaseCheckpoint, type LeaseState, type LeaseApplyResult, type LeaseGrantResponse, type LeaseRevisionResponse } from './apply';
+export {
+  applyLeaseEntry,
+  applyLeaseGrant,
+  applyLeaseRevoke,
+  applyLeaseCheckpoint,
+  type LeaseState,
+  type LeaseApplyResult,
+  type LeaseGrantResponse,
+  type LeaseRevisionResponse,
+} from './apply';
+export { openLessor, attachAllKeys } from './setup';
 export { LessorRole, roleOf } from './role';
 export { LeaseIdGenerator } from './ids';
 export * from './codec';

@@ -1,0 +1,60 @@
+/**
+ * TEST-ONLY, TEMPORARY: starts an in-process etcd-ts member and applies, from outside, exactly
+ * the lease wiring proposed for src/server/member.ts, applier.ts and server.ts (see the lease
+ * report), so the Go clientv3 lease tests can run against etcd-ts before that wiring lands.
+ * When the member already has a `lessor` (wired for real), nothing is patched.
+ *
+ * It reaches into private fields (MvccStore hooks, Applier deps/dispatch, the server's grpc
+ * server); delete this file once the member is wired.
+ */
+import pino from 'pino';
+import type { Config } from '../../src/server/config';
+import { serviceDefinition } from '../../src/server/grpc/protos';
+import { applyLeaseEntry, attachAllKeys, LeaseExpiryDriver, leaseService, openLessor, type LeaseHost } from '../../src/server/lease';
+import type { RequestKind } from '../../src/server/request-codec';
+import type { Event } from '../../src/mvcc';
+import { startMember, type TestMember } from '../helpers/member';
+
+type Dispatch = (kind: RequestKind, payload: Buffer, decoded: unknown) => unknown;
+
+export async function startLeaseMember(overrides: Partial<Config> = {}): Promise<TestMember & { patched: boolean }> {
+  const m = await startMember(overrides);
+  const member = m.server.etcdMember;
+  if ('lessor' in member) return { ...m, patched: false };
+
+  const log = pino({ level: process.env.ETCD_TS_TEST_LOG ?? 'silent' }, pino.destination(2));
+  const lessor = openLessor(m.server.config, member.engine);
+  const hooks = (member.mvcc as unknown as { hooks: { leaseExists?: (id: bigint) => boolean } }).hooks;
+  hooks.leaseExists = (id) => lessor.has(id);
+  attachAllKeys(lessor, member.mvcc);
+  Object.defineProperty(member, 'lessor', { value: lessor });
+
+  const applier = member.applier as unknown as { d: { onEvents?: (e: Event[]) => void }; dispatch: Dispatch };
+  const prevOnEvents = applier.d.onEvents;
+  applier.d.onEvents = (evs) => {
+    lessor.onEvents(evs);
+    prevOnEvents?.(evs);
+  };
+  const dispatch = applier.dispatch.bind(applier);
+  applier.dispatch = (kind, payload, decoded) => {
+    const r = applyLeaseEntry({ lessor, mvcc: member.mvcc }, kind, payload, decoded);
+    if (r === undefined) return dispatch(kind, payload, decoded);
+    if (r.events.length > 0) applier.d.onEvents?.(r.events);
+    return r;
+  };
+
+  const host = member as unknown as LeaseHost;
+  const grpc = (m.server as unknown as { grpc: import('@grpc/grpc-js').Server }).grpc;
+  grpc.addService(serviceDefinition('etcdserverpb.Lease'), leaseService(host, log));
+  const driver = new LeaseExpiryDriver(host, log);
+  driver.start();
+  const stop = m.stop.bind(m);
+  return {
+    ...m,
+    patched: true,
+    async stop() {
+      driver.stop();
+      await stop();
+    },
+  };
+}
