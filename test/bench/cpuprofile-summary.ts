@@ -6,6 +6,11 @@
  * Usage: node dist/test/bench/cpuprofile-summary.js [--top 40] [--inclusive] file.cpuprofile...
  *   --inclusive  also print inclusive ("total") time per function (self + callees, counted once
  *                per sample even for recursion)
+ *   --window A:B only samples taken between A and B seconds after the profile started (e.g.
+ *                2:60 to leave out startup and the check's final cleanup DeleteRange)
+ *   --timeline   print busy / GC / LevelDB-batch milliseconds per second of the profile
+ *   --callers S  for the functions whose label contains S, print their self time split by call
+ *                path (up to 4 frames up), largest first
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -42,11 +47,22 @@ function main(): void {
   const argv = process.argv.slice(2);
   let top = 40;
   let inclusive = false;
+  let callers = '';
+  let winFrom = 0;
+  let winTo = Infinity;
+  let timeline = false;
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
     if (a === '--top') top = Number.parseInt(argv[++i] ?? '40', 10);
     else if (a === '--inclusive') inclusive = true;
+    else if (a === '--callers') callers = argv[++i] ?? '';
+    else if (a === '--timeline') timeline = true;
+    else if (a === '--window') {
+      const [x, y] = (argv[++i] ?? '').split(':');
+      winFrom = Number(x ?? 0) || 0;
+      winTo = y === undefined || y === '' ? Infinity : Number(y);
+    }
     else files.push(a);
   }
   if (files.length === 0) {
@@ -57,6 +73,8 @@ function main(): void {
   const self = new Map<string, number>();
   const byFile = new Map<string, number>();
   const incl = new Map<string, number>();
+  const paths = new Map<string, number>();
+  const perSecond = new Map<string, { busy: number; gc: number; batch: number }>();
   let total = 0;
   for (const f of files) {
     const p = JSON.parse(fs.readFileSync(f, 'utf8')) as Profile;
@@ -72,7 +90,10 @@ function main(): void {
       const url = shortUrl(cf.url);
       return url === '' ? name : `${name} ${url}:${cf.lineNumber + 1}`;
     };
+    let at = 0; // microseconds since the profile started
     for (let i = 0; i < p.samples.length; i++) {
+      at += p.timeDeltas[i] ?? 0;
+      if (at / 1e6 < winFrom || at / 1e6 >= winTo) continue;
       // timeDeltas[i] is the time before sample i; attribute the following delta to sample i,
       // the usual convention (DevTools does the same, approximately).
       const dt = (p.timeDeltas[i + 1] ?? 0) / 1000; // ms
@@ -80,9 +101,25 @@ function main(): void {
       if (n === undefined) continue;
       total += dt;
       const l = label(n);
+      if (timeline) {
+        const key = `${path.basename(f)} ${Math.floor(at / 1e6)}`;
+        const r = perSecond.get(key) ?? { busy: 0, gc: 0, batch: 0 };
+        const fn = n.callFrame.functionName;
+        if (fn !== '(idle)') r.busy += dt;
+        if (fn === '(garbage collector)') r.gc += dt;
+        if (n.callFrame.url.includes('-level/')) r.batch += dt;
+        perSecond.set(key, r);
+      }
       self.set(l, (self.get(l) ?? 0) + dt);
       const fileKey = shortUrl(n.callFrame.url) || `(${n.callFrame.functionName || 'native'})`;
       byFile.set(fileKey, (byFile.get(fileKey) ?? 0) + dt);
+      if (callers !== '' && l.includes(callers)) {
+        const chain: string[] = [l];
+        let cur = nodes.get(parent.get(n.id) ?? -1);
+        for (let d = 0; d < 4 && cur !== undefined; d++, cur = nodes.get(parent.get(cur.id) ?? -1)) chain.push(label(cur));
+        const key = chain.join('\n           <- ');
+        paths.set(key, (paths.get(key) ?? 0) + dt);
+      }
       if (inclusive) {
         const seen = new Set<string>();
         for (let cur: ProfileNode | undefined = n; cur !== undefined; cur = nodes.get(parent.get(cur.id) ?? -1)) {
@@ -105,13 +142,24 @@ function main(): void {
   );
   const table = (title: string, m: Map<string, number>): void => {
     process.stdout.write(`${title}\n${'ms'.padStart(8)} ${'%busy'.padStart(5)}  function\n`);
-    const rows = [...m.entries()].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top);
+    const rows = [...m.entries()].filter(([k]) => k !== '(idle)' && k !== '((idle))').sort((a, b) => b[1] - a[1]).slice(0, top);
     for (const [k, v] of rows) process.stdout.write(`${ms(v)} ${pct(v, busy)}  ${k}\n`);
     process.stdout.write('\n');
   };
   table(`== top ${top} by self time`, self);
   table(`== self time by file`, byFile);
   if (inclusive) table(`== top ${top} by inclusive time`, incl);
+  if (timeline) {
+    process.stdout.write(`== per second: busy ms, GC ms, ms in *-level/ (LevelDB) code\n`);
+    for (const [k, r] of perSecond) process.stdout.write(`${k} ${r.busy.toFixed(0)} ${r.gc.toFixed(0)} ${r.batch.toFixed(0)}\n`);
+    process.stdout.write('\n');
+  }
+  if (callers !== '') table(`== call paths of functions matching "${callers}" (self time)`, paths);
 }
 
+// `... | head` closes the pipe early; that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 main();

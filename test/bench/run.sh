@@ -306,10 +306,11 @@ has_target() { [[ " $TARGETS " == *" $1 "* ]]; }
 echo
 echo "== medians over $RUNS run(s); ratio = etcd-ts / etcd (writes/s: higher is better; the rest: lower is better)"
 TABLE="$OUT/table.md"
-{
-  echo "| load | metric | etcd 3.6 | etcd-ts | etcd-ts / etcd |"
-  echo "|---|---|---:|---:|---:|"
-} >"$TABLE"
+: >"$TABLE"
+if [[ -n "${LOADS// /}" ]]; then
+  echo "| load | metric | etcd 3.6 | etcd-ts | etcd-ts / etcd |" >>"$TABLE"
+  echo "|---|---|---:|---:|---:|" >>"$TABLE"
+fi
 for load in $LOADS; do
   declare -A v=()
   for target in etcd etcd-ts; do
@@ -338,7 +339,7 @@ done
 if [[ -s "$LATENCY" ]]; then
   # latency.tsv columns: run target op mean p50 p99 max (ms)
   {
-    echo
+    [[ -s "$TABLE" ]] && echo
     echo "| single client, sequential (ms) | etcd 3.6 p50 | etcd-ts p50 | ratio | etcd 3.6 p99 | etcd-ts p99 | ratio |"
     echo "|---|---:|---:|---:|---:|---:|---:|"
   } >>"$TABLE"
