@@ -76,11 +76,10 @@ class Reader {
 }
 
 export function encodeConfChange(cc: ConfChange): Uint8Array {
+  // Like etcd's gogoproto output (non-nullable proto2 fields), scalars are always written.
   const w = new Writer();
-  if (cc.id !== undefined && cc.id !== 0n) {
-    w.tag(1, 0);
-    w.varint(cc.id);
-  }
+  w.tag(1, 0);
+  w.varint(cc.id ?? 0n);
   w.tag(2, 0);
   w.varint(ConfChangeTypeCode[cc.type]);
   w.tag(3, 0);
@@ -107,22 +106,14 @@ export function decodeConfChange(data: Uint8Array): ConfChange {
 
 export function encodeConfChangeV2(cc: ConfChangeV2): Uint8Array {
   const w = new Writer();
-  const t = TRANSITIONS.indexOf(cc.transition);
-  if (t > 0) {
-    w.tag(1, 0);
-    w.varint(t);
-  }
+  w.tag(1, 0);
+  w.varint(Math.max(0, TRANSITIONS.indexOf(cc.transition)));
   for (const ch of cc.changes) {
     const inner = new Writer();
-    const code = ConfChangeTypeCode[ch.type];
-    if (code !== 0) {
-      inner.tag(1, 0);
-      inner.varint(code);
-    }
-    if (ch.nodeId !== 0n) {
-      inner.tag(2, 0);
-      inner.varint(ch.nodeId);
-    }
+    inner.tag(1, 0);
+    inner.varint(ConfChangeTypeCode[ch.type]);
+    inner.tag(2, 0);
+    inner.varint(ch.nodeId);
     w.bytesField(2, inner.finish());
   }
   if (cc.context !== undefined && cc.context.length > 0) w.bytesField(3, cc.context);
