@@ -37,6 +37,8 @@ export class SimNode {
   confState: ConfState;
   removed = false;
   wasLeader = false;
+  /** Members this node has seen removed (its transport rejects their messages, as etcd's does). */
+  readonly removedIds = new Set<bigint>();
 
   constructor(
     readonly id: bigint,
@@ -77,6 +79,14 @@ export class SimNode {
     this.raw = undefined;
   }
 
+  private setConfState(cs: ConfState): void {
+    const ids = (c: ConfState) => new Set([...c.voters, ...c.learners, ...(c.votersOutgoing ?? [])]);
+    const now = ids(cs);
+    for (const id of ids(this.confState)) if (!now.has(id)) this.removedIds.add(id);
+    for (const id of now) this.removedIds.delete(id);
+    this.confState = cs;
+  }
+
   isMember(cs: ConfState): boolean {
     return [cs.voters, cs.learners, cs.votersOutgoing ?? []].some((s) => s.includes(this.id));
   }
@@ -89,7 +99,7 @@ export class SimNode {
       this.storage.applySnapshot(rd.snapshot);
       this.sm = rd.snapshot.data.length > 0 ? dec.decode(rd.snapshot.data).split('\n') : [];
       this.appliedIndex = rd.snapshot.metadata.index;
-      this.confState = rd.snapshot.metadata.confState;
+      this.setConfState(rd.snapshot.metadata.confState);
     }
     this.storage.append(rd.entries);
     if (rd.hardState !== undefined) this.storage.setHardState(rd.hardState);
@@ -98,8 +108,8 @@ export class SimNode {
     for (const e of rd.committedEntries) {
       if (e.index !== this.appliedIndex + 1) throw new Error(`node ${this.id} applies ${e.index} after ${this.appliedIndex}`);
       checker.applied(this.id, e);
-      if (e.type === EntryType.EntryConfChange) this.confState = raw.applyConfChange(decodeConfChange(e.data));
-      else if (e.type === EntryType.EntryConfChangeV2) this.confState = raw.applyConfChange(decodeConfChangeV2(e.data));
+      if (e.type === EntryType.EntryConfChange) this.setConfState(raw.applyConfChange(decodeConfChange(e.data)));
+      else if (e.type === EntryType.EntryConfChangeV2) this.setConfState(raw.applyConfChange(decodeConfChangeV2(e.data)));
       if (e.type !== EntryType.EntryNormal) confChanged = true;
       else if (e.data.length > 0) this.sm.push(dec.decode(e.data));
       this.appliedIndex = e.index;

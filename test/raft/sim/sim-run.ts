@@ -60,6 +60,7 @@ export function runSchedule(seed: number, steps = 300): ScheduleResult {
   let readSeq = 0;
   let confChanges = 0;
   let crashes = 0;
+  const everAdded = new Set<bigint>();
 
   const send = (from: SimNode, msgs: Message[]) => {
     for (const m of msgs) {
@@ -102,7 +103,14 @@ export function runSchedule(seed: number, steps = 300): ScheduleResult {
     for (const n of nodes) n.raw?.tick();
     for (const m of net.due(now)) {
       const n = byId(m.to);
-      if (n === undefined) continue;
+      if (n === undefined || !n.up) continue;
+      if (n.removedIds.has(m.from)) {
+        // Like etcd's transport: a removed member learns it was removed and shuts down.
+        const sender = byId(m.from)!;
+        sender.removed = true;
+        sender.crash();
+        continue;
+      }
       n.tryDo((raw) => raw.step(m));
     }
     // Client traffic.
@@ -160,12 +168,14 @@ export function runSchedule(seed: number, steps = 300): ScheduleResult {
       if (n.removed) continue;
       const isVoter = cs.voters.includes(n.id);
       const isLearner = cs.learners.includes(n.id);
-      if (!isVoter && !isLearner && n.id > BigInt(size)) candidates.push({ type: 'AddLearnerNode', nodeId: n.id });
+      // Like etcd, a member id is never reused once removed.
+      if (!isVoter && !isLearner && n.id > BigInt(size) && !everAdded.has(n.id)) candidates.push({ type: 'AddLearnerNode', nodeId: n.id });
       if (isLearner) candidates.push({ type: 'AddNode', nodeId: n.id });
       if (isVoter && cs.voters.length > 3 && n.id !== l.id) candidates.push({ type: 'RemoveNode', nodeId: n.id });
     }
     if (candidates.length === 0) return;
     const cc = prng.pick(candidates);
+    if (cc.type === 'AddLearnerNode') everAdded.add(cc.nodeId);
     const ok = prng.chance(0.3)
       ? l.tryDo((raw) => raw.proposeConfChange({ transition: 'Auto', changes: [{ type: cc.type, nodeId: cc.nodeId }] }))
       : l.tryDo((raw) => raw.proposeConfChange(cc));
