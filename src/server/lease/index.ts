@@ -15,3 +15,4 @@ export { openLessor, attachAllKeys } from './setup';
 export { LessorRole, roleOf } from './role';
 export { LeaseIdGenerator } from './ids';
 export * from './codec';
+export { LeaderForwarder, type ForwardedTimeToLive } from './forward';

@@ -3,8 +3,8 @@
  * - LeaseGrant / LeaseRevoke go through Raft (apply: ./apply.ts). Grant picks an id first when
  *   the client sent 0, so every member applies the same one.
  * - LeaseKeepAlive and LeaseTimeToLive are served by the leader from its primary lessor (after
- *   syncing the lessor's role); a follower forwards them through the host if it can, else answers
- *   NoLeader. TimeToLive of an unknown lease is TTL -1, not an error.
+ *   syncing the lessor's role); a follower forwards them to the leader (options.forward, see
+ *   forward.ts, or the host's hooks), else answers NoLeader. TimeToLive of an unknown lease is TTL -1, not an error.
  * - LeaseLeases lists the local lessor's leases (not forwarded, as etcd).
  * Renewing a lease with a checkpointed remaining TTL first clears the checkpoint through Raft, so a
  * later leader does not resume from it.
@@ -18,6 +18,7 @@ import { unary } from '../grpc/unary';
 import type { LeaseApplyResult, LeaseGrantResponse, LeaseRevisionResponse } from './apply';
 import { encodeCheckpoint, encodeGrant, encodeRevoke, int64, ttlNumber, type CheckpointRequest, type GrantRequest, type RevokeRequest } from './codec';
 import type { LeaseHost } from './host';
+import type { LeaderForwarder } from './forward';
 import { LeaseIdGenerator } from './ids';
 import { keepAliveHandler } from './keepalive';
 import { roleOf } from './role';
@@ -25,11 +26,14 @@ import { roleOf } from './role';
 export interface LeaseServiceOptions {
   /** Source of generated lease ids (default: etcd's idutil scheme from the member id and Date.now()). */
   ids?: { next(): LeaseId };
+  /** Forwards renewals and TimeToLive from a follower to the leader (else: NoLeader). */
+  forward?: Pick<LeaderForwarder, 'renew' | 'timeToLive'>;
 }
 
 /** Renews on the leader (clearing a checkpoint first if needed) or forwards; see the file comment. */
-export async function renewLease(host: LeaseHost, id: LeaseId): Promise<number> {
+export async function renewLease(host: LeaseHost, id: LeaseId, forward?: LeaseServiceOptions['forward']): Promise<number> {
   if (!roleOf(host).sync()) {
+    if (forward) return forward.renew(id);
     if (host.forwardRenew) return host.forwardRenew(id);
     throw new EtcdError('NoLeader');
   }
@@ -57,13 +61,14 @@ export function leaseService(host: LeaseHost, log: Logger, opts: LeaseServiceOpt
       return { header: host.header(r.response.revision) };
     }),
 
-    LeaseKeepAlive: keepAliveHandler(() => host.header(), (id) => renewLease(host, id), log),
+    LeaseKeepAlive: keepAliveHandler(() => host.header(), (id) => renewLease(host, id, opts.forward), log),
 
     LeaseTimeToLive: unary('LeaseTimeToLive', log, async (w) => {
       const id = int64(w.ID);
       const withKeys = w.keys === true;
       let t: { ttl: number; grantedTtl: number; keys: Buffer[] } | undefined;
       if (roleOf(host).sync()) t = host.lessor.timeToLive(id, withKeys);
+      else if (opts.forward) t = await opts.forward.timeToLive(id, withKeys);
       else if (host.forwardTimeToLive) t = await host.forwardTimeToLive(id, withKeys);
       else throw new EtcdError('NoLeader');
       const header = host.header();
