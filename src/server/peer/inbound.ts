@@ -98,6 +98,7 @@ export class Inbound {
     this.ctx.log.debug({ from: from.toString(), remote: call.getPeer() }, 'peer stream accepted');
     call.write({ memberId: this.ctx.memberId, clusterId: this.ctx.clusterId });
     call.on('data', (buf: Buffer) => {
+      if (this.ctx.isRemoved(from)) return; // cut off; the status is on its way
       let msgs: Message[];
       try {
         msgs = decodeBatch(buf);
@@ -159,6 +160,7 @@ export class Inbound {
         if (c.message === undefined || c.message.type !== MessageType.MsgSnap || c.message.snapshot === undefined) {
           return fail(status.INVALID_ARGUMENT, 'first snapshot chunk carries no MsgSnap');
         }
+        if (c.message.to !== this.ctx.memberId) return fail(status.FAILED_PRECONDITION, `MsgSnap addressed to ${c.message.to}, this is ${this.ctx.memberId}`);
         total = c.totalSize ?? 0;
         if (total > this.ctx.maxSnapshotBytes) return fail(status.RESOURCE_EXHAUSTED, `snapshot of ${total} bytes exceeds ${this.ctx.maxSnapshotBytes}`);
         msg = c.message;
