@@ -31,8 +31,13 @@ export class ClientListener {
         socket.off('data', onData);
         socket.pause();
         socket.unshift(buffered);
-        if (buffered.subarray(0, PREFACE.length).equals(PREFACE)) injector.injectConnection(socket);
-        else this.http.emit('connection', socket);
+        if (buffered.subarray(0, PREFACE.length).equals(PREFACE)) {
+          // HTTP/2 reads the socket's buffered bytes itself; resuming here would steal them.
+          injector.injectConnection(socket);
+        } else {
+          this.http.emit('connection', socket);
+          socket.resume();
+        }
 
       };
       socket.on('data', onData);

@@ -86,6 +86,13 @@ while IFS= read -r dir; do
   build "$name" "$(hash_inputs "${srcs[@]}")" go build -o "$BIN/$name" "./$dir"
 done < <(find tutorial -name main.go -printf '%h\n' 2>/dev/null | sort)
 
+# 2b. Test driver programs: every main package under cmd/ (e.g. cmd/writer -> writer).
+while IFS= read -r dir; do
+  name="$(basename "$dir")"
+  mapfile -t srcs < <(pkg_sources "$dir")
+  build "$name" "$(hash_inputs "${srcs[@]}")" go build -o "$BIN/$name" "./$dir"
+done < <(find cmd -name main.go -printf '%h\n' 2>/dev/null | sort)
+
 # 3. One test binary per package with _test.go files (kv -> kv.test, a/b -> a-b.test).
 while IFS= read -r dir; do
   name="$(echo "$dir" | tr '/' '-').test"

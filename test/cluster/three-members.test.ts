@@ -1,0 +1,197 @@
+/**
+ * Three etcd-ts members as three processes on loopback, started with the flags of the etcd docs'
+ * docker recipe; real etcdctl and a Go clientv3 writer given all three endpoints.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ProcessCluster, hashKV, status } from '../helpers/cluster';
+import { run, runEtcdctl, toolPath } from '../helpers/tools';
+
+const ELECTION_MS = 1000;
+
+interface Ack {
+  key: string;
+  value: string;
+  revision: number;
+}
+
+function parseWriter(out: string): { acks: Ack[]; unknown: Set<string> } {
+  const acks: Ack[] = [];
+  const unknown = new Set<string>();
+  for (const line of out.split('\n')) {
+    const p = line.split(' ');
+    if (p[0] === 'ack') acks.push({ key: p[1]!, value: p[2]!, revision: Number(p[3]) });
+    else if (p[0] === 'err') unknown.add(p[1]!);
+  }
+  return { acks, unknown };
+}
+
+async function getPrefix(endpoint: string, prefix: string): Promise<Map<string, { value: string; mod: number }>> {
+  const r = await runEtcdctl(endpoint, ['get', prefix, '--prefix', '-w', 'json'], { timeoutMs: 20_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const o = JSON.parse(r.stdout) as { kvs?: { key: string; value: string; mod_revision: number }[] };
+  const out = new Map<string, { value: string; mod: number }>();
+  for (const kv of o.kvs ?? []) {
+    out.set(Buffer.from(kv.key, 'base64').toString(), { value: Buffer.from(kv.value, 'base64').toString(), mod: kv.mod_revision });
+  }
+  return out;
+}
+
+/** Waits until every running member reports the same revision and the same HashKV. */
+async function converge(c: ProcessCluster, which: number[], timeoutMs = 30_000): Promise<{ revision: number; hash: string }> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const sts = await Promise.all(which.map((i) => status(c.endpoint(i))));
+    const revs = sts.map((s) => s?.revision ?? -1);
+    if (revs.every((r) => r > 0 && r === revs[0])) {
+      const hs = await Promise.all(which.map((i) => hashKV(c.endpoint(i), revs[0])));
+      if (hs.every((h) => h !== undefined && h.hash === hs[0]!.hash)) return { revision: revs[0]!, hash: hs[0]!.hash };
+      last = `revision ${revs[0]} hashes ${hs.map((h) => h?.hash).join(',')}`;
+    } else {
+      last = `revisions ${revs.join(',')}`;
+    }
+    if (Date.now() > deadline) throw new Error(`members did not converge: ${last}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('three members from the docker recipe flags: member list, put through 1, read through 3', async () => {
+  const c = await ProcessCluster.create(3);
+  try {
+    await c.startAll();
+    const list = await runEtcdctl(c.endpoints(), ['member', 'list', '-w', 'table']);
+    assert.equal(list.code, 0, list.stderr);
+    for (let i = 1; i <= 3; i++) assert.match(list.stdout, new RegExp(`\\| started \\|\\s+etcd-node-${i} \\|`));
+    assert.equal((list.stdout.match(/\| started \|/g) ?? []).length, 3);
+    assert.equal((await runEtcdctl(c.endpoint(0), ['put', '/cluster/k', 'through-1'])).stdout.trim(), 'OK');
+    const got = await runEtcdctl(c.endpoint(2), ['get', '/cluster/k', '--print-value-only']);
+    assert.equal(got.stdout.trim(), 'through-1');
+    const ser = await runEtcdctl(c.endpoint(1), ['get', '/cluster/k', '--print-value-only', '--consistency', 's']);
+    assert.equal(ser.code, 0, ser.stderr);
+  } finally {
+    await c.destroy();
+  }
+});
+
+test('leader loss under concurrent writes: new leader in time, no acknowledged write lost, the killed member converges', async () => {
+  const c = await ProcessCluster.create(3);
+  try {
+    await c.startAll();
+    const writer = run(toolPath('writer'), ['-duration', '7s', '-concurrency', '8', '-prefix', '/loss/'], {
+      env: { ETCD_ENDPOINTS: c.endpoints() },
+      timeoutMs: 60_000,
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    const leader = await c.waitLeader();
+    const killedAt = Date.now();
+    await c.kill(leader);
+    const newLeader = await c.waitLeader(10_000, leader);
+    const electedMs = Date.now() - killedAt;
+    console.log(`# leader ${leader} killed; member ${newLeader} leads after ${electedMs} ms (election timeout ${ELECTION_MS} ms)`);
+    assert.ok(electedMs <= 2 * ELECTION_MS + 1000, `new leader after ${electedMs} ms`);
+    const put = await runEtcdctl(c.endpoints([0, 1, 2].filter((i) => i !== leader)), ['put', '/loss/after', 'x']);
+    assert.equal(put.stdout.trim(), 'OK', put.stderr);
+
+    const w = await writer;
+    assert.equal(w.code, 0, w.stderr);
+    const { acks } = parseWriter(w.stdout);
+    assert.ok(acks.length > 50, `only ${acks.length} acknowledged writes`);
+
+    await c.start(leader);
+    const { revision } = await converge(c, [0, 1, 2]);
+    const maxAcked = Math.max(...acks.map((a) => a.revision));
+    assert.ok(revision >= maxAcked);
+    for (const i of [0, 1, 2]) {
+      const kvs = await getPrefix(c.endpoint(i), '/loss/');
+      for (const a of acks) {
+        const kv = kvs.get(a.key);
+        assert.ok(kv !== undefined, `member ${i} lost acknowledged ${a.key}@${a.revision}`);
+        assert.equal(kv.value, a.value);
+        assert.equal(kv.mod, a.revision, `${a.key} mod_revision`);
+      }
+    }
+  } finally {
+    await c.destroy();
+  }
+});
+
+test('restart of all three (clean, then kill -9): same data, same revision', async () => {
+  const c = await ProcessCluster.create(3);
+  try {
+    await c.startAll();
+    const w = await run(toolPath('writer'), ['-duration', '2s', '-concurrency', '4', '-prefix', '/restart/'], {
+      env: { ETCD_ENDPOINTS: c.endpoints() },
+      timeoutMs: 30_000,
+    });
+    assert.equal(w.code, 0, w.stderr);
+    const before = await converge(c, [0, 1, 2]);
+    await c.stopAll();
+    await c.startAll();
+    assert.deepEqual(await converge(c, [0, 1, 2]), before);
+    for (const i of [0, 1, 2]) await c.kill(i);
+    await c.startAll();
+    assert.deepEqual(await converge(c, [0, 1, 2]), before);
+  } finally {
+    await c.destroy();
+  }
+});
+
+test('a member stopped while more than --snapshot-count entries are written catches up by snapshot', async () => {
+  const c = await ProcessCluster.create(3, { extraArgs: ['--snapshot-count', '300', '--snapshot-catchup-entries', '50'] });
+  try {
+    await c.startAll();
+    const leader = await c.waitLeader();
+    const lagging = (leader + 1) % 3;
+    await c.members[lagging]!.stop();
+    c.members[lagging] = undefined;
+    const up = [0, 1, 2].filter((i) => i !== lagging);
+    const w = await run(toolPath('writer'), ['-duration', '3s', '-concurrency', '8', '-prefix', '/snap/'], {
+      env: { ETCD_ENDPOINTS: c.endpoints(up) },
+      timeoutMs: 30_000,
+    });
+    const { acks } = parseWriter(w.stdout);
+    assert.ok(acks.length > 400, `only ${acks.length} writes; need more than --snapshot-count`);
+    const m = await c.start(lagging);
+    const conv = await converge(c, [0, 1, 2]);
+    assert.match(m.stderr(), /installed snapshot from leader/);
+    const kvs = await getPrefix(c.endpoint(lagging), '/snap/');
+    for (const a of acks) assert.equal(kvs.get(a.key)?.value, a.value, a.key);
+    console.log(`# ${acks.length} writes while member ${lagging} was down; converged at revision ${conv.revision}`);
+  } finally {
+    await c.destroy();
+  }
+});
+
+test('membership: move-leader, member update, member remove leave a working cluster', async () => {
+  const c = await ProcessCluster.create(3);
+  try {
+    await c.startAll();
+    const ids = await Promise.all([0, 1, 2].map(async (i) => (await status(c.endpoint(i)))!.memberId));
+    const leader = await c.waitLeader();
+    const target = (leader + 1) % 3;
+    const mv = await runEtcdctl(c.endpoints(), ['move-leader', BigInt(ids[target]!).toString(16)]);
+    assert.equal(mv.code, 0, mv.stderr);
+    assert.match(mv.stdout, /Leadership transferred from \w+ to \w+/);
+    assert.equal(await c.waitLeader(), target);
+
+    const hexOf = (i: number): string => BigInt(ids[i]!).toString(16);
+    const other = (target + 1) % 3;
+    const up = await runEtcdctl(c.endpoints(), ['member', 'update', hexOf(other), `--peer-urls=http://127.0.0.1:${c.specs[other]!.peerPort}`]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /Member \w+ updated in cluster \w+/);
+
+    const rm = await runEtcdctl(c.endpoints(), ['member', 'remove', hexOf(other)]);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.match(rm.stdout, /Member \w+ removed from cluster \w+/);
+    await c.members[other]!.exited;
+    c.members[other] = undefined;
+    const rest = [0, 1, 2].filter((i) => i !== other);
+    const list = await runEtcdctl(c.endpoints(rest), ['member', 'list']);
+    assert.equal(list.stdout.trim().split('\n').length, 2, list.stdout);
+    assert.equal((await runEtcdctl(c.endpoints(rest), ['put', '/m/after-remove', 'ok'])).stdout.trim(), 'OK');
+    await converge(c, rest);
+  } finally {
+    await c.destroy();
+  }
+});

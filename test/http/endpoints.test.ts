@@ -1,0 +1,40 @@
+/** etcd's HTTP endpoints on the client port, next to gRPC on the same port. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import { startMember } from '../helpers/member';
+import { runEtcdctl } from '../helpers/tools';
+
+function get(url: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type'] ?? '') }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('health, livez, readyz, version and 404 on the client port, while gRPC works on the same port', async () => {
+  const m = await startMember();
+  try {
+    assert.deepEqual(JSON.parse((await get(`${m.clientUrl}/health`)).body), { health: 'true', reason: '' });
+    assert.equal((await get(`${m.clientUrl}/health?serializable=true`)).status, 200);
+    assert.equal((await get(`${m.clientUrl}/health`, 'POST')).status, 405);
+    const livez = await get(`${m.clientUrl}/livez`);
+    assert.equal(livez.status, 200);
+    assert.equal(livez.body, 'ok\n');
+    assert.equal((await get(`${m.clientUrl}/readyz`)).body, 'ok\n');
+    const v = JSON.parse((await get(`${m.clientUrl}/version`)).body) as Record<string, string>;
+    assert.match(v.etcdserver!, /^3\.6\.\d+$/);
+    assert.equal(v.etcdcluster, '3.6.0');
+    assert.equal((await get(`${m.clientUrl}/nope`)).status, 404);
+    const put = await runEtcdctl(m.endpoint, ['put', 'k', 'v']);
+    assert.equal(put.stdout.trim(), 'OK');
+    assert.equal((await get(`${m.clientUrl}/health`)).status, 200);
+  } finally {
+    await m.stop();
+  }
+});
