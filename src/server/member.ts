@@ -43,6 +43,11 @@ export class EtcdMember {
   private readonly requestTimeoutMs: number;
   private sweeper: NodeJS.Timeout | undefined;
   private published = false;
+  private markReady!: () => void;
+  /** Resolves once this member has published itself through Raft (etcd's ReadyNotify). */
+  readonly ready: Promise<void> = new Promise((r) => {
+    this.markReady = r;
+  });
   private publishing = false;
 
   private constructor(config: Config, log: Logger, parts: {
@@ -205,6 +210,7 @@ export class EtcdMember {
     const clientURLs = this.config.advertiseClientUrls;
     if (me && me.name === this.config.name && sameList(me.clientURLs, clientURLs)) {
       this.published = true;
+      this.markReady();
       return;
     }
     const payload = Buffer.from(JSON.stringify({ id: this.memberIdStr, name: this.config.name, clientURLs }));
@@ -213,6 +219,7 @@ export class EtcdMember {
       () => {
         this.publishing = false;
         this.published = true;
+        this.markReady();
         this.log.info({ 'member-id': this.memberId.toString(16), name: this.config.name, 'client-urls': clientURLs }, 'published local member to cluster through raft');
       },
       (e: Error) => {

@@ -98,6 +98,9 @@ export class EtcdServer {
       throw e;
     }
     this.log.info({ 'listen-client-urls': this.clientUrls, 'member-id': member.memberId.toString(16) }, 'serving client traffic');
+    // Like etcd's ReadyNotify: start() returns once this member has joined the cluster's log.
+    await Promise.race([member.ready, this.done]);
+    this.log.info({ 'member-id': member.memberId.toString(16) }, 'ready to serve client requests');
   }
 
   stop(): Promise<void> {
