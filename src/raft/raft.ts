@@ -5,7 +5,9 @@ import { Progress } from './progress';
 import { jointIds, sortedIds, VoteResult } from './quorum';
 import { RaftLog } from './raft-log';
 import { ReadOnly, ReadState } from './read-only';
+import { handleAppendEntries, handleHeartbeat, handleSnapshot } from './follower-handlers';
 import { stepCandidate, stepFollower } from './step-follower';
+import { campaignTransferCtx, checkTerm, handleVoteRequest } from './step-vote';
 import { stepLeader } from './step-leader';
 import { ProgressMap, ProgressTracker, TrackerConfig, formatTrackerConfig } from './tracker';
 import {
@@ -32,14 +34,6 @@ export interface SoftState {
 export type CampaignType = 'CampaignPreElection' | 'CampaignElection' | 'CampaignTransfer';
 
 export const NONE = 0n;
-const CAMPAIGN_TRANSFER_CTX = new TextEncoder().encode('CampaignTransfer');
-
-function isTransferCtx(ctx: Uint8Array | undefined): boolean {
-  if (ctx === undefined || ctx.length !== CAMPAIGN_TRANSFER_CTX.length) return false;
-  for (let i = 0; i < ctx.length; i++) if (ctx[i] !== CAMPAIGN_TRANSFER_CTX[i]) return false;
-  return true;
-}
-
 type StepFunc = (r: Raft, m: Message) => void;
 
 /** The raft state machine. Driven by RawNode; everything here is deterministic. */
@@ -407,7 +401,7 @@ export class Raft {
       if (id === this.id) continue;
       this.info(`${this.id} [logterm: ${lastTerm}, index: ${lastIndex}] sent ${MessageType[voteMsg]} request to ${id} at term ${this.term}`);
       const m = newMessage({ type: voteMsg, to: id, term, index: lastIndex, logTerm: lastTerm });
-      if (t === 'CampaignTransfer') m.context = CAMPAIGN_TRANSFER_CTX;
+      if (t === 'CampaignTransfer') m.context = campaignTransferCtx();
       this.send(m);
     }
   }
@@ -423,149 +417,30 @@ export class Raft {
 
   /** Entry point for every message, local or remote. Throws RaftError('ProposalDropped') etc. */
   step(m: Message): void {
-    if (m.term === 0) {
-      // Local message.
-    } else if (m.term > this.term) {
-      if (m.type === MessageType.MsgVote || m.type === MessageType.MsgPreVote) {
-        const force = isTransferCtx(m.context);
-        const inLease = this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
-        if (!force && inLease) {
-          // Heard from a leader within the minimum election timeout: ignore the vote request.
-          this.info(
-            `${this.id} [logterm: ${this.raftLog.lastTerm()}, index: ${this.raftLog.lastIndex()}, vote: ${this.vote}] ignored ${MessageType[m.type]} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}: lease is not expired (remaining ticks: ${this.electionTimeout - this.electionElapsed})`,
-          );
-          return;
-        }
-      }
-      if (m.type === MessageType.MsgPreVote) {
-        // Never change our term in response to a pre-vote.
-      } else if (m.type === MessageType.MsgPreVoteResp && !m.reject) {
-        // The term in a granted pre-vote response is the future term of our pre-campaign.
-      } else {
-        this.info(`${this.id} [term: ${this.term}] received a ${MessageType[m.type]} message with higher term from ${m.from} [term: ${m.term}]`);
-        if (m.type === MessageType.MsgApp || m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgSnap) {
-          this.becomeFollower(m.term, m.from);
-        } else {
-          this.becomeFollower(m.term, NONE);
-        }
-      }
-    } else if (m.term < this.term) {
-      if ((this.checkQuorum || this.preVote) && (m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgApp)) {
-        // A stale leader (e.g. after a partition healed) learns of the new term from this response;
-        // without it, check-quorum/pre-vote could leave it isolated forever.
-        this.send(newMessage({ type: MessageType.MsgAppResp, to: m.from }));
-      } else if (m.type === MessageType.MsgPreVote) {
-        this.info(`${this.id} [term: ${this.term}] rejected ${MessageType[m.type]} from ${m.from} [term: ${m.term}]`);
-        this.send(newMessage({ type: MessageType.MsgPreVoteResp, to: m.from, term: this.term, reject: true }));
-      } else {
-        this.info(`${this.id} [term: ${this.term}] ignored a ${MessageType[m.type]} message with lower term from ${m.from} [term: ${m.term}]`);
-      }
-      return;
-    }
-
+    if (!checkTerm(this, m)) return;
     switch (m.type) {
       case MessageType.MsgHup:
         this.hup(this.preVote ? 'CampaignPreElection' : 'CampaignElection');
         return;
       case MessageType.MsgVote:
-      case MessageType.MsgPreVote: {
-        const canVote =
-          this.vote === m.from ||
-          (this.vote === NONE && this.lead === NONE) ||
-          (m.type === MessageType.MsgPreVote && m.term > this.term);
-        const lastTerm = this.raftLog.lastTerm();
-        const lastIndex = this.raftLog.lastIndex();
-        if (canVote && this.raftLog.isUpToDate(m.index, m.logTerm)) {
-          this.info(
-            `${this.id} [logterm: ${lastTerm}, index: ${lastIndex}, vote: ${this.vote}] cast ${MessageType[m.type]} for ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
-          );
-          // The response carries the term of the request (for pre-votes, the future term).
-          this.send(newMessage({ type: voteRespMsgType(m.type), to: m.from, term: m.term }));
-          if (m.type === MessageType.MsgVote) {
-            this.electionElapsed = 0;
-            this.vote = m.from;
-          }
-        } else {
-          this.info(
-            `${this.id} [logterm: ${lastTerm}, index: ${lastIndex}, vote: ${this.vote}] rejected ${MessageType[m.type]} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
-          );
-          this.send(newMessage({ type: voteRespMsgType(m.type), to: m.from, term: this.term, reject: true }));
-        }
+      case MessageType.MsgPreVote:
+        handleVoteRequest(this, m);
         return;
-      }
       default:
         this.stepFn(this, m);
     }
   }
 
   handleAppendEntries(m: Message): void {
-    if (m.index < this.raftLog.committed) {
-      this.send(newMessage({ type: MessageType.MsgAppResp, to: m.from, index: this.raftLog.committed }));
-      return;
-    }
-    const lastNew = this.raftLog.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
-    if (lastNew !== undefined) {
-      this.send(newMessage({ type: MessageType.MsgAppResp, to: m.from, index: lastNew }));
-      return;
-    }
-    this.info(
-      `${this.id} [logterm: ${this.raftLog.zeroTerm(m.index)}, index: ${m.index}] rejected MsgApp [logterm: ${m.logTerm}, index: ${m.index}] from ${m.from}`,
-    );
-    // Hint the leader at the largest (index, term) where our logs could still match, so it can
-    // skip a whole term of conflicting entries per round trip.
-    const hintIndex = Math.min(m.index, this.raftLog.lastIndex());
-    const hint = this.raftLog.findConflictByTerm(hintIndex, m.logTerm);
-    this.send(
-      newMessage({ type: MessageType.MsgAppResp, to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term }),
-    );
+    handleAppendEntries(this, m);
   }
 
   handleHeartbeat(m: Message): void {
-    this.raftLog.commitTo(m.commit);
-    const resp = newMessage({ type: MessageType.MsgHeartbeatResp, to: m.from });
-    if (m.context !== undefined) resp.context = m.context;
-    this.send(resp);
+    handleHeartbeat(this, m);
   }
 
   handleSnapshot(m: Message): void {
-    const s = m.snapshot!;
-    const { index: sindex, term: sterm } = s.metadata;
-    if (this.restore(s)) {
-      this.info(`${this.id} [commit: ${this.raftLog.committed}] restored snapshot [index: ${sindex}, term: ${sterm}]`);
-      this.send(newMessage({ type: MessageType.MsgAppResp, to: m.from, index: this.raftLog.lastIndex() }));
-    } else {
-      this.info(`${this.id} [commit: ${this.raftLog.committed}] ignored snapshot [index: ${sindex}, term: ${sterm}]`);
-      this.send(newMessage({ type: MessageType.MsgAppResp, to: m.from, index: this.raftLog.committed }));
-    }
-  }
-
-  /** Restores the log and configuration from a snapshot; false if it is stale or not for us. */
-  restore(s: Snapshot): boolean {
-    if (s.metadata.index <= this.raftLog.committed) return false;
-    if (this.state !== 'StateFollower') {
-      // Defense in depth: only followers accept snapshots.
-      this.logger?.warn(`${this.id} attempted to restore snapshot as leader; should never happen`);
-      this.becomeFollower(this.term + 1, NONE);
-      return false;
-    }
-    const cs = s.metadata.confState;
-    const member = [cs.voters, cs.learners, cs.votersOutgoing ?? []].some((set) => set.includes(this.id));
-    if (!member) {
-      this.logger?.warn(`${this.id} attempted to restore snapshot but it is not in the ConfState; should never happen`);
-      return false;
-    }
-    if (this.raftLog.matchTerm(s.metadata.index, s.metadata.term)) {
-      this.info(`${this.id} [commit: ${this.raftLog.committed}] fast-forwarded commit to snapshot [index: ${s.metadata.index}, term: ${s.metadata.term}]`);
-      this.raftLog.commitTo(s.metadata.index);
-      return false;
-    }
-    this.raftLog.restore(s);
-    this.prs = new ProgressTracker(this.prs.maxInflight);
-    const [cfg, prs] = restoreConfState(cs, this.prs.maxInflight, this.raftLog.lastIndex(), [this.prs.config, this.prs.progress]);
-    this.switchToConfig(cfg, prs);
-    const pr = this.prs.progress.get(this.id)!;
-    pr.maybeUpdate(pr.next - 1);
-    return true;
+    handleSnapshot(this, m);
   }
 
   /** Whether this node may become leader: a voter with no snapshot pending application. */
