@@ -63,6 +63,7 @@ export async function startNode(
       changed();
     },
     snapshotBlob: () => new Uint8Array(0),
+    onPeerStateChange: () => changed(),
     onRemoved: () => {
       node.removedCalls!++;
       changed();

@@ -117,10 +117,10 @@ test('a peer that is down comes up: unreachable reported, messages resume after 
       clearInterval(timer);
     }
     await a.waitFor('active', () => a.t.activePeers()[0]!.state === 'active');
-    const before = bb.received.length;
     for (let i = 0; i < 10; i++) a.t.send([app(1n, 2n, 1000 + i)]);
-    await bb.waitFor('batch after reconnect', () => bb.received.length === before + 10);
-    assert.deepEqual(bb.received.slice(before).map((m) => m.entries[0]!.index), Array.from({ length: 10 }, (_, i) => 1000 + i));
+    const apps = (): number[] => bb.received.filter((m) => m.type === MessageType.MsgApp).map((m) => m.entries[0]!.index);
+    await bb.waitFor('batch after reconnect', () => apps().length === 10);
+    assert.deepEqual(apps(), Array.from({ length: 10 }, (_, i) => 1000 + i));
     assert.ok(a.t.activePeers()[0]!.failures >= 1);
   } finally {
     await stopAll(b ? [a, b] : [a]);
@@ -175,5 +175,26 @@ test('a full send queue drops messages and reports the peer unreachable', async 
     assert.ok(a.t.activePeers()[0]!.dropped >= 5);
   } finally {
     await a.t.stop();
+  }
+});
+
+test('updatePeer moves the stream to the new URL; probe answers with the member and cluster id', async () => {
+  const deadPort = await freePort();
+  const a = await startNode(1n, { tuning: { backoffMinMs: 20, backoffMaxMs: 100 } });
+  const b = await startNode(2n);
+  try {
+    a.t.addPeer(2n, [`http://127.0.0.1:${deadPort}`]);
+    a.t.send([heartbeat(1n, 2n, 1)]);
+    await a.waitFor('unreachable at the old URL', () => a.unreachable.includes(2n));
+    a.t.updatePeer(2n, [b.url]);
+    await a.waitFor('active at the new URL', () => a.t.activePeers()[0]!.state === 'active');
+    assert.equal(a.t.activePeers()[0]!.url, b.url);
+    a.t.send([heartbeat(1n, 2n, 2)]);
+    await b.waitFor('heartbeat', () => b.received.length === 1);
+    assert.equal(b.received[0]!.commit, 2);
+    const id = await a.t.probe(2n);
+    assert.deepEqual(id, { memberId: 2n, clusterId: b.t['o'].clusterId });
+  } finally {
+    await stopAll([a, b]);
   }
 });

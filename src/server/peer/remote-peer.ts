@@ -25,6 +25,7 @@ export interface RemotePeerOptions {
   reportUnreachable(id: bigint): void;
   /** The receiver says this member was removed from the cluster. */
   onRemoved?(by: bigint): void;
+  onStateChange?(id: bigint, state: PeerState): void;
   channelOptions: ChannelOptions;
   queueLimit: number;
   maxBatchBytes: number;
@@ -50,6 +51,12 @@ const streamDef = PEER_SERVICE.Stream!;
 
 export class RemotePeer {
   private state: PeerState = 'connecting';
+
+  private setState(st: PeerState): void {
+    if (this.state === st) return;
+    this.state = st;
+    this.o.onStateChange?.(this.id, st);
+  }
   private urls: string[];
   private urlIdx = 0;
   private client: Client | undefined;
@@ -122,7 +129,7 @@ export class RemotePeer {
 
   stop(): void {
     if (this.state === 'stopped') return;
-    this.state = 'stopped';
+    this.setState('stopped');
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.queue = [];
@@ -149,7 +156,7 @@ export class RemotePeer {
   private connect(): void {
     if (this.state === 'stopped') return;
     this.timer = undefined;
-    this.state = 'connecting';
+    this.setState('connecting');
     if (this.urls.length === 0) return this.fail(new Error('peer has no URLs'));
     const url = this.urls[this.urlIdx % this.urls.length]!;
     if (this.client === undefined || url !== this.clientUrl) {
@@ -174,7 +181,7 @@ export class RemotePeer {
       if (this.call !== call || this.state !== 'connecting') return;
       clearTimeout(hello);
       if (h.memberId !== this.id) return this.fail(new Error(`peer at ${url} is member ${h.memberId}, expected ${this.id}`));
-      this.state = 'active';
+      this.setState('active');
       this.activeSince = new Date();
       this.backoffMs = this.o.backoffMinMs;
       this.lastRefusal = undefined;
@@ -204,7 +211,7 @@ export class RemotePeer {
     this.counters.dropped += this.queue.length;
     this.queue = [];
     this.activeSince = undefined;
-    this.state = 'backoff';
+    this.setState('backoff');
     const kind = refusalKind(err);
     const fields = { peer: this.id.toString(), url: this.clientUrl, error: err.details ?? err.message, retryInMs: this.backoffMs };
     if (kind !== undefined) {

@@ -13,7 +13,7 @@ import { peerMetadata } from './headers';
 import { Inbound } from './inbound';
 import { PEER_SERVICE, PROBE_PATH } from './peer-service';
 import type { Identity } from './peer-codec';
-import { RemotePeer, type RemotePeerStatus } from './remote-peer';
+import { RemotePeer, type PeerState, type RemotePeerStatus } from './remote-peer';
 import { sendSnapshot } from './snapshot-sender';
 import { grpcTarget } from './urls';
 
@@ -60,6 +60,8 @@ export interface PeerTransportOptions {
   snapshotBlob(m: Message): Promise<Uint8Array> | Uint8Array;
   /** A peer told us this member has been removed from the cluster. */
   onRemoved?(): void;
+  /** A peer's outgoing stream changed state (connecting / active / backoff / stopped). */
+  onPeerStateChange?(id: bigint, state: PeerState): void;
   /** Ids already known to be removed (refused from the start). */
   removed?: Iterable<bigint>;
   tuning?: Partial<PeerTransportTuning>;
@@ -167,6 +169,7 @@ export class PeerTransport {
         log: this.o.log,
         reportUnreachable: (pid) => this.o.reportUnreachable(pid),
         onRemoved: () => this.o.onRemoved?.(),
+        onStateChange: (pid, st) => this.o.onPeerStateChange?.(pid, st),
         channelOptions: this.channelOptions,
         queueLimit: this.tuning.queueLimit,
         maxBatchBytes: this.tuning.maxBatchBytes,
