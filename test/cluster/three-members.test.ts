@@ -172,18 +172,18 @@ test('membership: move-leader, member update, member remove leave a working clus
     const target = (leader + 1) % 3;
     const mv = await runEtcdctl(c.endpoints(), ['move-leader', BigInt(ids[target]!).toString(16)]);
     assert.equal(mv.code, 0, mv.stderr);
-    assert.match(mv.stdout, /Leadership transferred from \w+ to \w+/);
+    assert.match(mv.stdout, /Leadership transferred from\s+\w+ to\s+\w+/);
     assert.equal(await c.waitLeader(), target);
 
     const hexOf = (i: number): string => BigInt(ids[i]!).toString(16);
     const other = (target + 1) % 3;
     const up = await runEtcdctl(c.endpoints(), ['member', 'update', hexOf(other), `--peer-urls=http://127.0.0.1:${c.specs[other]!.peerPort}`]);
     assert.equal(up.code, 0, up.stderr);
-    assert.match(up.stdout, /Member \w+ updated in cluster \w+/);
+    assert.match(up.stdout, /Member\s+\w+ updated in cluster\s+\w+/);
 
     const rm = await runEtcdctl(c.endpoints(), ['member', 'remove', hexOf(other)]);
     assert.equal(rm.code, 0, rm.stderr);
-    assert.match(rm.stdout, /Member \w+ removed from cluster \w+/);
+    assert.match(rm.stdout, /Member\s+\w+ removed from cluster\s+\w+/);
     await c.members[other]!.exited;
     c.members[other] = undefined;
     const rest = [0, 1, 2].filter((i) => i !== other);

@@ -37,8 +37,9 @@ export async function linkPeers(m: EtcdMember, listenPeerUrls: URL[], log: Logge
         return;
       case 'RemoveNode':
         if (cc.nodeId === m.memberId) {
+          // As etcd's stopWithDelay: answer the request that removed us before stopping.
           log.warn({ 'member-id': m.memberId.toString(16) }, 'the member has been permanently removed from the cluster');
-          onRemoved();
+          setTimeout(onRemoved, 1000).unref();
         } else {
           transport.removePeer(cc.nodeId);
         }
