@@ -60,6 +60,14 @@ export class InteractionEnv {
   level: LogLevel = 'info';
   /** Nodes whose traffic is dropped (both directions). */
   isolated = new Set<bigint>();
+  /** Partition groups (node -> group); nodes in different groups cannot talk. Empty = none. */
+  groups = new Map<bigint, number>();
+
+  cutOff(from: bigint, to: bigint): boolean {
+    if (this.isolated.has(from) || this.isolated.has(to)) return true;
+    if (this.groups.size === 0) return false;
+    return (this.groups.get(from) ?? -1) !== (this.groups.get(to) ?? -1);
+  }
 
   takeOutput(): string {
     const s = this.lines.join('\n');
@@ -135,7 +143,7 @@ export class InteractionEnv {
     }
     for (const m of rd.messages) {
       // Traffic of isolated nodes never enters the network.
-      if (!this.isolated.has(m.from) && !this.isolated.has(m.to)) this.messages.push(m);
+      if (!this.cutOff(m.from, m.to)) this.messages.push(m);
     }
     n.raw.advance(rd);
   }
@@ -146,7 +154,7 @@ export class InteractionEnv {
     if (mine.length === 0) return 0;
     this.messages = this.messages.filter((m) => m.to !== id);
     for (const m of mine) {
-      if (drop || this.isolated.has(m.to) || this.isolated.has(m.from)) {
+      if (drop || this.cutOff(m.from, m.to)) {
         this.out(`dropped: ${describeMessage(m)}`);
         continue;
       }

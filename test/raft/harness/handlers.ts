@@ -174,6 +174,14 @@ export function handle(env: InteractionEnv, tc: TestCase): string {
       break;
     case 'heal':
       env.isolated.clear();
+      env.groups.clear();
+      break;
+    case 'partition':
+      // partition (1,2) (3,4,5)
+      env.groups.clear();
+      tc.args.forEach((a, i) => {
+        for (const id of a.key.replace(/[()]/g, '').split(',')) env.groups.set(BigInt(id), i);
+      });
       break;
     case 'status':
       status(env, env.node(firstId(tc)));
