@@ -51,7 +51,8 @@ export interface StreamOutput {
   setReading(on: boolean): void;
 }
 
-type Item = { ctrl: WireWatchResponse } | { hub: HubResponse };
+/** Hub responses keep their watcher's options: a cancel may be processed before they are written. */
+type Item = { ctrl: WireWatchResponse } | { hub: HubResponse; opts: WatcherOpts | undefined };
 
 interface WatcherOpts {
   prevKv: boolean;
@@ -182,7 +183,7 @@ export class ServerWatchStream implements WatchSink {
       return false;
     }
     this.hubItems++;
-    this.queue.push({ hub: r });
+    this.queue.push({ hub: r, opts: this.opts.get(r.watchId) });
     this.scheduleFlush();
     return true;
   }
@@ -222,7 +223,7 @@ export class ServerWatchStream implements WatchSink {
           this.writable = this.out.write(item.ctrl);
         } else {
           this.hubItems--;
-          this.writeHub(item.hub);
+          this.writeHub(item.hub, item.opts);
           if (this.refused) {
             this.refused = false;
             this.env.hub.kick();
@@ -240,8 +241,7 @@ export class ServerWatchStream implements WatchSink {
     }
   }
 
-  private writeHub(r: HubResponse): void {
-    const o = this.opts.get(r.watchId);
+  private writeHub(r: HubResponse, o: WatcherOpts | undefined): void {
     const wr = hubResponseToWire(r, this.env.header(r.revision), o?.prevKv === true, this.env.readPrev);
     if (o?.fragment === true) {
       for (const part of fragmentResponse(wr, this.env.fragmentLimit, this.env.encodedSize)) {
