@@ -119,10 +119,14 @@ export function memberArgs(name: string, dataDir: string, clientPort: number, pe
  */
 export function runEtcdTs(
   args: string[],
-  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+  opts: { env?: Record<string, string>; timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [etcdTsBin(), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv(opts.env) });
+    const child = spawn(process.execPath, [etcdTsBin(), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: cleanEnv(opts.env),
+      ...(opts.signal !== undefined ? { signal: opts.signal, killSignal: 'SIGKILL' as const } : {}),
+    });
     live.add(child);
     let stdout = '';
     let stderr = '';
@@ -134,6 +138,7 @@ export function runEtcdTs(
       child.kill('SIGKILL');
     }, opts.timeoutMs ?? 20_000);
     child.on('error', (e) => {
+      if (e.name === 'AbortError') return; // killed through opts.signal; 'close' follows
       clearTimeout(timer);
       live.delete(child);
       reject(e);
