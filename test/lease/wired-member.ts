@@ -1,7 +1,8 @@
 /**
  * TEST-ONLY, TEMPORARY: starts an in-process etcd-ts member and applies, from outside, exactly
  * the lease wiring proposed for src/server/member.ts, applier.ts and server.ts (see the lease
- * report), so the Go clientv3 lease tests can run against etcd-ts before that wiring lands.
+ * report), plus the Lock and Election services, so the Go clientv3 lease and lock tests can run
+ * against etcd-ts before that wiring lands.
  * When the member already has a `lessor` (wired for real), nothing is patched.
  *
  * It reaches into private fields (MvccStore hooks, Applier deps/dispatch, the server's grpc
@@ -12,6 +13,7 @@ import type { Config } from '../../src/server/config';
 import { serviceDefinition } from '../../src/server/grpc/protos';
 import { applyLeaseEntry, attachAllKeys, LeaseExpiryDriver, leaseService, openLessor, type LeaseHost } from '../../src/server/lease';
 import type { RequestKind } from '../../src/server/request-codec';
+import { electionService, lockService } from '../../src/server/lock';
 import type { Event } from '../../src/mvcc';
 import { startMember, type TestMember } from '../helpers/member';
 
@@ -46,6 +48,8 @@ export async function startLeaseMember(overrides: Partial<Config> = {}): Promise
   const host = member as unknown as LeaseHost;
   const grpc = (m.server as unknown as { grpc: import('@grpc/grpc-js').Server }).grpc;
   grpc.addService(serviceDefinition('etcdserverpb.Lease'), leaseService(host, log));
+  grpc.addService(serviceDefinition('v3lockpb.Lock'), lockService(member, log));
+  grpc.addService(serviceDefinition('v3electionpb.Election'), electionService(member, log));
   const driver = new LeaseExpiryDriver(host, log);
   driver.start();
   const stop = m.stop.bind(m);
