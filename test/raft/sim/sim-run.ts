@@ -162,7 +162,11 @@ export function runSchedule(seed: number, steps = 300): ScheduleResult {
 
   const proposeConfChange = (l: SimNode) => {
     const cs = l.raw!.status().config;
-    if ((cs.votersOutgoing ?? []).length > 0) return;
+    if ((cs.votersOutgoing ?? []).length > 0) {
+      // In a joint configuration entered with JointExplicit: leave it with an empty change.
+      if (cs.autoLeave !== true && l.tryDo((raw) => raw.proposeConfChange({ transition: 'Auto', changes: [] }))) confChanges++;
+      return;
+    }
     const candidates: ConfChange[] = [];
     for (const n of nodes) {
       if (n.removed) continue;
@@ -176,6 +180,17 @@ export function runSchedule(seed: number, steps = 300): ScheduleResult {
     if (candidates.length === 0) return;
     const cc = prng.pick(candidates);
     if (cc.type === 'AddLearnerNode') everAdded.add(cc.nodeId);
+    if (candidates.length > 1 && prng.chance(0.3)) {
+      // Joint consensus: two changes at once (never the same node twice).
+      const other = prng.pick(candidates.filter((c) => c.nodeId !== cc.nodeId));
+      if (other !== undefined) {
+        if (other.type === 'AddLearnerNode') everAdded.add(other.nodeId);
+        const transition = prng.chance(0.5) ? 'Auto' : prng.chance(0.5) ? 'JointImplicit' : 'JointExplicit';
+        const changes = [cc, other].map((c) => ({ type: c.type, nodeId: c.nodeId }));
+        if (l.tryDo((raw) => raw.proposeConfChange({ transition, changes }))) confChanges++;
+        return;
+      }
+    }
     const ok = prng.chance(0.3)
       ? l.tryDo((raw) => raw.proposeConfChange({ transition: 'Auto', changes: [{ type: cc.type, nodeId: cc.nodeId }] }))
       : l.tryDo((raw) => raw.proposeConfChange(cc));
