@@ -1,5 +1,5 @@
 /**
- * Raft core throughput: a 3-voter cluster in one process, no I/O. Proposals go to the leader in
+ * Raft core throughput: a 3-voter (and a 1-voter) cluster in one process, no I/O. Proposals go to the leader in
  * batches; each round handles every Ready (persist into MemoryStorage, deliver messages, apply)
  * until the cluster is quiet. Prints committed proposals/s (applied on all 3 nodes) and heap/GC
  * figures. Run: node dist/test/bench/raft-bench.js [totalProposals]
@@ -14,8 +14,8 @@ interface BenchNode {
   appliedIndex: number;
 }
 
-function makeCluster(): BenchNode[] {
-  const voters = [1n, 2n, 3n];
+function makeCluster(size: number): BenchNode[] {
+  const voters = Array.from({ length: size }, (_, i) => BigInt(i + 1));
   let seed = 7;
   const random = (n: number) => {
     seed = (seed * 16807) % 2147483647;
@@ -60,8 +60,8 @@ function compactAll(nodes: BenchNode[]): void {
   }
 }
 
-async function run(total: number, batch: number, payloadSize: number, mode: 'batch' | 'single'): Promise<void> {
-  const nodes = makeCluster();
+async function run(total: number, batch: number, payloadSize: number, mode: 'batch' | 'single', size = 3): Promise<void> {
+  const nodes = makeCluster(size);
   nodes[0]!.raw.campaign();
   pump(nodes);
   if (nodes[0]!.raw.basicStatus().raftState !== 'StateLeader') throw new Error('node 1 did not become leader');
@@ -101,7 +101,7 @@ async function run(total: number, batch: number, payloadSize: number, mode: 'bat
   for (const nd of nodes) if (nd.applied !== total) throw new Error(`node applied ${nd.applied} of ${total}`);
   const perSec = total / (ns / 1e9);
   console.log(
-    `${mode.padEnd(6)} batch=${String(batch).padStart(5)} payload=${payloadSize}B: ${Math.round(perSec).toLocaleString('en-US').padStart(10)} committed proposals/s ` +
+    `${size} voter${size > 1 ? 's' : ' '} ${mode.padEnd(6)} batch=${String(batch).padStart(5)} payload=${payloadSize}B: ${Math.round(perSec).toLocaleString('en-US').padStart(10)} committed proposals/s ` +
       `(${total} in ${(ns / 1e6).toFixed(0)} ms, ${rounds} rounds; heap ${((heapAfter - heapBefore) / 1048576).toFixed(1)} MiB delta, ` +
       `${gcCount} GCs ${gcMs.toFixed(0)} ms)`,
   );
@@ -116,6 +116,8 @@ async function main(): Promise<void> {
   await run(total, 256, 128, 'batch');
   await run(total, 1024, 128, 'batch');
   await run(Math.min(total, 50000), 256, 1024, 'batch');
+  await run(total, 1, 128, 'single', 1);
+  await run(total, 256, 128, 'batch', 1);
 }
 
 // Not a test: skip when loaded by `node --test`.
