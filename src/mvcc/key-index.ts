@@ -49,6 +49,11 @@ export class KeyIndex {
     return this.gens.length === 1 && this.gens[0]!.length === 0;
   }
 
+  /** True when the key has exactly one revision and no tombstone: compaction has nothing to do. */
+  isSingleRevision(): boolean {
+    return this.gens.length === 1 && this.gens[0]!.length === 1;
+  }
+
   /** Records a put at (main, sub); `kv` is the value written (it becomes `latest`). */
   put(main: number, sub: number, kv: KeyValue): void {
     const g = this.lastGen();

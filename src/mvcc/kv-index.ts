@@ -33,6 +33,12 @@ export class KvIndex {
   private readonly tree = new BTree<string, KeyIndex>();
   /** Number of live keys at the newest revision. */
   liveKeys = 0;
+  /**
+   * Keys compaction may have work on (more than one revision, or a tombstone), so compaction
+   * costs O(keys changed since the last compaction), not O(all keys). May hold extra keys
+   * (after a rollback); compaction prunes them.
+   */
+  readonly compactable = new Map<string, KeyIndex>();
 
   get(k: string): KeyIndex | undefined {
     return this.tree.get(k);
@@ -49,6 +55,7 @@ export class KvIndex {
 
   remove(k: string): void {
     this.tree.delete(k);
+    this.compactable.delete(k);
   }
 
   get size(): number {

@@ -152,10 +152,12 @@ export class MvccStore {
     const engine = this.engine;
     const emptied: string[] = [];
     const dropped: string[] = [];
-    this.index.forEach((k, ki) => {
+    const candidates = this.index.compactable;
+    for (const [k, ki] of candidates) {
       ki.compact(rev, (main, sub) => dropped.push(revKey(main, sub)));
       if (ki.isEmpty()) emptied.push(k);
-    });
+      else if (ki.isSingleRevision()) candidates.delete(k);
+    }
     for (const k of emptied) this.index.remove(k);
     for (const rk of dropped) engine.del(rk);
     engine.put(META_COMPACT, encodeCompactRev(rev));
@@ -199,6 +201,9 @@ export class MvccStore {
       }
       last = main;
     }
+    this.index.forEach((k, ki) => {
+      if (!ki.isSingleRevision()) this.index.compactable.set(k, ki);
+    });
     this.rev = Math.max(1, last, this.compactRev);
   }
 }

@@ -64,6 +64,7 @@ export class WriteTxn implements ReadView {
     this.engine.put(rk, rec);
     const ki = existing ?? this.index.getOrCreate(k, kv.key);
     ki.put(main, sub, kv);
+    if (existing !== undefined) this.index.compactable.set(k, ki);
     if (prev === undefined) this.index.liveKeys++;
     this.events.push(prev === undefined ? { type: 'PUT', kv } : { type: 'PUT', kv, prev_kv: prev });
     if (this.undoLog !== undefined) {
@@ -97,6 +98,7 @@ export class WriteTxn implements ReadView {
       const rk = revKey(main, sub);
       this.engine.put(rk, encodeRecord(kv, true));
       ki.tombstone(main, sub);
+      this.index.compactable.set(keyStr(ki.key), ki);
       this.index.liveKeys--;
       this.events.push({ type: 'DELETE', kv, prev_kv: prev });
       prevs.push(prev);
