@@ -77,7 +77,7 @@ export class EtcdMember {
     const started = Date.now();
     const { db, boot } = await openMemberDb(config.dataDir);
     try {
-      const id = resolveIdentity(config, boot);
+      const id = await resolveIdentity(config, boot, log);
       const engine = new LevelEngine();
       engine.load(boot.mvcc);
       const store: StoreHolder = {
@@ -110,8 +110,8 @@ export class EtcdMember {
         maxInflightMsgs: 512,
         random: (n: number) => randomInt(n),
       });
-      if (id.bootstrap) {
-        node.bootstrap(id.peers);
+      if (id.bootstrap) node.bootstrap(id.peers);
+      if (id.fresh) {
         await db.batch([
           { type: 'put', key: MEMBER_KEY, value: Buffer.from(JSON.stringify(memberRecord(config.name, id))) },
           { type: 'put', key: MEMBERS_KEY, value: Buffer.from(id.membership.toJson()) },
@@ -179,6 +179,11 @@ export class EtcdMember {
       await db.close().catch(() => undefined);
       throw e;
     }
+  }
+
+  /** Whether this member is a learner in the applied membership. */
+  get isLearner(): boolean {
+    return this.membership.get(this.memberId)?.isLearner ?? false;
   }
 
   /** The MVCC store (replaced when a snapshot from the leader is installed). */

@@ -21,6 +21,7 @@ import { clusterService } from './grpc/cluster-service';
 import { authService } from './grpc/auth-service';
 import { watchService } from './watch/watch-service';
 import { DiskUsage } from './storage/disk-usage';
+import { intercept } from './grpc/interceptor';
 import { linkPeers } from './cluster/peer-link';
 import type { PeerTransport } from './peer/transport';
 
@@ -68,7 +69,7 @@ export class EtcdServer {
       'grpc.keepalive_timeout_ms': 20 * 1000,
       'grpc.max_concurrent_streams': 2 ** 31 - 1,
     });
-    const add = (def: ServiceDefinition, impl: UntypedServiceImplementation): void => grpc.addService(def, impl);
+    const add = (def: ServiceDefinition, impl: UntypedServiceImplementation): void => grpc.addService(def, intercept(def, impl, member));
     add(withRawRequests('etcdserverpb.KV', KV_RAW_METHODS), kvService(member, this.log));
     add(serviceDefinition('etcdserverpb.Maintenance'), maintenanceService(member, new DiskUsage(join(c.dataDir, 'member', 'leveldb')), this.log));
     add(serviceDefinition('etcdserverpb.Cluster'), clusterService(member, this.log));

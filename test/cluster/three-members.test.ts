@@ -195,3 +195,39 @@ test('membership: move-leader, member update, member remove leave a working clus
     await c.destroy();
   }
 });
+
+test('membership: member add --learner, start it with --initial-cluster-state existing, member promote', async () => {
+  const c = await ProcessCluster.create(4);
+  try {
+    const first3 = c.specs.slice(0, 3);
+    await Promise.all([0, 1, 2].map((i) => c.start(i, 'new', c.initialCluster(first3))));
+    assert.equal((await runEtcdctl(c.endpoints([0, 1, 2]), ['put', '/learner/k', 'v'])).stdout.trim(), 'OK');
+    const s = c.specs[3]!;
+    const add = await runEtcdctl(c.endpoints([0, 1, 2]), ['member', 'add', s.name, '--learner', `--peer-urls=http://127.0.0.1:${s.peerPort}`]);
+    assert.equal(add.code, 0, add.stderr);
+    assert.match(add.stdout, /added as learner to cluster/);
+    assert.match(add.stdout, /ETCD_INITIAL_CLUSTER_STATE="existing"/);
+    const id = /Member\s+(\w+) added/.exec(add.stdout)![1]!;
+    await c.start(3, 'existing');
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const got = await runEtcdctl(c.endpoint(3), ['get', '/learner/k', '--print-value-only', '--consistency', 's']);
+      if (got.stdout.trim() === 'v') break;
+      assert.ok(Date.now() < deadline, 'learner did not catch up');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const lin = await runEtcdctl(c.endpoint(3), ['get', '/learner/k']);
+    assert.notEqual(lin.code, 0);
+    assert.match(lin.stderr, /etcdserver: rpc not supported for learner/);
+    const promote = await runEtcdctl(c.endpoints([0, 1, 2]), ['member', 'promote', id]);
+    assert.equal(promote.code, 0, promote.stderr);
+    assert.match(promote.stdout, /promoted in cluster/);
+    const list = await runEtcdctl(c.endpoints(), ['member', 'list']);
+    assert.equal((list.stdout.match(/, started, /g) ?? []).length, 4, list.stdout);
+    assert.doesNotMatch(list.stdout, /, true$/m);
+    assert.equal((await runEtcdctl(c.endpoint(3), ['put', '/learner/after', 'promoted'])).stdout.trim(), 'OK');
+    await converge(c, [0, 1, 2, 3]);
+  } finally {
+    await c.destroy();
+  }
+});

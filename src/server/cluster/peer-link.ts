@@ -5,6 +5,8 @@
 import type { Logger } from 'pino';
 import type { EtcdMember } from '../member';
 import { PeerTransport } from '../peer/transport';
+import { membersService } from './members-rpc';
+import { promoteMember } from './reconfig';
 
 export async function linkPeers(m: EtcdMember, listenPeerUrls: URL[], log: Logger, onRemoved: () => void): Promise<PeerTransport> {
   const loop = m.loop;
@@ -19,6 +21,7 @@ export async function linkPeers(m: EtcdMember, listenPeerUrls: URL[], log: Logge
     snapshotBlob: () => m.applier.snapshotBlob(loop.appliedIndex),
     onRemoved,
     removed: m.membership.removedIds(),
+    services: [membersService(m.membership, (id) => promoteMember(m, id))],
   });
   await transport.listen(listenPeerUrls);
   for (const mb of m.membership.list()) {

@@ -6,6 +6,7 @@
 import { EtcdError } from '../../errors';
 import type { EtcdMember } from '../member';
 import { memberId } from './ids';
+import { forwardPromote } from './members-rpc';
 import type { Member } from './membership';
 
 /** etcd's readyPercentThreshold: a learner within 90% of the leader's log may be promoted. */
@@ -93,12 +94,29 @@ export async function updateMember(m: EtcdMember, id: bigint, peerURLs: string[]
   await m.proposeConfChange({ type: 'UpdateNode', nodeId: id, context });
 }
 
+/**
+ * Promotes a learner. Only the leader knows how far the learner's log is, so a follower forwards
+ * the request to the leader's peer URLs (as etcd does over peer HTTP).
+ */
 export async function promoteMember(m: EtcdMember, id: bigint): Promise<void> {
   const target = m.membership.get(id);
   if (target === undefined) throw new EtcdError('MemberNotFound');
   if (!target.isLearner) throw new EtcdError('MemberNotLearner');
   const st = m.loop.status();
-  if (st.progress === undefined) throw new EtcdError('NotLeader');
+  if (st.progress === undefined) {
+    const leader = m.loop.lead === 0n ? undefined : m.membership.get(m.loop.lead);
+    if (leader === undefined) throw new EtcdError('NoLeader');
+    let last: unknown;
+    for (const url of leader.peerURLs) {
+      try {
+        return await forwardPromote(url, id, 5000 + 2 * m.config.electionMs);
+      } catch (e) {
+        if (e instanceof EtcdError && e.kind !== 'Timeout') throw e;
+        last = e;
+      }
+    }
+    throw last ?? new EtcdError('Timeout');
+  }
   const learner = st.progress.get(id);
   const leader = st.progress.get(st.id);
   if (learner === undefined) throw new EtcdError('MemberNotFound');

@@ -105,6 +105,12 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
   return { code: Code.UNKNOWN, details: text, message: text, metadata: new Metadata() };
 }
 
+/** The kind whose wire message is `message` (an error relayed from another member), if any. */
+export function kindOfMessage(message: string): ErrorKind | undefined {
+  for (const [kind, w] of Object.entries(TABLE) as [ErrorKind, WireError][]) if (w.message === message) return kind;
+  return undefined;
+}
+
 /** The wire message of a kind (used for watch cancel reasons and the HTTP gateway). */
 export function wireMessage(kind: ErrorKind): string {
   return TABLE[kind].message;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ServiceDefinition, MethodDefinition } from '@grpc/grpc-js';
 
-function protoRoot(): string {
+export function protoRoot(): string {
   // src/server/grpc -> repo root, both from the sources and from dist/.
   for (const up of ['../../..', '../../../..']) {
     const dir = resolve(__dirname, up, 'proto');

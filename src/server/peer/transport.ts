@@ -5,7 +5,7 @@
  * connection per snapshot (sendSnapshot), cluster-id / removed-member admission (Inbound),
  * unreachable and snapshot-status reports back to raft.
  */
-import { Server, ServerCredentials, credentials, Client, type ChannelOptions } from '@grpc/grpc-js';
+import { Server, ServerCredentials, credentials, Client, type ChannelOptions, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { constants as bufferConstants } from 'node:buffer';
 import type { Logger } from 'pino';
 import { MessageType, type Message } from '../../raft/types';
@@ -62,6 +62,8 @@ export interface PeerTransportOptions {
   onRemoved?(): void;
   /** A peer's outgoing stream changed state (connecting / active / backoff / stopped). */
   onPeerStateChange?(id: bigint, state: PeerState): void;
+  /** Further services served on the peer listener (e.g. cluster information for joining members). */
+  services?: { definition: ServiceDefinition; implementation: UntypedServiceImplementation }[];
   /** Ids already known to be removed (refused from the start). */
   removed?: Iterable<bigint>;
   tuning?: Partial<PeerTransportTuning>;
@@ -124,6 +126,7 @@ export class PeerTransport {
       'grpc.keepalive_timeout_ms': 5000,
     });
     server.addService(PEER_SERVICE, this.inbound.handlers());
+    for (const svc of this.o.services ?? []) server.addService(svc.definition, svc.implementation);
     this.server = server;
     try {
       for (const url of urls) {
