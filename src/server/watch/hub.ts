@@ -242,6 +242,19 @@ export class WatchHub {
     return moved;
   }
 
+  /**
+   * The store was replaced wholesale (a snapshot from the leader was installed): every synced
+   * watcher may have missed revisions, so all of them catch up from the history again (etcd's
+   * watchableStore.Restore). Call after the new store is in place, before new events.
+   */
+  restore(): void {
+    for (const w of [...this.synced.watchers]) {
+      this.synced.delete(w);
+      this.unsynced.add(w);
+    }
+    if (this.unsynced.size > 0) this.scheduleSync(0);
+  }
+
   /** Stops the hub's timers (watchers stay; their streams are closed by the server). */
   close(): void {
     this.closed = true;
