@@ -8,11 +8,17 @@ import type { DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse }
 import { EMPTY_BUFFER } from './types';
 import type { WriteTxn } from './write-txn';
 
+/** A lease id as a signed 64-bit bigint (tolerates a number or decimal string; missing = 0). */
+export function toLease(v: bigint | number | string | undefined | null): bigint {
+  if (v === undefined || v === null) return 0n;
+  return typeof v === 'bigint' && v === BigInt.asIntN(64, v) ? v : BigInt.asIntN(64, BigInt(v));
+}
+
 export function executePut(tw: WriteTxn, req: PutRequest): PutResponse {
   const ignoreValue = req.ignore_value === true;
   const ignoreLease = req.ignore_lease === true;
   let value = req.value ?? EMPTY_BUFFER;
-  let lease = req.lease ?? 0n;
+  let lease = toLease(req.lease);
   let prev = undefined;
   if (ignoreValue || ignoreLease || req.prev_kv === true) {
     prev = tw.index.get(keyStr(req.key))?.latest;

@@ -22,16 +22,19 @@ import {
   REV_END,
   REV_PREFIX,
   revKey,
+  revKeyFloor,
 } from './codec';
 import type { KeyIndex } from './key-index';
 import { keyStr, KvIndex } from './kv-index';
 import { executeRange, type ReadView } from './range';
-import { executeDeleteRange, executePut } from './ops';
+import { executeDeleteRange, executePut, toLease } from './ops';
 import { executeTxn } from './txn';
 import type {
   DeleteRangeRequest,
   DeleteRangeResponse,
+  Event,
   HashKVResult,
+  KeyValue,
   PutRequest,
   PutResponse,
   RangeRequest,
@@ -99,7 +102,7 @@ export class MvccStore {
   }
 
   put(req: PutRequest): WriteResult<PutResponse> {
-    const lease = req.lease ?? 0n;
+    const lease = toLease(req.lease);
     if (lease !== 0n && !this.leaseExists(lease)) throw new EtcdError('LeaseNotFound');
     const tw = this.begin(false);
     // executePut throws (KeyNotFound) only before writing anything.
@@ -173,6 +176,41 @@ export class MvccStore {
     if (rev > 0 && rev < this.compactRev) throw new EtcdError('Compacted');
     if (at > this.rev) throw new EtcdError('FutureRev');
     return { hash: computeHash(this.engine, this.compactRev, at), compactRevision: this.compactRev, hashRevision: at };
+  }
+
+  /**
+   * Every event with fromRev <= revision <= toRev (default: current), in revision order, read
+   * from the engine (for watchers catching up). prev_kv is filled like etcd's watch server
+   * does (a read at revision-1) when that revision is not compacted. Throws Compacted when
+   * fromRev < compactRevision; toRev is clamped to the current revision. Like etcd, the
+   * compact revision itself keeps only one record per key: if a txn at exactly that revision
+   * wrote a key twice, only its last change is still there.
+   */
+  events(fromRev: number, toRev: number = this.rev): Event[] {
+    if (fromRev < this.compactRev) throw new EtcdError('Compacted');
+    const from = Math.max(1, fromRev);
+    const to = Math.min(toRev, this.rev);
+    const out: Event[] = [];
+    if (from > to) return out;
+    for (const [rk, rec] of this.engine.scan(revKeyFloor(from), revKeyFloor(to + 1))) {
+      const main = parseRevKey(rk).main;
+      const { kv, tombstone } = decodeRecord(rec);
+      let prev: KeyValue | undefined;
+      if (main - 1 >= this.compactRev && main - 1 >= 1) prev = this.index.get(keyStr(kv.key))?.kvAt(main - 1, this.engine);
+      const ev: Event = tombstone
+        ? { type: 'DELETE', kv: { ...kv, create_revision: 0, mod_revision: main, version: 0, lease: 0n } }
+        : { type: 'PUT', kv };
+      if (prev !== undefined) ev.prev_kv = prev;
+      out.push(ev);
+    }
+    return out;
+  }
+
+  /** Calls fn with the current KeyValue of every live key, in key order (e.g. lease re-attach at boot). */
+  forEachLive(fn: (kv: KeyValue) => void): void {
+    this.index.forEach((_k, ki) => {
+      if (ki.latest !== undefined) fn(ki.latest);
+    });
   }
 
   /** Rebuilds index and revisions from the engine. */

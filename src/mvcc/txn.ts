@@ -8,7 +8,7 @@ import { EtcdError } from '../errors';
 import type { ReadView } from './range';
 import { executeRange, rangeKeys } from './range';
 import { toSpan } from './kv-index';
-import { executeDeleteRange, executePut } from './ops';
+import { executeDeleteRange, executePut, toLease } from './ops';
 import type { Compare, KeyValue, RequestOp, ResponseOp, TxnRequest, TxnResponse } from './types';
 import { EMPTY_BUFFER } from './types';
 import type { WriteTxn } from './write-txn';
@@ -56,7 +56,7 @@ export function compareKV(c: Compare, kv: KeyValue): boolean {
       r = cmp3(kv.version, (member ? c.version : undefined) ?? 0);
       break;
     case 'LEASE':
-      r = cmp3(kv.lease, BigInt((member ? c.lease : undefined) ?? 0n));
+      r = cmp3(kv.lease, toLease(member ? c.lease : undefined));
       break;
     default:
       r = 0;
@@ -135,7 +135,7 @@ function checkTxn(
           const { kvs } = rangeKeys(view, toSpan(p.key, undefined), view.rev, 0, false);
           if (kvs.length === 0) throw new EtcdError('KeyNotFound');
         }
-        const lease = p.lease ?? 0n;
+        const lease = toLease(p.lease);
         if (lease !== 0n && !leaseExists(lease)) throw new EtcdError('LeaseNotFound');
         break;
       }

@@ -24,6 +24,12 @@ export interface KeyValue {
  * mvccpb.Event. For DELETE, kv = {key, mod_revision: deletion revision, others zero/empty}.
  * prev_kv is ALWAYS filled internally with the key's previous value when it had one; the watch
  * layer decides whether to send it.
+ *
+ * In the events of a write, prev_kv is the value just before this change. etcd's watch server
+ * instead sends the value at revision-1, and MvccStore.events() (history) does the same. The
+ * two differ only when one txn writes the same key twice (a put plus a delete whose range_end
+ * is "\0", which etcd's duplicate-key check lets through): the lessor wants the former, a
+ * watcher replaying etcd exactly wants the latter (= the key's first prev_kv in that revision).
  */
 export interface Event {
   type: 'PUT' | 'DELETE';

@@ -137,6 +137,18 @@ function runSequence(cmds: Cmd[]): void {
   const engine = new MemoryEngine();
   const store = new MvccStore(engine, { leaseExists: (id) => EXISTING.has(id) });
   const model = new Model(EXISTING);
+  const written: { rev: number; ev: unknown }[] = [];
+  const record = <R>(w: { response: R; events: import('../../src/mvcc').Event[] }): R => {
+    // history (like etcd's watch) gives prev_kv = value at revision-1: when a txn touches the
+    // same key twice, the second event's history prev_kv is the first event's prev_kv.
+    const firstPrev = new Map<string, unknown>();
+    for (const ev of w.events) {
+      const k = ev.kv.key.toString('latin1');
+      if (!firstPrev.has(k)) firstPrev.set(k, ev.prev_kv);
+      written.push({ rev: ev.kv.mod_revision, ev: norm({ ...ev, prev_kv: firstPrev.get(k) }) });
+    }
+    return w.response;
+  };
   for (const [i, c] of cmds.entries()) {
     let got: unknown;
     let want: unknown;
@@ -148,15 +160,15 @@ function runSequence(cmds: Cmd[]): void {
         break;
       case 'put':
         validatePut(c.r as never);
-        got = outcome(() => store.put(c.r as never).response);
+        got = outcome(() => record(store.put(c.r as never)));
         want = outcome(() => model.put(c.r as never));
         break;
       case 'del':
-        got = outcome(() => store.deleteRange(c.r).response);
+        got = outcome(() => record(store.deleteRange(c.r)));
         want = outcome(() => model.deleteRange(c.r));
         break;
       case 'delKeys':
-        got = outcome(() => store.deleteKeys(c.keys).response);
+        got = outcome(() => record(store.deleteKeys(c.keys)));
         want = outcome(() => model.deleteKeys(c.keys));
         break;
       case 'txn':
@@ -166,7 +178,7 @@ function runSequence(cmds: Cmd[]): void {
           bump('txn:invalid');
           continue; // the edge would have rejected it
         }
-        got = outcome(() => store.txn(c.r).response);
+        got = outcome(() => record(store.txn(c.r)));
         want = outcome(() => model.txn(c.r));
         break;
       case 'compact':
@@ -196,6 +208,17 @@ function runSequence(cmds: Cmd[]): void {
   }
   // every readable revision matches the model
   for (let r = Math.max(1, model.compactRev); r <= model.rev; r++) assert.deepEqual(allAt(store, r), outcome(() => model.range({ key: Buffer.from([0]), range_end: Buffer.from([0]), revision: r })), `state at ${r}`);
+  // history read back from the engine equals the events the writes returned (prev_kv only
+  // where revision-1 is not compacted, like etcd's watch server)
+  // (from compactRev+1: at the compact revision itself, like etcd, only one record per key is
+  // kept, so a txn that put and deleted a key in that revision keeps only the delete)
+  const from = Math.max(1, store.compactRevision + 1);
+  const fromHistory = store.events(from).map((ev) => norm(ev));
+  const expected = written
+    .filter((w) => w.rev >= from)
+    .map((w) => (w.rev - 1 >= store.compactRevision ? w.ev : { ...(w.ev as object), prev_kv: undefined }))
+    .map((e) => norm(e));
+  assert.deepEqual(fromHistory, expected, 'events() history');
   // a store rebuilt from a copy of the engine is identical
   const copy = new MemoryEngine();
   for (const [k, v] of engine.scan('', '\uffff')) copy.put(k, v);
@@ -204,6 +227,7 @@ function runSequence(cmds: Cmd[]): void {
   assert.equal(restored.compactRevision, store.compactRevision);
   assert.equal(restored.keyCount, store.keyCount);
   assert.deepEqual(restored.hashKV(0), store.hashKV(0));
+  assert.deepEqual(restored.events(from).map((ev) => norm(ev)), fromHistory, 'restored events() history');
   for (let r = Math.max(1, model.compactRev); r <= model.rev; r++) assert.deepEqual(allAt(restored, r), allAt(store, r), `restored state at ${r}`);
 }
 
