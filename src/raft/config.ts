@@ -31,6 +31,12 @@ export interface RaftConfig {
   readOnlyOption?: ReadOnlyOption;
   /** Followers drop proposals instead of forwarding them to the leader. */
   disableProposalForwarding?: boolean;
+  /**
+   * A leader removed from (or demoted in) the configuration steps down at once. Default false
+   * (as etcd): it keeps replicating and heartbeating, so the commit of its own removal reaches
+   * the others, until the application stops it (etcd stops a removed member after a delay).
+   */
+  stepDownOnRemoval?: boolean;
   /** Returns an integer in [0, n). Used for the election timeout jitter only. */
   random: (n: number) => number;
   logger?: RaftLogger;
@@ -49,6 +55,7 @@ export interface ResolvedConfig {
   preVote: boolean;
   readOnlyOption: ReadOnlyOption;
   disableProposalForwarding: boolean;
+  stepDownOnRemoval: boolean;
   random: (n: number) => number;
   logger: RaftLogger | undefined;
 }
@@ -77,6 +84,7 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
     preVote: c.preVote ?? false,
     readOnlyOption,
     disableProposalForwarding: c.disableProposalForwarding ?? false,
+    stepDownOnRemoval: c.stepDownOnRemoval ?? false,
     random: c.random,
     logger: c.logger,
   };

@@ -61,6 +61,7 @@ export class Raft {
   readonly electionTimeout: number;
   randomizedElectionTimeout = 0;
   readonly disableProposalForwarding: boolean;
+  readonly stepDownOnRemoval: boolean;
   /** ReadIndex requests received before this leader committed an entry in its term. */
   pendingReadIndexMessages: Message[] = [];
   readonly logger: RaftLogger | undefined;
@@ -79,6 +80,7 @@ export class Raft {
     this.heartbeatTimeout = c.heartbeatTick;
     this.electionTimeout = c.electionTick;
     this.disableProposalForwarding = c.disableProposalForwarding;
+    this.stepDownOnRemoval = c.stepDownOnRemoval;
     this.logger = c.logger;
     this.random = c.random;
     this.tickFn = () => this.tickElection();
@@ -469,9 +471,10 @@ export class Raft {
     const pr = this.prs.progress.get(this.id);
     this.isLearner = pr !== undefined && pr.isLearner;
     if ((pr === undefined || this.isLearner) && this.state === 'StateLeader') {
-      // This leader was removed or demoted: step down so that the remaining voters elect a new
-      // leader promptly instead of being held back by our heartbeats.
-      this.becomeFollower(this.term, NONE);
+      // This leader was removed or demoted. By default it stays leader (dropping proposals) so
+      // that the commit index, including that of its own removal, still reaches the others;
+      // otherwise a joint configuration could be left with nobody able to commit its exit.
+      if (this.stepDownOnRemoval) this.becomeFollower(this.term, NONE);
       return cs;
     }
     if (this.state !== 'StateLeader' || cs.voters.length === 0) return cs;

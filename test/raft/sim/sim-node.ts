@@ -120,11 +120,6 @@ export class SimNode {
     // snapshot it is sent); compaction of the log is optional.
     if (compactKeep !== undefined) this.compact(compactKeep);
     else if (confChanged) this.compact(Number.POSITIVE_INFINITY);
-    if (!this.isMember(this.confState) && this.confState.voters.length > 0 && rd.committedEntries.length > 0) {
-      // Applied its own removal: the server shuts down (as etcd does).
-      this.removed = true;
-      this.raw = undefined;
-    }
     return rd.messages;
   }
 
