@@ -47,14 +47,18 @@ export class EtcdClient {
     });
   }
 
-  /** Sends `payload` as-is as the request message of /<service>/<name>; decodes the response. */
-  callRaw(service: string, name: string, payload: Buffer, deadlineMs = 10_000): Promise<Msg> {
+  /**
+   * Sends `payload` as-is as the request message of /<service>/<name>. The response is decoded,
+   * unless `rawResponse` (then it is `{ raw: Buffer }`: protobufjs cannot decode every response
+   * etcd sends, e.g. Txn responses nested deeper than its recursion limit).
+   */
+  callRaw(service: string, name: string, payload: Buffer, deadlineMs = 10_000, rawResponse = false): Promise<Msg> {
     const m = method(service, name);
     return new Promise((resolve, reject) => {
       this.raw.makeUnaryRequest<Buffer, Msg>(
         m.path,
         (b: Buffer) => b,
-        (b: Buffer) => m.responseDeserialize(b) as Msg,
+        (b: Buffer) => (rawResponse ? { raw: b } : (m.responseDeserialize(b) as Msg)),
         payload,
         new grpc.Metadata(),
         { deadline: Date.now() + deadlineMs },
