@@ -22,8 +22,8 @@ import {
   REV_END,
   REV_PREFIX,
   revKey,
-  revKeyFloor,
 } from './codec';
+import { eventsInRange } from './history';
 import type { KeyIndex } from './key-index';
 import { keyStr, KvIndex } from './kv-index';
 import { executeRange, type ReadView } from './range';
@@ -191,16 +191,12 @@ export class MvccStore {
     const from = Math.max(1, fromRev);
     const to = Math.min(toRev, this.rev);
     const out: Event[] = [];
-    if (from > to) return out;
-    for (const [rk, rec] of this.engine.scan(revKeyFloor(from), revKeyFloor(to + 1))) {
-      const main = parseRevKey(rk).main;
-      const { kv, tombstone } = decodeRecord(rec);
-      let prev: KeyValue | undefined;
-      if (main - 1 >= this.compactRev && main - 1 >= 1) prev = this.index.get(keyStr(kv.key))?.kvAt(main - 1, this.engine);
-      const ev: Event = tombstone
-        ? { type: 'DELETE', kv: { ...kv, create_revision: 0, mod_revision: main, version: 0, lease: 0n } }
-        : { type: 'PUT', kv };
-      if (prev !== undefined) ev.prev_kv = prev;
+    for (const ev of eventsInRange(this.engine, from, to, () => true)) {
+      const main = ev.kv.mod_revision;
+      if (main - 1 >= this.compactRev && main - 1 >= 1) {
+        const prev = this.index.get(keyStr(ev.kv.key))?.kvAt(main - 1, this.engine);
+        if (prev !== undefined) ev.prev_kv = prev;
+      }
       out.push(ev);
     }
     return out;
