@@ -18,3 +18,19 @@ export class LeaseIdGenerator {
     }
   }
 }
+
+const shared = new Map<bigint, LeaseIdGenerator>();
+
+/**
+ * The process-wide generator of a member's lease ids, shared by every service that grants leases
+ * (Lease, Lock, Election) so two generators seeded in the same millisecond never hand out the
+ * same id.
+ */
+export function leaseIdsFor(memberId: bigint): LeaseIdGenerator {
+  let g = shared.get(memberId);
+  if (g === undefined) {
+    g = new LeaseIdGenerator(memberId, Date.now());
+    shared.set(memberId, g);
+  }
+  return g;
+}

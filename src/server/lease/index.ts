@@ -13,6 +13,6 @@ export {
 } from './apply';
 export { openLessor, attachAllKeys } from './setup';
 export { LessorRole, roleOf } from './role';
-export { LeaseIdGenerator } from './ids';
+export { LeaseIdGenerator, leaseIdsFor } from './ids';
 export * from './codec';
 export { LeaderForwarder, type ForwardedTimeToLive } from './forward';

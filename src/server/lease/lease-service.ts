@@ -19,12 +19,12 @@ import type { LeaseApplyResult, LeaseGrantResponse, LeaseRevisionResponse } from
 import { encodeCheckpoint, encodeGrant, encodeRevoke, int64, ttlNumber, type CheckpointRequest, type GrantRequest, type RevokeRequest } from './codec';
 import type { LeaseHost } from './host';
 import type { LeaderForwarder } from './forward';
-import { LeaseIdGenerator } from './ids';
+import { leaseIdsFor } from './ids';
 import { keepAliveHandler } from './keepalive';
 import { roleOf } from './role';
 
 export interface LeaseServiceOptions {
-  /** Source of generated lease ids (default: etcd's idutil scheme from the member id and Date.now()). */
+  /** Source of generated lease ids (default: the member's shared generator, etcd's idutil scheme). */
   ids?: { next(): LeaseId };
   /** Forwards renewals and TimeToLive from a follower to the leader (else: NoLeader). */
   forward?: Pick<LeaderForwarder, 'renew' | 'timeToLive'>;
@@ -45,7 +45,7 @@ export async function renewLease(host: LeaseHost, id: LeaseId, forward?: LeaseSe
 }
 
 export function leaseService(host: LeaseHost, log: Logger, opts: LeaseServiceOptions = {}): UntypedServiceImplementation {
-  const ids = opts.ids ?? new LeaseIdGenerator(host.memberId, Date.now());
+  const ids = opts.ids ?? leaseIdsFor(host.memberId);
   return {
     LeaseGrant: unary('LeaseGrant', log, async (w) => {
       let id = int64(w.ID);

@@ -7,7 +7,7 @@
 import { EtcdError } from '../../errors';
 import type { DeleteRangeResponse, KeyValue, RangeRequest, RangeResponse, TxnResponse, WriteResult } from '../../mvcc';
 import { method } from '../grpc/protos';
-import { encodeGrant, LeaseIdGenerator, type LeaseApplyResult, type LeaseGrantResponse } from '../lease';
+import { encodeGrant, leaseIdsFor, type LeaseIdGenerator, type LeaseApplyResult, type LeaseGrantResponse } from '../lease';
 import { RequestKind } from '../request-codec';
 import type { HubResponse } from '../watch/types';
 import type { LockHost } from './host';
@@ -36,7 +36,7 @@ export class KvOps {
 
   constructor(host: LockHost) {
     this.host = host;
-    this.ids = new LeaseIdGenerator(host.memberId, Date.now());
+    this.ids = leaseIdsFor(host.memberId);
   }
 
   header(revision?: number): object {

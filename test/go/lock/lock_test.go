@@ -223,3 +223,25 @@ func TestElection(t *testing.T) {
 	ld = must(ec.Leader(ctx, &v3electionpb.LeaderRequest{Name: name}))
 	eq(t, "leader value after resign", string(ld.Kv.Value), "c")
 }
+
+func TestLockWithoutLeaseGrantsASessionLease(t *testing.T) {
+	cli, ctx, p := newClient(t), ctxT(t), prefix(t)
+	lc := v3lockpb.NewLockClient(cli.ActiveConnection())
+	name := p + "l"
+	r := must(lc.Lock(ctx, &v3lockpb.LockRequest{Name: []byte(name)}))
+	g := must(cli.Get(ctx, string(r.Key)))
+	if len(g.Kvs) != 1 || g.Kvs[0].Lease == 0 {
+		t.Fatalf("owner key of a lock without lease: %v", g.Kvs)
+	}
+	id := clientv3.LeaseID(g.Kvs[0].Lease)
+	defer cli.Revoke(ctx, id) //nolint:errcheck
+	eq(t, "owner key", string(r.Key), fmt.Sprintf("%s/%x", name, int64(id)))
+	ttl := must(cli.TimeToLive(ctx, id))
+	eq(t, "session lease granted ttl", ttl.GrantedTTL, int64(60))
+	// A plain Grant right after must not collide with the lock's lease id.
+	l := must(cli.Grant(ctx, 5))
+	defer cli.Revoke(ctx, l.ID) //nolint:errcheck
+	if l.ID == id {
+		t.Errorf("granted lease id %x equals the lock's session lease", l.ID)
+	}
+}
