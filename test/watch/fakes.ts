@@ -72,6 +72,11 @@ export class FakeOutput implements StreamOutput {
     this.reading = on;
   }
 
+  failed: unknown;
+  fail(err: unknown): void {
+    this.failed = err;
+  }
+
   drain(): void {
     this.accepting = true;
     const cbs = this.drainCbs;

@@ -49,6 +49,8 @@ export interface StreamOutput {
   onceDrain(cb: () => void): void;
   /** Pause/resume reading requests (control-response backpressure). */
   setReading(on: boolean): void;
+  /** Ends the call with an error (a response could not be built); the stream is closed. */
+  fail(err: unknown): void;
 }
 
 /** Hub responses keep their watcher's options: a cancel may be processed before they are written. */
@@ -203,8 +205,18 @@ export class ServerWatchStream implements WatchSink {
     this.flushQueued = true;
     queueMicrotask(() => {
       this.flushQueued = false;
-      this.flush();
+      this.safeFlush();
     });
+  }
+
+  /** flush() from a callback: an unexpected error ends this stream, never the process. */
+  private safeFlush(): void {
+    try {
+      this.flush();
+    } catch (e) {
+      this.close();
+      this.out.fail(e);
+    }
   }
 
   /** Writes queued responses while gRPC accepts them. */
@@ -236,7 +248,7 @@ export class ServerWatchStream implements WatchSink {
     if (!this.closed && !this.writable) {
       this.out.onceDrain(() => {
         this.writable = true;
-        this.flush();
+        this.safeFlush();
       });
     }
   }

@@ -94,6 +94,10 @@ export function watchService(m: EtcdMember, log: Logger): UntypedServiceImplemen
         write: (wr) => call.write(wr),
         onceDrain: (cb) => call.once('drain', cb),
         setReading: (on) => (on ? call.resume() : call.pause()),
+        fail: (e) => {
+          log.warn({ err: (e as Error).message, stack: (e as Error).stack }, 'watch response failed');
+          call.emit('error', toServiceError(e));
+        },
       });
       if (hasLeader) {
         needLeader.add(call);
