@@ -2,17 +2,19 @@
  * The Ready loop: drives the pure Raft core (`src/raft`) with time, storage and the network.
  *
  * ORDERING CONTRACT, followed line by line in `processReady` (etcd `server/etcdserver/raft.go`):
- *   1. PERSIST the new hard state and entries in ONE synced LevelDB batch (the WAL). Entries
- *      overwritten by a conflicting leader are deleted in the same batch.
- *   2. ONLY THEN append them to the in-memory Raft storage and SEND the messages (a follower's
- *      acknowledgement must never precede its own fsync).
- *   3. APPLY committed entries in order. The state machine's writes (MVCC keys) and the applied
- *      index are written together in one LevelDB batch after apply, so a crash replays exactly the
- *      entries whose effects are not on disk. Nothing is applied before it is durable in the log,
- *      so no reader ever observes a write that a crash could lose.
+ *   1. APPLY the committed entries to the in-memory state machine, in order. They are already in
+ *      a quorum's synced logs, or (a lone voter) in this very Ready's entries.
+ *   2. PERSIST in ONE LevelDB batch, synced when Raft asks (`mustSync`): the snapshot (if any),
+ *      the new entries (deleting a conflicting tail), the hard state, AND the applied entries'
+ *      effects with the applied index. One fsync covers every write of an event-loop turn, and
+ *      a crash replays exactly the entries whose effects are not on disk.
+ *   3. ONLY THEN append the entries to the in-memory Raft storage, SEND the messages (a
+ *      follower's acknowledgement never precedes its own fsync) and ANSWER the proposers of the
+ *      applied entries (no client hears of a write a crash could lose).
  *   4. Resolve read-index waiters, then ADVANCE the node.
- * One Ready is processed at a time; proposals arriving meanwhile are batched into the next one,
- * so one fsync covers every write of an event-loop turn.
+ * One Ready is processed at a time; proposals arriving meanwhile are batched into the next one.
+ * As in etcd, a lone voter's in-memory state may show a write for the few hundred microseconds
+ * before its fsync completes; its proposer is answered only after.
  */
 import type { Logger } from 'pino';
 import {
@@ -40,6 +42,8 @@ export interface StateMachine {
   applyEntry(entry: Entry): void;
   /** Takes the writes made by apply since the last call (MVCC keys, membership...). */
   drainWrites(): BatchOp[];
+  /** Answers the proposers of the entries applied so far (called once they are durable). */
+  releaseAcks(): void;
   /**
    * The writes replacing the whole state with a snapshot's (made durable by the loop), and the
    * function swapping the in-memory state once they are.
@@ -298,7 +302,7 @@ export class RaftLoop {
         this.onLeaderChange?.(lead, rd.hardState?.term ?? this.term);
       }
     }
-    // 1. Persist the snapshot (if any), hard state and entries in one synced batch.
+    // 1. Apply committed entries in memory (a snapshot from the leader first replaces the state).
     const ops: BatchOp[] = [];
     let install: ReturnType<StateMachine['prepareInstall']> | undefined;
     const snap = rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot) ? rd.snapshot : undefined;
@@ -315,6 +319,10 @@ export class RaftLoop {
         { index: snap.metadata.index, term: snap.metadata.term, bytes: snap.data.length, records: install.ops.length, prepareMs: Math.round(performance.now() - started) },
         'installing snapshot from leader',
       );
+      install.commit();
+      this.appliedIndex = Math.max(install.appliedIndex, snap.metadata.index);
+      this.snapshotIndex = snap.metadata.index;
+      this.confState = snap.metadata.confState;
     }
     let lastNew = 0;
     for (const e of rd.entries) {
@@ -328,16 +336,28 @@ export class RaftLoop {
     if (rd.hardState) {
       ops.push({ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(rd.hardState) });
     }
+    const appliedBefore = this.appliedIndex;
+    for (const e of rd.committedEntries) {
+      // After a restart Raft replays from its snapshot; entries whose effects are already in
+      // the store (index <= the persisted applied index) only re-apply membership changes.
+      if (e.index > this.appliedIndex) {
+        o.stateMachine.applyEntry(e);
+        this.appliedIndex = e.index;
+      } else if (e.type !== EntryType.EntryNormal) {
+        o.stateMachine.applyEntry(e);
+      }
+    }
+    if (this.appliedIndex > appliedBefore) {
+      for (const op of o.stateMachine.drainWrites()) ops.push(op);
+      ops.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(this.appliedIndex) });
+    }
+
+    // 2. One batch; synced when Raft requires it (new entries, term or vote).
     if (ops.length > 0) await this.write(ops, o.fsync && rd.mustSync);
 
-    // 2. Then make them visible to Raft and the state machine, and send.
-    if (snap && install) {
+    // 3. Then make the entries visible to Raft, send, and answer proposers.
+    if (snap) {
       o.storage.applySnapshot({ data: new Uint8Array(0), metadata: snap.metadata });
-      install.commit();
-      this.appliedIndex = Math.max(install.appliedIndex, snap.metadata.index);
-      this.snapshotIndex = snap.metadata.index;
-      this.confState = snap.metadata.confState;
-      this.applyWaiters.advance(this.appliedIndex);
       o.log.info({ index: snap.metadata.index, applied: this.appliedIndex }, 'installed snapshot from leader');
     }
     if (rd.entries.length > 0) o.storage.append(rd.entries);
@@ -350,25 +370,10 @@ export class RaftLoop {
       this.commitIndex = rd.hardState.commit;
     }
     if (rd.messages.length > 0) this.sendMessages?.(rd.messages);
-
-    // 3. Apply committed entries, then persist their effects with the applied index.
-    if (rd.committedEntries.length > 0) {
-      for (const e of rd.committedEntries) {
-        // After a restart Raft replays from its snapshot; entries whose effects are already in
-        // the store (index <= the persisted applied index) only re-apply membership changes.
-        if (e.index > this.appliedIndex) {
-          o.stateMachine.applyEntry(e);
-          this.appliedIndex = e.index;
-        } else if (e.type !== EntryType.EntryNormal) {
-          o.stateMachine.applyEntry(e);
-        }
-      }
-      const applyOps = o.stateMachine.drainWrites();
-      applyOps.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(this.appliedIndex) });
-      this.maybeCompactLog(applyOps);
-      // Not synced: the synced log already holds these entries; replay restores them.
-      this.writeInBackground(applyOps);
+    o.stateMachine.releaseAcks();
+    if (this.appliedIndex > appliedBefore) {
       this.applyWaiters.advance(this.appliedIndex);
+      this.maybeCompactLog();
     }
 
     // 4. Read states, then advance.
@@ -390,9 +395,10 @@ export class RaftLoop {
    * `applied - snapshotCatchupEntries`. The state machine itself is always on disk, so the
    * snapshot is metadata (index, term, conf state).
    */
-  private maybeCompactLog(ops: BatchOp[]): void {
+  private maybeCompactLog(): void {
     const o = this.o;
     if (this.appliedIndex - this.snapshotIndex < o.snapshotCount) return;
+    const ops: BatchOp[] = [];
     const applied = this.appliedIndex;
     const term = o.storage.term(applied);
     o.storage.createSnapshot(applied, this.confState, new Uint8Array(0));
@@ -405,6 +411,11 @@ export class RaftLoop {
     }
     this.snapshotIndex = applied;
     o.log.info({ index: applied, term, compactedTo: Math.max(first, compactTo) }, 'saved snapshot and compacted raft log');
+    // Not synced: losing it only means a longer replay after a crash.
+    this.write(ops, false).catch((e: Error) => {
+      this.fatal = e;
+      o.log.fatal({ err: e.message }, 'writing the snapshot point failed; member stops serving');
+    });
   }
 
   private write(ops: BatchOp[], sync: boolean): Promise<void> {
@@ -413,10 +424,4 @@ export class RaftLoop {
     return p;
   }
 
-  private writeInBackground(ops: BatchOp[]): void {
-    this.write(ops, false).catch((e: Error) => {
-      this.fatal = e;
-      this.o.log.fatal({ err: e.message }, 'writing applied state failed; member stops serving');
-    });
-  }
 }

@@ -60,6 +60,7 @@ export class Applier implements StateMachine {
   private readonly decodeDel = decoders.del();
   private readonly decodeTxn = decoders.txn();
   private readonly decodeCompact = decoders.compact();
+  private acks: (() => void)[] = [];
 
   constructor(deps: ApplierDeps) {
     this.d = deps;
@@ -75,12 +76,12 @@ export class Applier implements StateMachine {
     const waiter = req.idHigh === this.d.idHigh ? this.d.waits.take(req.idLow) : undefined;
     try {
       const result = this.dispatch(req.kind, req.payload, waiter?.request);
-      waiter?.resolve(result);
+      if (waiter) this.acks.push(() => waiter.resolve(result));
     } catch (err) {
       if (!isEtcdError(err)) {
         this.d.log.error({ err: (err as Error).message, stack: (err as Error).stack, index: e.index, kind: req.kind }, 'apply failed');
       }
-      waiter?.reject(err);
+      if (waiter) this.acks.push(() => waiter.reject(err));
     }
   }
 
@@ -153,7 +154,7 @@ export class Applier implements StateMachine {
         break;
     }
     this.d.onMembershipChange?.(cc);
-    waiter?.resolve(undefined);
+    if (waiter) this.acks.push(() => waiter.resolve(undefined));
   }
 
   /** The state as of the current applied index, for a member behind the leader's log. */
@@ -188,6 +189,17 @@ export class Applier implements StateMachine {
         this.d.membership.takeDirty();
       },
     };
+  }
+
+  /**
+   * Answers the proposers of the entries applied since the last call. The loop calls this only
+   * once the batch holding those entries' effects is durable: no client hears of a write that a
+   * crash could still lose.
+   */
+  releaseAcks(): void {
+    const acks = this.acks;
+    this.acks = [];
+    for (const a of acks) a();
   }
 
   drainWrites(): BatchOp[] {
