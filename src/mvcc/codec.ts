@@ -69,15 +69,35 @@ export function encodeRecord(kv: KeyValue, tombstone: boolean): Buffer {
   const buf = Buffer.allocUnsafe(size);
   buf[0] = tombstone ? 1 : 0;
   let pos = writeVarint(buf, 1, klen);
-  kv.key.copy(buf, pos);
+  buf.set(kv.key, pos);
   pos += klen;
   pos = writeVarint(buf, pos, kv.create_revision);
   pos = writeVarint(buf, pos, kv.mod_revision);
   pos = writeVarint(buf, pos, kv.version);
   buf.writeBigInt64BE(kv.lease, pos);
   pos += 8;
-  kv.value.copy(buf, pos);
+  buf.set(kv.value, pos);
   return buf;
+}
+
+/**
+ * Encodes a live (non-tombstone) record and returns it with a KeyValue whose key and value are
+ * views into it (what decodeRecord would return, without parsing again).
+ */
+export function encodeLiveRecord(kv: KeyValue): { rec: Buffer; kv: KeyValue } {
+  const rec = encodeRecord(kv, false);
+  const keyAt = 1 + varintLen(kv.key.length);
+  return {
+    rec,
+    kv: {
+      key: rec.subarray(keyAt, keyAt + kv.key.length),
+      create_revision: kv.create_revision,
+      mod_revision: kv.mod_revision,
+      version: kv.version,
+      value: rec.subarray(rec.length - kv.value.length),
+      lease: kv.lease,
+    },
+  };
 }
 
 export interface DecodedRecord {

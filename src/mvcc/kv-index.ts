@@ -8,8 +8,9 @@ import { KeyIndex } from './key-index';
 /** Upper bound greater than every latin1 key string: used for "all keys >= key". */
 export const KEY_MAX = '\uffff';
 
-export function keyStr(b: Buffer): string {
-  return b.toString('latin1');
+/** The index form of a key: one char per byte. Tolerates a plain Uint8Array. */
+export function keyStr(b: Buffer | Uint8Array): string {
+  return Buffer.isBuffer(b) ? b.toString('latin1') : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
 /**

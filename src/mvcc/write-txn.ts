@@ -6,7 +6,7 @@
  * state of index and engine (used by Txn, whose later ops may still fail).
  */
 import type { Engine } from './engine';
-import { decodeRecord, encodeRecord, revKey } from './codec';
+import { encodeLiveRecord, encodeRecord, revKey } from './codec';
 import type { KeyIndex } from './key-index';
 import type { KeySpan, KvIndex } from './kv-index';
 import { keyStr } from './kv-index';
@@ -48,7 +48,7 @@ export class WriteTxn implements ReadView {
     const k = keyStr(key);
     const existing = this.index.get(k);
     const prev = existing?.latest;
-    const rec = encodeRecord(
+    const { rec, kv } = encodeLiveRecord(
       {
         key,
         create_revision: prev === undefined ? main : prev.create_revision,
@@ -57,9 +57,7 @@ export class WriteTxn implements ReadView {
         value,
         lease,
       },
-      false,
-    );
-    const kv = decodeRecord(rec).kv; // views into the record: the cache pins no request buffer
+    ); // kv's buffers are views into the record: the cache pins no request buffer
     const rk = revKey(main, sub);
     this.engine.put(rk, rec);
     const ki = existing ?? this.index.getOrCreate(k, kv.key);

@@ -46,3 +46,11 @@ test('lease ids tolerate numbers and strings and are stored as signed 64-bit', (
   store.put({ key: b('a'), value: b('1'), lease: 0 as unknown as bigint });
   assert.equal(store.range({ key: b('a') }).kvs[0]!.lease, 0n);
 });
+
+test('plain Uint8Array keys and values are accepted', () => {
+  const { store } = freshStore();
+  store.put({ key: new Uint8Array([0x61, 0x62]) as Buffer, value: new Uint8Array([0x7a]) as Buffer });
+  const kv = store.range({ key: b('ab') }).kvs[0]!;
+  assert.equal(kv.value.toString(), 'z');
+  assert.equal(store.range({ key: new Uint8Array([0x61]) as Buffer, range_end: new Uint8Array([0x62, 0x00]) as Buffer }).count, 1);
+});
