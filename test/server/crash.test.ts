@@ -156,11 +156,20 @@ async function verify(c: EtcdClient, cycle: number): Promise<{ keys: number; che
   return { keys: kvs.length, checkedHistory: sample.length, revision };
 }
 
-test('kill -9 under concurrent Put load loses no acknowledged write (3 cycles), then SIGTERM restart is exact', { timeout: 120_000 }, async (t) => {
+const CONFIGS: [string, string[]][] = [
+  ['default flags', []],
+  // Snapshots (and Raft log compaction) every 100 entries keeping 20: crashes land around them.
+  ['--snapshot-count=100 --snapshot-catchup-entries=20', ['--snapshot-count=100', '--snapshot-catchup-entries=20']],
+];
+
+for (const [label, extraArgs] of CONFIGS) test(`kill -9 under concurrent Put/Txn load loses no acknowledged write (3 cycles), then SIGTERM restart is exact (${label})`, { timeout: 120_000 }, async (t) => {
+  attempts.clear();
+  ackedRevisions.clear();
+  duplicates.length = 0;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-crash-'));
   const clientPort = await freePort();
   const peerPort = await freePort();
-  const start = (): Promise<ProcessMember> => startProcessMember({ dataDir, clientPort, peerPort });
+  const start = (): Promise<ProcessMember> => startProcessMember({ dataDir, clientPort, peerPort, extraArgs });
   let member: ProcessMember | undefined;
   t.after(async () => {
     await member?.kill('SIGKILL');

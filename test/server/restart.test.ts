@@ -154,3 +154,27 @@ test('restart right after writes (no idle time) keeps every acknowledged write',
     await m.stop();
   }
 });
+
+test('restart after several Raft log compactions (--snapshot-count=100 --snapshot-catchup-entries=20)', { timeout: 60_000 }, async (t) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-restart-'));
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const cfg = { dataDir, snapshotCount: 100, snapshotCatchupEntries: 20 };
+  let m = await startMember(cfg, { keepDataDir: true });
+  let c = new EtcdClient(m.endpoint);
+  for (let i = 0; i < 250; i++) await c.call(KV, 'Put', { key: b(`k${String(i).padStart(3, '0')}`), value: b(`v${i}`) });
+  c.close();
+  await m.stop();
+  // Two compactions have run (around applied index 100 and 200); the member must come back.
+  m = await startMember(cfg, { keepDataDir: true });
+  c = new EtcdClient(m.endpoint);
+  try {
+    const all = await c.call(KV, 'Range', { key: b('k'), range_end: b('l'), count_only: true });
+    assert.equal(all.count, '250');
+    assert.equal(Number(all.header.revision), 251);
+    const next = await c.call(KV, 'Put', { key: b('next'), value: b('v') });
+    assert.equal(Number(next.header.revision), 252);
+  } finally {
+    c.close();
+    await m.stop();
+  }
+});
