@@ -75,6 +75,9 @@ export function runSchedule(seed: number, steps = 300): ScheduleResult {
     }
   };
 
+  const removedEverywhere = (id: bigint): boolean =>
+    nodes.every((n) => n.removed || n.id === id || !n.isMember(n.confState) || n.removedIds.has(id));
+
   const leader = (): SimNode | undefined => {
     let best: SimNode | undefined;
     for (const n of nodes) {
@@ -104,8 +107,10 @@ export function runSchedule(seed: number, steps = 300): ScheduleResult {
     for (const m of net.due(now)) {
       const n = byId(m.to);
       if (n === undefined || !n.up) continue;
-      if (n.removedIds.has(m.from)) {
-        // Like etcd's transport: a removed member learns it was removed and shuts down.
+      if (n.removedIds.has(m.from) && removedEverywhere(m.from)) {
+        // Like etcd's transport: a removed member learns it was removed and shuts down. (Only
+        // once every remaining member has applied the removal: a member still in the joint
+        // configuration may need the removed ones' votes to learn that it was left.)
         const sender = byId(m.from)!;
         sender.removed = true;
         sender.crash();
