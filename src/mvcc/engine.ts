@@ -12,6 +12,11 @@
  */
 import BTree from 'sorted-btree';
 
+/** Plain JS string order (code units): byte order for latin1/ASCII strings. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export interface Engine {
   get(key: string): Uint8Array | undefined;
   put(key: string, value: Uint8Array): void;
@@ -21,7 +26,7 @@ export interface Engine {
 
 /** In-memory engine over a B+ tree. */
 export class MemoryEngine implements Engine {
-  private readonly tree = new BTree<string, Uint8Array>();
+  private readonly tree = new BTree<string, Uint8Array>(undefined, compareStrings);
 
   get(key: string): Uint8Array | undefined {
     return this.tree.get(key);

@@ -5,6 +5,10 @@
 import BTree from 'sorted-btree';
 import { KeyIndex } from './key-index';
 
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Upper bound greater than every latin1 key string: used for "all keys >= key". */
 export const KEY_MAX = '\uffff';
 
@@ -31,7 +35,7 @@ export function toSpan(key: Buffer | undefined, rangeEnd: Buffer | undefined): K
 }
 
 export class KvIndex {
-  private readonly tree = new BTree<string, KeyIndex>();
+  private readonly tree = new BTree<string, KeyIndex>(undefined, compareStrings);
   /** Number of live keys at the newest revision. */
   liveKeys = 0;
   /**
