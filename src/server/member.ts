@@ -20,6 +20,8 @@ import { WaitRegistry } from './wait';
 import { encodeRequest, RequestIdGenerator, RequestKind } from './request-codec';
 import type { Header } from './grpc/convert';
 import { WatchHub } from './watch/hub';
+import type { Lessor } from '../lease';
+import { attachAllKeys, LeaseExpiryDriver, openLessor } from './lease';
 
 export class EtcdMember {
   readonly config: Config;
@@ -36,6 +38,8 @@ export class EtcdMember {
   onMembershipChange: ((cc: ConfChange) => void) | undefined;
   /** Every watcher of every Watch stream; fed by the applier's events. */
   readonly watchHub: WatchHub;
+  readonly lessor: Lessor;
+  private leaseDriver: LeaseExpiryDriver | undefined;
   private readonly waits: WaitRegistry;
   private readonly ids: RequestIdGenerator;
   private readonly memberIdStr: string;
@@ -52,7 +56,7 @@ export class EtcdMember {
 
   private constructor(config: Config, log: Logger, parts: {
     memberId: bigint; clusterId: bigint; membership: Membership; store: StoreHolder; engine: LevelEngine; db: Db; loop: RaftLoop;
-    waits: WaitRegistry; applier: Applier; watchHub: WatchHub;
+    waits: WaitRegistry; applier: Applier; watchHub: WatchHub; lessor: Lessor;
   }) {
     this.config = config;
     this.log = log;
@@ -66,6 +70,7 @@ export class EtcdMember {
     this.loop = parts.loop;
     this.waits = parts.waits;
     this.watchHub = parts.watchHub;
+    this.lessor = parts.lessor;
     this.memberIdStr = this.memberId.toString();
     this.clusterIdStr = this.clusterId.toString();
     this.ids = new RequestIdGenerator(this.memberId, Date.now());
@@ -80,10 +85,21 @@ export class EtcdMember {
       const id = await resolveIdentity(config, boot, log);
       const engine = new LevelEngine();
       engine.load(boot.mvcc);
+      const lessor = openLessor(config, engine);
+      const leaseExists = (lid: bigint): boolean => lessor.has(lid);
       const store: StoreHolder = {
-        mvcc: new MvccStore(engine, { leaseExists: () => false }),
-        reopen: () => new MvccStore(engine, { leaseExists: () => false }),
+        mvcc: new MvccStore(engine, { leaseExists }),
+        reopen: () => {
+          const mvcc = new MvccStore(engine, { leaseExists });
+          lessor.reload();
+          attachAllKeys(lessor, mvcc);
+          // Watchers may have missed revisions: they catch up from the new store's history.
+          queueMicrotask(() => watchHubRef?.restore());
+          return mvcc;
+        },
       };
+      attachAllKeys(lessor, store.mvcc);
+      let watchHubRef: WatchHub | undefined;
 
       const storage = new MemoryStorage();
       let snapshotIndex = 0;
@@ -119,10 +135,11 @@ export class EtcdMember {
       }
 
       const waits = new WaitRegistry();
-      const watchHub = new WatchHub({
+      const watchHub: WatchHub = new WatchHub({
         store: { get currentRevision() { return store.mvcc.currentRevision; }, get compactRevision() { return store.mvcc.compactRevision; } },
         engine,
       });
+      watchHubRef = watchHub;
       let loopRef: RaftLoop | undefined;
       let mRef: EtcdMember | undefined;
       const applier = new Applier({
@@ -136,7 +153,11 @@ export class EtcdMember {
         onConfState: (cs) => {
           if (loopRef) loopRef.confState = cs;
         },
-        onEvents: (evs) => watchHub.notify(evs),
+        lessor,
+        onEvents: (evs) => {
+          lessor.onEvents(evs);
+          watchHub.notify(evs);
+        },
         onMembershipChange: (cc) => mRef?.onMembershipChange?.(cc),
       });
       const loop = new RaftLoop({
@@ -157,7 +178,7 @@ export class EtcdMember {
       });
       loopRef = loop;
       const m = new EtcdMember(config, log, {
-        memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, store, engine, db, loop, waits, applier, watchHub,
+        memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, store, engine, db, loop, waits, applier, watchHub, lessor,
       });
       mRef = m;
       log.info(
@@ -198,10 +219,13 @@ export class EtcdMember {
     this.loop.campaignIfSoleVoter();
     this.sweeper = setInterval(() => this.waits.expire(performance.now(), () => new EtcdError('Timeout')), 500);
     this.sweeper.unref?.();
+    this.leaseDriver = new LeaseExpiryDriver(this, this.log);
+    this.leaseDriver.start();
   }
 
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    this.leaseDriver?.stop();
     this.watchHub.close();
     await this.loop.stop();
     this.waits.rejectAll(new EtcdError('Stopped'));

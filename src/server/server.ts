@@ -21,6 +21,8 @@ import { clusterService } from './grpc/cluster-service';
 import { authService } from './grpc/auth-service';
 import { watchService } from './watch/watch-service';
 import { DiskUsage } from './storage/disk-usage';
+import { LeaderForwarder, leaseService } from './lease';
+import { electionService, lockService } from './lock';
 import { intercept } from './grpc/interceptor';
 import { linkPeers } from './cluster/peer-link';
 import type { PeerTransport } from './peer/transport';
@@ -36,6 +38,7 @@ export class EtcdServer {
   private grpc: GrpcServer | undefined;
   private listeners: ClientListener[] = [];
   private transport: PeerTransport | undefined;
+  private leaseForwarder: LeaderForwarder | undefined;
   private stopping: Promise<void> | undefined;
   private resolveDone!: () => void;
   /** Resolves when the server has stopped, whether by stop() or by itself (removed member). */
@@ -75,6 +78,11 @@ export class EtcdServer {
     add(serviceDefinition('etcdserverpb.Cluster'), clusterService(member, this.log));
     add(serviceDefinition('etcdserverpb.Auth'), authService(member, this.log));
     add(serviceDefinition('etcdserverpb.Watch'), watchService(member, this.log));
+    const forward = new LeaderForwarder(() => member.membership.get(member.loop.lead)?.clientURLs ?? []);
+    this.leaseForwarder = forward;
+    add(serviceDefinition('etcdserverpb.Lease'), leaseService(member, this.log, { forward }));
+    add(serviceDefinition('v3lockpb.Lock'), lockService(member, this.log));
+    add(serviceDefinition('v3electionpb.Election'), electionService(member, this.log));
     this.grpc = grpc;
     try {
       this.transport = await linkPeers(member, c.listenPeerUrls, this.log, () => {
@@ -114,6 +122,8 @@ export class EtcdServer {
     this.listeners = [];
     this.grpc?.forceShutdown();
     this.grpc = undefined;
+    this.leaseForwarder?.close();
+    this.leaseForwarder = undefined;
     if (this.member) await this.member.stop();
     this.member = undefined;
     if (this.transport) await this.transport.stop();

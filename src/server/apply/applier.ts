@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import { EntryType, decodeConfChange, type ConfChange, type ConfState, type Entry } from '../../raft';
 import { isEtcdError } from '../../errors';
 import type { MvccStore, Event, PutRequest, DeleteRangeRequest, TxnRequest } from '../../mvcc';
+import type { Lessor } from '../../lease';
+import { applyLeaseEntry } from '../lease/apply';
 import { decodeRequest, RequestKind } from '../request-codec';
 import type { WaitRegistry } from '../wait';
 import type { StateMachine } from '../raft-loop';
@@ -29,6 +31,7 @@ export interface StoreHolder {
 
 export interface ApplierDeps {
   store: StoreHolder;
+  lessor: Lessor;
   engine: LevelEngine;
   waits: WaitRegistry;
   /** High 16 bits of the request ids this member generates. */
@@ -111,6 +114,13 @@ export class Applier implements StateMachine {
         const rev = (decoded as { revision: number } | undefined)?.revision ?? Number((this.decodeCompact(payload) as Wire).revision);
         mvcc.compact(rev);
         return { revision: mvcc.currentRevision } satisfies CompactResult;
+      }
+      case RequestKind.LeaseGrant:
+      case RequestKind.LeaseRevoke:
+      case RequestKind.LeaseCheckpoint: {
+        const r = applyLeaseEntry({ lessor: d.lessor, mvcc }, kind, payload, decoded)!;
+        if (r.events.length > 0) d.onEvents?.(r.events);
+        return r;
       }
       case RequestKind.PublishMember: {
         const o = JSON.parse(payload.toString('utf8')) as { id: string; name: string; clientURLs: string[] };
