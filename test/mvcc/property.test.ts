@@ -231,9 +231,10 @@ function runSequence(cmds: Cmd[]): void {
   for (let r = Math.max(1, model.compactRev); r <= model.rev; r++) assert.deepEqual(allAt(restored, r), allAt(store, r), `restored state at ${r}`);
 }
 
-test('store matches the snapshot model on random command sequences', () => {
+test('store matches the snapshot model on random command sequences', (t) => {
   const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
   const numRuns = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 500;
+  t.diagnostic(`seed=${seed} runs=${numRuns} (replay: FC_SEED=${seed})`);
   const params: fc.Parameters<[Cmd[]]> = { seed, numRuns };
   if (process.env.FC_PATH !== undefined) params.path = process.env.FC_PATH;
   try {
