@@ -75,8 +75,16 @@ export function runSchedule(seed: number, steps = 300): ScheduleResult {
     }
   };
 
-  const removedEverywhere = (id: bigint): boolean =>
-    nodes.every((n) => n.removed || n.id === id || !n.isMember(n.confState) || n.removedIds.has(id));
+  // Every member of the most recently applied configuration has applied the removal of `id`.
+  const removedEverywhere = (id: bigint): boolean => {
+    let latest: SimNode | undefined;
+    for (const n of nodes) if (!n.removed && (latest === undefined || n.appliedIndex > latest.appliedIndex)) latest = n;
+    if (latest === undefined) return false;
+    const cs = latest.confState;
+    const members = new Set([...cs.voters, ...cs.learners, ...(cs.votersOutgoing ?? [])]);
+    if (members.has(id)) return false;
+    return [...members].every((m) => byId(m)!.removedIds.has(id));
+  };
 
   const leader = (): SimNode | undefined => {
     let best: SimNode | undefined;
