@@ -70,7 +70,10 @@ export class KeyIndex {
     this.latest = prev;
   }
 
-  /** Records a deletion at (main, sub). Precondition: the key is live. */
+  /**
+   * Records a deletion at (main, sub). Precondition: the key is live, except at restore where a
+   * tombstone may be the first record of a key whose creation was compacted away.
+   */
   tombstone(main: number, sub: number): void {
     const g = this.lastGen();
     g.mains.push(main);
@@ -86,11 +89,6 @@ export class KeyIndex {
     g.mains.pop();
     g.subs.pop();
     this.latest = prev;
-  }
-
-  /** Restore: a tombstone record for a key whose creation was compacted away. */
-  restoreTombstone(main: number, sub: number): void {
-    this.tombstone(main, sub);
   }
 
   /**

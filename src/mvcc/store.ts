@@ -15,21 +15,13 @@
 import { EtcdError } from '../errors';
 import { computeHash } from './hash';
 import type { Engine } from './engine';
-import {
-  decodeCompactRev,
-  decodeRecord,
-  encodeCompactRev,
-  META_COMPACT,
-  parseRevKey,
-  REV_END,
-  REV_PREFIX,
-  revKey,
-} from './codec';
+import { encodeCompactRev, META_COMPACT, revKey } from './codec';
 import { eventsInRange } from './history';
 import type { KeyIndex } from './key-index';
 import { keyStr, KvIndex } from './kv-index';
 import { executeRange, type ReadView } from './range';
 import { executeDeleteRange, executePut, toLease } from './ops';
+import { restoreIndex } from './restore';
 import { executeTxn } from './txn';
 import type {
   DeleteRangeRequest,
@@ -63,7 +55,9 @@ export class MvccStore {
   constructor(engine: Engine, hooks: StoreHooks = {}) {
     this.engine = engine;
     this.hooks = hooks;
-    this.restore();
+    const r = restoreIndex(engine, this.index);
+    this.rev = r.rev;
+    this.compactRev = r.compactRev;
   }
 
   /** The store revision: 1 when fresh, +1 per write that changed something. */
@@ -209,37 +203,5 @@ export class MvccStore {
     this.index.forEach((_k, ki) => {
       if (ki.latest !== undefined) fn(ki.latest);
     });
-  }
-
-  /** Rebuilds index and revisions from the engine. */
-  private restore(): void {
-    const c = this.engine.get(META_COMPACT);
-    if (c !== undefined) this.compactRev = decodeCompactRev(c);
-    let last = 0;
-    for (const [rk, rec] of this.engine.scan(REV_PREFIX, REV_END)) {
-      const { main, sub } = parseRevKey(rk);
-      const { kv, tombstone } = decodeRecord(rec);
-      const k = keyStr(kv.key);
-      if (tombstone) {
-        const ki = this.index.get(k);
-        if (ki === undefined) {
-          this.index.getOrCreate(k, kv.key).restoreTombstone(main, sub);
-        } else if (ki.isLive()) {
-          ki.tombstone(main, sub);
-          this.index.liveKeys--;
-        } else {
-          ki.restoreTombstone(main, sub);
-        }
-      } else {
-        const ki = this.index.getOrCreate(k, kv.key);
-        if (!ki.isLive()) this.index.liveKeys++;
-        ki.put(main, sub, kv);
-      }
-      last = main;
-    }
-    this.index.forEach((k, ki) => {
-      if (!ki.isSingleRevision()) this.index.compactable.set(k, ki);
-    });
-    this.rev = Math.max(1, last, this.compactRev);
   }
 }
