@@ -128,3 +128,21 @@ test('hashKV: deterministic across members, rev 0 = current, errors', () => {
   s3.put({ key: b('x'), value: b('y') });
   assert.notEqual(s3.hashKV(0).hash, run().hashKV(0).hash);
 });
+
+test('crc32c slicing-by-8 equals the bytewise definition at every length and split', () => {
+  const bytewise = (d: Uint8Array): number => {
+    let c = 0xffffffff;
+    for (const x of d) {
+      c ^= x;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    }
+    return ~c >>> 0;
+  };
+  const data = Buffer.from(Array.from({ length: 100 }, (_, i) => (i * 73 + 11) & 0xff));
+  for (let n = 0; n <= data.length; n++) {
+    const d = data.subarray(0, n);
+    assert.equal(crc32c(d), bytewise(d), `length ${n}`);
+    const cut = n >> 1;
+    assert.equal(crc32c(d.subarray(cut), crc32c(d.subarray(0, cut))), bytewise(d), `split ${n}`);
+  }
+});
