@@ -39,6 +39,20 @@
 #   BENCH_REPO      repository root (default: two levels up from this script; lets a copy of
 #                   the script run while the original is being edited)
 #   BENCH_NODE_ARGS extra node flags for etcd-ts (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+#   BENCH_CLUSTER   1 (default) or 3: every server is a cluster of that many members on loopback
+#                   ports (same flags for both targets), and etcdctl / the bench programs get all
+#                   the endpoints. Server CPU is the sum over the members, peak RSS the largest
+#                   member's. The latency step talks to the first member only.
+#   BENCH_PERF      1 (default); 0 skips the `etcdctl check perf` loads (e.g. to run only the
+#                   watch or lease benches)
+#   BENCH_WATCH     1 = also run test/go/cmd/watchbench per run and target (fresh server each):
+#                   W watchers of one prefix on S streams while a paced writer puts; event delivery
+#                   latency, exact delivery, writer latency with/without watchers, server RSS.
+#   BENCH_WATCH_ARGS flags for watchbench (default "-watchers 10000 -streams 100 -rate 5 -duration 30s")
+#   BENCH_LEASE     1 = also run test/go/cmd/leasebench per run and target (fresh server each):
+#                   keep-alive renewals/s of 10,000 leases on 4 streams, revoke of a lease with
+#                   10,000 keys (response time, watch sees all deletes, in how many revisions).
+#   BENCH_LEASE_ARGS flags for leasebench (default: its own defaults)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -53,12 +67,20 @@ case "$PROFILE" in
 esac
 LOADS="${BENCH_LOADS:-$DEF_LOADS}"
 RUNS="${BENCH_RUNS:-$DEF_RUNS}"
+CLUSTER="${BENCH_CLUSTER:-1}"
+case "$CLUSTER" in 1 | 3) ;; *) echo "bench: BENCH_CLUSTER must be 1 or 3" >&2; exit 2 ;; esac
+if [[ "${BENCH_PERF:-1}" == 0 ]]; then LOADS=""; fi
+WATCH="${BENCH_WATCH:-0}"
+LEASE="${BENCH_LEASE:-0}"
+WATCH_ARGS="${BENCH_WATCH_ARGS:--watchers 10000 -streams 100 -rate 5 -duration 30s}"
+LEASE_ARGS="${BENCH_LEASE_ARGS:-}"
 TARGETS="${BENCH_TARGETS:-etcd etcd-ts}"
 OUT="${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/etcd-ts-bench.XXXXXX")}"
 mkdir -p "$OUT"
 RESULTS="$OUT/results.tsv"
 : >"$RESULTS"
 LATENCY="$OUT/latency.tsv"
+rm -f "$OUT/watch.files" "$OUT/lease.files"
 : >"$LATENCY"
 LAT_N="${BENCH_LATENCY_N:-1000}"
 [[ "$LAT_N" =~ ^[0-9]+$ ]] || { echo "bench: BENCH_LATENCY_N must be a number" >&2; exit 2; }
@@ -82,7 +104,12 @@ if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
 fi
 ETCD_BIN="$REPO/.tools/bin/etcd"
 ETCDCTL="$REPO/.tools/bin/etcdctl"
-for b in "$ETCD_BIN" "$ETCDCTL"; do
+WATCHBENCH="$REPO/.tools/bin/watchbench"
+LEASEBENCH="$REPO/.tools/bin/leasebench"
+NEED=("$ETCD_BIN" "$ETCDCTL")
+[[ "$WATCH" == 1 ]] && NEED+=("$WATCHBENCH")
+[[ "$LEASE" == 1 ]] && NEED+=("$LEASEBENCH")
+for b in "${NEED[@]}"; do
   [[ -x "$b" ]] || { log "missing $b (run bash test/tools/install.sh)"; exit 1; }
 done
 [[ -f dist/bin/main.js ]] || { log "missing dist/bin/main.js (run npx tsc -p tsconfig.json)"; exit 1; }
@@ -110,19 +137,41 @@ hwm_kb() {
   awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0
 }
 
+# cpu_ticks_all / hwm_kb_all: summed CPU ticks and the largest peak RSS over SERVER_PIDS.
+cpu_ticks_all() {
+  local p sum=0
+  for p in "${SERVER_PIDS[@]}"; do sum=$((sum + $(cpu_ticks "$p"))); done
+  echo "$sum"
+}
+hwm_kb_all() {
+  local p v max=0
+  for p in "${SERVER_PIDS[@]}"; do
+    v="$(hwm_kb "$p")"; v="${v:-0}"
+    ((v > max)) && max=$v
+  done
+  echo "$max"
+}
+all_alive() {
+  local p
+  for p in "${SERVER_PIDS[@]}"; do kill -0 "$p" 2>/dev/null || return 1; done
+}
+
 SERVER_PID=""
+SERVER_PIDS=()
 SERVER_DIR=""
 cleanup_server() {
-  if [[ -n "$SERVER_PID" ]]; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
+  local p
+  for p in "${SERVER_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${SERVER_PIDS[@]}"; do
     for _ in $(seq 1 50); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
+      kill -0 "$p" 2>/dev/null || break
       sleep 0.1
     done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  SERVER_PIDS=()
+  SERVER_PID=""
   if [[ -n "$SERVER_DIR" ]]; then
     rm -rf "$SERVER_DIR"
     SERVER_DIR=""
@@ -131,44 +180,61 @@ cleanup_server() {
 trap cleanup_server EXIT
 trap 'cleanup_server; exit 130' INT TERM
 
-# start_server <target> <logfile>: sets SERVER_PID, SERVER_DIR, ENDPOINT.
+# start_server <target> <logfile>: starts a server of CLUSTER members (logs <logfile>, or
+# <logfile>.nK for member K of a cluster); sets SERVER_PID (first member), SERVER_PIDS, SERVER_DIR,
+# ENDPOINT (comma-separated client endpoints of all members).
 start_server() {
-  local target="$1" logfile="$2" cport pport
-  cport="$(free_port)"
-  pport="$(free_port)"
-  while [[ "$pport" == "$cport" ]]; do pport="$(free_port)"; done
+  local target="$1" logfile="$2" k
+  local -a cports=() pports=() used=()
+  for ((k = 1; k <= CLUSTER * 2; k++)); do
+    local p
+    p="$(free_port)"
+    while [[ " ${used[*]:-} " == *" $p "* ]]; do p="$(free_port)"; done
+    used+=("$p")
+    if ((k <= CLUSTER)); then cports+=("$p"); else pports+=("$p"); fi
+  done
   SERVER_DIR="$(mktemp -d "${TMPDIR:-/tmp}/etcd-ts-bench-data.XXXXXX")"
-  ENDPOINT="127.0.0.1:$cport"
-  local curl="http://127.0.0.1:$cport" purl="http://127.0.0.1:$pport"
-  local flags=(
-    --name n1 --data-dir "$SERVER_DIR/data"
-    --listen-client-urls "$curl" --advertise-client-urls "$curl"
-    --listen-peer-urls "$purl" --initial-advertise-peer-urls "$purl"
-    --initial-cluster "n1=$purl" --initial-cluster-state new
-    --log-level warn
-  )
+  local initial="" eps=""
+  for ((k = 1; k <= CLUSTER; k++)); do
+    initial+="${initial:+,}n$k=http://127.0.0.1:${pports[k - 1]}"
+    eps+="${eps:+,}127.0.0.1:${cports[k - 1]}"
+  done
+  ENDPOINT="$eps"
   # ETCD_* variables would be read as flags by both servers; run them with a clean set.
   local -a envclean=()
-  while IFS='=' read -r k _; do
-    [[ "$k" == ETCD_* ]] && envclean+=(-u "$k")
+  while IFS='=' read -r key _; do
+    [[ "$key" == ETCD_* ]] && envclean+=(-u "$key")
   done < <(env)
-  case "$target" in
-    etcd)
-      env "${envclean[@]}" "$ETCD_BIN" "${flags[@]}" >"$logfile" 2>&1 &
-      ;;
-    etcd-ts)
-      # shellcheck disable=SC2086
-      env "${envclean[@]}" node ${BENCH_NODE_ARGS:-} bin/etcd-ts "${flags[@]}" >"$logfile" 2>&1 &
-      ;;
-  esac
-  # `env` execs the server, so $! is the server's pid.
-  SERVER_PID=$!
+  SERVER_PIDS=()
+  for ((k = 1; k <= CLUSTER; k++)); do
+    local curl="http://127.0.0.1:${cports[k - 1]}" purl="http://127.0.0.1:${pports[k - 1]}"
+    local name="n$k" data="$SERVER_DIR/data" mlog="$logfile"
+    if ((CLUSTER > 1)); then data="$SERVER_DIR/data$k"; mlog="$logfile.n$k"; fi
+    local flags=(
+      --name "$name" --data-dir "$data"
+      --listen-client-urls "$curl" --advertise-client-urls "$curl"
+      --listen-peer-urls "$purl" --initial-advertise-peer-urls "$purl"
+      --initial-cluster "$initial" --initial-cluster-state new
+      --log-level warn
+    )
+    case "$target" in
+      etcd)
+        env "${envclean[@]}" "$ETCD_BIN" "${flags[@]}" >"$mlog" 2>&1 &
+        ;;
+      etcd-ts)
+        # shellcheck disable=SC2086
+        env "${envclean[@]}" node ${BENCH_NODE_ARGS:-} bin/etcd-ts "${flags[@]}" >"$mlog" 2>&1 &
+        ;;
+    esac
+    # `env` execs the server, so $! is the server's pid.
+    SERVER_PIDS+=($!)
+  done
+  SERVER_PID="${SERVER_PIDS[0]}"
   local i
   for i in $(seq 1 300); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    if ! all_alive; then
       log "$target exited during startup; log:"
-      tail -20 "$logfile" >&2
-      SERVER_PID=""
+      tail -20 "$logfile"* >&2
       return 1
     fi
     if "$ETCDCTL" --endpoints="$ENDPOINT" --command-timeout=1s endpoint health >/dev/null 2>&1; then
@@ -177,7 +243,7 @@ start_server() {
     sleep 0.1
   done
   log "$target did not become healthy at $ENDPOINT in 30 s; log:"
-  tail -20 "$logfile" >&2
+  tail -20 "$logfile"* >&2
   return 1
 }
 
@@ -203,6 +269,7 @@ parse_check() {
 run_one() {
   local run="$1" load="$2" target="$3"
   local tag="$target-$load-run$run"
+  ((CLUSTER > 1)) && tag="$target-c$CLUSTER-$load-run$run"
   local slog="$OUT/$tag.server.log" clog="$OUT/$tag.check.log"
   if ! start_server "$target" "$slog"; then
     cleanup_server
@@ -210,19 +277,19 @@ run_one() {
     return 0
   fi
   local t0 t1 c0 c1 wall0 wall1 rc=0
-  c0="$(cpu_ticks "$SERVER_PID")"
+  c0="$(cpu_ticks_all)"
   wall0="$(date +%s.%N)"
   timeout "$CHECK_TIMEOUT" "$ETCDCTL" --endpoints="$ENDPOINT" check perf --load="$load" >"$clog" 2>"$OUT/$tag.check.stderr" || rc=$?
   wall1="$(date +%s.%N)"
-  c1="$(cpu_ticks "$SERVER_PID")"
+  c1="$(cpu_ticks_all)"
   local hwm
-  hwm="$(hwm_kb "$SERVER_PID")"
+  hwm="$(hwm_kb_all)"
   # etcdctl draws a progress bar on stderr; keep only its last lines (errors land there too).
   tail -c 4000 "$OUT/$tag.check.stderr" | tr "\r" "\n" | grep -v "^\s*[0-9]* / [0-9]* \[" | tail -20 >"$OUT/$tag.check.stderr.tail" || true
   rm -f "$OUT/$tag.check.stderr"
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+  if ! all_alive; then
     log "$target died during the check; server log tail:"
-    tail -20 "$slog" >&2
+    tail -20 "$slog"* >&2
   fi
   cleanup_server
   [[ $rc == 124 ]] && echo "bench: etcdctl check perf timed out after ${CHECK_TIMEOUT}s" >>"$clog"
@@ -248,7 +315,7 @@ latency_one() {
     cleanup_server
     return 0
   fi
-  if node dist/test/bench/latency.js --endpoint "$ENDPOINT" --n "$LAT_N" >"$OUT/$tag.json" 2>"$OUT/$tag.stderr"; then
+  if node dist/test/bench/latency.js --endpoint "${ENDPOINT%%,*}" --n "$LAT_N" >"$OUT/$tag.json" 2>"$OUT/$tag.stderr"; then
     # one JSON object per line: {"op":"put","n":..,"mean_ms":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,"max_ms":..}
     sed -E 's/[{}"]//g; s/,/ /g; s/[a-z0-9_]+://g' "$OUT/$tag.json" |
       awk -v r="$run" -v t="$target" '{printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r, t, $1, $3, $4, $6, $7}' >>"$LATENCY"
@@ -259,7 +326,32 @@ latency_one() {
   cleanup_server
 }
 
-log "profile=$PROFILE loads='$LOADS' runs=$RUNS targets='$TARGETS' nproc=$(nproc) loadavg='$(cut -d' ' -f1-3 /proc/loadavg)'"
+# gobench_one <kind> <run> <target>: runs watchbench or leasebench against a fresh server; its
+# output goes to $OUT/<target>-<kind>-run<run>.out (last line: JSON results).
+gobench_one() {
+  local kind="$1" run="$2" target="$3" bin args
+  local tag="$target-$kind-run$run"
+  ((CLUSTER > 1)) && tag="$target-c$CLUSTER-$kind-run$run"
+  case "$kind" in
+    watch) bin="$WATCHBENCH"; args="$WATCH_ARGS" ;;
+    lease) bin="$LEASEBENCH"; args="$LEASE_ARGS" ;;
+  esac
+  if ! start_server "$target" "$OUT/$tag.server.log"; then
+    cleanup_server
+    return 0
+  fi
+  local rc=0 pidarg=()
+  [[ "$kind" == watch ]] && pidarg=(-pid "$SERVER_PID")
+  # shellcheck disable=SC2086
+  ETCD_ENDPOINTS="$ENDPOINT" timeout 900 "$bin" $args "${pidarg[@]}" >"$OUT/$tag.out" 2>"$OUT/$tag.stderr" || rc=$?
+  all_alive || { log "$target died during the $kind bench; server log tail:"; tail -20 "$OUT/$tag.server.log"* >&2; }
+  cleanup_server
+  grep "^${kind}bench:" "$OUT/$tag.stderr" | sed "s/^/  $target: /" >&2 || true
+  ((rc != 0)) && log "$target $kind bench run $run exited $rc: $(grep -v '^{"level"' "$OUT/$tag.stderr" | tail -3)"
+  echo "$target=$OUT/$tag.out" >>"$OUT/$kind.files"
+}
+
+log "profile=$PROFILE loads='$LOADS' runs=$RUNS cluster=$CLUSTER watch=$WATCH lease=$LEASE targets='$TARGETS' nproc=$(nproc) loadavg='$(cut -d' ' -f1-3 /proc/loadavg)'"
 log "raw logs and results.tsv in $OUT"
 for run in $(seq 1 "$RUNS"); do
   # Alternate which target goes first so drift in the machine's load hits both alike.
@@ -274,14 +366,22 @@ for run in $(seq 1 "$RUNS"); do
       latency_one "$run" "$target"
     done
   fi
+  if [[ "$WATCH" == 1 ]]; then
+    for target in $order; do gobench_one watch "$run" "$target"; done
+  fi
+  if [[ "$LEASE" == 1 ]]; then
+    for target in $order; do gobench_one lease "$run" "$target"; done
+  fi
 done
 
 # ---- report ---------------------------------------------------------------------------------
 # results.tsv columns: run load target verdict tput slowest stddev errors cpu_s rss_mb
+if [[ -n "${LOADS// /}" ]]; then
 echo
 echo "== all runs (etcdctl check perf; server CPU seconds during the check; server peak RSS)"
 printf '%-4s %-4s %-8s %-6s %10s %10s %10s %7s %8s %8s\n' run load target result writes/s slowest_s stddev_s errors cpu_s rss_MB
 sort -k2,2 -k3,3 -k1,1n "$RESULTS" | awk -F'\t' '{printf "%-4s %-4s %-8s %-6s %10s %10s %10s %7s %8s %8s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10}'
+fi
 
 # median <load> <target> <column>: median over runs of a numeric column ("NA" ignored).
 median() {
@@ -303,8 +403,10 @@ ms() { awk -v x="$1" 'BEGIN {if (x == "NA") print "NA"; else printf "%.1f", x * 
 
 has_target() { [[ " $TARGETS " == *" $1 "* ]]; }
 
-echo
-echo "== medians over $RUNS run(s); ratio = etcd-ts / etcd (writes/s: higher is better; the rest: lower is better)"
+if [[ -n "${LOADS// /}" ]]; then
+  echo
+  echo "== medians over $RUNS run(s); ratio = etcd-ts / etcd (writes/s: higher is better; the rest: lower is better)"
+fi
 TABLE="$OUT/table.md"
 : >"$TABLE"
 if [[ -n "${LOADS// /}" ]]; then
@@ -353,7 +455,24 @@ if [[ -s "$LATENCY" ]]; then
   done
 fi
 
+for kind in watch lease; do
+  [[ -s "$OUT/$kind.files" ]] || continue
+  case "$kind" in
+    watch) what="watchbench $WATCH_ARGS" ;;
+    lease) what="leasebench ${LEASE_ARGS:-(defaults: 10000 leases, 4 streams, window 256, 20 s; revoke with 10000 keys)}" ;;
+  esac
+  {
+    [[ -s "$TABLE" ]] && echo
+    echo "$kind bench ($what; medians of $RUNS run(s); ratio = etcd-ts / etcd):"
+    echo
+    # shellcheck disable=SC2046
+    node dist/test/bench/json-summary.js --kind "$kind" $(cat "$OUT/$kind.files")
+  } >>"$TABLE"
+done
+
+CL_NOTE=""
+((CLUSTER > 1)) && CL_NOTE=", $CLUSTER-member clusters (CPU summed over members, RSS of the largest)"
 echo
-echo "Markdown (etcdctl $("$ETCDCTL" version | awk 'NR == 1 {print $3}') check perf, $(nproc) cores, medians of $RUNS run(s), $(date -u +%Y-%m-%d)):"
+echo "Markdown (etcdctl $("$ETCDCTL" version | awk 'NR == 1 {print $3}') check perf, $(nproc) cores, medians of $RUNS run(s)$CL_NOTE, $(date -u +%Y-%m-%d)):"
 echo
 cat "$TABLE"
