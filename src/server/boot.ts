@@ -39,17 +39,21 @@ export async function resolveIdentity(config: Config, boot: BootState, log: Logg
   return { memberId: myId, clusterId: cid, membership, bootstrap: true, fresh: true, peers: ids };
 }
 
-/** etcd keys a data dir by member id, not name: a restarted member keeps its identity. */
+/**
+ * etcd keys a data dir by member id, not name: a restarted member keeps its identity. A member
+ * killed after recording its identity but before its first Raft write bootstraps again.
+ */
 function restartIdentity(boot: BootState, rec: MemberRecord): Identity {
+  const unfinished = rec.bootstrapPeers !== undefined && boot.hardState === undefined && boot.entries.length === 0 && boot.snapshot === undefined;
   const membership =
     boot.members !== undefined ? Membership.fromJson(boot.members) : new Membership(BigInt(rec.clusterId));
   return {
     memberId: BigInt(rec.memberId),
     clusterId: BigInt(rec.clusterId),
     membership,
-    bootstrap: false,
+    bootstrap: unfinished,
     fresh: false,
-    peers: [],
+    peers: unfinished ? rec.bootstrapPeers!.map(BigInt) : [],
   };
 }
 
@@ -85,5 +89,7 @@ async function joinIdentity(config: Config, log: Logger): Promise<Identity> {
 }
 
 export function memberRecord(name: string, id: Identity): MemberRecord {
-  return { name, memberId: id.memberId.toString(), clusterId: id.clusterId.toString() };
+  const rec: MemberRecord = { name, memberId: id.memberId.toString(), clusterId: id.clusterId.toString() };
+  if (id.bootstrap) rec.bootstrapPeers = id.peers.map(String);
+  return rec;
 }

@@ -23,6 +23,9 @@ import { WatchHub } from './watch/hub';
 import type { Lessor } from '../lease';
 import { attachAllKeys, LeaseExpiryDriver, openLessor } from './lease';
 
+/** Bytes etcd's InternalRaftRequest (header with request id, op field) adds to a request. */
+const INTERNAL_REQUEST_OVERHEAD = 17;
+
 export class EtcdMember {
   readonly config: Config;
   readonly log: Logger;
@@ -112,7 +115,9 @@ export class EtcdMember {
       if (boot.hardState) storage.setHardState(boot.hardState);
       const entries = boot.entries.filter((e) => e.index > snapshotIndex);
       if (entries.length > 0) storage.append(entries);
-      const lastPersisted = boot.entries.length > 0 ? boot.entries[boot.entries.length - 1]!.index : 0;
+      const lastPersisted = boot.entries.length > 0 ? boot.entries[boot.entries.length - 1]!.index : snapshotIndex;
+      // Entries at or below the snapshot may linger on disk; the next compaction deletes them too.
+      const diskFirst = boot.firstEntryOnDisk;
 
       const node = new RawNode({
         id: id.memberId,
@@ -174,6 +179,7 @@ export class EtcdMember {
         appliedIndex: boot.appliedIndex,
         confState,
         lastPersistedIndex: lastPersisted,
+        diskFirstIndex: diskFirst,
         snapshotIndex,
       });
       loopRef = loop;
@@ -275,7 +281,8 @@ export class EtcdMember {
   propose<T>(kind: RequestKind, request: unknown, payload: Uint8Array): Promise<T> {
     const id = this.ids.next();
     const data = encodeRequest(kind, this.ids.high, id, payload);
-    if (data.length > this.config.maxRequestBytes) return Promise.reject(new EtcdError('RequestTooLarge'));
+    // etcd compares the marshaled InternalRaftRequest, 17 bytes larger than the client's message.
+    if (payload.length + INTERNAL_REQUEST_OVERHEAD > this.config.maxRequestBytes) return Promise.reject(new EtcdError('RequestTooLarge'));
     const p = this.waits.register<T>(id, request, performance.now() + this.requestTimeoutMs);
     try {
       this.loop.propose(data);

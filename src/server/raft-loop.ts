@@ -67,6 +67,8 @@ export interface RaftLoopOptions {
   confState: ConfState;
   /** Index of the last entry already in LevelDB (to delete overwritten tails). */
   lastPersistedIndex: number;
+  /** Index of the first entry in LevelDB (1 when none). */
+  diskFirstIndex: number;
   snapshotIndex: number;
 }
 
@@ -96,6 +98,8 @@ export class RaftLoop {
   appliedIndex: number;
   confState: ConfState;
   private lastPersistedIndex: number;
+  /** Lowest Raft index that may still be on disk. */
+  private diskFirstIndex: number;
   private snapshotIndex: number;
   private readonly applyWaiters = new IndexWaiters();
 
@@ -108,6 +112,7 @@ export class RaftLoop {
     this.appliedIndex = o.appliedIndex;
     this.confState = o.confState;
     this.lastPersistedIndex = o.lastPersistedIndex;
+    this.diskFirstIndex = o.diskFirstIndex;
     this.snapshotIndex = o.snapshotIndex;
     const st = o.node.basicStatus();
     this.term = st.term;
@@ -310,8 +315,9 @@ export class RaftLoop {
       const started = performance.now();
       install = o.stateMachine.prepareInstall(snap.data);
       ops.push(...install.ops);
-      for (let i = o.storage.firstIndex(); i <= this.lastPersistedIndex; i++) ops.push({ type: 'del', key: entryKey(i) });
+      for (let i = Math.min(o.storage.firstIndex(), this.diskFirstIndex); i <= this.lastPersistedIndex; i++) ops.push({ type: 'del', key: entryKey(i) });
       this.lastPersistedIndex = snap.metadata.index;
+      this.diskFirstIndex = snap.metadata.index + 1;
       const meta = { index: snap.metadata.index, term: snap.metadata.term, confState: snap.metadata.confState };
       ops.push({ type: 'put', key: SNAPSHOT_KEY, value: encodeSnapshotMeta(meta) });
       ops.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(Math.max(install.appliedIndex, snap.metadata.index)) });
@@ -407,7 +413,10 @@ export class RaftLoop {
     const first = o.storage.firstIndex();
     if (compactTo > first) {
       o.storage.compact(compactTo);
-      for (let i = first; i < compactTo; i++) ops.push({ type: 'del', key: entryKey(i) });
+      // Raft keeps `compactTo` as its dummy entry; on disk it goes too (a restart starts from
+      // the snapshot point, not from the catch-up margin).
+      for (let i = Math.min(first, this.diskFirstIndex); i <= compactTo; i++) ops.push({ type: 'del', key: entryKey(i) });
+      this.diskFirstIndex = compactTo + 1;
     }
     this.snapshotIndex = applied;
     o.log.info({ index: applied, term, compactedTo: Math.max(first, compactTo) }, 'saved snapshot and compacted raft log');

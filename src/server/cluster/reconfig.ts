@@ -83,9 +83,9 @@ export async function removeMember(m: EtcdMember, id: bigint): Promise<void> {
 }
 
 export async function updateMember(m: EtcdMember, id: bigint, peerURLs: string[]): Promise<void> {
-  if (!validUrls(peerURLs)) throw new EtcdError('MemberBadURLs');
   const target = m.membership.get(id);
   if (target === undefined) throw new EtcdError('MemberNotFound');
+  if (!validUrls(peerURLs)) throw new EtcdError('MemberBadURLs');
   const urls = [...peerURLs].sort();
   for (const other of m.membership.list()) {
     if (other.id !== id && other.peerURLs.some((u) => urls.includes(u))) throw new EtcdError('PeerURLExist');

@@ -10,7 +10,8 @@ import { validateDeleteRange, validatePut, validateRange, validateTxn } from '..
 import type { EtcdMember } from '../member';
 import { RequestKind } from '../request-codec';
 import { unary } from './unary';
-import { RAW, type WithRaw } from './raw-request';
+import { RAW, TOO_DEEP, type WithRaw } from './raw-request';
+import { EtcdError } from '../../errors';
 import {
   deleteRangeFromWire,
   deleteRangeToWire,
@@ -73,6 +74,7 @@ export function kvService(m: EtcdMember, log: Logger): UntypedServiceImplementat
         .then((r) => deleteRangeToWire(r.response, m.header(r.response.revision)));
     }),
     Txn: unary('Txn', log, (w) => {
+      if ((w as Record<symbol, unknown>)[TOO_DEEP] === true) throw new EtcdError('TooManyOps');
       const req = txnFromWire(w);
       validateTxn(req, maxTxnOps);
       if (isReadOnly(req.success) && isReadOnly(req.failure)) {

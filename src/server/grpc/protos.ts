@@ -6,6 +6,7 @@
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import * as protoLoader from '@grpc/proto-loader';
+import * as protobuf from 'protobufjs';
 import type { ServiceDefinition, MethodDefinition } from '@grpc/grpc-js';
 
 export function protoRoot(): string {
@@ -34,6 +35,11 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 };
 
 let cached: protoLoader.PackageDefinition | undefined;
+
+// etcd accepts Txns nested up to the max-txn-ops budget (127 levels by default); protobufjs stops
+// decoding at 100 levels. Raise its limit so such requests reach validation and get etcd's answer.
+protobuf.util.recursionLimit = 1024;
+protobuf.Reader.recursionLimit = 1024;
 
 export function packageDefinition(): protoLoader.PackageDefinition {
   if (cached === undefined) {

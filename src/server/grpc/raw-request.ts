@@ -6,6 +6,8 @@ import type { ServiceDefinition, MethodDefinition } from '@grpc/grpc-js';
 import { serviceDefinition } from './protos';
 
 export const RAW = Symbol('raw request bytes');
+/** Set on a request whose nesting exceeds the decoder's depth limit (1024 levels). */
+export const TOO_DEEP = Symbol('request nested too deeply');
 
 export type WithRaw = Record<string, unknown> & { [RAW]: Buffer };
 
@@ -22,7 +24,15 @@ export function withRawRequests(service: string, methods: readonly string[]): Se
     out[name] = {
       ...m,
       requestDeserialize: (buf: Buffer) => {
-        const o = decode(buf) as WithRaw;
+        let o: WithRaw;
+        try {
+          o = decode(buf) as WithRaw;
+        } catch (e) {
+          // A Txn nested deeper than the decoder allows holds more ops than any sane
+          // --max-txn-ops: let the handler answer etcd's "too many operations".
+          if (!/depth/.test((e as Error).message)) throw e;
+          return { [TOO_DEEP]: true } as unknown as WithRaw;
+        }
         o[RAW] = buf;
         return o;
       },

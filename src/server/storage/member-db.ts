@@ -6,7 +6,7 @@
  * A data dir that is not ours (a real etcd's `member/wal`, a LevelDB without our format marker)
  * or that LevelDB reports as corrupt is a clear error at open, never a silently empty store.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Level } from 'level';
 import type { Entry, HardState } from '../../raft';
@@ -23,7 +23,11 @@ import {
   MVCC_PREFIX,
   SNAPSHOT_KEY,
 } from './keys';
+import { checkLevelDbLogs } from './leveldb-log-check';
 import { decodeEntry, decodeHardState, decodeSnapshotMeta, type SnapshotMeta } from './codec';
+
+/** The file marking `<data-dir>/member` as etcd-ts's, beside the LevelDB directory. */
+export const MARKER_FILE = 'etcd-ts';
 
 export class DataDirError extends Error {
   constructor(message: string) {
@@ -41,6 +45,8 @@ export interface BootState {
   hardState?: HardState;
   snapshot?: SnapshotMeta;
   entries: Entry[];
+  /** Index of the first Raft entry key on disk, even one below the snapshot. */
+  firstEntryOnDisk: number;
   appliedIndex: number;
   members?: string;
   mvcc: [string, Uint8Array][];
@@ -50,6 +56,8 @@ export interface MemberRecord {
   name: string;
   memberId: string;
   clusterId: string;
+  /** The voters this member bootstraps Raft with (a new cluster), until its log holds them. */
+  bootstrapPeers?: string[];
 }
 
 function checkNotForeign(dataDir: string): void {
@@ -78,7 +86,21 @@ export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: Boo
   checkNotForeign(dataDir);
   const location = join(dataDir, 'member', 'leveldb');
   const existed = existsSync(location);
+  // The marker sits outside LevelDB so that a foreign database is refused before LevelDB
+  // opens it (opening replays LevelDB's log, which would already change the dir).
+  const markerFile = join(dataDir, 'member', MARKER_FILE);
+  if (existed && !existsSync(markerFile)) {
+    throw new DataDirError(`data dir ${JSON.stringify(dataDir)} holds a LevelDB database that is not etcd-ts's (no member/${MARKER_FILE})`);
+  }
   mkdirSync(join(dataDir, 'member'), { recursive: true, mode: 0o700 });
+  if (!existed) writeFileSync(markerFile, FORMAT_VALUE + '\n', { mode: 0o600 });
+  if (existed) {
+    try {
+      checkLevelDbLogs(location);
+    } catch (e) {
+      throw new DataDirError(`data dir ${JSON.stringify(dataDir)} is corrupt: ${(e as Error).message}`);
+    }
+  }
   const db: Db = new Level<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
   try {
     // A large write buffer keeps level-0 flushes (and LevelDB's write stalls) rare under a
@@ -95,10 +117,12 @@ export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: Boo
     throw new DataDirError(`cannot open data dir ${JSON.stringify(dataDir)}: ${cause}`);
   }
   try {
-    return { db, boot: await readBootState(db, existed, dataDir) };
+    const boot = await readBootState(db, existed, dataDir);
+    return { db, boot };
   } catch (e) {
     await db.close().catch(() => undefined);
-    throw e;
+    if (e instanceof DataDirError) throw e;
+    throw new DataDirError(`data dir ${JSON.stringify(dataDir)} is corrupt: ${(e as { cause?: Error }).cause?.message ?? (e as Error).message}`);
   }
 }
 
@@ -110,7 +134,7 @@ async function readBootState(db: Db, existed: boolean, dataDir: string): Promise
       throw new DataDirError(`data dir ${JSON.stringify(dataDir)} holds a LevelDB database that is not etcd-ts's`);
     }
     await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE), { sync: true });
-    return { fresh: true, entries: [], appliedIndex: 0, mvcc: [] };
+    return { fresh: true, entries: [], firstEntryOnDisk: 1, appliedIndex: 0, mvcc: [] };
   }
   if (format.toString() !== FORMAT_VALUE) {
     throw new DataDirError(`data dir ${JSON.stringify(dataDir)} has unknown format ${JSON.stringify(format.toString())}`);
@@ -120,28 +144,40 @@ async function readBootState(db: Db, existed: boolean, dataDir: string): Promise
   const snap = await db.get(SNAPSHOT_KEY);
   const applied = await db.get(APPLIED_INDEX_KEY);
   const members = await db.get(MEMBERS_KEY);
+  const snapMeta = snap === undefined ? undefined : decodeSnapshotMeta(snap);
+  const snapIndex = snapMeta?.index ?? 0;
   const entries: Entry[] = [];
+  let firstOnDisk = 0;
   for await (const [k, v] of db.iterator({ gte: ENTRY_PREFIX, lt: ENTRY_END })) {
-    entries.push(decodeEntry(parseInt(k.slice(ENTRY_PREFIX.length), 16), v));
+    const index = parseInt(k.slice(ENTRY_PREFIX.length), 16);
+    if (firstOnDisk === 0) firstOnDisk = index;
+    // Entries at or below the snapshot are covered by it (left over from log compaction).
+    if (index > snapIndex) entries.push(decodeEntry(index, v));
+  }
+  const corrupt = (what: string): DataDirError => new DataDirError(`data dir ${JSON.stringify(dataDir)} is corrupt: ${what}`);
+  if (entries.length > 0 && snapIndex > 0 && entries[0]!.index !== snapIndex + 1) {
+    throw corrupt(`Raft log starts at index ${entries[0]!.index} after a snapshot at ${snapIndex}`);
   }
   for (let i = 1; i < entries.length; i++) {
-    if (entries[i]!.index !== entries[i - 1]!.index + 1) {
-      throw new DataDirError(`data dir ${JSON.stringify(dataDir)} is corrupt: Raft log has a gap at index ${entries[i - 1]!.index}`);
-    }
+    if (entries[i]!.index !== entries[i - 1]!.index + 1) throw corrupt(`Raft log has a gap at index ${entries[i - 1]!.index}`);
   }
+  // Everything is written in whole batches, entries before the hard state that commits them, and
+  // applied effects with the entries they come from: a store that lost some of those lost data.
+  const lastIndex = entries.length > 0 ? entries[entries.length - 1]!.index : snapIndex;
+  const hardState = hs === undefined ? undefined : decodeHardState(hs);
+  const appliedIndex = applied === undefined ? 0 : Number(applied.readBigUInt64BE(0));
+  if (hardState !== undefined && hardState.commit > lastIndex) {
+    throw corrupt(`the hard state commits index ${hardState.commit} but the Raft log ends at ${lastIndex}`);
+  }
+  if (appliedIndex > lastIndex) throw corrupt(`applied index ${appliedIndex} is beyond the Raft log's last index ${lastIndex}`);
   const mvcc: [string, Uint8Array][] = [];
   for await (const [k, v] of db.iterator({ gte: MVCC_PREFIX, lt: MVCC_END })) {
     mvcc.push([k.slice(MVCC_PREFIX.length), v]);
   }
-  const boot: BootState = {
-    fresh: member === undefined,
-    entries,
-    appliedIndex: applied === undefined ? 0 : Number(applied.readBigUInt64BE(0)),
-    mvcc,
-  };
+  const boot: BootState = { fresh: member === undefined, entries, firstEntryOnDisk: firstOnDisk || lastIndex + 1, appliedIndex, mvcc };
   if (member !== undefined) boot.member = JSON.parse(member.toString('utf8')) as MemberRecord;
-  if (hs !== undefined) boot.hardState = decodeHardState(hs);
-  if (snap !== undefined) boot.snapshot = decodeSnapshotMeta(snap);
+  if (hardState !== undefined) boot.hardState = hardState;
+  if (snapMeta !== undefined) boot.snapshot = snapMeta;
   if (members !== undefined) boot.members = members.toString('utf8');
   return boot;
 }
