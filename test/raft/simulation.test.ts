@@ -1,7 +1,7 @@
 /**
  * Randomized simulation of 3- and 5-node clusters. Each schedule is seeded; a failure prints its
  * seed and can be replayed with RAFT_SIM_SEED=<seed>. RAFT_SIM_SCHEDULES=N runs N schedules
- * (default 2000, capped by RAFT_SIM_BUDGET_MS, default 50000 ms, unless N is given explicitly).
+ * (default 4000, capped by RAFT_SIM_BUDGET_MS, default 50000 ms, unless N is given explicitly).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ test('randomized simulation: safety, linearizable ReadIndex, liveness after faul
     return;
   }
   const explicit = process.env['RAFT_SIM_SCHEDULES'];
-  const count = explicit !== undefined ? Number(explicit) : 2000;
+  const count = explicit !== undefined ? Number(explicit) : 4000;
   const budget = explicit !== undefined ? Number.POSITIVE_INFINITY : Number(process.env['RAFT_SIM_BUDGET_MS'] ?? 50000);
   const base = Number(process.env['RAFT_SIM_BASE_SEED'] ?? 1);
   const start = Date.now();
