@@ -37,8 +37,6 @@ export class SimNode {
   confState: ConfState;
   removed = false;
   wasLeader = false;
-  /** Members this node has seen removed (its transport rejects their messages, as etcd's does). */
-  readonly removedIds = new Set<bigint>();
 
   constructor(
     readonly id: bigint,
@@ -80,10 +78,6 @@ export class SimNode {
   }
 
   private setConfState(cs: ConfState): void {
-    const ids = (c: ConfState) => new Set([...c.voters, ...c.learners, ...(c.votersOutgoing ?? [])]);
-    const now = ids(cs);
-    for (const id of ids(this.confState)) if (!now.has(id)) this.removedIds.add(id);
-    for (const id of now) this.removedIds.delete(id);
     this.confState = cs;
   }
 

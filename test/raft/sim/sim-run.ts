@@ -75,15 +75,16 @@ export function runSchedule(seed: number, steps = 300): ScheduleResult {
     }
   };
 
-  // Every member of the most recently applied configuration has applied the removal of `id`.
+  const membersOf = (n: SimNode) => new Set([...n.confState.voters, ...n.confState.learners, ...(n.confState.votersOutgoing ?? [])]);
+  // `id` is outside the most recently applied configuration and every member of that
+  // configuration has applied a configuration without it.
   const removedEverywhere = (id: bigint): boolean => {
     let latest: SimNode | undefined;
     for (const n of nodes) if (!n.removed && (latest === undefined || n.appliedIndex > latest.appliedIndex)) latest = n;
     if (latest === undefined) return false;
-    const cs = latest.confState;
-    const members = new Set([...cs.voters, ...cs.learners, ...(cs.votersOutgoing ?? [])]);
-    if (members.has(id)) return false;
-    return [...members].every((m) => byId(m)!.removedIds.has(id));
+    const members = membersOf(latest);
+    if (members.has(id) || members.size === 0) return false;
+    return [...members].every((m) => !membersOf(byId(m)!).has(id));
   };
 
   const leader = (): SimNode | undefined => {
@@ -115,7 +116,7 @@ export function runSchedule(seed: number, steps = 300): ScheduleResult {
     for (const m of net.due(now)) {
       const n = byId(m.to);
       if (n === undefined || !n.up) continue;
-      if (n.removedIds.has(m.from) && removedEverywhere(m.from)) {
+      if (removedEverywhere(m.from)) {
         // Like etcd's transport: a removed member learns it was removed and shuts down. (Only
         // once every remaining member has applied the removal: a member still in the joint
         // configuration may need the removed ones' votes to learn that it was left.)
