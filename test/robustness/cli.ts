@@ -12,6 +12,8 @@
  * Prints one line per fault and per run, then `robustness: N operations, M faults, linearizable:
  * yes|no`; exits 1 when any run failed (the folder with its evidence is printed).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { runRobustness, type RunResult } from './harness';
 
 export function parseDuration(s: string): number {
@@ -45,7 +47,16 @@ async function main(): Promise<void> {
   const seed0 = process.env.ROBUSTNESS_SEED ? Number(process.env.ROBUSTNESS_SEED) : Math.floor(Math.random() * 1e9);
   const only = process.env.ROBUSTNESS_MEMBERS ? (Number(process.env.ROBUSTNESS_MEMBERS) as 1 | 3) : undefined;
   const results: RunResult[] = [];
-  if (!process.env.ROBUSTNESS_DURATION) {
+  if (process.env.ROBUSTNESS_REGRESSIONS) {
+    const file = path.join(__dirname, '..', '..', '..', 'test', 'robustness', 'regressions.json');
+    const cases = JSON.parse(fs.readFileSync(file, 'utf8')) as { seed: number; members: 1 | 3; durationMs: number; found: string }[];
+    for (const c of cases) {
+      console.log(`robustness: regression seed ${c.seed}, ${c.members} member(s): ${c.found}`);
+      const r = await runRobustness({ seed: c.seed, members: c.members, durationMs: c.durationMs });
+      console.log(describe(r));
+      results.push(r);
+    }
+  } else if (!process.env.ROBUSTNESS_DURATION) {
     const sizes: (1 | 3)[] = only ? [only] : [1, 3];
     for (const [k, members] of sizes.entries()) {
       const seed = seed0 + k;
