@@ -11,9 +11,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ProcessCluster } from '../helpers/cluster';
-import { HostNetwork, netnsAvailable } from '../helpers/netns';
+import { HostNetwork, SUBNET, netnsAvailable } from '../helpers/netns';
 import { statusReady } from '../helpers/process-member';
-import { runEtcdctl, toolPath } from '../helpers/tools';
+import { run, runEtcdctl, toolPath } from '../helpers/tools';
 
 export type FaultKind = 'kill' | 'kill-leader' | 'stop-cont' | 'partition' | 'move-leader' | 'replace-member';
 export const ALL_FAULTS: FaultKind[] = ['kill', 'kill-leader', 'stop-cont', 'partition', 'move-leader', 'replace-member'];
@@ -342,7 +342,13 @@ export async function runRobustness(opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const rnd = prng(opts.seed);
   const skipped: string[] = [];
-  const nsReason = netnsAvailable();
+  let nsReason = netnsAvailable();
+  if (nsReason === undefined) {
+    // test/helpers/netns.ts uses one fixed subnet: another namespace cluster on this machine
+    // (a concurrent test) would share its addresses, so fall back to loopback then.
+    const routes = await run('ip', ['route', 'show', `${SUBNET}.0/24`], { timeoutMs: 5000 });
+    if (routes.stdout.trim() !== '') nsReason = `another namespace cluster already uses ${SUBNET}.0/24`;
+  }
   const useNetns = (opts.netns ?? opts.members === 3) && nsReason === undefined;
   if ((opts.netns ?? opts.members === 3) && nsReason !== undefined && opts.members === 3) {
     skipped.push(`partition faults skipped: ${nsReason}`);
