@@ -229,6 +229,9 @@ func (c *client) one(ctx context.Context) {
 	default: // open a short watch from a past revision (checked for resumability later)
 		if c.lastRev > 3 && c.resume != nil {
 			from := c.lastRev - int64(c.rnd.Intn(20))
+			if from < 2 {
+				from = 2 // WithRev(0) would mean "from now"
+			}
 			c.resume.run(cctx, c.cli, from, c.member)
 		}
 		return
