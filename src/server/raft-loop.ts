@@ -2,19 +2,18 @@
  * The Ready loop: drives the pure Raft core (`src/raft`) with time, storage and the network.
  *
  * ORDERING CONTRACT, followed line by line in `processReady` (etcd `server/etcdserver/raft.go`):
- *   1. APPLY the committed entries to the in-memory state machine, in order. They are already in
- *      a quorum's synced logs, or (a lone voter) in this very Ready's entries.
- *   2. PERSIST in ONE LevelDB batch, synced when Raft asks (`mustSync`): the snapshot (if any),
- *      the new entries (deleting a conflicting tail), the hard state, AND the applied entries'
- *      effects with the applied index. One fsync covers every write of an event-loop turn, and
- *      a crash replays exactly the entries whose effects are not on disk.
- *   3. ONLY THEN append the entries to the in-memory Raft storage, SEND the messages (a
- *      follower's acknowledgement never precedes its own fsync) and ANSWER the proposers of the
- *      applied entries (no client hears of a write a crash could lose).
+ *   1. PERSIST in ONE LevelDB batch, synced when Raft asks (`mustSync`): the previous Ready's
+ *      applied effects with their applied index, the snapshot (if any), the new entries
+ *      (deleting a conflicting tail) and the hard state. One fsync covers every write of an
+ *      event-loop turn.
+ *   2. ONLY THEN append the entries to the in-memory Raft storage, install the snapshot and SEND
+ *      the messages (a follower's acknowledgement never precedes its own fsync).
+ *   3. APPLY committed entries in order: they are durable in this member's log now, so nothing
+ *      a reader or watcher sees can be lost by a crash (etcd issue 14370). ANSWER their
+ *      proposers. Their effects travel in the next batch (or an idle flush); a crash before it
+ *      replays them from the log, since the applied index is written atomically with them.
  *   4. Resolve read-index waiters, then ADVANCE the node.
  * One Ready is processed at a time; proposals arriving meanwhile are batched into the next one.
- * As in etcd, a lone voter's in-memory state may show a write for the few hundred microseconds
- * before its fsync completes; its proposer is answered only after.
  */
 import type { Logger } from 'pino';
 import {
@@ -85,6 +84,8 @@ export class RaftLoop {
   private stopped = false;
   private ticker: NodeJS.Timeout | undefined;
   private writeChain: Promise<void> = Promise.resolve();
+  /** Applied effects not yet written: they ride with the next Ready's batch or an idle flush. */
+  private pendingApplyOps: BatchOp[] = [];
   private fatal: Error | undefined;
 
   /** Called when leadership or term changes. */
@@ -135,6 +136,8 @@ export class RaftLoop {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     while (this.running) await new Promise((r) => setImmediate(r));
+    if (this.idleFlush) clearTimeout(this.idleFlush);
+    this.flushApplied();
     await this.writeChain;
     for (const round of this.readRounds.values()) {
       clearTimeout(round.timer);
@@ -288,6 +291,7 @@ export class RaftLoop {
         this.maybeSoloCampaign();
         this.issueReadRound();
       }
+      this.scheduleIdleFlush();
     } catch (e) {
       this.fatal = e as Error;
       this.o.log.fatal({ err: (e as Error).message, stack: (e as Error).stack }, 'raft loop failed; member stops serving');
@@ -307,14 +311,16 @@ export class RaftLoop {
         this.onLeaderChange?.(lead, rd.hardState?.term ?? this.term);
       }
     }
-    // 1. Apply committed entries in memory (a snapshot from the leader first replaces the state).
-    const ops: BatchOp[] = [];
+    // 1. One batch: the previous Ready's applied effects, the snapshot (if any), the new entries
+    //    and the hard state; synced when Raft requires it (new entries, term or vote).
+    const ops: BatchOp[] = this.pendingApplyOps;
+    this.pendingApplyOps = [];
     let install: ReturnType<StateMachine['prepareInstall']> | undefined;
     const snap = rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot) ? rd.snapshot : undefined;
     if (snap) {
       const started = performance.now();
       install = o.stateMachine.prepareInstall(snap.data);
-      ops.push(...install.ops);
+      for (const op of install.ops) ops.push(op);
       for (let i = Math.min(o.storage.firstIndex(), this.diskFirstIndex); i <= this.lastPersistedIndex; i++) ops.push({ type: 'del', key: entryKey(i) });
       this.lastPersistedIndex = snap.metadata.index;
       this.diskFirstIndex = snap.metadata.index + 1;
@@ -325,10 +331,6 @@ export class RaftLoop {
         { index: snap.metadata.index, term: snap.metadata.term, bytes: snap.data.length, records: install.ops.length, prepareMs: Math.round(performance.now() - started) },
         'installing snapshot from leader',
       );
-      install.commit();
-      this.appliedIndex = Math.max(install.appliedIndex, snap.metadata.index);
-      this.snapshotIndex = snap.metadata.index;
-      this.confState = snap.metadata.confState;
     }
     let lastNew = 0;
     for (const e of rd.entries) {
@@ -342,28 +344,15 @@ export class RaftLoop {
     if (rd.hardState) {
       ops.push({ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(rd.hardState) });
     }
-    const appliedBefore = this.appliedIndex;
-    for (const e of rd.committedEntries) {
-      // After a restart Raft replays from its snapshot; entries whose effects are already in
-      // the store (index <= the persisted applied index) only re-apply membership changes.
-      if (e.index > this.appliedIndex) {
-        o.stateMachine.applyEntry(e);
-        this.appliedIndex = e.index;
-      } else if (e.type !== EntryType.EntryNormal) {
-        o.stateMachine.applyEntry(e);
-      }
-    }
-    if (this.appliedIndex > appliedBefore) {
-      for (const op of o.stateMachine.drainWrites()) ops.push(op);
-      ops.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(this.appliedIndex) });
-    }
-
-    // 2. One batch; synced when Raft requires it (new entries, term or vote).
     if (ops.length > 0) await this.write(ops, o.fsync && rd.mustSync);
 
-    // 3. Then make the entries visible to Raft, send, and answer proposers.
-    if (snap) {
+    // 2. Then make it visible: Raft storage, the installed snapshot, and send.
+    if (snap && install) {
       o.storage.applySnapshot({ data: new Uint8Array(0), metadata: snap.metadata });
+      install.commit();
+      this.appliedIndex = Math.max(install.appliedIndex, snap.metadata.index);
+      this.snapshotIndex = snap.metadata.index;
+      this.confState = snap.metadata.confState;
       o.log.info({ index: snap.metadata.index, applied: this.appliedIndex }, 'installed snapshot from leader');
     }
     if (rd.entries.length > 0) o.storage.append(rd.entries);
@@ -376,8 +365,25 @@ export class RaftLoop {
       this.commitIndex = rd.hardState.commit;
     }
     if (rd.messages.length > 0) this.sendMessages?.(rd.messages);
-    o.stateMachine.releaseAcks();
-    if (this.appliedIndex > appliedBefore) {
+
+    // 3. Apply committed entries (all durable in this member's log by now) and answer their
+    //    proposers. Their effects and the applied index go into the next batch, together.
+    const appliedBefore = this.appliedIndex;
+    for (const e of rd.committedEntries) {
+      // After a restart Raft replays from its snapshot; entries whose effects are already in
+      // the store (index <= the persisted applied index) only re-apply membership changes.
+      if (e.index > this.appliedIndex) {
+        o.stateMachine.applyEntry(e);
+        this.appliedIndex = e.index;
+      } else if (e.type !== EntryType.EntryNormal) {
+        o.stateMachine.applyEntry(e);
+      }
+    }
+    if (this.appliedIndex > appliedBefore || snap) {
+      const applyOps = o.stateMachine.drainWrites();
+      applyOps.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(this.appliedIndex) });
+      this.pendingApplyOps = applyOps;
+      o.stateMachine.releaseAcks();
       this.applyWaiters.advance(this.appliedIndex);
       this.maybeCompactLog();
     }
@@ -424,6 +430,29 @@ export class RaftLoop {
     this.write(ops, false).catch((e: Error) => {
       this.fatal = e;
       o.log.fatal({ err: e.message }, 'writing the snapshot point failed; member stops serving');
+    });
+  }
+
+  private idleFlush: NodeJS.Timeout | undefined;
+
+  /** Flushes applied effects shortly, unless a Ready comes first and carries them. */
+  private scheduleIdleFlush(): void {
+    if (this.pendingApplyOps.length === 0 || this.idleFlush !== undefined) return;
+    this.idleFlush = setTimeout(() => {
+      this.idleFlush = undefined;
+      if (!this.running) this.flushApplied();
+      else this.scheduleIdleFlush();
+    }, 2);
+  }
+
+  /** Writes pending applied effects when no Ready follows to carry them (not synced). */
+  private flushApplied(): void {
+    if (this.pendingApplyOps.length === 0) return;
+    const ops = this.pendingApplyOps;
+    this.pendingApplyOps = [];
+    this.write(ops, false).catch((e: Error) => {
+      this.fatal = e;
+      this.o.log.fatal({ err: e.message }, 'writing applied state failed; member stops serving');
     });
   }
 

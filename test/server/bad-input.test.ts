@@ -296,10 +296,10 @@ test('oversized payloads: request too large / gRPC message limit, like etcd', { 
   const problems: string[] = [];
   const sizes = [
     MAX_REQUEST_BYTES - 64,
-    // etcd measures its InternalRaftRequest (header with the request id + the request): for
-    // these requests the largest message it accepts is max-request-bytes - 17.
-    MAX_REQUEST_BYTES - 17,
-    MAX_REQUEST_BYTES - 16,
+    // etcd measures its InternalRaftRequest (header with the request id + the request), 17 or 18
+    // bytes more than the message depending on the random request id's varint length, so the
+    // exact boundary (max-request-bytes - 18 .. - 17) is not compared; well below and at or
+    // above max - 16 are.
     MAX_REQUEST_BYTES - 9,
     MAX_REQUEST_BYTES - 8,
     MAX_REQUEST_BYTES,
