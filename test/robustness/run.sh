@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Robustness runs (see test/robustness/cli.ts and docs/robustness.md).
+# Robustness runs (see test/robustness/cli.ts and test/robustness/README.md).
 #   bash test/robustness/run.sh                          short profile (1 and 3 members, ~40 s each)
 #   ROBUSTNESS_DURATION=30m bash test/robustness/run.sh  long profile: several seeds, all fault kinds
 #   ROBUSTNESS_SEED=<n> [ROBUSTNESS_MEMBERS=1|3] ...      replay a run
