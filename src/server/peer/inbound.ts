@@ -72,6 +72,11 @@ export class Inbound {
   }
 
   private deliver(m: Message): void {
+    if (!saneNumbers(m)) {
+      this.stats.refused++;
+      this.ctx.log.warn({ type: MessageType[m.type], from: m.from.toString() }, 'dropped raft message with an out-of-range term or index');
+      return;
+    }
     try {
       if (m.type === MessageType.MsgSnap) this.ctx.onSnapshot(m);
       else this.ctx.onMessage(m);
@@ -200,4 +205,13 @@ export class Inbound {
       this.ctx.log.warn({ from: from.toString(), bytes: received, chunks, err }, 'snapshot stream broke');
     });
   }
+}
+
+/** Terms and indexes are JS numbers inside; a peer's value past 2^53 is damage, not a log. */
+function saneNumbers(m: Message): boolean {
+  const ok = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
+  if (!ok(m.term) || !ok(m.logTerm) || !ok(m.index) || !ok(m.commit) || !ok(m.rejectHint)) return false;
+  for (const e of m.entries) if (!ok(e.term) || !ok(e.index)) return false;
+  if (m.snapshot && (!ok(m.snapshot.metadata.index) || !ok(m.snapshot.metadata.term))) return false;
+  return true;
 }

@@ -253,7 +253,14 @@ export class RemotePeer {
       }
       const batch = n === q.length ? q : q.slice(0, n);
       this.queue = n === q.length ? [] : q.slice(n);
-      const buf = encodeBatch(batch, sizes);
+      let buf: Buffer;
+      try {
+        buf = encodeBatch(batch, sizes);
+      } catch (e) {
+        // Never let one bad message take the member down: drop the batch; Raft resends.
+        this.o.log.error({ err: (e as Error).message, peer: this.id.toString(), messages: n }, 'dropped an unencodable raft batch');
+        continue;
+      }
       this.counters.sentMessages += n;
       this.counters.sentBatches++;
       this.counters.sentBytes += buf.length;

@@ -16,7 +16,8 @@ export function varintSize(v: number): number {
   if (v < 0x40000000000) return 6;
   if (v < 0x2000000000000) return 7;
   if (v < 0x100000000000000) return 8;
-  return 9;
+  if (v < 0x8000000000000000) return 9;
+  return 10;
 }
 
 /** Encoded size of a uint64 bigint as a varint. */
