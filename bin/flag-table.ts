@@ -29,6 +29,11 @@ export interface FlagDef {
   implemented: boolean;
 }
 
+/** Flags Go treats as boolean (`IsBoolFlag`): they never take the next argument. */
+export function isBoolFlag(def: FlagDef): boolean {
+  return def.kind === 'bool' || def.kind === 'ignored';
+}
+
 const IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['name', 'string'],
   ['data-dir', 'string'],

@@ -1,74 +1,66 @@
 /**
- * Command-line parsing with the exact rules of Go's `flag` package (which etcd uses):
- * `-f`, `--f`, `-f=v`, `--f=v`, `-f v` (non-boolean flags only), boolean flags take a value
- * only as `-f=false`; parsing stops at the first non-flag argument or after `--`; `-h`/`-help`
- * request help. Values are checked per flag kind; errors carry Go's texts.
+ * etcd's command line, parsed by yargs with Go `flag` semantics: go-argv.ts rewrites argv into
+ * canonical tokens, yargs matches them against the option table, collects and types the
+ * values and reports what is wrong (unknown flag, missing argument) in Go's words.
  */
+import yargs from 'yargs/yargs';
 import type { FlagDef } from './flag-table';
-import { checkFlagValue } from './go-values';
+import { goArgv } from './go-argv';
+import { GO_PARSER_CONFIGURATION, yargsOptions } from './yargs-options';
 
 export class FlagSyntaxError extends Error {
   override readonly name = 'FlagSyntaxError';
 }
 
+/** `values`: flag name -> value as given (booleans as "true"/"false"); `rest`: the non-flag arguments. */
 export type GoFlagsResult =
   | { kind: 'help' }
   | { kind: 'ok'; values: Map<string, string>; rest: string[] };
 
-function isBoolKind(def: FlagDef): boolean {
-  return def.kind === 'bool' || def.kind === 'ignored';
-}
+const unknownFlag = (name: string): string => `flag provided but not defined: -${name}`;
 
-/** Sets a flag from the command line (Go's "invalid value" / "invalid boolean value" texts). */
-function setFromArg(def: FlagDef, value: string, values: Map<string, string>): void {
-  try {
-    checkFlagValue(def.kind, value);
-  } catch (e) {
-    const reason = (e as Error).message;
-    if (def.kind === 'bool') throw new FlagSyntaxError(`invalid boolean value ${JSON.stringify(value)} for -${def.name}: ${reason}`);
-    throw new FlagSyntaxError(`invalid value ${JSON.stringify(value)} for flag -${def.name}: ${reason}`);
+/** yargs's (English) failure texts -> Go's. */
+const YARGS_FAILURES: ReadonlyArray<[RegExp, (name: string) => string]> = [
+  [/^Unknown arguments?: (.*)$/s, unknownFlag],
+  [/^Not enough arguments following: (.*)$/s, (name) => `flag needs an argument: -${name}`],
+];
+
+function goFailure(msg: string): string {
+  for (const [re, text] of YARGS_FAILURES) {
+    const m = re.exec(msg);
+    if (m !== null) return text(m[1] ?? '');
   }
-  values.set(def.name, value);
+  throw new Error(`unexpected yargs failure: ${msg}`);
 }
 
+/** Throws FlagSyntaxError with Go's text, as etcd's flag set (ContinueOnError) returns it. */
 export function parseGoFlags(argv: readonly string[], defs: ReadonlyMap<string, FlagDef>): GoFlagsResult {
+  const pre = goArgv(argv, defs);
+  if (pre.kind === 'error') throw new FlagSyntaxError(pre.message);
+
+  let failure: string | undefined;
+  const parsed = yargs()
+    .locale('en')
+    .version(false)
+    .help(false)
+    .exitProcess(false)
+    .parserConfiguration(GO_PARSER_CONFIGURATION)
+    .options(yargsOptions(defs))
+    .strictOptions()
+    .fail((msg: string | null, err: Error | undefined) => {
+      failure ??= msg ?? err?.message ?? 'yargs failed';
+    })
+    .parseSync(pre.tokens);
+  if (failure !== undefined) throw new FlagSyntaxError(goFailure(failure));
+  const unknown = parsed._[0];
+  if (unknown !== undefined) throw new FlagSyntaxError(unknownFlag(String(unknown).replace(/^--/, '')));
+  if (parsed['help'] === true) return { kind: 'help' };
+
   const values = new Map<string, string>();
-  let i = 0;
-  while (i < argv.length) {
-    const s = argv[i] ?? '';
-    if (s.length < 2 || s[0] !== '-') break;
-    let minuses = 1;
-    if (s[1] === '-') {
-      minuses = 2;
-      if (s.length === 2) {
-        i++;
-        break;
-      }
-    }
-    let name = s.slice(minuses);
-    if (name.length === 0 || name[0] === '-' || name[0] === '=') throw new FlagSyntaxError(`bad flag syntax: ${s}`);
-    i++;
-    let value: string | undefined;
-    const eq = name.indexOf('=');
-    if (eq >= 0) {
-      value = name.slice(eq + 1);
-      name = name.slice(0, eq);
-    }
-    const def = defs.get(name);
-    if (def === undefined) {
-      if (name === 'help' || name === 'h') return { kind: 'help' };
-      throw new FlagSyntaxError(`flag provided but not defined: -${name}`);
-    }
-    if (isBoolKind(def)) {
-      setFromArg(def, value ?? 'true', values);
-      continue;
-    }
-    if (value === undefined) {
-      if (i >= argv.length) throw new FlagSyntaxError(`flag needs an argument: -${name}`);
-      value = argv[i] ?? '';
-      i++;
-    }
-    setFromArg(def, value, values);
+  for (const name of defs.keys()) {
+    const v = parsed[name];
+    if (v !== undefined) values.set(name, String(v));
   }
-  return { kind: 'ok', values, rest: argv.slice(i) };
+  const rest = parsed['--'];
+  return { kind: 'ok', values, rest: Array.isArray(rest) ? rest.map(String) : [] };
 }

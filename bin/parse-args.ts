@@ -55,7 +55,7 @@ export function parseArgs(
   }
   if (cmd.kind === 'help') return { kind: 'exit', code: 0, stdout: helpText() };
   if (cmd.rest.length > 0) return fail(`${JSON.stringify(cmd.rest[0])} is not a valid flag`);
-  if (isTrue(cmd.values.get('version'))) {
+  if (cmd.values.get('version') === 'true') {
     return { kind: 'exit', code: 0, stdout: versionText() };
   }
 
@@ -138,8 +138,4 @@ export function parseArgs(
     if (e instanceof ConfigError) return fail(e.message);
     throw e;
   }
-}
-
-function isTrue(v: string | undefined): boolean {
-  return v !== undefined && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v);
 }
