@@ -208,6 +208,11 @@ export class EtcdMember {
     }
   }
 
+  /** Proposals waiting to be applied (etcd_server_proposals_pending). */
+  get pendingProposals(): number {
+    return this.waits.size;
+  }
+
   /** Whether this member is a learner in the applied membership. */
   get isLearner(): boolean {
     return this.membership.get(this.memberId)?.isLearner ?? false;

@@ -92,6 +92,8 @@ export class RaftLoop {
   onLeaderChange: ((lead: bigint, term: number) => void) | undefined;
   /** Sends Raft messages to peers (the peer transport); unset for a lone member. */
   sendMessages: ((msgs: Message[]) => void) | undefined;
+  /** Times a (new) leader was seen, for etcd_server_leader_changes_seen_total. */
+  leaderChangesSeen = 0;
   /** Leader id as last reported by the core (0n = none). */
   lead = 0n;
   term = 0;
@@ -307,6 +309,7 @@ export class RaftLoop {
       const lead = rd.softState.lead;
       if (lead !== this.lead) {
         this.lead = lead;
+        if (lead !== 0n) this.leaderChangesSeen++;
         o.log.info({ leader: lead.toString(16), term: rd.hardState?.term ?? this.term }, lead === 0n ? 'lost leader' : 'elected leader');
         this.onLeaderChange?.(lead, rd.hardState?.term ?? this.term);
       }

@@ -13,6 +13,7 @@ import { createLogger } from './logger';
 import { EtcdMember } from './member';
 import { ClientListener } from './client-listener';
 import { httpHandler } from './http/handler';
+import { Metrics } from './http/metrics';
 import { serviceDefinition } from './grpc/protos';
 import { withRawRequests } from './grpc/raw-request';
 import { kvService, KV_RAW_METHODS } from './grpc/kv-service';
@@ -74,7 +75,8 @@ export class EtcdServer {
     });
     const add = (def: ServiceDefinition, impl: UntypedServiceImplementation): void => grpc.addService(def, intercept(def, impl, member));
     add(withRawRequests('etcdserverpb.KV', KV_RAW_METHODS), kvService(member, this.log));
-    add(serviceDefinition('etcdserverpb.Maintenance'), maintenanceService(member, new DiskUsage(join(c.dataDir, 'member', 'leveldb')), this.log));
+    const disk = new DiskUsage(join(c.dataDir, 'member', 'leveldb'));
+    add(serviceDefinition('etcdserverpb.Maintenance'), maintenanceService(member, disk, this.log));
     add(serviceDefinition('etcdserverpb.Cluster'), clusterService(member, this.log));
     add(serviceDefinition('etcdserverpb.Auth'), authService(member, this.log));
     add(serviceDefinition('etcdserverpb.Watch'), watchService(member, this.log));
@@ -93,7 +95,7 @@ export class EtcdServer {
       throw e;
     }
     member.start();
-    const handler = httpHandler(member);
+    const handler = httpHandler(member, new Metrics(member, () => disk.bytes()));
     try {
       for (const u of c.listenClientUrls) {
         if (u.protocol !== 'http:') throw new Error(`listen client URL ${u.href}: only http:// is supported yet`);

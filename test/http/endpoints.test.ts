@@ -17,7 +17,7 @@ function get(url: string, method = 'GET'): Promise<{ status: number; body: strin
   });
 }
 
-test('health, livez, readyz, version and 404 on the client port, while gRPC works on the same port', async () => {
+test('health, livez, readyz, version, metrics and 404 on the client port, while gRPC works on the same port', async () => {
   const m = await startMember();
   try {
     assert.deepEqual(JSON.parse((await get(`${m.clientUrl}/health`)).body), { health: 'true', reason: '' });
@@ -34,6 +34,13 @@ test('health, livez, readyz, version and 404 on the client port, while gRPC work
     const put = await runEtcdctl(m.endpoint, ['put', 'k', 'v']);
     assert.equal(put.stdout.trim(), 'OK');
     assert.equal((await get(`${m.clientUrl}/health`)).status, 200);
+    const metrics = await get(`${m.clientUrl}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /^etcd_server_has_leader 1$/m);
+    assert.match(metrics.body, /^etcd_debugging_mvcc_current_revision 2$/m);
+    assert.match(metrics.body, /^etcd_server_leader_changes_seen_total 1$/m);
+    assert.match(metrics.body, /^process_resident_memory_bytes \d+/m);
+    assert.match(metrics.body, /^etcd_server_version\{server_version="3\.6\.\d+"\} 1$/m);
   } finally {
     await m.stop();
   }

@@ -1,10 +1,11 @@
 /**
  * etcd's HTTP endpoints on the client port (etcd-api.md §6.3): /health, /livez, /readyz,
- * /version. Other paths answer 404; the JSON gateway (/v3/...) is not built yet.
+ * /version, /metrics. Other paths answer 404; the JSON gateway (/v3/...) is not built yet.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ETCD_CLUSTER_VERSION, ETCD_VERSION } from '../../version';
 import type { EtcdMember } from '../member';
+import type { Metrics } from './metrics';
 
 function send(res: ServerResponse, code: number, type: string, body: string): void {
   res.writeHead(code, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
@@ -23,10 +24,17 @@ async function healthy(m: EtcdMember, serializable: boolean): Promise<string | u
   }
 }
 
-export function httpHandler(m: EtcdMember): (req: IncomingMessage, res: ServerResponse) => void {
+export function httpHandler(m: EtcdMember, metrics: Metrics): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
+    if (path === '/metrics') {
+      void metrics.text().then(
+        (t) => send(res, 200, t.type, t.body),
+        (e: Error) => send(res, 500, 'text/plain', e.message),
+      );
+      return;
+    }
     if (path === '/version') {
       send(res, 200, 'application/json', JSON.stringify({ etcdserver: ETCD_VERSION, etcdcluster: ETCD_CLUSTER_VERSION, storage: '3.6.0' }));
       return;
