@@ -176,22 +176,20 @@ export class RaftLoop {
 
   /** Proposes entry data; the caller's waiter learns the outcome at apply. */
   propose(data: Uint8Array): void {
-    this.checkUsable();
-    if (this.lead === 0n) throw new EtcdError('NoLeader');
-    try {
-      this.o.node.propose(data);
-    } catch (e) {
-      throw new EtcdError('NoLeader', (e as Error).message);
-    }
-    this.schedule();
+    this.submit(() => this.o.node.propose(data));
   }
 
   /** Proposes a membership change; the applier learns the outcome. */
   proposeConfChange(cc: ConfChange): void {
+    this.submit(() => this.o.node.proposeConfChange(cc));
+  }
+
+  /** Hands a proposal to Raft; with no leader (or a transfer under way) it is NoLeader. */
+  private submit(propose: () => void): void {
     this.checkUsable();
     if (this.lead === 0n) throw new EtcdError('NoLeader');
     try {
-      this.o.node.proposeConfChange(cc);
+      propose();
     } catch (e) {
       throw new EtcdError('NoLeader', (e as Error).message);
     }
