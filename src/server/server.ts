@@ -14,7 +14,8 @@ import { EtcdMember } from './member';
 import { ClientListener } from './client-listener';
 import { httpHandler } from './http/handler';
 import { Metrics } from './http/metrics';
-import { serviceDefinition } from './grpc/protos';
+import { PROTO_FILES, protoRoot, serviceDefinition } from './grpc/protos';
+import { strictRequests } from './grpc/strict-wire';
 import { withRawRequests } from './grpc/raw-request';
 import { kvService, KV_RAW_METHODS } from './grpc/kv-service';
 import { maintenanceService } from './grpc/maintenance-service';
@@ -73,7 +74,8 @@ export class EtcdServer {
       'grpc.keepalive_timeout_ms': 20 * 1000,
       'grpc.max_concurrent_streams': 2 ** 31 - 1,
     });
-    const add = (def: ServiceDefinition, impl: UntypedServiceImplementation): void => grpc.addService(def, intercept(def, impl, member));
+    const add = (def: ServiceDefinition, impl: UntypedServiceImplementation): void =>
+      grpc.addService(strictRequests(def, protoRoot(), PROTO_FILES), intercept(def, impl, member));
     add(withRawRequests('etcdserverpb.KV', KV_RAW_METHODS), kvService(member, this.log));
     const disk = new DiskUsage(join(c.dataDir, 'member', 'leveldb'));
     add(serviceDefinition('etcdserverpb.Maintenance'), maintenanceService(member, disk, this.log));

@@ -448,9 +448,7 @@ test(`random bytes as every method's request (FUZZ_SEED=${SEED}): same code as e
   assert.deepEqual(problems, [], `FUZZ_SEED=${SEED}: ${problems.length} of ${sent} random requests disagree with etcd:\n${problems.join('\n')}`);
 });
 
-// protobufjs decodes some encodings Go's proto package rejects (wrong wire type on a known
-// field, tag 0, a stray end-group): etcd-ts answers those as the request they decode to.
-test('malformed protobuf is refused exactly when etcd refuses it (decoder strictness)', { todo: 'protobufjs is more lenient than Go proto' }, () => {
+test('malformed protobuf is refused exactly when etcd refuses it (decoder strictness)', () => {
   assert.deepEqual(
     decoderDisagreements,
     [],

@@ -41,6 +41,20 @@ let cached: protoLoader.PackageDefinition | undefined;
 protobuf.util.recursionLimit = 1024;
 protobuf.Reader.recursionLimit = 1024;
 
+// protobufjs reads a 32-bit varint longer than 5 bytes by skipping exactly 5 more bytes, which
+// misreads any 6- to 9-byte encoding; Go (etcd) takes the low 32 bits of a varint of any length
+// up to 10 bytes. Read them the way Go does.
+protobuf.Reader.prototype.uint32 = function uint32(this: protobuf.Reader): number {
+  let value = 0;
+  for (let shift = 0; shift < 70; shift += 7) {
+    if (this.pos >= this.len) throw new RangeError(`index out of range: ${this.pos} + 1 > ${this.len}`);
+    const b = this.buf[this.pos++]!;
+    if (shift < 32) value = (value | ((b & 0x7f) << shift)) >>> 0;
+    if (b < 0x80) return value;
+  }
+  throw new Error('invalid varint encoding');
+};
+
 export function packageDefinition(): protoLoader.PackageDefinition {
   if (cached === undefined) {
     const root = protoRoot();
