@@ -213,6 +213,31 @@ export class EtcdMember {
     return this.waits.size;
   }
 
+  /**
+   * A leader about to stop hands leadership to its most up-to-date voter first, as etcd's
+   * TryTransferLeadershipOnShutdown does, so the cluster need not wait an election timeout.
+   */
+  async transferLeadershipBeforeStop(): Promise<void> {
+    if (!this.loop.isLeader) return;
+    const st = this.loop.status();
+    let best: bigint | undefined;
+    let bestMatch = -1;
+    for (const [id, p] of st.progress ?? []) {
+      if (id === this.memberId || !this.loop.confState.voters.includes(id)) continue;
+      if (p.match > bestMatch) {
+        best = id;
+        bestMatch = p.match;
+      }
+    }
+    if (best === undefined) return;
+    this.log.info({ 'member-id': this.memberId.toString(16), transferee: best.toString(16) }, 'transferring leadership before stopping');
+    this.loop.transferLeader(best);
+    const deadline = performance.now() + 2 * this.config.electionMs;
+    while (this.loop.lead === this.memberId && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.max(10, this.config.heartbeatMs / 4)));
+    }
+  }
+
   /** Whether this member is a learner in the applied membership. */
   get isLearner(): boolean {
     return this.membership.get(this.memberId)?.isLearner ?? false;

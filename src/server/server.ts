@@ -122,6 +122,7 @@ export class EtcdServer {
   }
 
   private async doStop(): Promise<void> {
+    if (this.member) await this.member.transferLeadershipBeforeStop().catch(() => undefined);
     await Promise.all(this.listeners.map((l) => l.close()));
     this.listeners = [];
     this.grpc?.forceShutdown();

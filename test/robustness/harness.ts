@@ -13,22 +13,11 @@ import * as path from 'node:path';
 import { ProcessCluster } from '../helpers/cluster';
 import { HostNetwork, SUBNET, netnsAvailable } from '../helpers/netns';
 import { statusReady } from '../helpers/process-member';
+import { prng } from '../helpers/prng';
 import { run, runEtcdctl, toolPath } from '../helpers/tools';
 
 export type FaultKind = 'kill' | 'kill-leader' | 'stop-cont' | 'partition' | 'move-leader' | 'replace-member';
 export const ALL_FAULTS: FaultKind[] = ['kill', 'kill-leader', 'stop-cont', 'partition', 'move-leader', 'replace-member'];
-
-/** mulberry32: a small seeded PRNG so every schedule replays from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -323,8 +312,17 @@ async function injectFault(c: RCluster, kind: FaultKind, rnd: () => number, rest
       await sleep(500);
       await c.kill(i);
       c.wipe(i);
-      const add = await runEtcdctl(eps, ['member', 'add', c.name(i), `--peer-urls=${c.peerUrl(i)}`], { timeoutMs: 10_000 });
-      if (add.code !== 0) throw new Error(`member add ${c.name(i)}: ${add.stderr.trim()}`);
+      // Removing the leader leaves the others without one for an election timeout; a MemberAdd
+      // sent meanwhile times out, as it would on etcd. Retry unless it was applied after all
+      // (MemberAdd is not idempotent: check the list for the peer URL first).
+      for (let attempt = 1; ; attempt++) {
+        const add = await runEtcdctl(eps, ['member', 'add', c.name(i), `--peer-urls=${c.peerUrl(i)}`], { timeoutMs: 10_000 });
+        if (add.code === 0) break;
+        const list = await runEtcdctl(eps, ['member', 'list'], { timeoutMs: 10_000 });
+        if (list.code === 0 && list.stdout.includes(c.peerUrl(i))) break;
+        if (attempt >= 3) throw new Error(`member add ${c.name(i)}: ${add.stderr.trim()}`);
+        await sleep(1000);
+      }
       await c.start(i, 'existing');
       restarts.n++;
       const newId = (await memberIds(c, others)).get(c.name(i)) ?? '?';

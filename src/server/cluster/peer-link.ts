@@ -42,6 +42,8 @@ export async function linkPeers(m: EtcdMember, listenPeerUrls: URL[], log: Logge
         if (cc.nodeId === m.memberId) {
           // As etcd's stopWithDelay: answer the request that removed us before stopping.
           log.warn({ 'member-id': m.memberId.toString(16) }, 'the member has been permanently removed from the cluster');
+          // A removed leader hands over at once, so the others need not wait an election timeout.
+          void m.transferLeadershipBeforeStop().catch(() => undefined);
           setTimeout(onRemoved, 1000).unref();
         } else {
           transport.removePeer(cc.nodeId);
