@@ -34,6 +34,7 @@ import { APPLIED_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, entryKey } from './sto
 import { encodeIndex, type Db } from './storage/member-db';
 import type { BatchOp } from './storage/level-engine';
 import { IndexWaiters } from './wait';
+import { ReadRounds } from './read-rounds';
 
 /** What the loop applies committed entries to. */
 export interface StateMachine {
@@ -71,12 +72,6 @@ export interface RaftLoopOptions {
   snapshotIndex: number;
 }
 
-interface ReadRound {
-  ctx: Buffer;
-  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
-  timer: NodeJS.Timeout;
-}
-
 export class RaftLoop {
   private readonly o: RaftLoopOptions;
   private running = false;
@@ -106,9 +101,7 @@ export class RaftLoop {
   private snapshotIndex: number;
   private readonly applyWaiters = new IndexWaiters();
 
-  private readCounter = 0;
-  private readQueue: ReadRound['waiters'] = [];
-  private readonly readRounds = new Map<string, ReadRound>();
+  private readonly reads: ReadRounds;
 
   constructor(o: RaftLoopOptions) {
     this.o = o;
@@ -117,6 +110,7 @@ export class RaftLoop {
     this.lastPersistedIndex = o.lastPersistedIndex;
     this.diskFirstIndex = o.diskFirstIndex;
     this.snapshotIndex = o.snapshotIndex;
+    this.reads = new ReadRounds(5000 + 2 * o.electionMs);
     const st = o.node.basicStatus();
     this.term = st.term;
     this.lead = st.lead;
@@ -141,13 +135,7 @@ export class RaftLoop {
     if (this.idleFlush) clearTimeout(this.idleFlush);
     this.flushApplied();
     await this.writeChain;
-    for (const round of this.readRounds.values()) {
-      clearTimeout(round.timer);
-      for (const w of round.waiters) w.reject(new EtcdError('Stopped'));
-    }
-    this.readRounds.clear();
-    for (const w of this.readQueue) w.reject(new EtcdError('Stopped'));
-    this.readQueue = [];
+    this.reads.failAll(new EtcdError('Stopped'));
   }
 
   private soloCampaign = false;
@@ -239,10 +227,9 @@ export class RaftLoop {
   linearizableBarrier(): Promise<void> {
     this.checkUsable();
     if (this.lead === 0n) return Promise.reject(new EtcdError('NoLeader'));
-    return new Promise((resolve, reject) => {
-      this.readQueue.push({ resolve, reject });
-      this.schedule();
-    });
+    const p = this.reads.enqueue();
+    this.schedule();
+    return p;
   }
 
   /** Resolves when the applied index reaches `index`. */
@@ -256,19 +243,8 @@ export class RaftLoop {
   }
 
   private issueReadRound(): void {
-    if (this.readQueue.length === 0) return;
-    const ctx = Buffer.allocUnsafe(8);
-    ctx.writeBigUInt64BE(BigInt(++this.readCounter));
-    const waiters = this.readQueue;
-    this.readQueue = [];
-    const key = ctx.toString('hex');
-    const timer = setTimeout(() => {
-      this.readRounds.delete(key);
-      for (const w of waiters) w.reject(new EtcdError('Timeout'));
-    }, 5000 + 2 * this.o.electionMs);
-    timer.unref?.();
-    this.readRounds.set(key, { ctx, waiters, timer });
-    this.o.node.readIndex(ctx);
+    const ctx = this.reads.issue();
+    if (ctx !== undefined) this.o.node.readIndex(ctx);
   }
 
   schedule(): void {
@@ -298,7 +274,7 @@ export class RaftLoop {
     } finally {
       this.running = false;
     }
-    if (!this.fatal && (this.o.node.hasReady() || this.readQueue.length > 0)) this.schedule();
+    if (!this.fatal && (this.o.node.hasReady() || this.reads.waiting)) this.schedule();
   }
 
   private async processReady(rd: Ready): Promise<void> {
@@ -390,16 +366,7 @@ export class RaftLoop {
     }
 
     // 4. Read states, then advance.
-    for (const rs of rd.readStates) {
-      const key = Buffer.from(rs.requestCtx).toString('hex');
-      const round = this.readRounds.get(key);
-      if (!round) continue;
-      this.readRounds.delete(key);
-      clearTimeout(round.timer);
-      void this.applyWaiters.wait(rs.index, this.appliedIndex).then(() => {
-        for (const w of round.waiters) w.resolve();
-      });
-    }
+    for (const rs of rd.readStates) this.reads.answer(rs.requestCtx, this.applyWaiters.wait(rs.index, this.appliedIndex));
     o.node.advance(rd);
   }
 
