@@ -18,7 +18,7 @@ import * as assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { ProcessCluster, hashKV, status } from '../helpers/cluster';
 import { method } from '../../src/server/grpc/protos';
-import { prng } from './harness';
+import { prng } from '../helpers/prng';
 
 const seed = process.env.PEER_FUZZ_SEED ? Number(process.env.PEER_FUZZ_SEED) : Math.floor(Math.random() * 1e9);
 const durationMs = process.env.PEER_FUZZ_MS ? Number(process.env.PEER_FUZZ_MS) : 30_000;

@@ -88,17 +88,8 @@ export function encodeRequest(service: string, name: string, req: Msg): Buffer {
   return method(service, name).requestSerialize(req);
 }
 
-/** Mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG the server tests use (test/helpers/prng). */
+export { prng } from '../helpers/prng';
 
 export function codeName(code: number): string {
   return (grpc.status as unknown as Record<number, string>)[code] ?? String(code);

@@ -12,17 +12,7 @@ import assert from 'node:assert/strict';
 import type { Event } from '../../src/mvcc';
 import { Rig, b, create, cancel, progress, type FakeOutput } from './fakes';
 import type { ServerWatchStream } from '../../src/server/watch/stream';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng';
 
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f'];
 
@@ -47,7 +37,7 @@ function inRange(s: Spec, k: string): boolean {
 const stats = { victims: 0, compacted: 0, progress: 0 };
 
 function runModel(seed: number, steps: number): void {
-  const rnd = mulberry32(seed);
+  const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const r = new Rig();
   const history: Event[] = [];

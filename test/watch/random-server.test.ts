@@ -13,19 +13,9 @@ import { packageDefinition } from '../../src/server/grpc/protos';
 import { eventsInRange } from '../../src/mvcc/history';
 import type { Event } from '../../src/mvcc';
 import { startMember, type TestMember } from '../helpers/member';
+import { prng } from '../helpers/prng';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = Array.from({ length: 10 }, (_, i) => `k${i}`);
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -50,7 +40,7 @@ after(async () => {
 test('random concurrent writers and watchers agree with the MVCC history', async () => {
   const seed = process.env.WATCH_SEED !== undefined ? Number(process.env.WATCH_SEED) : (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) >>> 0;
   console.log(`random-server watch test: seed ${seed} (replay with WATCH_SEED=${seed})`);
-  const rnd = mulberry32(seed);
+  const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 
   const pkg = grpc.loadPackageDefinition(packageDefinition()) as Obj;

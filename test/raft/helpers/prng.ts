@@ -1,18 +1,16 @@
-/** A small seeded PRNG (mulberry32) for reproducible randomized tests. */
+import { prng } from '../../helpers/prng';
+
+/** A small seeded PRNG (mulberry32, test/helpers/prng) for reproducible randomized tests. */
 export class Prng {
-  private state: number;
+  private readonly float: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.float = prng(seed);
   }
 
   /** A float in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.float();
   }
 
   /** An integer in [0, n). */
