@@ -6,9 +6,7 @@ package concurrency
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,34 +14,15 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
-	"go.uber.org/zap"
+
+	"etcd-ts/test/go/internal/etcdtest"
 )
 
-func TestMain(m *testing.M) {
-	if strings.TrimSpace(os.Getenv("ETCD_ENDPOINTS")) == "" {
-		fmt.Fprintln(os.Stderr, "ETCD_ENDPOINTS is not set")
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { etcdtest.Main(m) }
 
-func newClient(t *testing.T) *clientv3.Client {
-	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   strings.Split(os.Getenv("ETCD_ENDPOINTS"), ","),
-		DialTimeout: 5 * time.Second,
-		Logger:      zap.NewNop(),
-	})
-	if err != nil {
-		t.Fatalf("clientv3.New: %v", err)
-	}
-	t.Cleanup(func() { _ = cli.Close() })
-	return cli
-}
+var newClient = etcdtest.NewClient
 
-func prefix(t *testing.T) string {
-	return fmt.Sprintf("/concurrency/%s/%d/", t.Name(), time.Now().UnixNano())
-}
+func prefix(t *testing.T) string { return etcdtest.Prefix(t, "concurrency") }
 
 // Many contenders, each with its own session, take the same mutex in turn: never two holders.
 func TestMutexManyContenders(t *testing.T) {

@@ -3,67 +3,35 @@
 // against etcd-ts.
 //
 // Optional environment:
-//   WATCH_PROGRESS_NOTIFY_INTERVAL  the server's --watch-progress-notify-interval (Go duration);
-//                                   TestProgressNotify is skipped without it.
-//   WATCH_RESTART_DIR               a directory shared with an orchestrator that restarts the
-//                                   server; TestResumeAfterRestart is skipped without it.
+//
+//	WATCH_PROGRESS_NOTIFY_INTERVAL  the server's --watch-progress-notify-interval (Go duration);
+//	                                TestProgressNotify is skipped without it.
+//	WATCH_RESTART_DIR               a directory shared with an orchestrator that restarts the
+//	                                server; TestResumeAfterRestart is skipped without it.
 package watch
 
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
+
+	"etcd-ts/test/go/internal/etcdtest"
 )
 
-func TestMain(m *testing.M) {
-	if strings.TrimSpace(os.Getenv("ETCD_ENDPOINTS")) == "" {
-		fmt.Fprintln(os.Stderr, "ETCD_ENDPOINTS is not set (comma-separated endpoints of the server under test)")
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { etcdtest.Main(m) }
 
-func endpoints() []string {
-	var eps []string
-	for _, e := range strings.Split(os.Getenv("ETCD_ENDPOINTS"), ",") {
-		if e = strings.TrimSpace(e); e != "" {
-			eps = append(eps, e)
-		}
-	}
-	return eps
-}
+// The shared helpers, under the names the tests use (see etcdtest for what each does).
+var (
+	newClient = etcdtest.NewClient
+	ctxT      = etcdtest.CtxTimeout
+)
 
-func newClient(t *testing.T) *clientv3.Client {
-	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   endpoints(),
-		DialTimeout: 5 * time.Second,
-		Logger:      zap.NewNop(),
-	})
-	if err != nil {
-		t.Fatalf("clientv3.New(%v): %v", endpoints(), err)
-	}
-	t.Cleanup(func() { _ = cli.Close() })
-	return cli
-}
-
-func ctxT(t *testing.T, d time.Duration) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func prefix(t *testing.T) string {
-	return fmt.Sprintf("/watch-test/%s/%d/", t.Name(), time.Now().UnixNano())
-}
+func prefix(t *testing.T) string { return etcdtest.Prefix(t, "watch-test") }
 
 func put(t *testing.T, cli *clientv3.Client, k, v string) int64 {
 	t.Helper()
@@ -165,7 +133,5 @@ func eqStrings(t *testing.T, what string, got, want []string) {
 
 func eq[T comparable](t *testing.T, what string, got, want T) {
 	t.Helper()
-	if got != want {
-		t.Errorf("%s: got %v, want %v", what, got, want)
-	}
+	etcdtest.Eq(t, what, got, want)
 }

@@ -21,14 +21,14 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"etcd-ts/test/go/internal/etcdenv"
 )
 
 func logf(f string, a ...any) { fmt.Fprintf(os.Stderr, "leasebench: "+f+"\n", a...) }
@@ -46,16 +46,7 @@ func main() {
 	skipRevoke := flag.Bool("skip-revoke", false, "skip the revocation part")
 	flag.Parse()
 
-	eps := strings.Split(os.Getenv("ETCD_ENDPOINTS"), ",")
-	if len(eps) == 0 || eps[0] == "" {
-		fmt.Fprintln(os.Stderr, "ETCD_ENDPOINTS is not set")
-		os.Exit(2)
-	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: 5 * time.Second})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "connect:", err)
-		os.Exit(1)
-	}
+	cli := etcdenv.MustClient()
 	defer cli.Close()
 	res := map[string]any{"leases": *nLeases, "streams": *nStreams, "window": *window, "keys": *nKeys}
 

@@ -25,6 +25,8 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"etcd-ts/test/go/internal/etcdenv"
 )
 
 // hist is a latency histogram in microseconds: 10 us buckets up to 10 ms, 1 ms buckets up to 60 s.
@@ -174,20 +176,7 @@ func main() {
 	skipBaseline := flag.Bool("skip-baseline", false, "skip phase 1 (puts without watchers)")
 	flag.Parse()
 
-	eps := strings.Split(os.Getenv("ETCD_ENDPOINTS"), ",")
-	if len(eps) == 0 || eps[0] == "" {
-		fmt.Fprintln(os.Stderr, "ETCD_ENDPOINTS is not set")
-		os.Exit(2)
-	}
-	newClient := func() *clientv3.Client {
-		cli, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: 5 * time.Second})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "connect:", err)
-			os.Exit(1)
-		}
-		return cli
-	}
-	wcli, pcli := newClient(), newClient() // watchers and writer on separate connections
+	wcli, pcli := etcdenv.MustClient(), etcdenv.MustClient() // watchers and writer on separate connections
 	defer wcli.Close()
 	defer pcli.Close()
 	logf := func(f string, a ...any) { fmt.Fprintf(os.Stderr, "watchbench: "+f+"\n", a...) }

@@ -14,12 +14,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
+	"etcd-ts/test/go/internal/etcdenv"
 )
 
 func main() {
@@ -29,16 +28,7 @@ func main() {
 	timeout := flag.Duration("timeout", 3*time.Second, "per-request timeout")
 	flag.Parse()
 
-	eps := strings.Split(os.Getenv("ETCD_ENDPOINTS"), ",")
-	if len(eps) == 0 || eps[0] == "" {
-		fmt.Fprintln(os.Stderr, "ETCD_ENDPOINTS is not set")
-		os.Exit(2)
-	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: 5 * time.Second})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "connect:", err)
-		os.Exit(1)
-	}
+	cli := etcdenv.MustClient()
 	defer cli.Close()
 
 	var mu sync.Mutex
