@@ -278,10 +278,18 @@ run_one() {
   fi
   local t0 t1 c0 c1 wall0 wall1 rc=0
   c0="$(cpu_ticks_all)"
+  local -a m0=()
+  local p
+  for p in "${SERVER_PIDS[@]}"; do m0+=("$(cpu_ticks "$p")"); done
   wall0="$(date +%s.%N)"
   timeout "$CHECK_TIMEOUT" "$ETCDCTL" --endpoints="$ENDPOINT" check perf --load="$load" >"$clog" 2>"$OUT/$tag.check.stderr" || rc=$?
   wall1="$(date +%s.%N)"
   c1="$(cpu_ticks_all)"
+  # Per-member CPU seconds (clusters): shows whether one member (the leader) is the bottleneck.
+  local permember="" k
+  for k in "${!SERVER_PIDS[@]}"; do
+    permember+="${permember:+/}$(awk -v a="${m0[k]}" -v b="$(cpu_ticks "${SERVER_PIDS[k]}")" -v hz="$CLK_TCK" 'BEGIN {printf "%.1f", (b - a) / hz}')"
+  done
   local hwm
   hwm="$(hwm_kb_all)"
   # etcdctl draws a progress bar on stderr; keep only its last lines (errors land there too).
@@ -303,8 +311,10 @@ run_one() {
   wall="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", b - a}')"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
     "$run" "$load" "$target" "$verdict" "$tput" "$slowest" "$stddev" "$errors" "$cpu" "$rss_mb" >>"$RESULTS"
-  log "$(printf '%-7s load=%-2s run %s: %-5s %6s writes/s  slowest %ss  stddev %ss  errors %s  server CPU %ss in %ss  peak RSS %s MB' \
-    "$target" "$load" "$run" "$verdict" "$tput" "$slowest" "$stddev" "$errors" "$cpu" "$wall" "$rss_mb")"
+  local pm=""
+  ((CLUSTER > 1)) && pm=" (members $permember)"
+  log "$(printf '%-7s load=%-2s run %s: %-5s %6s writes/s  slowest %ss  stddev %ss  errors %s  server CPU %ss%s in %ss  peak RSS %s MB' \
+    "$target" "$load" "$run" "$verdict" "$tput" "$slowest" "$stddev" "$errors" "$cpu" "$pm" "$wall" "$rss_mb")"
 }
 
 # latency_one <run> <target>: sequential single-client Put/Range latency (test/bench/latency.ts).
