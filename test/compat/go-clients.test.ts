@@ -6,20 +6,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunningMember } from '../helpers/running-member';
-import { repoRoot, runGoTest } from '../helpers/tools';
+import { goTestFailures, repoRoot, runGoTest } from '../helpers/tools';
 import { targets } from './targets';
 
 function goTestBinaries(): string[] {
   const dir = path.join(repoRoot(), '.tools', 'bin');
   const found = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.test')).sort() : [];
   return found;
-}
-
-/** The lines worth showing when a Go test fails: failures and their messages. */
-function failureSummary(output: string): string {
-  const lines = output.split('\n');
-  const keep = lines.filter((l) => /^\s*(--- FAIL|FAIL|panic|\S+_test\.go:\d+:)/.test(l) || /^\s+\S+\.go:\d+: /.test(l));
-  return (keep.length > 0 ? keep : lines.slice(-40)).join('\n');
 }
 
 const binaries = goTestBinaries();
@@ -41,7 +34,7 @@ for (const target of targets()) {
       test(bin, async () => {
         assert.ok(member, `${target.label} did not start`);
         const r = await runGoTest(bin, member.endpoint);
-        assert.equal(r.code, 0, `${bin} failed against ${target.label}:\n${failureSummary(r.output)}`);
+        assert.equal(r.code, 0, `${bin} failed against ${target.label}:\n${goTestFailures(r.output)}`);
         assert.match(r.output, /^PASS$/m);
       });
     }

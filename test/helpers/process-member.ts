@@ -12,6 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { method } from '../../src/server/grpc/protos';
 import { freePort } from './ports';
 import type { RunningMember } from './running-member';
+import { waitForChild } from './tools';
 
 export interface ProcessMemberOptions {
   /** Data dir (default: a fresh temp dir, removed by stop() but not by kill()). */
@@ -117,38 +118,22 @@ export function memberArgs(name: string, dataDir: string, clientPort: number, pe
  * Runs `bin/etcd-ts` with `args` to completion (for processes expected to exit, e.g. a bad data
  * dir). Kills it with SIGKILL after timeoutMs; `timedOut` says so.
  */
-export function runEtcdTs(
+export async function runEtcdTs(
   args: string[],
   opts: { env?: Record<string, string>; timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [etcdTsBin(), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: cleanEnv(opts.env),
-      ...(opts.signal !== undefined ? { signal: opts.signal, killSignal: 'SIGKILL' as const } : {}),
-    });
-    live.add(child);
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, opts.timeoutMs ?? 20_000);
-    child.on('error', (e) => {
-      if (e.name === 'AbortError') return; // killed through opts.signal; 'close' follows
-      clearTimeout(timer);
-      live.delete(child);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      live.delete(child);
-      resolve({ code, signal, stdout, stderr, timedOut });
-    });
+  const child = spawn(process.execPath, [etcdTsBin(), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: cleanEnv(opts.env),
+    ...(opts.signal !== undefined ? { signal: opts.signal, killSignal: 'SIGKILL' as const } : {}),
   });
+  live.add(child);
+  try {
+    const { code, signal, stdout, stderr, timedOut } = await waitForChild(child, opts.timeoutMs ?? 20_000);
+    return { code, signal, stdout, stderr, timedOut };
+  } finally {
+    live.delete(child);
+  }
 }
 
 export async function startProcessMember(opts: ProcessMemberOptions = {}): Promise<ProcessMember> {

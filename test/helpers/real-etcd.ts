@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './ports';
+import { healthy } from './process-member';
 import type { RunningMember } from './running-member';
 import { toolPath } from './tools';
 
@@ -22,18 +22,6 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
-
-function healthy(clientUrl: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get(`${clientUrl}/health`, { timeout: 1000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d));
-      res.on('end', () => resolve(res.statusCode === 200 && /"health":\s*"true"/.test(body)));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-  });
-}
 
 /**
  * Starts the real etcd built by test/tools/install.sh (.tools/bin/etcd, 3.6) as a single-member

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -42,38 +42,75 @@ export interface RunOptions {
   replaceEnv?: boolean;
 }
 
-/** Runs a program to completion, collecting its output. Kills it (SIGKILL) after timeoutMs. */
-export function run(file: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
+/** What waitForChild saw of a child process. */
+export interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr interleaved as they arrived. */
+  output: string;
+  /** The child was killed (SIGKILL) because it outlived the timeout. */
+  timedOut: boolean;
+}
+
+/**
+ * Collects a spawned child's piped stdout and stderr until it closes, killing it (SIGKILL) after
+ * timeoutMs. Rejects on a spawn error, except an abort through spawn's `signal` option ('close'
+ * follows that one).
+ */
+export function waitForChild(child: ChildProcess, timeoutMs: number): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      env: opts.replaceEnv ? { ...(opts.env ?? {}) } : { ...process.env, ...(opts.env ?? {}) },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      cwd: opts.cwd,
-    });
     let stdout = '';
     let stderr = '';
+    let output = '';
     let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      output += d;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      output += d;
+    });
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
     child.on('error', (err) => {
+      if (err.name === 'AbortError') return;
       clearTimeout(timer);
       reject(err);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (timedOut) stderr += `\n[killed after ${timeoutMs} ms timeout]`;
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+      resolve({ code, signal, stdout, stderr, output, timedOut });
     });
-    child.stdin.on('error', () => {
-      /* the child may exit before reading stdin */
-    });
-    child.stdin.end(opts.stdin ?? '');
   });
+}
+
+/** A child's exit status as a shell reports it, roughly: 128 after a signal. */
+function exitCode(r: ChildResult): number {
+  return r.code ?? (r.signal ? 128 : 1);
+}
+
+const timeoutNote = (ms: number) => `\n[killed after ${ms} ms timeout]`;
+
+/** Runs a program to completion, collecting its output. Kills it (SIGKILL) after timeoutMs. */
+export async function run(file: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const child = spawn(file, args, {
+    env: opts.replaceEnv ? { ...(opts.env ?? {}) } : { ...process.env, ...(opts.env ?? {}) },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: opts.cwd,
+  });
+  const done = waitForChild(child, timeoutMs);
+  child.stdin.on('error', () => {
+    /* the child may exit before reading stdin */
+  });
+  child.stdin.end(opts.stdin ?? '');
+  const r = await done;
+  return { code: exitCode(r), stdout: r.stdout, stderr: r.stderr + (r.timedOut ? timeoutNote(timeoutMs) : '') };
 }
 
 /**
@@ -108,29 +145,19 @@ export async function runGoTest(
 ): Promise<{ code: number; output: string }> {
   const file = path.isAbsolute(binary) ? binary : toolPath(binary);
   const timeoutMs = opts.timeoutMs ?? 120_000;
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, ['-test.v', '-test.count=1', ...args], {
-      env: { ...process.env, ETCD_ENDPOINTS: endpoints },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (timedOut) output += `\n[killed after ${timeoutMs} ms timeout]`;
-      resolve({ code: code ?? (signal ? 128 : 1), output });
-    });
+  const child = spawn(file, ['-test.v', '-test.count=1', ...args], {
+    env: { ...process.env, ETCD_ENDPOINTS: endpoints },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const r = await waitForChild(child, timeoutMs);
+  return { code: exitCode(r), output: r.output + (r.timedOut ? timeoutNote(timeoutMs) : '') };
+}
+
+/** The lines worth showing when a Go test binary fails (runGoTest output): failures and their messages. */
+export function goTestFailures(output: string): string {
+  const lines = output.split('\n');
+  const keep = lines.filter((l) => /^\s*(--- FAIL|FAIL|panic|\S+_test\.go:\d+:)/.test(l) || /^\s+\S+\.go:\d+: /.test(l));
+  return (keep.length > 0 ? keep : lines.slice(-40)).join('\n');
 }
 
 /** stderr without etcdctl's/clientv3's zap JSON log lines (timestamps, local ports, retries). */

@@ -8,6 +8,10 @@
  * It reaches into private fields (MvccStore hooks, Applier deps/dispatch, the server's grpc
  * server); delete this file once the member is wired.
  */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import pino from 'pino';
 import type { Config } from '../../src/server/config';
 import { serviceDefinition } from '../../src/server/grpc/protos';
@@ -16,6 +20,7 @@ import type { RequestKind } from '../../src/server/request-codec';
 import { electionService, lockService } from '../../src/server/lock';
 import type { Event } from '../../src/mvcc';
 import { startMember, type TestMember } from '../helpers/member';
+import { goTestFailures, repoRoot, runGoTest } from '../helpers/tools';
 
 type Dispatch = (kind: RequestKind, payload: Buffer, decoded: unknown) => unknown;
 
@@ -61,4 +66,27 @@ export async function startLeaseMember(overrides: Partial<Config> = {}): Promise
       await stop();
     },
   };
+}
+
+/**
+ * Registers a test (with its before/after hooks) that runs the Go test binary .tools/bin/<binary>
+ * against a member started by startLeaseMember; skipped until test/tools/install.sh has built it.
+ */
+export function goTestAgainstLeaseMember(binary: string, title: string): void {
+  const bin = path.join(repoRoot(), '.tools', 'bin', binary);
+  let member: TestMember | undefined;
+
+  before(async () => {
+    if (fs.existsSync(bin)) member = await startLeaseMember();
+  });
+
+  after(async () => {
+    await member?.stop();
+  });
+
+  test(title, { skip: fs.existsSync(bin) ? false : 'run test/tools/install.sh first' }, async () => {
+    const r = await runGoTest(bin, member!.endpoint, [], { timeoutMs: 180_000 });
+    assert.equal(r.code, 0, `${binary} failed:\n${goTestFailures(r.output)}`);
+    assert.match(r.output, /^PASS$/m);
+  });
 }

@@ -8,13 +8,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runEtcdctl, runGoTest, toolPath } from '../helpers/tools';
+import { goTestFailures, runEtcdctl, runGoTest, toolPath } from '../helpers/tools';
 import { PROGRESS_MS, restartableTargets, type Restartable } from './restartable';
-
-function failureSummary(output: string): string {
-  const keep = output.split('\n').filter((l) => /^\s*(--- FAIL|FAIL|panic)/.test(l) || /^\s+\S+\.go:\d+: /.test(l));
-  return (keep.length > 0 ? keep : output.split('\n').slice(-40)).join('\n');
-}
 
 /** Runs the resume test, restarting `srv` when it prints WATCH-RESTART-NOW. */
 function runResume(srv: Restartable): Promise<{ code: number; output: string }> {
@@ -70,13 +65,13 @@ for (const target of restartableTargets()) {
 
     test('watch.test', async () => {
       const r = await runGoTest('watch.test', srv!.endpoint, [], { timeoutMs: 180_000 });
-      assert.equal(r.code, 0, `watch.test failed against ${target.label}:\n${failureSummary(r.output)}`);
+      assert.equal(r.code, 0, `watch.test failed against ${target.label}:\n${goTestFailures(r.output)}`);
       assert.match(r.output, /^PASS$/m);
     });
 
     test('resume after a server restart: no gap, no duplicate', async () => {
       const r = await runResume(srv!);
-      assert.equal(r.code, 0, `resume test failed against ${target.label}:\n${failureSummary(r.output)}`);
+      assert.equal(r.code, 0, `resume test failed against ${target.label}:\n${goTestFailures(r.output)}`);
       assert.match(r.output, /--- PASS: TestResumeAfterRestart/);
     });
   });

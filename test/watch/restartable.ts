@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/ports';
+import { healthy } from '../helpers/process-member';
 import { spawn } from 'node:child_process';
-import * as http from 'node:http';
 import { toolPath } from '../helpers/tools';
 import { startMember } from '../helpers/member';
 import type { RunningMember } from '../helpers/running-member';
@@ -65,18 +65,6 @@ const real: Starter = async (dataDir, clientPort, peerPort) => {
   }
   return { name: 'default', clientUrl: c, endpoint: `127.0.0.1:${clientPort}`, dataDir, stop };
 };
-
-function healthy(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get(`${url}/health`, { timeout: 1000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d));
-      res.on('end', () => resolve(res.statusCode === 200 && /"health":\s*"true"/.test(body)));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-  });
-}
 
 const ours: Starter = (dataDir, clientPort) => {
   const c = `http://127.0.0.1:${clientPort}`;
