@@ -191,6 +191,11 @@ export class RaftLoop {
     this.schedule();
   }
 
+  /** The term of a log index this member holds (applied entries always are). */
+  termAt(index: number): number {
+    return this.o.storage.term(index);
+  }
+
   /** Raft's status, with follower progress on the leader. */
   status(): Status {
     return this.o.node.status();

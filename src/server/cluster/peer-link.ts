@@ -18,7 +18,16 @@ export async function linkPeers(m: EtcdMember, listenPeerUrls: URL[], log: Logge
     onSnapshot: (msg) => loop.step(msg),
     reportUnreachable: (id) => loop.reportUnreachable(id),
     reportSnapshot: (id, status) => loop.reportSnapshot(id, status),
-    snapshotBlob: () => m.applier.snapshotBlob(loop.appliedIndex),
+    // Like etcd's merged snapshot: the state as of the applied index, with that index, its term
+    // and the CURRENT configuration in the metadata. Raft's stored snapshot may predate the
+    // member being added, and a member not in a snapshot's configuration refuses it.
+    snapshotBlob: (msg) => {
+      const applied = loop.appliedIndex;
+      if (msg.snapshot !== undefined) {
+        msg.snapshot = { data: msg.snapshot.data, metadata: { index: applied, term: loop.termAt(applied), confState: loop.confState } };
+      }
+      return m.applier.snapshotBlob(applied);
+    },
     onRemoved,
     removed: m.membership.removedIds(),
     services: [membersService(m.membership, (id) => promoteMember(m, id))],
