@@ -128,8 +128,10 @@ func (rw *ResumeWatches) run(ctx context.Context, cli *clientv3.Client, from int
 
 // Reference is the event history every watcher must agree on: events per revision.
 type Reference struct {
-	ByRev map[int64][]WEvent
-	Max   int64
+	// Revisions below this were compacted while some watcher was away (reported to it).
+	CompactedBelow int64
+	ByRev          map[int64][]WEvent
+	Max            int64
 }
 
 func eventsEqual(a, b []WEvent, lenientPrev bool, compactedTo int64) bool {
@@ -291,16 +293,31 @@ func checkWatchers(long []*Watcher, short []*Watcher, finalRev int64, compactedT
 			expect = rev + 1
 		}
 	}
-	// The reference must be complete for the checks against the KV history.
-	missing := 0
+	// The reference must be complete for the checks against the KV history. A revision no
+	// watcher delivered is excused when it lies below a compaction some watcher was told of: it
+	// was compacted while every watcher was away (reconnecting after a kill), as on etcd.
+	for _, w := range all {
+		for _, r := range w.Resps {
+			if r.CompactRev > ref.CompactedBelow {
+				ref.CompactedBelow = r.CompactRev
+			}
+		}
+	}
+	missing, excused := 0, 0
 	for rev := int64(2); rev <= finalRev; rev++ {
 		if _, ok := ref.ByRev[rev]; !ok {
-			missing++
+			if rev < ref.CompactedBelow {
+				excused++
+			} else {
+				missing++
+			}
 		}
 	}
 	if missing > 0 {
 		bad("no watcher delivered %d of the revisions 2..%d", missing, finalRev)
 	}
+	// Without the complete history the replay below cannot judge prev_kv and versions.
+	missing += excused
 	// prev_kv, version and create revision against the replayed history.
 	var st [NKeys]*KVOut
 	for rev := int64(2); rev <= ref.Max; rev++ {
