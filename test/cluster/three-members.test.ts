@@ -182,7 +182,9 @@ test('membership: move-leader, member update, member remove leave a working clus
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stdout, /Member\s+\w+ updated in cluster\s+\w+/);
 
-    const rm = await runEtcdctl(c.endpoints(), ['member', 'remove', hexOf(other)]);
+    // Sent to the members that stay: the removed member may stop before it learns that its own
+    // removal committed (see the closing note; etcd's leader stops replicating to it as well).
+    const rm = await runEtcdctl(c.endpoints([0, 1, 2].filter((i) => i !== other)), ['member', 'remove', hexOf(other)]);
     assert.equal(rm.code, 0, rm.stderr);
     assert.match(rm.stdout, /Member\s+\w+ removed from cluster\s+\w+/);
     await c.members[other]!.exited;

@@ -10,6 +10,14 @@ import { promoteMember } from './reconfig';
 
 export async function linkPeers(m: EtcdMember, listenPeerUrls: URL[], log: Logger, onRemoved: () => void): Promise<PeerTransport> {
   const loop = m.loop;
+  // As etcd's stopWithDelay: answer the requests under way (e.g. the MemberRemove that removed
+  // us) before stopping, whether we learn of the removal by applying it or from a peer.
+  let stopping = false;
+  const stopSoon = (): void => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(onRemoved, 1000).unref();
+  };
   const transport = new PeerTransport({
     memberId: m.memberId,
     clusterId: m.clusterId,
@@ -28,7 +36,7 @@ export async function linkPeers(m: EtcdMember, listenPeerUrls: URL[], log: Logge
       }
       return m.applier.snapshotBlob(applied);
     },
-    onRemoved,
+    onRemoved: stopSoon,
     removed: m.membership.removedIds(),
     services: [membersService(m.membership, (id) => promoteMember(m, id))],
   });
@@ -49,11 +57,10 @@ export async function linkPeers(m: EtcdMember, listenPeerUrls: URL[], log: Logge
         return;
       case 'RemoveNode':
         if (cc.nodeId === m.memberId) {
-          // As etcd's stopWithDelay: answer the request that removed us before stopping.
           log.warn({ 'member-id': m.memberId.toString(16) }, 'the member has been permanently removed from the cluster');
           // A removed leader hands over at once, so the others need not wait an election timeout.
           void m.transferLeadershipBeforeStop().catch(() => undefined);
-          setTimeout(onRemoved, 1000).unref();
+          stopSoon();
         } else {
           transport.removePeer(cc.nodeId);
         }
