@@ -369,9 +369,11 @@ export async function runRobustness(opts: RunOptions): Promise<RunResult> {
     await Promise.all(Array.from({ length: c.n }, (_, i) => c.start(i, 'new')));
     const eps = Array.from({ length: c.n }, (_, i) => c.endpoint(i)).join(',');
     const clientsPerMember = opts.members === 1 ? 4 : 2;
+    // Porcupine's time grows faster than the history; give long runs room to reach a verdict.
+    const checkMs = Math.min(20 * 60_000, Math.max(120_000, 5 * opts.durationMs));
     const child = spawn(
       toolPath('robustness'),
-      ['-endpoints', eps, '-seed', String(opts.seed), '-out', folder, '-clients-per-member', String(clientsPerMember), '-qps', String(opts.qps ?? 200)],
+      ['-endpoints', eps, '-seed', String(opts.seed), '-out', folder, '-clients-per-member', String(clientsPerMember), '-qps', String(opts.qps ?? 200), '-check-timeout', `${checkMs}ms`],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     child.stdout.setEncoding('utf8').on('data', (d: string) => (driverOut += d));
@@ -408,7 +410,7 @@ export async function runRobustness(opts: RunOptions): Promise<RunResult> {
       problems.push(`cluster did not recover at the end: ${String(e).slice(0, 500)}`);
     }
     child.stdin.end('stop\n');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    const killer = setTimeout(() => child.kill('SIGKILL'), checkMs + 180_000);
     const code = await exited;
     clearTimeout(killer);
     const line = driverOut.split('\n').find((l) => l.startsWith('RESULT '));
