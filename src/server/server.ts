@@ -17,6 +17,7 @@ import { Metrics } from './http/metrics';
 import { PROTO_FILES, protoRoot, serviceDefinition } from './grpc/protos';
 import { strictRequests } from './grpc/strict-wire';
 import { withRawRequests } from './grpc/raw-request';
+import { passBuffersThrough } from './grpc/framed-writes';
 import { kvService, KV_RAW_METHODS } from './grpc/kv-service';
 import { maintenanceService } from './grpc/maintenance-service';
 import { clusterService } from './grpc/cluster-service';
@@ -81,7 +82,7 @@ export class EtcdServer {
     add(serviceDefinition('etcdserverpb.Maintenance'), maintenanceService(member, disk, this.log));
     add(serviceDefinition('etcdserverpb.Cluster'), clusterService(member, this.log));
     add(serviceDefinition('etcdserverpb.Auth'), authService(member, this.log));
-    add(serviceDefinition('etcdserverpb.Watch'), watchService(member, this.log));
+    add(passBuffersThrough(serviceDefinition('etcdserverpb.Watch')), watchService(member, this.log));
     const forward = new LeaderForwarder(() => member.membership.get(member.loop.lead)?.clientURLs ?? []);
     this.leaseForwarder = forward;
     add(serviceDefinition('etcdserverpb.Lease'), leaseService(member, this.log, { forward }));

@@ -9,6 +9,8 @@ import type { WireWatchResponse } from '../../src/server/watch/response';
 import type { Scheduler } from '../../src/server/watch/types';
 import { method } from '../../src/server/grpc/protos';
 import { isEtcdError } from '../../src/errors';
+import { splitFrames } from '../../src/server/watch/frames';
+import { WatchEncoder, encodeHeader } from '../../src/server/watch/wire-encoder';
 
 export const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -54,13 +56,17 @@ export class FakeScheduler implements Scheduler {
 
 export class FakeOutput implements StreamOutput {
   readonly sent: WireWatchResponse[] = [];
+  /** write() calls (one per flushed batch). */
+  writes = 0;
   /** When false, write() still records but returns false (socket buffer full). */
   accepting = true;
   reading = true;
   private drainCbs: (() => void)[] = [];
 
-  write(wr: WireWatchResponse): boolean {
-    this.sent.push(wr);
+  /** Frames as a client receives them: split, decoded, numbers made numbers again. */
+  write(frames: Buffer): boolean {
+    this.writes++;
+    for (const body of splitFrames(frames)) this.sent.push(decodeResponse(body));
     return this.accepting;
   }
 
@@ -89,7 +95,40 @@ export class FakeOutput implements StreamOutput {
   }
 }
 
-const serialize = method('etcdserverpb.Watch', 'Watch').responseSerialize;
+const watchMethod = method('etcdserverpb.Watch', 'Watch');
+const serialize = watchMethod.responseSerialize;
+
+type Obj = Record<string, unknown>;
+function decodeKv(kv: Obj): KeyValue {
+  return {
+    key: kv.key as Buffer,
+    create_revision: Number(kv.create_revision),
+    mod_revision: Number(kv.mod_revision),
+    version: Number(kv.version),
+    value: kv.value as Buffer,
+    lease: BigInt(kv.lease as string),
+  };
+}
+
+/** A WatchResponse's bytes decoded by protobufjs into the shape the stream used to build. */
+export function decodeResponse(body: Buffer): WireWatchResponse {
+  const o = watchMethod.responseDeserialize(body) as Obj;
+  const h = o.header as Obj;
+  const r: WireWatchResponse = {
+    header: { cluster_id: String(h.cluster_id), member_id: String(h.member_id), revision: Number(h.revision), raft_term: Number(h.raft_term) },
+    watch_id: String(o.watch_id),
+    events: (o.events as Obj[]).map((e) => {
+      const ev = { type: e.type as 'PUT' | 'DELETE', kv: decodeKv(e.kv as Obj) };
+      return e.prev_kv ? { ...ev, prev_kv: decodeKv(e.prev_kv as Obj) } : ev;
+    }),
+  };
+  if (o.created === true) r.created = true;
+  if (o.canceled === true) r.canceled = true;
+  if (Number(o.compact_revision) !== 0) r.compact_revision = Number(o.compact_revision);
+  if (o.cancel_reason !== '') r.cancel_reason = o.cancel_reason as string;
+  if (o.fragment === true) r.fragment = true;
+  return r;
+}
 
 export class Rig {
   readonly engine = new MemoryEngine();
@@ -99,20 +138,25 @@ export class Rig {
   fragmentLimit = 10 * 1024 * 1024;
   progressIntervalMs = 0;
 
+  readonly readPrev = (key: Buffer, rev: number): KeyValue | undefined => {
+    try {
+      return this.store.range({ key, revision: rev }).kvs[0];
+    } catch (e) {
+      if (isEtcdError(e)) return undefined;
+      throw e;
+    }
+  };
+  readonly encoder = new WatchEncoder(this.readPrev);
+
   env(): StreamEnv {
     return {
       hub: this.hub,
       header: (rev?: number) => ({ cluster_id: '1', member_id: '2', revision: rev ?? this.store.currentRevision, raft_term: 3 }),
-      readPrev: (key: Buffer, rev: number): KeyValue | undefined => {
-        try {
-          return this.store.range({ key, revision: rev }).kvs[0];
-        } catch (e) {
-          if (isEtcdError(e)) return undefined;
-          throw e;
-        }
-      },
+      readPrev: this.readPrev,
       fragmentLimit: this.fragmentLimit,
-      encodedSize: (o: object) => serialize(o).length,
+      encodeObject: (o: object) => serialize(o),
+      encoder: this.encoder,
+      headerBytes: (rev: number) => encodeHeader({ cluster_id: '1', member_id: '2', revision: rev, raft_term: 3 }),
       compactedReason: 'etcdserver: mvcc: required revision has been compacted',
       progressIntervalMs: this.progressIntervalMs,
       scheduler: this.sched,

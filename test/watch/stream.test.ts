@@ -238,6 +238,7 @@ test('slow consumer: bounded buffer, victim, then every event exactly once and i
   out.take();
   out.accepting = false; // the client stops reading
   s.flush();
+  const writesBefore = out.writes;
   const N = 1000;
   for (let i = 0; i < N; i++) {
     r.put('k', String(i));
@@ -247,7 +248,9 @@ test('slow consumer: bounded buffer, victim, then every event exactly once and i
   assert.ok(r.hub.victims.size >= 1);
   r.sched.runDue();
   s.flush();
-  assert.ok(out.sent.length <= 1, `wrote ${out.sent.length} while not accepting`);
+  // One batch was written (and refused); nothing more is written until the output drains.
+  assert.ok(out.writes - writesBefore <= 1, `${out.writes - writesBefore} writes while not accepting`);
+  assert.ok(out.sent.length <= 128, `wrote ${out.sent.length} responses while not accepting`);
   // The client reads again: drain repeatedly, letting the hub's timers run.
   for (let round = 0; round < 200; round++) {
     out.drain();

@@ -93,26 +93,25 @@ export class WatchHub {
   }
 
   /** The events of ONE new revision, in op order. Called by the applier after each write. */
-  notify(events: readonly Event[]): void {
+  notify(events: Event[]): void {
     if (events.length === 0 || this.synced.size === 0) return;
     const rev = events[0]!.kv.mod_revision;
-    const batches = new Map<Watcher, Event[]>();
-    for (const ev of events) {
-      this.synced.forEachWatching(ev.kv.key.toString('latin1'), (w) => {
-        if (ev.kv.mod_revision < w.minRev) return;
-        const b = batches.get(w);
-        if (b === undefined) batches.set(w, [ev]);
-        else b.push(ev);
-      });
-    }
-    for (const [w, evs] of batches) {
+    const deliver = (w: Watcher, evs: Event[]): void => {
       const r: HubResponse = { watchId: w.id, events: evs, revision: rev, compactRevision: 0 };
       if (!w.send(r)) {
         this.synced.delete(w);
         this.makeVictim(w, r);
       }
       w.minRev = rev + 1;
+    };
+    if (events.length === 1) {
+      // The common case: every watcher gets the same one-event array (never mutated).
+      this.synced.forEachWatching(events[0]!.kv.key.toString('latin1'), (w) => {
+        if (rev >= w.minRev) deliver(w, events);
+      });
+      return;
     }
+    for (const [w, evs] of collectPerWatcher(this.synced, events)) deliver(w, evs);
   }
 
   /**
@@ -181,15 +180,7 @@ export class WatchHub {
       const upTo = Math.min(cur, minRev + MAX_REVS_PER_SYNC - 1);
       const group = chosen.length === this.unsynced.size ? this.unsynced : groupOf(chosen);
       const evs = eventsInRange(this.engine, minRev, upTo, (k) => group.contains(k));
-      const batches = new Map<Watcher, Event[]>();
-      for (const ev of evs) {
-        group.forEachWatching(ev.kv.key.toString('latin1'), (w) => {
-          if (ev.kv.mod_revision < w.minRev) return;
-          const b = batches.get(w);
-          if (b === undefined) batches.set(w, [ev]);
-          else b.push(ev);
-        });
-      }
+      const batches = new Map(collectPerWatcher(group, evs));
       for (const w of chosen) {
         if (w.minRev > cur) {
           // Only after a restore: nothing to read yet.
@@ -296,4 +287,28 @@ function groupOf(ws: readonly Watcher[]): WatcherGroup {
   const g = new WatcherGroup();
   for (const w of ws) g.add(w);
   return g;
+}
+
+/**
+ * Each watcher of the group with the events (in order) it watches at or after its minRev, in the
+ * order watchers were first touched. Uses the watchers' scratch slot instead of a map.
+ */
+function collectPerWatcher(group: WatcherGroup, events: readonly Event[]): [Watcher, Event[]][] {
+  const touched: Watcher[] = [];
+  for (const ev of events) {
+    group.forEachWatching(ev.kv.key.toString('latin1'), (w) => {
+      if (ev.kv.mod_revision < w.minRev) return;
+      if (w.scratch === undefined) {
+        w.scratch = [ev];
+        touched.push(w);
+      } else {
+        w.scratch.push(ev);
+      }
+    });
+  }
+  return touched.map((w) => {
+    const evs = w.scratch!;
+    w.scratch = undefined;
+    return [w, evs];
+  });
 }

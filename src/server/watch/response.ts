@@ -36,10 +36,15 @@ export function isCreateEvent(e: Event): boolean {
 /** Reads a key at a revision; undefined when absent or compacted. */
 export type PrevReader = (key: Buffer, rev: number) => KeyValue | undefined;
 
+/** The prev_kv a watcher that asked for it gets with `e` (none for a create, none if compacted). */
+export function prevKvFor(e: Event, readPrev: PrevReader): KeyValue | undefined {
+  if (isCreateEvent(e)) return undefined;
+  return e.prev_kv ?? readPrev(e.kv.key, e.kv.mod_revision - 1);
+}
+
 export function wireEvents(events: readonly Event[], withPrev: boolean, readPrev: PrevReader): WireEvent[] {
   return events.map((e) => {
-    if (!withPrev || isCreateEvent(e)) return { type: e.type, kv: e.kv };
-    const prev = e.prev_kv ?? readPrev(e.kv.key, e.kv.mod_revision - 1);
+    const prev = withPrev ? prevKvFor(e, readPrev) : undefined;
     return prev === undefined ? { type: e.type, kv: e.kv } : { type: e.type, kv: e.kv, prev_kv: prev };
   });
 }

@@ -8,18 +8,24 @@
  * at most STREAM_BUFFER_LEN of them wait here (etcd's chanBufLen); beyond that `trySend` says
  * no and the hub keeps the watcher as a victim. Control responses are bounded by pausing the
  * reading side when more than CTRL_BUFFER_LEN wait (etcd's ctrlStreamBufLen blocks recv).
- * Writes to gRPC honour backpressure (write() === false -> wait for drain).
+ * Writes to gRPC honour backpressure (write() === false -> wait for drain). A flush encodes
+ * what is queued into one buffer of gRPC frames (up to MAX_BATCH_BYTES) and writes it at once:
+ * per-write costs in grpc-js and HTTP/2 are paid per flush, not per response.
  */
 import type { Header } from '../grpc/convert';
 import { fragmentResponse } from './fragment';
 import type { WatchHub } from './hub';
+import { FrameWriter } from './frames';
 import { hubResponseToWire, type PrevReader, type WireWatchResponse } from './response';
+import { watchIdField, type WatchEncoder } from './wire-encoder';
 import type { Watcher } from './watcher';
 import { INVALID_WATCH_ID, type HubResponse, type Scheduler, type WatchSink } from './types';
 import { toSpan, KEY_MAX } from '../../mvcc';
 
 export const STREAM_BUFFER_LEN = 128;
 export const CTRL_BUFFER_LEN = 16;
+/** Bytes of frames gathered before they are handed to gRPC in one write. */
+export const MAX_BATCH_BYTES = 256 * 1024;
 
 /** mvcc's plain error texts (not rpctypes errors): sent as cancel_reason verbatim. */
 export const ERR_EMPTY_WATCHER_RANGE = 'mvcc: watcher range is empty';
@@ -33,8 +39,12 @@ export interface StreamEnv {
   readPrev: PrevReader;
   /** Fragmentation limit: max-request-bytes + 512 KiB. */
   fragmentLimit: number;
-  /** Encoded size of a WatchResponse object (for fragmentation). */
-  encodedSize(o: object): number;
+  /** A WatchResponse object's protobuf bytes (control and fragmented responses). */
+  encodeObject(o: object): Buffer;
+  /** Hub responses' bytes (events encoded once for all watchers). */
+  encoder: WatchEncoder;
+  /** The encoded header for this revision (cached by the caller). */
+  headerBytes(revision: number): Buffer;
   /** The reason sent for a negative start_revision (etcd's ErrCompacted text). */
   compactedReason: string;
   /** Progress-notify interval in ms, jitter included. */
@@ -44,8 +54,8 @@ export interface StreamEnv {
 
 /** The gRPC side, abstracted so unit tests can use a fake. */
 export interface StreamOutput {
-  /** Writes one response; false = buffer full, wait for onDrain. */
-  write(wr: WireWatchResponse): boolean;
+  /** Writes one or more gRPC frames (see frames.ts); false = buffer full, wait for onDrain. */
+  write(frames: Buffer): boolean;
   onceDrain(cb: () => void): void;
   /** Pause/resume reading requests (control-response backpressure). */
   setReading(on: boolean): void;
@@ -53,27 +63,48 @@ export interface StreamOutput {
   fail(err: unknown): void;
 }
 
-/** Hub responses keep their watcher's options: a cancel may be processed before they are written. */
-type Item = { ctrl: WireWatchResponse } | { hub: HubResponse; opts: WatcherOpts | undefined };
-
-interface WatcherOpts {
-  prevKv: boolean;
-  fragment: boolean;
-  progressNotify: boolean;
+/**
+ * The stream's record of one watcher, and that watcher's sink: the hub hands responses to it,
+ * so the hot path needs no lookup by id. Queued responses keep their entry (and so their
+ * options) even when a cancel is processed before they are written.
+ */
+class WatcherEntry implements WatchSink {
+  watcher: Watcher | undefined;
+  /** watch_id as encoded in a response (field 2), computed once. */
+  readonly idField: Buffer;
   /** progress_notify: no events sent since the last tick. */
-  quiet: boolean;
+  quiet = true;
+
+  constructor(
+    private readonly stream: ServerWatchStream,
+    readonly id: bigint,
+    readonly prevKv: boolean,
+    readonly fragment: boolean,
+    readonly progressNotify: boolean,
+  ) {
+    this.idField = watchIdField(id);
+  }
+
+  trySend(r: HubResponse): boolean {
+    return this.stream.enqueue(r, this);
+  }
 }
 
 type Wire = Record<string, unknown>;
 
-export class ServerWatchStream implements WatchSink {
+export class ServerWatchStream {
   private readonly env: StreamEnv;
   private readonly out: StreamOutput;
   private nextId = 0n;
   /** Every watcher the client may still cancel (compacted ones included, like etcd). */
-  private readonly watchers = new Map<bigint, Watcher>();
-  private readonly opts = new Map<bigint, WatcherOpts>();
-  private readonly queue: Item[] = [];
+  private readonly entries = new Map<bigint, WatcherEntry>();
+  /**
+   * The output queue, as two parallel arrays read from `head`: a hub response with its entry,
+   * or a control response with null.
+   */
+  private readonly queue: (HubResponse | WireWatchResponse)[] = [];
+  private readonly queueEntries: (WatcherEntry | null)[] = [];
+  private head = 0;
   private hubItems = 0;
   private ctrlItems = 0;
   private refused = false;
@@ -83,6 +114,7 @@ export class ServerWatchStream implements WatchSink {
   private reading = true;
   private closed = false;
   private ticker: { cancel(): void } | undefined;
+  private readonly batch = new FrameWriter();
 
   constructor(env: StreamEnv, out: StreamOutput) {
     this.env = env;
@@ -96,7 +128,7 @@ export class ServerWatchStream implements WatchSink {
 
   /** Number of live watchers (tests, metrics). */
   get watcherCount(): number {
-    return this.watchers.size;
+    return this.entries.size;
   }
 
   /** One decoded WatchRequest. */
@@ -110,7 +142,7 @@ export class ServerWatchStream implements WatchSink {
         if (req.cancel_request) this.cancel(BigInt((req.cancel_request as Wire).watch_id as string | number));
         break;
       case 'progress_request':
-        if (req.progress_request) this.env.hub.progressAll([...this.watchers.values()]);
+        if (req.progress_request) this.env.hub.progressAll(this.liveWatchers());
         break;
       default:
         break; // etcd ignores unknown request types
@@ -133,28 +165,28 @@ export class ServerWatchStream implements WatchSink {
     }
     let id = BigInt((c.watch_id as string | number | undefined) ?? 0);
     if (id === 0n) {
-      while (this.watchers.has(this.nextId)) this.nextId++;
+      while (this.entries.has(this.nextId)) this.nextId++;
       id = this.nextId++;
-    } else if (this.watchers.has(id)) {
+    } else if (this.entries.has(id)) {
       this.ctrl(this.invalidCreate(ERR_WATCHER_DUPLICATE_ID));
       return;
     }
     const filters = (c.filters as (string | number)[] | undefined) ?? [];
     const has = (name: string, num: number): boolean => filters.some((f) => f === name || f === num);
-    const o: WatcherOpts = {
-      prevKv: c.prev_kv === true,
-      fragment: c.fragment === true,
-      progressNotify: c.progress_notify === true,
-      quiet: true,
-    };
     // Created first: it must precede every response of this watcher.
     this.ctrl({ header: this.env.header(), watch_id: id.toString(), created: true, events: [] });
-    const w = this.env.hub.watch(
+    const entry = new WatcherEntry(this, id, c.prev_kv === true, c.fragment === true, c.progress_notify === true);
+    this.entries.set(id, entry);
+    entry.watcher = this.env.hub.watch(
       { id, key: span.start, end: span.end, startRev, noPut: has('NOPUT', 0), noDelete: has('NODELETE', 1) },
-      this,
+      entry,
     );
-    this.watchers.set(id, w);
-    this.opts.set(id, o);
+  }
+
+  private liveWatchers(): Watcher[] {
+    const ws: Watcher[] = [];
+    for (const e of this.entries.values()) if (e.watcher !== undefined) ws.push(e.watcher);
+    return ws;
   }
 
   private invalidCreate(reason: string): WireWatchResponse {
@@ -169,30 +201,31 @@ export class ServerWatchStream implements WatchSink {
   }
 
   private cancel(id: bigint): void {
-    const w = this.watchers.get(id);
-    if (w === undefined) return; // unknown id: no response, like etcd
-    this.env.hub.cancel(w);
-    this.watchers.delete(id);
-    this.opts.delete(id);
+    const e = this.entries.get(id);
+    if (e === undefined) return; // unknown id: no response, like etcd
+    if (e.watcher !== undefined) this.env.hub.cancel(e.watcher);
+    this.entries.delete(id);
     this.ctrl({ header: this.env.header(), watch_id: id.toString(), canceled: true, events: [] });
   }
 
-  /** WatchSink: called by the hub. Never blocks. */
-  trySend(r: HubResponse): boolean {
+  /** A watcher's sink (its entry) hands over a hub response. Never blocks. */
+  enqueue(r: HubResponse, entry: WatcherEntry): boolean {
     if (this.closed) return true; // nothing to deliver any more; the hub drops the watcher soon
     if (this.hubItems >= STREAM_BUFFER_LEN) {
       this.refused = true;
       return false;
     }
     this.hubItems++;
-    this.queue.push({ hub: r, opts: this.opts.get(r.watchId) });
+    this.queue.push(r);
+    this.queueEntries.push(entry);
     this.scheduleFlush();
     return true;
   }
 
   private ctrl(wr: WireWatchResponse): void {
     this.ctrlItems++;
-    this.queue.push({ ctrl: wr });
+    this.queue.push(wr);
+    this.queueEntries.push(null);
     if (this.ctrlItems > CTRL_BUFFER_LEN && this.reading) {
       this.reading = false;
       this.out.setReading(false);
@@ -200,13 +233,18 @@ export class ServerWatchStream implements WatchSink {
     this.scheduleFlush();
   }
 
+  /**
+   * Flushes in a macrotask of its own (not a microtask): the write that produced the events
+   * answers its client first, and the events of every revision applied meanwhile go out in one
+   * batch.
+   */
   private scheduleFlush(): void {
     if (this.flushQueued || this.flushing) return;
     this.flushQueued = true;
-    queueMicrotask(() => {
+    this.env.scheduler.schedule(() => {
       this.flushQueued = false;
       this.safeFlush();
-    });
+    }, 0);
   }
 
   /** flush() from a callback: an unexpected error ends this stream, never the process. */
@@ -219,28 +257,41 @@ export class ServerWatchStream implements WatchSink {
     }
   }
 
-  /** Writes queued responses while gRPC accepts them. */
+  /** Writes queued responses while gRPC accepts them, a batch of frames per write. */
   flush(): void {
     if (this.flushing) return;
     this.flushing = true;
     try {
-      while (!this.closed && this.writable && this.queue.length > 0) {
-        const item = this.queue.shift()!;
-        if ('ctrl' in item) {
-          this.ctrlItems--;
-          if (!this.reading && this.ctrlItems <= CTRL_BUFFER_LEN / 2) {
-            this.reading = true;
-            this.out.setReading(true);
-          }
-          this.writable = this.out.write(item.ctrl);
-        } else {
-          this.hubItems--;
-          this.writeHub(item.hub, item.opts);
-          if (this.refused) {
-            this.refused = false;
-            this.env.hub.kick();
+      const q = this.queue;
+      const qe = this.queueEntries;
+      while (!this.closed && this.writable && this.head < q.length) {
+        const batch = this.batch;
+        while (this.head < q.length && batch.length < MAX_BATCH_BYTES) {
+          const item = q[this.head]!;
+          const entry = qe[this.head]!;
+          this.head++;
+          if (entry === null) {
+            this.ctrlItems--;
+            if (!this.reading && this.ctrlItems <= CTRL_BUFFER_LEN / 2) {
+              this.reading = true;
+              this.out.setReading(true);
+            }
+            batch.message(this.env.encodeObject(item));
+          } else {
+            this.hubItems--;
+            this.encodeHub(batch, item as HubResponse, entry);
           }
         }
+        if (this.head === q.length) {
+          q.length = 0;
+          qe.length = 0;
+          this.head = 0;
+        }
+        if (this.refused) {
+          this.refused = false;
+          this.env.hub.kick();
+        }
+        this.writable = this.out.write(batch.take());
       }
     } finally {
       this.flushing = false;
@@ -253,16 +304,17 @@ export class ServerWatchStream implements WatchSink {
     }
   }
 
-  private writeHub(r: HubResponse, o: WatcherOpts | undefined): void {
-    const wr = hubResponseToWire(r, this.env.header(r.revision), o?.prevKv === true, this.env.readPrev);
-    if (o?.fragment === true) {
-      for (const part of fragmentResponse(wr, this.env.fragmentLimit, this.env.encodedSize)) {
-        this.writable = this.out.write(part) && this.writable;
-      }
+  private encodeHub(batch: FrameWriter, r: HubResponse, entry: WatcherEntry): void {
+    if (entry.fragment && r.events.length > 1) {
+      const wr = hubResponseToWire(r, this.env.header(r.revision), entry.prevKv, this.env.readPrev);
+      const size = (x: object): number => this.env.encodeObject(x).length;
+      for (const part of fragmentResponse(wr, this.env.fragmentLimit, size)) batch.message(this.env.encodeObject(part));
     } else {
-      this.writable = this.out.write(wr);
+      // A stream-wide progress response (-1) goes through the first watcher's entry.
+      const idField = r.watchId === entry.id ? entry.idField : watchIdField(r.watchId);
+      this.env.encoder.writeHub(batch, r, this.env.headerBytes(r.revision), idField, entry.prevKv);
     }
-    if (o !== undefined && r.events.length > 0) o.quiet = false;
+    if (r.events.length > 0) entry.quiet = false;
   }
 
   /** etcd's progress ticker: a quiet, synced progress_notify watcher gets a progress response. */
@@ -278,11 +330,10 @@ export class ServerWatchStream implements WatchSink {
 
   /** One progress tick (public for tests). */
   tick(): void {
-    for (const [id, o] of this.opts) {
-      if (!o.progressNotify) continue;
-      const w = this.watchers.get(id);
-      if (o.quiet && w !== undefined) this.env.hub.progress(w);
-      o.quiet = true;
+    for (const e of this.entries.values()) {
+      if (!e.progressNotify) continue;
+      if (e.quiet && e.watcher !== undefined) this.env.hub.progress(e.watcher);
+      e.quiet = true;
     }
   }
 
@@ -292,10 +343,11 @@ export class ServerWatchStream implements WatchSink {
     this.closed = true;
     this.ticker?.cancel();
     this.ticker = undefined;
-    for (const w of this.watchers.values()) this.env.hub.cancel(w);
-    this.watchers.clear();
-    this.opts.clear();
+    for (const e of this.entries.values()) if (e.watcher !== undefined) this.env.hub.cancel(e.watcher);
+    this.entries.clear();
     this.queue.length = 0;
+    this.queueEntries.length = 0;
+    this.head = 0;
     this.hubItems = 0;
     this.ctrlItems = 0;
   }

@@ -21,6 +21,8 @@ import type { EtcdMember } from '../member';
 import { ServerWatchStream, type StreamEnv } from './stream';
 import { realScheduler } from './types';
 import type { WireWatchResponse } from './response';
+import { WatchEncoder, encodeHeader } from './wire-encoder';
+import { framedWriter } from '../grpc/framed-writes';
 
 /** etcd's maxNoLeaderCnt. */
 export const NO_LEADER_CHECKS = 3;
@@ -46,16 +48,33 @@ export function watchService(m: EtcdMember, log: Logger): UntypedServiceImplemen
       throw e;
     }
   };
+  const encoder = new WatchEncoder(readPrev);
+  // One revision's header is the same for every watcher: encode it once.
+  let cached: { revision: number; term: number; bytes: Buffer } = { revision: -1, term: -1, bytes: Buffer.alloc(0) };
+  const headerBytes = (revision: number): Buffer => {
+    const term = m.loop.term;
+    if (cached.revision !== revision || cached.term !== term) cached = { revision, term, bytes: encodeHeader(m.header(revision)) };
+    return cached.bytes;
+  };
   const env = (): StreamEnv => ({
     hub: m.watchHub,
     header: (rev?: number) => m.header(rev),
     readPrev,
     fragmentLimit: m.config.maxRequestBytes + 512 * 1024,
-    encodedSize: (o: object) => serialize(o).length,
+    encodeObject: (o: object) => serialize(o),
+    encoder,
+    headerBytes,
     compactedReason: wireMessage('Compacted'),
     progressIntervalMs: progressInterval(m.config.watchProgressNotifyMs),
     scheduler: realScheduler,
   });
+
+  let warned = false;
+  const warnUnbatched = (): void => {
+    if (warned) return;
+    warned = true;
+    log.warn('grpc-js internals not as expected (not 1.14?): watch responses are written one by one (slower)');
+  };
 
   // Streams opened with hasleader=true, failed together when the leader stays lost.
   const needLeader = new Set<Call>();
@@ -90,8 +109,10 @@ export function watchService(m: EtcdMember, log: Logger): UntypedServiceImplemen
         fail(call, new EtcdError('NoLeader'));
         return;
       }
+      const writer = framedWriter(call);
+      if (!writer.batched) warnUnbatched();
       const stream = new ServerWatchStream(env(), {
-        write: (wr) => call.write(wr),
+        write: (frames) => writer.write(frames),
         onceDrain: (cb) => call.once('drain', cb),
         setReading: (on) => (on ? call.resume() : call.pause()),
         fail: (e) => {

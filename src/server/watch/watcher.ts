@@ -33,6 +33,8 @@ export class Watcher {
   /** Removed from the hub because its next revision was compacted. */
   compacted = false;
   canceled = false;
+  /** The hub's per-call scratch list while it groups one batch of events by watcher. */
+  scratch: Event[] | undefined;
 
   constructor(spec: WatcherSpec, sink: WatchSink) {
     this.id = spec.id;
