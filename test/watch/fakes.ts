@@ -10,6 +10,7 @@ import type { Scheduler } from '../../src/server/watch/types';
 import { method } from '../../src/server/grpc/protos';
 import { isEtcdError } from '../../src/errors';
 import { splitFrames } from '../../src/server/watch/frames';
+import { FlushQueue } from '../../src/server/watch/flush-queue';
 import { WatchEncoder, encodeHeader } from '../../src/server/watch/wire-encoder';
 
 export const b = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -147,6 +148,7 @@ export class Rig {
     }
   };
   readonly encoder = new WatchEncoder(this.readPrev);
+  readonly flushQueue = new FlushQueue(this.sched);
 
   env(): StreamEnv {
     return {
@@ -156,6 +158,7 @@ export class Rig {
       fragmentLimit: this.fragmentLimit,
       encodeObject: (o: object) => serialize(o),
       encoder: this.encoder,
+      flushQueue: this.flushQueue,
       headerBytes: (rev: number) => encodeHeader({ cluster_id: '1', member_id: '2', revision: rev, raft_term: 3 }),
       compactedReason: 'etcdserver: mvcc: required revision has been compacted',
       progressIntervalMs: this.progressIntervalMs,

@@ -16,6 +16,7 @@ import type { Header } from '../grpc/convert';
 import { fragmentResponse } from './fragment';
 import type { WatchHub } from './hub';
 import { FrameWriter } from './frames';
+import type { FlushQueue } from './flush-queue';
 import { hubResponseToWire, type PrevReader, type WireWatchResponse } from './response';
 import { watchIdField, type WatchEncoder } from './wire-encoder';
 import type { Watcher } from './watcher';
@@ -47,6 +48,8 @@ export interface StreamEnv {
   headerBytes(revision: number): Buffer;
   /** The reason sent for a negative start_revision (etcd's ErrCompacted text). */
   compactedReason: string;
+  /** Where the stream queues itself to be flushed (shared by the member's streams). */
+  flushQueue: FlushQueue;
   /** Progress-notify interval in ms, jitter included. */
   progressIntervalMs: number;
   scheduler: Scheduler;
@@ -234,38 +237,44 @@ export class ServerWatchStream {
   }
 
   /**
-   * Flushes in a macrotask of its own (not a microtask): the write that produced the events
-   * answers its client first, and the events of every revision applied meanwhile go out in one
-   * batch.
+   * Flushes from the member's flush queue, in a later macrotask (not a microtask): the write
+   * that produced the events answers its client first, the events of every revision applied
+   * meanwhile go out in one batch, and many ready streams do not hold the event loop at once.
    */
   private scheduleFlush(): void {
     if (this.flushQueued || this.flushing) return;
     this.flushQueued = true;
-    this.env.scheduler.schedule(() => {
-      this.flushQueued = false;
-      this.safeFlush();
-    }, 0);
+    this.env.flushQueue.add(this);
+  }
+
+  /** Flushable: called by the flush queue. */
+  runFlush(): number {
+    this.flushQueued = false;
+    return this.safeFlush();
   }
 
   /** flush() from a callback: an unexpected error ends this stream, never the process. */
-  private safeFlush(): void {
+  private safeFlush(): number {
     try {
-      this.flush();
+      return this.flush();
     } catch (e) {
       this.close();
       this.out.fail(e);
+      return 0;
     }
   }
 
-  /** Writes queued responses while gRPC accepts them, a batch of frames per write. */
-  flush(): void {
-    if (this.flushing) return;
+  /** Writes queued responses while gRPC accepts them, a batch of frames per write; returns how many. */
+  flush(): number {
+    if (this.flushing) return 0;
     this.flushing = true;
+    let written = 0;
     try {
       const q = this.queue;
       const qe = this.queueEntries;
       while (!this.closed && this.writable && this.head < q.length) {
         const batch = this.batch;
+        const start = this.head;
         while (this.head < q.length && batch.length < MAX_BATCH_BYTES) {
           const item = q[this.head]!;
           const entry = qe[this.head]!;
@@ -282,6 +291,7 @@ export class ServerWatchStream {
             this.encodeHub(batch, item as HubResponse, entry);
           }
         }
+        written += this.head - start;
         if (this.head === q.length) {
           q.length = 0;
           qe.length = 0;
@@ -302,6 +312,7 @@ export class ServerWatchStream {
         this.safeFlush();
       });
     }
+    return written;
   }
 
   private encodeHub(batch: FrameWriter, r: HubResponse, entry: WatcherEntry): void {

@@ -20,6 +20,7 @@ import { toServiceError, wireMessage } from '../grpc/error-table';
 import type { EtcdMember } from '../member';
 import { ServerWatchStream, type StreamEnv } from './stream';
 import { realScheduler } from './types';
+import { FlushQueue } from './flush-queue';
 import type { WireWatchResponse } from './response';
 import { WatchEncoder, encodeHeader } from './wire-encoder';
 import { framedWriter } from '../grpc/framed-writes';
@@ -56,6 +57,7 @@ export function watchService(m: EtcdMember, log: Logger): UntypedServiceImplemen
     if (cached.revision !== revision || cached.term !== term) cached = { revision, term, bytes: encodeHeader(m.header(revision)) };
     return cached.bytes;
   };
+  const flushQueue = new FlushQueue(realScheduler);
   const env = (): StreamEnv => ({
     hub: m.watchHub,
     header: (rev?: number) => m.header(rev),
@@ -64,6 +66,7 @@ export function watchService(m: EtcdMember, log: Logger): UntypedServiceImplemen
     encodeObject: (o: object) => serialize(o),
     encoder,
     headerBytes,
+    flushQueue,
     compactedReason: wireMessage('Compacted'),
     progressIntervalMs: progressInterval(m.config.watchProgressNotifyMs),
     scheduler: realScheduler,
