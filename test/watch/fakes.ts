@@ -154,7 +154,6 @@ export class Rig {
     return {
       hub: this.hub,
       header: (rev?: number) => ({ cluster_id: '1', member_id: '2', revision: rev ?? this.store.currentRevision, raft_term: 3 }),
-      readPrev: this.readPrev,
       fragmentLimit: this.fragmentLimit,
       encodeObject: (o: object) => serialize(o),
       encoder: this.encoder,

@@ -340,3 +340,19 @@ test('restore: synced watchers catch up from the history, without duplicates', (
   s.flush();
   assert.deepEqual(view(out.take()), ['id=0 rev=1 created', 'id=0 rev=2 PUT k@2=1', 'id=0 rev=4 PUT k@3=2 PUT k@4=3', 'id=0 rev=5 PUT k@5=4']);
 });
+
+test('prev_kv of replayed events is read when the watcher is handed them, not when the stream is flushed (a compaction in between)', () => {
+  const r = new Rig();
+  r.put('k', '1'); // 2
+  r.put('k', '2'); // 3
+  r.put('k', '3'); // 4
+  const { s, out } = r.stream();
+  s.handle(create({ key: 'k', rev: 3, prevKv: true }));
+  s.flush();
+  out.take();
+  r.hub.syncWatchers(); // the watcher is handed revisions 3..4; the flush waits in the queue
+  r.store.compact(4); // revisions 2 and 3 are gone now
+  r.sched.runDue();
+  s.flush();
+  assert.deepEqual(view(out.take()), ['id=0 rev=4 PUT k@3=2 prev=1@2 PUT k@4=3 prev=2@3']);
+});

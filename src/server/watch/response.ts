@@ -42,15 +42,18 @@ export function prevKvFor(e: Event, readPrev: PrevReader): KeyValue | undefined 
   return e.prev_kv ?? readPrev(e.kv.key, e.kv.mod_revision - 1);
 }
 
-export function wireEvents(events: readonly Event[], withPrev: boolean, readPrev: PrevReader): WireEvent[] {
+/** The prev_kv of an event, as resolved once (see WatchEncoder.prevOf). */
+export type PrevOf = (e: Event) => KeyValue | undefined;
+
+export function wireEvents(events: readonly Event[], withPrev: boolean, prevOf: PrevOf): WireEvent[] {
   return events.map((e) => {
-    const prev = withPrev ? prevKvFor(e, readPrev) : undefined;
+    const prev = withPrev ? prevOf(e) : undefined;
     return prev === undefined ? { type: e.type, kv: e.kv } : { type: e.type, kv: e.kv, prev_kv: prev };
   });
 }
 
-export function hubResponseToWire(r: HubResponse, header: Header, withPrev: boolean, readPrev: PrevReader): WireWatchResponse {
-  const wr: WireWatchResponse = { header, watch_id: r.watchId.toString(), events: wireEvents(r.events, withPrev, readPrev) };
+export function hubResponseToWire(r: HubResponse, header: Header, withPrev: boolean, prevOf: PrevOf): WireWatchResponse {
+  const wr: WireWatchResponse = { header, watch_id: r.watchId.toString(), events: wireEvents(r.events, withPrev, prevOf) };
   if (r.compactRevision !== 0) {
     wr.compact_revision = r.compactRevision;
     wr.canceled = true;

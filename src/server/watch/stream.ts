@@ -17,7 +17,7 @@ import { fragmentResponse } from './fragment';
 import type { WatchHub } from './hub';
 import { FrameWriter } from './frames';
 import type { FlushQueue } from './flush-queue';
-import { hubResponseToWire, type PrevReader, type WireWatchResponse } from './response';
+import { hubResponseToWire, type WireWatchResponse } from './response';
 import { watchIdField, type WatchEncoder } from './wire-encoder';
 import type { Watcher } from './watcher';
 import { INVALID_WATCH_ID, type HubResponse, type Scheduler, type WatchSink } from './types';
@@ -37,7 +37,6 @@ export interface StreamEnv {
   hub: WatchHub;
   /** A full response header (cluster_id, member_id, raft_term) with this revision; default current. */
   header(revision?: number): Header;
-  readPrev: PrevReader;
   /** Fragmentation limit: max-request-bytes + 512 KiB. */
   fragmentLimit: number;
   /** A WatchResponse object's protobuf bytes (control and fragmented responses). */
@@ -214,6 +213,9 @@ export class ServerWatchStream {
   /** A watcher's sink (its entry) hands over a hub response. Never blocks. */
   enqueue(r: HubResponse, entry: WatcherEntry): boolean {
     if (this.closed) return true; // nothing to deliver any more; the hub drops the watcher soon
+    // prev_kv of replayed events is read now, also for a response refused here (the hub keeps
+    // it as a victim's), not when it is finally written (see WatchEncoder.prevOf).
+    if (entry.prevKv) for (const e of r.events) this.env.encoder.prevOf(e);
     if (this.hubItems >= STREAM_BUFFER_LEN) {
       this.refused = true;
       return false;
@@ -317,7 +319,7 @@ export class ServerWatchStream {
 
   private encodeHub(batch: FrameWriter, r: HubResponse, entry: WatcherEntry): void {
     if (entry.fragment && r.events.length > 1) {
-      const wr = hubResponseToWire(r, this.env.header(r.revision), entry.prevKv, this.env.readPrev);
+      const wr = hubResponseToWire(r, this.env.header(r.revision), entry.prevKv, (e) => this.env.encoder.prevOf(e));
       const size = (x: object): number => this.env.encodeObject(x).length;
       for (const part of fragmentResponse(wr, this.env.fragmentLimit, size)) batch.message(this.env.encodeObject(part));
     } else {

@@ -61,7 +61,6 @@ export function watchService(m: EtcdMember, log: Logger): UntypedServiceImplemen
   const env = (): StreamEnv => ({
     hub: m.watchHub,
     header: (rev?: number) => m.header(rev),
-    readPrev,
     fragmentLimit: m.config.maxRequestBytes + 512 * 1024,
     encodeObject: (o: object) => serialize(o),
     encoder,

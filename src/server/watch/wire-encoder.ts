@@ -12,7 +12,7 @@ import type { Event, KeyValue } from '../../mvcc';
 import type { Header } from '../grpc/convert';
 import { varintSize, varintSizeBig, writeVarint, writeVarintBig } from '../peer/wire';
 import type { FrameWriter } from './frames';
-import { prevKvFor, type PrevReader } from './response';
+import { isCreateEvent, prevKvFor, type PrevReader } from './response';
 import type { HubResponse } from './types';
 
 const TWO_64 = 1n << 64n;
@@ -108,16 +108,33 @@ export class WatchEncoder {
   private readonly kvs = new WeakMap<KeyValue, Buffer>();
   private readonly plain = new WeakMap<Event, Buffer>();
   private readonly withPrev = new WeakMap<Event, Buffer>();
+  private readonly prevs = new WeakMap<Event, KeyValue | null>();
   private readonly scratch: Buffer[] = [];
 
   constructor(private readonly readPrev: PrevReader) {}
+
+  /**
+   * The prev_kv a watcher that asked for it gets with `e`, read once and remembered. Streams
+   * call this when a watcher is handed replayed events (which carry no prev_kv), before they
+   * wait in its queue: a compaction meanwhile must not take away a prev_kv that was readable
+   * then.
+   */
+  prevOf(e: Event): KeyValue | undefined {
+    if (e.prev_kv !== undefined) return isCreateEvent(e) ? undefined : e.prev_kv;
+    let p = this.prevs.get(e);
+    if (p === undefined) {
+      p = prevKvFor(e, this.readPrev) ?? null;
+      this.prevs.set(e, p);
+    }
+    return p ?? undefined;
+  }
 
   /** mvccpb.Event, with prev_kv when asked for and known; cached per event object. */
   event(e: Event, prev: boolean): Buffer {
     const cache = prev ? this.withPrev : this.plain;
     let b = cache.get(e);
     if (b === undefined) {
-      b = this.encodeEvent(e, prev ? prevKvFor(e, this.readPrev) : undefined);
+      b = this.encodeEvent(e, prev ? this.prevOf(e) : undefined);
       cache.set(e, b);
     }
     return b;
