@@ -21,13 +21,11 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/anishathalye/porcupine"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
@@ -57,7 +55,13 @@ func main() {
 	maxDuration := flag.Duration("max-duration", time.Hour, "stop traffic after this long even without 'stop'")
 	checkTimeout := flag.Duration("check-timeout", 120*time.Second, "porcupine time limit")
 	viz := flag.Bool("viz", false, "always write history.html")
+	dir := flag.String("check-dir", "", "only re-check the run saved in this folder (no cluster)")
 	flag.Parse()
+	if *dir != "" {
+		b, _ := json.Marshal(checkDir(*dir, *checkTimeout))
+		fmt.Printf("RESULT %s\n", b)
+		return
+	}
 	eps := strings.Split(*endpoints, ",")
 	if *endpoints == "" {
 		fmt.Fprintln(os.Stderr, "-endpoints is required")
@@ -227,148 +231,7 @@ func run(eps []string, seed int64, out string, perMember, qps int, timeout, maxD
 	writeJSON(filepath.Join(out, "watches.json"), map[string]any{"long": watchers, "resume": rw.Watches})
 	res.ResumeWatches = len(rw.Watches)
 
-	// The highest revision any acknowledged Compact reached: a watcher catching up from history
-	// cannot get prev_kv from below it (etcd leaves prev_kv out then too).
-	var compactedTo int64
-	for _, r := range records {
-		if r.Input.Kind == OpCompact && !r.Output.Unknown && r.Output.Err == "" && r.Input.Rev > compactedTo {
-			compactedTo = r.Input.Rev
-		}
-	}
-	ref, wproblems := checkWatchers(watchers, rw.Watches, finalRev, compactedTo)
-	res.Problems = append(res.Problems, wproblems...)
-	for _, evs := range ref.ByRev {
-		res.WatchEvents += len(evs)
-	}
-	watchOK := len(wproblems) == 0 && caughtUp
-
-	// Writes against the watch history; resolve unknown writes whose unique values were observed.
-	type at struct {
-		rev int64
-		key int
-	}
-	putAt := map[string]at{}
-	for rev, evs := range ref.ByRev {
-		for _, e := range evs {
-			if e.Put {
-				if prev, dup := putAt[e.Value]; dup {
-					problem("value %s written twice: revisions %d and %d (a request applied twice?)", e.Value, prev.rev, rev)
-				}
-				putAt[e.Value] = at{rev, e.Key}
-			}
-		}
-	}
-	issued := map[string]bool{}
-	var porc []porcupine.Operation
-	for _, r := range records {
-		if r.Serializable {
-			continue
-		}
-		in := r.Input
-		isWrite := in.Kind != OpGet && in.Kind != OpRange
-		if isWrite {
-			res.Writes++
-		}
-		puts := in.Puts
-		if in.Kind == OpPut {
-			puts = []PutOp{{Key: in.Key, Value: in.Value, Lease: in.Lease}}
-		}
-		for _, p := range puts {
-			issued[p.Value] = true
-		}
-		o := r.Output
-		if o.Unknown {
-			res.Unknown++
-		}
-		if !o.Unknown && o.Err == "" && (in.Kind == OpPut || (in.Kind == OpTxn && o.Succeeded)) {
-			for _, p := range puts {
-				if a, ok := putAt[p.Value]; caughtUp && (!ok || a.rev != o.Rev || a.key != p.Key) && !(!ok && o.Rev < ref.CompactedBelow) {
-					problem("acknowledged put k%d=%s at revision %d is not in the watch history that way (watch: %+v, found %v)", p.Key, p.Value, o.Rev, a, ok)
-				}
-			}
-		}
-		if o.Unknown && watchOK && (in.Kind == OpPut || in.Kind == OpTxn) {
-			found := int64(0)
-			for _, p := range puts {
-				if a, ok := putAt[p.Value]; ok {
-					found = a.rev
-				}
-			}
-			res.UnknownPatched++
-			if found == 0 {
-				continue // never happened (or a txn that took its else branch: no effect)
-			}
-			r.Output = Output{Rev: found, Succeeded: true}
-		}
-		porc = append(porc, porcupine.Operation{ClientId: r.Client, Input: in, Output: r.Output, Call: r.Call, Return: r.Return, Metadata: r.Member})
-	}
-	for v := range putAt {
-		if !issued[v] {
-			problem("watch history holds value %s that no request wrote", v)
-		}
-	}
-
-	// Serializable reads: each must match the history at the revision it reports.
-	if watchOK {
-		var ser []Record
-		for _, r := range records {
-			if r.Serializable && r.Output.Err == "" && !r.Output.Unknown {
-				ser = append(ser, r)
-			}
-		}
-		sort.Slice(ser, func(a, b int) bool { return ser[a].Output.Rev < ser[b].Output.Rev })
-		var st [NKeys]*KVOut
-		rev := int64(1)
-		holed := false
-		for _, r := range ser {
-			if r.Output.Rev > finalRev {
-				problem("serializable get at %s reports revision %d beyond the final %d", r.Member, r.Output.Rev, finalRev)
-				continue
-			}
-			for rev < r.Output.Rev {
-				rev++
-				if _, ok := ref.ByRev[rev]; !ok {
-					holed = true // a revision compacted before any watcher saw it: state unknown from here
-				}
-				for _, e := range ref.ByRev[rev] {
-					if e.Put {
-						st[e.Key] = &KVOut{Key: e.Key, Value: e.Value, Mod: e.Mod, Create: e.Create, Ver: e.Ver, Lease: e.Lease}
-					} else {
-						st[e.Key] = nil
-					}
-				}
-			}
-			var want []KVOut
-			if kv := st[r.Input.Key]; kv != nil {
-				want = []KVOut{*kv}
-			}
-			if !holed && !kvsEqual(want, r.Output.KVs) {
-				problem("serializable get(k%d) at %s, revision %d: got %+v, the history says %+v", r.Input.Key, r.Member, r.Output.Rev, r.Output.KVs, want)
-			}
-		}
-	}
-
-	// Linearizability.
-	t0 := time.Now()
-	model := kvModel()
-	model.DescribeOperationMetadata = func(m interface{}) string { return fmt.Sprint(m) }
-	result, info := porcupine.CheckOperationsVerbose(model, porc, checkTimeout)
-	res.CheckSeconds = time.Since(t0).Seconds()
-	switch result {
-	case porcupine.Ok:
-		res.Linearizable = "yes"
-	case porcupine.Illegal:
-		res.Linearizable = "no"
-		problem("history is not linearizable: see %s", filepath.Join(out, "history.html"))
-	default:
-		res.Linearizable = "no"
-		problem("linearizability check timed out after %s", checkTimeout)
-	}
-	if result != porcupine.Ok || viz {
-		if err := porcupine.VisualizePath(model, info, filepath.Join(out, "history.html")); err != nil {
-			problem("visualisation: %v", err)
-		}
-	}
+	ref, watchOK := checkHistory(res, records, watchers, rw.Watches, finalRev, caughtUp, out, checkTimeout, viz)
 
 	// Every member: same revision, HashKV and keys, and the keys the history ends with.
 	finalState := ref.stateAt(ref.Max)
