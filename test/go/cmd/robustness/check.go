@@ -91,11 +91,17 @@ func checkHistory(res *Result, records []Record, watchers, resume []*Watcher, fi
 					found = a.rev
 				}
 			}
-			res.UnknownPatched++
-			if found == 0 {
+			switch {
+			case found != 0:
+				res.UnknownPatched++
+				r.Output = Output{Rev: found, Succeeded: true}
+			case !ref.holeAfter(floorBefore(records, r.Call), finalRev):
+				res.UnknownPatched++
 				continue // never happened (or a txn that took its else branch: no effect)
+			default:
+				// Its revision may be one no watcher saw (compacted while every watcher was
+				// away): it stays unknown.
 			}
-			r.Output = Output{Rev: found, Succeeded: true}
 		}
 		if o.Unknown && watchOK && in.Kind == OpDelete {
 			if rev, ok := delAt[r.Call]; ok {
@@ -224,12 +230,7 @@ func resolveUnknownDeletes(records []Record, ref *Reference, putRevs map[int64]b
 	used := map[int64]bool{}
 	out := map[int64]int64{}
 	for _, d := range dels {
-		var floor int64 // highest revision acknowledged before d was called
-		for _, r := range records {
-			if !r.Output.Unknown && r.Output.Err == "" && r.Return < d.Call && r.Output.Rev > floor {
-				floor = r.Output.Rev
-			}
-		}
+		floor := floorBefore(records, d.Call)
 		resolved := false
 		for rev := floor + 1; rev <= finalRev && !resolved; rev++ {
 			evs, seen := ref.ByRev[rev]
@@ -249,18 +250,34 @@ func resolveUnknownDeletes(records []Record, ref *Reference, putRevs map[int64]b
 		if resolved {
 			continue
 		}
-		complete := true
-		for rev := floor + 1; rev <= finalRev; rev++ {
-			if _, ok := ref.ByRev[rev]; !ok {
-				complete = false
-				break
-			}
-		}
-		if complete {
+		if !ref.holeAfter(floor, finalRev) {
 			out[d.Call] = 0
 		}
 	}
 	return out
+}
+
+// floorBefore: the highest revision a request answered before time `call` reported; whatever a
+// request called at `call` did has a higher revision.
+func floorBefore(records []Record, call int64) int64 {
+	var floor int64
+	for _, r := range records {
+		if !r.Output.Unknown && r.Output.Err == "" && r.Return < call && r.Output.Rev > floor {
+			floor = r.Output.Rev
+		}
+	}
+	return floor
+}
+
+// holeAfter: some revision in (floor, finalRev] is in no watcher's history (compacted while every
+// watcher was away), so what happened there cannot be read from the watch history.
+func (ref *Reference) holeAfter(floor, finalRev int64) bool {
+	for rev := floor + 1; rev <= finalRev; rev++ {
+		if _, ok := ref.ByRev[rev]; !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // checkDir re-runs the history checks on a saved run folder (history.json, watches.json,
