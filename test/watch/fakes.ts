@@ -2,7 +2,7 @@
  * Fakes for watch unit tests: a hand-driven scheduler, a gRPC output that records what it was
  * given (and can refuse, like a full socket), and a store+hub+stream rig over MemoryEngine.
  */
-import { MemoryEngine, MvccStore, type KeyValue } from '../../src/mvcc';
+import { MemoryEngine, MvccStore, type Event, type KeyValue } from '../../src/mvcc';
 import { WatchHub } from '../../src/server/watch/hub';
 import { ServerWatchStream, type StreamEnv, type StreamOutput } from '../../src/server/watch/stream';
 import type { WireWatchResponse } from '../../src/server/watch/response';
@@ -47,6 +47,14 @@ export class FakeScheduler implements Scheduler {
         if (++n > max) throw new Error('FakeScheduler: too many tasks (loop?)');
       }
     }
+  }
+
+  /** Runs the tasks due now once, not those they schedule. */
+  runOnce(): number {
+    const due = this.tasks.filter((t) => !t.cancelled && t.at <= this.now);
+    this.tasks = this.tasks.filter((t) => !due.includes(t) && !t.cancelled);
+    for (const t of due) t.fn();
+    return due.length;
   }
 
   advance(ms: number): number {
@@ -135,9 +143,13 @@ export class Rig {
   readonly engine = new MemoryEngine();
   readonly store = new MvccStore(this.engine);
   readonly sched = new FakeScheduler();
-  readonly hub = new WatchHub({ store: this.store, engine: this.engine, scheduler: this.sched });
+  readonly hub: WatchHub;
   fragmentLimit = 10 * 1024 * 1024;
   progressIntervalMs = 0;
+
+  constructor(opts: { fanoutBudget?: number } = {}) {
+    this.hub = new WatchHub({ store: this.store, engine: this.engine, scheduler: this.sched, ...opts });
+  }
 
   readonly readPrev = (key: Buffer, rev: number): KeyValue | undefined => {
     try {
@@ -170,15 +182,26 @@ export class Rig {
     return { s: new ServerWatchStream(this.env(), out), out };
   }
 
+  /**
+   * What the member's applier does after a write: hand the events to the hub. The rig then
+   * drains the hub's queued fan-out at once (`deferFanout` = false, the default) so tests read
+   * as "write, then look"; tests of the deferral itself set it.
+   */
+  deferFanout = false;
+  applied(events: Event[]): void {
+    this.hub.notify(events);
+    if (!this.deferFanout) this.hub.drain();
+  }
+
   put(k: string, v: string): number {
     const r = this.store.put({ key: b(k), value: b(v) });
-    this.hub.notify(r.events);
+    this.applied(r.events);
     return r.response.revision;
   }
 
   del(k: string, end?: string): number {
     const r = this.store.deleteRange({ key: b(k), ...(end !== undefined ? { range_end: b(end) } : {}) });
-    this.hub.notify(r.events);
+    this.applied(r.events);
     return r.response.revision;
   }
 
@@ -187,7 +210,7 @@ export class Rig {
     const r = this.store.txn({
       success: pairs.map(([k, v]) => ({ request: 'request_put' as const, request_put: { key: b(k), value: b(v) } })),
     });
-    this.hub.notify(r.events);
+    this.applied(r.events);
     return r.response.revision;
   }
 }

@@ -356,3 +356,67 @@ test('prev_kv of replayed events is read when the watcher is handed them, not wh
   s.flush();
   assert.deepEqual(view(out.take()), ['id=0 rev=4 PUT k@3=2 prev=1@2 PUT k@4=3 prev=2@3']);
 });
+
+test('fan-out is deferred: a write is applied (and answered) before its watchers are handed the events', () => {
+  const r = new Rig();
+  r.deferFanout = true;
+  const { s, out } = r.stream();
+  s.handle(create({ key: 'k' }));
+  s.flush();
+  out.take();
+  r.put('k', '1'); // 2
+  r.put('k', '2'); // 3
+  s.flush();
+  assert.deepEqual(view(out.take()), [], 'nothing is handed over inside the write');
+  assert.equal(r.hub.pendingRevisions, 2);
+  r.sched.runDue();
+  assert.equal(r.hub.pendingRevisions, 0);
+  assert.deepEqual(view(out.take()), ['id=0 rev=2 PUT k@2=1', 'id=0 rev=3 PUT k@3=2']);
+});
+
+test('deferred fan-out: a watcher created, a progress request and a restore first finish what is queued', () => {
+  const r = new Rig();
+  r.deferFanout = true;
+  const { s, out } = r.stream();
+  s.handle(create({ key: 'k' }));
+  r.put('k', '1'); // 2, queued
+  // A new watcher starts at current + 1 = 3: it must not get revision 2, and the first
+  // watcher must have been handed revision 2 before it is considered synced at 2.
+  s.handle(create({ key: 'k' }));
+  assert.equal(r.hub.pendingRevisions, 0);
+  r.put('k', '2'); // 3, queued
+  s.handle(progress());
+  r.put('k', '3'); // 4, queued
+  r.hub.restore();
+  r.sched.runDue();
+  assert.deepEqual(view(out.take()), [
+    'id=0 rev=1 created',
+    'id=0 rev=2 PUT k@2=1',
+    'id=1 rev=2 created',
+    'id=0 rev=3 PUT k@3=2',
+    'id=1 rev=3 PUT k@3=2',
+    'id=-1 rev=3',
+    'id=0 rev=4 PUT k@4=3',
+    'id=1 rev=4 PUT k@4=3',
+  ]);
+});
+
+test('deferred fan-out yields after its budget, between revisions, never inside one', () => {
+  const r = new Rig({ fanoutBudget: 2 });
+  r.deferFanout = true;
+  const { s, out } = r.stream();
+  for (let i = 0; i < 3; i++) s.handle(create({ key: 'k' }));
+  r.put('k', '1'); // 2: 3 deliveries, over the budget of 2
+  r.put('k', '2'); // 3
+  r.sched.runOnce();
+  assert.equal(r.hub.pendingRevisions, 2, 'the first turn of the loop is left to the write\'s response');
+  r.sched.runOnce();
+  assert.equal(r.hub.pendingRevisions, 1, 'revision 2 whole, revision 3 in the next macrotask');
+  r.sched.runDue();
+  assert.equal(r.hub.pendingRevisions, 0);
+  const got = view(out.take()).filter((l) => !l.includes('created'));
+  assert.deepEqual(got.filter((l) => l.includes('rev=2')).length, 3);
+  assert.deepEqual(got.filter((l) => l.includes('rev=3')).length, 3);
+  const revs = got.map((l) => Number(/rev=(\d+)/.exec(l)![1]));
+  assert.deepEqual(revs, [2, 2, 2, 3, 3, 3]);
+});

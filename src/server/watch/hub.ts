@@ -3,8 +3,12 @@
  * three states.
  *
  * - synced: has seen every revision up to the current one. `notify` (called synchronously by
- *   the applier after each write, in apply order) hands it the new revision's events at once:
- *   ONE response per watcher per revision, so a revision is never split.
+ *   the applier after each write, in apply order) queues the new revision's events; the fan-out
+ *   runs in a macrotask of its own, after the write has been answered, so a writer never waits
+ *   for 10,000 watchers (etcd's watchableStore.notify runs inside the write's commit). Each
+ *   synced watcher gets ONE response per revision, so a revision is never split. Every method
+ *   that reads the current revision or moves watchers into the synced group first finishes the
+ *   queued fan-out (`drain`), so "synced" keeps meaning "owed nothing below current + 1".
  * - unsynced: still needs revisions <= current (it started in the past, or fell behind). The
  *   sync job reads them from the MVCC history, at most MAX_REVS_PER_SYNC revisions and
  *   MAX_WATCHERS_PER_SYNC watchers per round, each round in its own macrotask so writes are
@@ -33,6 +37,11 @@ export const MAX_WATCHERS_PER_SYNC = 512;
 export const RESYNC_PERIOD_MS = 100;
 /** Retry delay for victims whose streams stay full (etcd's syncVictimsLoop tick). */
 export const VICTIM_RETRY_MS = 10;
+/**
+ * Watcher deliveries per fan-out macrotask before yielding to I/O (a revision is never split:
+ * the budget is checked between revisions). 10,000 is about 2 ms of work.
+ */
+export const FANOUT_BUDGET = 10_000;
 
 /** What the hub reads from the store. */
 export interface HubStore {
@@ -44,27 +53,36 @@ export interface HubDeps {
   store: HubStore;
   engine: Engine;
   scheduler?: Scheduler;
+  /** Deliveries per fan-out macrotask (default FANOUT_BUDGET). */
+  fanoutBudget?: number;
 }
 
 export class WatchHub {
   private readonly store: HubStore;
   private readonly engine: Engine;
   private readonly scheduler: Scheduler;
+  private readonly fanoutBudget: number;
   readonly synced = new WatcherGroup();
   readonly unsynced = new WatcherGroup();
   readonly victims = new Set<Watcher>();
   private syncTimer: { cancel(): void } | undefined;
   private victimTimer: { cancel(): void } | undefined;
+  private fanoutTimer: { cancel(): void } | undefined;
+  /** Revisions applied but not yet handed to the synced watchers, oldest first, from `head`. */
+  private readonly pending: Event[][] = [];
+  private head = 0;
   private closed = false;
 
   constructor(deps: HubDeps) {
     this.store = deps.store;
     this.engine = deps.engine;
     this.scheduler = deps.scheduler ?? realScheduler;
+    this.fanoutBudget = deps.fanoutBudget ?? FANOUT_BUDGET;
   }
 
   /** Creates a watcher: synced when it starts in the future (or at 0), unsynced otherwise. */
   watch(spec: WatcherSpec, sink: WatchSink): Watcher {
+    this.drain();
     const w = new Watcher(spec, sink);
     const cur = this.store.currentRevision;
     if (spec.startRev === 0 || spec.startRev > cur) {
@@ -92,11 +110,67 @@ export class WatchHub {
     return this.synced.size + this.unsynced.size + this.victims.size;
   }
 
-  /** The events of ONE new revision, in op order. Called by the applier after each write. */
+  /**
+   * The events of ONE new revision, in op order. Called by the applier after each write; the
+   * synced watchers get them in a later macrotask (or earlier, from `drain`), in this order.
+   */
   notify(events: Event[]): void {
-    if (events.length === 0 || this.synced.size === 0) return;
+    if (events.length === 0) return;
+    // Nobody synced now means nobody is owed these: a watcher created or synced later first
+    // drains, then starts above the current revision or reads the history.
+    if (this.synced.size === 0 && this.head === this.pending.length) return;
+    this.pending.push(events);
+    // Two turns of the event loop: grpc-js sends a unary response's status (which completes the
+    // client's call) from the message write's completion callback, one turn after the handler
+    // answered; the fan-out comes after it, so the writer is not kept waiting for it.
+    if (this.fanoutTimer === undefined) this.scheduleFanout(2);
+  }
+
+  private scheduleFanout(turns: number): void {
+    if (this.closed) return;
+    this.fanoutTimer = this.scheduler.schedule(() => {
+      this.fanoutTimer = undefined;
+      if (turns > 1) this.scheduleFanout(turns - 1);
+      else this.fanOut(this.fanoutBudget);
+    }, 0);
+  }
+
+  /** Hands every queued revision to the synced watchers now. */
+  drain(): void {
+    if (this.head === this.pending.length) return;
+    this.fanoutTimer?.cancel();
+    this.fanoutTimer = undefined;
+    this.fanOut(Infinity);
+  }
+
+  /** Queued revisions still to fan out (for tests and metrics). */
+  get pendingRevisions(): number {
+    return this.pending.length - this.head;
+  }
+
+  /** Fans out queued revisions until about `budget` deliveries are done; reschedules the rest. */
+  private fanOut(budget: number): void {
+    let done = 0;
+    while (this.head < this.pending.length && done < budget) {
+      const evs = this.pending[this.head]!;
+      this.pending[this.head++] = undefined as unknown as Event[];
+      done += this.deliver(evs);
+    }
+    if (this.head < this.pending.length) {
+      this.scheduleFanout(1);
+    } else {
+      this.pending.length = 0;
+      this.head = 0;
+    }
+  }
+
+  /** One revision to every synced watcher that watches it; returns how many got a response. */
+  private deliver(events: Event[]): number {
+    if (this.synced.size === 0) return 0;
     const rev = events[0]!.kv.mod_revision;
+    let n = 0;
     const deliver = (w: Watcher, evs: Event[]): void => {
+      n++;
       const r: HubResponse = { watchId: w.id, events: evs, revision: rev, compactRevision: 0 };
       if (!w.send(r)) {
         this.synced.delete(w);
@@ -109,9 +183,10 @@ export class WatchHub {
       this.synced.forEachWatching(events[0]!.kv.key.toString('latin1'), (w) => {
         if (rev >= w.minRev) deliver(w, events);
       });
-      return;
+      return n;
     }
     for (const [w, evs] of collectPerWatcher(this.synced, events)) deliver(w, evs);
+    return n;
   }
 
   /**
@@ -139,6 +214,7 @@ export class WatchHub {
   }
 
   private progressIfSync(ws: readonly Watcher[], responseId: bigint): boolean {
+    this.drain();
     const rev = this.store.currentRevision;
     for (const w of ws) {
       if (!this.synced.has(w) || rev < w.startRev) return false;
@@ -155,6 +231,7 @@ export class WatchHub {
    */
   syncWatchers(): number {
     if (this.unsynced.size === 0) return 0;
+    this.drain();
     const before = this.unsynced.size;
     const cur = this.store.currentRevision;
     const compactRev = this.store.compactRevision;
@@ -213,6 +290,7 @@ export class WatchHub {
 
   /** Retries every victim once (etcd's moveVictims). Returns how many were delivered. */
   moveVictims(): number {
+    this.drain();
     let moved = 0;
     const cur = this.store.currentRevision;
     for (const w of [...this.victims]) {
@@ -239,6 +317,7 @@ export class WatchHub {
    * watchableStore.Restore). Call after the new store is in place, before new events.
    */
   restore(): void {
+    this.drain();
     for (const w of [...this.synced.watchers]) {
       this.synced.delete(w);
       this.unsynced.add(w);
@@ -251,8 +330,10 @@ export class WatchHub {
     this.closed = true;
     this.syncTimer?.cancel();
     this.victimTimer?.cancel();
+    this.fanoutTimer?.cancel();
     this.syncTimer = undefined;
     this.victimTimer = undefined;
+    this.fanoutTimer = undefined;
   }
 
   private makeVictim(w: Watcher, r: HubResponse): void {

@@ -175,6 +175,9 @@ export class ServerWatchStream {
     }
     const filters = (c.filters as (string | number)[] | undefined) ?? [];
     const has = (name: string, num: number): boolean => filters.some((f) => f === name || f === num);
+    // The stream's other watchers first get what the hub still has queued for revisions up to
+    // the one this created response names.
+    this.env.hub.drain();
     // Created first: it must precede every response of this watcher.
     this.ctrl({ header: this.env.header(), watch_id: id.toString(), created: true, events: [] });
     const entry = new WatcherEntry(this, id, c.prev_kv === true, c.fragment === true, c.progress_notify === true);

@@ -5,18 +5,29 @@
 // loss, no duplicate, revisions strictly increasing), and measures the writer's put latency with
 // no watcher (phase 1) and with all the watchers (phase 2).
 //
-//	ETCD_ENDPOINTS=127.0.0.1:2379 watchbench -watchers 10000 -streams 100 -rate 200 -duration 30s [-pid N]
+//	ETCD_ENDPOINTS=127.0.0.1:2379 watchbench -watchers 10000 -streams 100 -rate 200 -duration 30s [-pid N] [-watchers-nice 19]
+//
+// The writer runs in this process; the watchers run in a child process (this program again, with
+// -watch-child) started under `nice -n <watchers-nice>`. On a small machine the client decoding
+// W events per put competes for the same cores as the server and the writer; lowering its
+// priority keeps what is measured as "writer slowed by watchers" to what the SERVER does for the
+// watchers (its fan-out, encoding and socket writes), for every server alike. -watchers-nice 0
+// gives the watchers the writer's priority. The child reports on stdout: a "ready {json}" line
+// once every watcher is created, then, after the parent writes "done <acked> <errors>" to its
+// stdin, a "result {json}" line when delivery is complete (or -drain passed).
 //
 // -pid is the server's pid (same machine): its RSS is read from /proc at the phase boundaries.
 // stderr carries progress; stdout ends with one JSON line of results.
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -164,6 +175,8 @@ type watcherState struct {
 	bad     int64
 }
 
+func logf(f string, a ...any) { fmt.Fprintf(os.Stderr, "watchbench: "+f+"\n", a...) }
+
 func main() {
 	nWatchers := flag.Int("watchers", 10000, "watchers (all on one prefix)")
 	nStreams := flag.Int("streams", 100, "gRPC watch streams to spread the watchers over")
@@ -174,13 +187,19 @@ func main() {
 	prefix := flag.String("prefix", "/watchbench/", "key prefix")
 	drain := flag.Duration("drain", 60*time.Second, "max wait for watchers to catch up after the last put")
 	skipBaseline := flag.Bool("skip-baseline", false, "skip phase 1 (puts without watchers)")
+	nice := flag.Int("watchers-nice", 19, "nice value of the watchers' process (0 = the writer's priority)")
+	child := flag.Bool("watch-child", false, "internal: be the watchers' process")
+	idlePhase := flag.Bool("idle-phase", false, "also measure puts to an unwatched prefix while the watchers exist (phase 1b)")
 	flag.Parse()
 
-	wcli, pcli := etcdenv.MustClient(), etcdenv.MustClient() // watchers and writer on separate connections
-	defer wcli.Close()
+	if *child {
+		watchChild(*nWatchers, *nStreams, *prefix, *drain)
+		return
+	}
+
+	pcli := etcdenv.MustClient()
 	defer pcli.Close()
-	logf := func(f string, a ...any) { fmt.Fprintf(os.Stderr, "watchbench: "+f+"\n", a...) }
-	res := map[string]any{"watchers": *nWatchers, "streams": *nStreams, "rate": *rate, "duration_s": duration.Seconds()}
+	res := map[string]any{"watchers": *nWatchers, "streams": *nStreams, "rate": *rate, "duration_s": duration.Seconds(), "watchers_nice": *nice}
 	res["rss_start_mb"] = rssMB(*pid, "VmRSS")
 
 	// Phase 1: puts without watchers (different prefix, nobody watches it).
@@ -191,27 +210,105 @@ func main() {
 		logf("phase 1 (no watchers): %d puts acked, %d errors, p50 %.2f ms p99 %.2f ms", acked, errs, res["base_put_p50_ms"], res["base_put_p99_ms"])
 	}
 
-	// Create the watchers.
+	// The watchers' process.
+	self, err := os.Executable()
+	if err != nil {
+		logf("executable: %v", err)
+		os.Exit(1)
+	}
+	args := []string{"-n", strconv.Itoa(*nice), self, "-watch-child", "-watchers", strconv.Itoa(*nWatchers),
+		"-streams", strconv.Itoa(*nStreams), "-prefix", *prefix, "-drain", drain.String()}
+	cmd := exec.Command("nice", args...)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		logf("stdin pipe: %v", err)
+		os.Exit(1)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		logf("stdout pipe: %v", err)
+		os.Exit(1)
+	}
+	if err := cmd.Start(); err != nil {
+		logf("start the watchers' process: %v", err)
+		os.Exit(1)
+	}
+	lines := bufio.NewScanner(stdout)
+	lines.Buffer(make([]byte, 1<<20), 1<<20)
+	readMsg := func(tag string) map[string]any {
+		for lines.Scan() {
+			if rest, ok := strings.CutPrefix(lines.Text(), tag+" "); ok {
+				m := map[string]any{}
+				if err := json.Unmarshal([]byte(rest), &m); err != nil {
+					logf("bad %s line from the watchers' process: %v", tag, err)
+					os.Exit(1)
+				}
+				return m
+			}
+		}
+		logf("the watchers' process ended before its %q line (%v)", tag, cmd.Wait())
+		os.Exit(1)
+		return nil
+	}
+	for k, v := range readMsg("ready") {
+		res[k] = v
+	}
+	res["rss_watchers_idle_mb"] = rssMB(*pid, "VmRSS")
+	if *idlePhase {
+		lats, acked, errs := putLoad(pcli, strings.TrimSuffix(*prefix, "/")+"-idle/", *rate, *duration, *inflight)
+		res["idle_put_p50_ms"], res["idle_put_p99_ms"] = pct(lats, 0.5), pct(lats, 0.99)
+		logf("phase 1b (watchers exist, unwatched prefix): %d puts acked, %d errors, p50 %.2f ms p99 %.2f ms", acked, errs, res["idle_put_p50_ms"], res["idle_put_p99_ms"])
+	}
+
+	// Phase 2: the same put load with all the watchers.
+	lats, acked, errs := putLoad(pcli, *prefix, *rate, *duration, *inflight)
+	res["put_p50_ms"], res["put_p99_ms"] = pct(lats, 0.5), pct(lats, 0.99)
+	res["put_acked"], res["put_errors"] = acked, errs
+	res["rss_after_load_mb"] = rssMB(*pid, "VmRSS")
+	logf("phase 2 (watchers): %d puts acked, %d errors, p50 %.2f ms p99 %.2f ms", acked, errs, res["put_p50_ms"], res["put_p99_ms"])
+
+	fmt.Fprintf(stdin, "done %d %d\n", acked, errs)
+	for k, v := range readMsg("result") {
+		res[k] = v
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		logf("the watchers' process: %v", err)
+	}
+	res["exact"] = errs == 0 && res["exact_delivery"] == true
+	delete(res, "exact_delivery")
+	res["rss_peak_mb"] = rssMB(*pid, "VmHWM")
+	if b, ok := res["base_put_p99_ms"].(float64); ok && b > 0 {
+		res["put_p99_slowdown"] = res["put_p99_ms"].(float64) / b
+		res["put_p50_slowdown"] = res["put_p50_ms"].(float64) / res["base_put_p50_ms"].(float64)
+	}
+	out, _ := json.Marshal(res)
+	fmt.Println(string(out))
+}
+
+// watchChild is the watchers' process: creates the watchers, says "ready", waits for
+// "done <acked> <errors>" on stdin, waits for delivery and says "result".
+func watchChild(nWatchers, nStreams int, prefix string, drain time.Duration) {
+	wcli := etcdenv.MustClient()
+	defer wcli.Close()
 	t0 := time.Now()
 	ctx, cancelAll := context.WithCancel(context.Background())
 	defer cancelAll()
-	hists := make([]*hist, *nStreams)
-	states := make([]*watcherState, *nWatchers)
+	hists := make([]*hist, nStreams)
+	states := make([]*watcherState, nWatchers)
 	var created sync.WaitGroup
-	var done sync.WaitGroup
 	var createErrs, canceled int64
-	for s := 0; s < *nStreams; s++ {
+	for s := 0; s < nStreams; s++ {
 		hists[s] = newHist()
 		w := clientv3.NewWatcher(wcli)
 		defer w.Close()
-		for i := s; i < *nWatchers; i += *nStreams {
+		for i := s; i < nWatchers; i += nStreams {
 			st := &watcherState{}
 			states[i] = st
 			created.Add(1)
-			done.Add(1)
 			go func(h *hist, st *watcherState) {
-				defer done.Done()
-				ch := w.Watch(ctx, *prefix, clientv3.WithPrefix(), clientv3.WithCreatedNotify())
+				ch := w.Watch(ctx, prefix, clientv3.WithPrefix(), clientv3.WithCreatedNotify())
 				first := true
 				for resp := range ch {
 					if first {
@@ -250,22 +347,20 @@ func main() {
 		}
 	}
 	created.Wait()
-	res["watch_create_s"] = time.Since(t0).Seconds()
-	res["watch_create_errors"] = createErrs
-	res["rss_watchers_idle_mb"] = rssMB(*pid, "VmRSS")
-	logf("%d watchers on %d streams created in %.1fs (errors %d)", *nWatchers, *nStreams, res["watch_create_s"], createErrs)
+	ready, _ := json.Marshal(map[string]any{"watch_create_s": time.Since(t0).Seconds(), "watch_create_errors": createErrs})
+	fmt.Printf("ready %s\n", ready)
+	logf("%d watchers on %d streams created in %.1fs (errors %d)", nWatchers, nStreams, time.Since(t0).Seconds(), createErrs)
 
-	// Phase 2: the same put load with all the watchers.
-	lats, acked, errs := putLoad(pcli, *prefix, *rate, *duration, *inflight)
-	res["put_p50_ms"], res["put_p99_ms"] = pct(lats, 0.5), pct(lats, 0.99)
-	res["put_acked"], res["put_errors"] = acked, errs
-	res["rss_after_load_mb"] = rssMB(*pid, "VmRSS")
-	logf("phase 2 (watchers): %d puts acked, %d errors, p50 %.2f ms p99 %.2f ms", acked, errs, res["put_p50_ms"], res["put_p99_ms"])
+	var acked, errs int
+	if _, err := fmt.Fscanf(bufio.NewReader(os.Stdin), "done %d %d\n", &acked, &errs); err != nil {
+		logf("watchers' process: reading the writer's count: %v", err)
+		os.Exit(1)
+	}
 
 	// Wait for delivery to finish (errored puts may or may not have been applied).
-	expectedMin := int64(acked) * int64(*nWatchers)
-	expectedMax := int64(acked+errs) * int64(*nWatchers)
-	deadline := time.Now().Add(*drain)
+	expectedMin := int64(acked) * int64(nWatchers)
+	expectedMax := int64(acked+errs) * int64(nWatchers)
+	deadline := time.Now().Add(drain)
 	tDrain := time.Now()
 	var got int64
 	for {
@@ -281,7 +376,7 @@ func main() {
 	if errs > 0 && got < expectedMax && got >= expectedMin {
 		time.Sleep(2 * time.Second)
 	}
-	res["drain_s"] = time.Since(tDrain).Seconds()
+	res := map[string]any{"drain_s": time.Since(tDrain).Seconds()}
 	cancelAll()
 	var dups, bad, short, long int64
 	got = 0
@@ -308,15 +403,10 @@ func main() {
 	res["watchers_short"] = short
 	res["watchers_over"] = long
 	res["watch_canceled"] = canceled
-	res["exact"] = errs == 0 && got == expectedMin && dups == 0 && bad == 0 && short == 0 && long == 0 && canceled == 0
+	res["exact_delivery"] = got == expectedMin && dups == 0 && bad == 0 && short == 0 && long == 0 && canceled == 0
 	res["event_p50_ms"], res["event_p99_ms"], res["event_max_ms"] = total.quantile(0.5), total.quantile(0.99), total.quantile(1)
-	res["rss_peak_mb"] = rssMB(*pid, "VmHWM")
-	if b, ok := res["base_put_p99_ms"].(float64); ok && b > 0 {
-		res["put_p99_slowdown"] = res["put_p99_ms"].(float64) / b
-		res["put_p50_slowdown"] = res["put_p50_ms"].(float64) / res["base_put_p50_ms"].(float64)
-	}
 	logf("events received %d / expected %d (dups %d, short watchers %d), latency p50 %.2f ms p99 %.2f ms max %.0f ms",
 		got, expectedMin, dups, short, res["event_p50_ms"], res["event_p99_ms"], res["event_max_ms"])
 	out, _ := json.Marshal(res)
-	fmt.Println(string(out))
+	fmt.Printf("result %s\n", out)
 }
