@@ -5,14 +5,14 @@
 // loss, no duplicate, revisions strictly increasing), and measures the writer's put latency with
 // no watcher (phase 1) and with all the watchers (phase 2).
 //
-//	ETCD_ENDPOINTS=127.0.0.1:2379 watchbench -watchers 10000 -streams 100 -rate 200 -duration 30s [-pid N] [-watchers-nice 19]
+//	ETCD_ENDPOINTS=127.0.0.1:2379 watchbench -watchers 10000 -streams 100 -rate 200 -duration 30s [-pid N] [-watchers-priority idle|low|normal]
 //
 // The writer runs in this process; the watchers run in a child process (this program again, with
-// -watch-child) started under `nice -n <watchers-nice>`. On a small machine the client decoding
-// W events per put competes for the same cores as the server and the writer; lowering its
-// priority keeps what is measured as "writer slowed by watchers" to what the SERVER does for the
-// watchers (its fan-out, encoding and socket writes), for every server alike. -watchers-nice 0
-// gives the watchers the writer's priority. The child reports on stdout: a "ready {json}" line
+// -watch-child), by default under SCHED_IDLE (`chrt --idle 0`; -watchers-priority low = nice 19,
+// normal = the writer's priority). On a small machine the client decoding W events per put
+// competes for the same cores as the server and the writer; giving it only otherwise idle CPU
+// keeps what is measured as "writer slowed by watchers" to what the SERVER does for the watchers
+// (its fan-out, encoding and socket writes), for every server alike. The child reports on stdout: a "ready {json}" line
 // once every watcher is created, then, after the parent writes "done <acked> <errors>" to its
 // stdin, a "result {json}" line when delivery is complete (or -drain passed).
 //
@@ -129,6 +129,7 @@ func pct(xs []float64, q float64) float64 {
 // putLoad puts to prefix at rate/s for d; values are "<unixnano> <seq>". Returns put latencies (ms),
 // the number of acknowledged puts and errors.
 func putLoad(cli *clientv3.Client, prefix string, rate int, d time.Duration, maxInFlight int) ([]float64, int, int) {
+	trace := os.Getenv("WATCHBENCH_TRACE_PUTS") != ""
 	var mu sync.Mutex
 	var lats []float64
 	acked, errs := 0, 0
@@ -154,6 +155,9 @@ func putLoad(cli *clientv3.Client, prefix string, rate int, d time.Duration, max
 			_, err := cli.Put(ctx, fmt.Sprintf("%s%08d", prefix, seq), fmt.Sprintf("%d %d", t0.UnixNano(), seq))
 			cancel()
 			ms := float64(time.Since(t0).Microseconds()) / 1000
+			if trace {
+				fmt.Fprintf(os.Stderr, "put %s%08d at %d ms: %.2f ms\n", prefix, seq, t0.UnixMilli(), ms)
+			}
 			mu.Lock()
 			if err != nil {
 				errs++
@@ -187,7 +191,7 @@ func main() {
 	prefix := flag.String("prefix", "/watchbench/", "key prefix")
 	drain := flag.Duration("drain", 60*time.Second, "max wait for watchers to catch up after the last put")
 	skipBaseline := flag.Bool("skip-baseline", false, "skip phase 1 (puts without watchers)")
-	nice := flag.Int("watchers-nice", 19, "nice value of the watchers' process (0 = the writer's priority)")
+	prio := flag.String("watchers-priority", "idle", "CPU priority of the watchers' process: idle (SCHED_IDLE), low (nice 19) or normal")
 	child := flag.Bool("watch-child", false, "internal: be the watchers' process")
 	idlePhase := flag.Bool("idle-phase", false, "also measure puts to an unwatched prefix while the watchers exist (phase 1b)")
 	flag.Parse()
@@ -199,7 +203,7 @@ func main() {
 
 	pcli := etcdenv.MustClient()
 	defer pcli.Close()
-	res := map[string]any{"watchers": *nWatchers, "streams": *nStreams, "rate": *rate, "duration_s": duration.Seconds(), "watchers_nice": *nice}
+	res := map[string]any{"watchers": *nWatchers, "streams": *nStreams, "rate": *rate, "duration_s": duration.Seconds(), "watchers_priority": *prio}
 	res["rss_start_mb"] = rssMB(*pid, "VmRSS")
 
 	// Phase 1: puts without watchers (different prefix, nobody watches it).
@@ -216,9 +220,19 @@ func main() {
 		logf("executable: %v", err)
 		os.Exit(1)
 	}
-	args := []string{"-n", strconv.Itoa(*nice), self, "-watch-child", "-watchers", strconv.Itoa(*nWatchers),
+	args := []string{self, "-watch-child", "-watchers", strconv.Itoa(*nWatchers),
 		"-streams", strconv.Itoa(*nStreams), "-prefix", *prefix, "-drain", drain.String()}
-	cmd := exec.Command("nice", args...)
+	switch *prio {
+	case "idle":
+		args = append([]string{"chrt", "--idle", "0"}, args...)
+	case "low":
+		args = append([]string{"nice", "-n", "19"}, args...)
+	case "normal":
+	default:
+		logf("-watchers-priority must be idle, low or normal")
+		os.Exit(2)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
