@@ -20,6 +20,7 @@ import { WaitRegistry } from './wait';
 import { encodeRequest, RequestIdGenerator, RequestKind } from './request-codec';
 import type { Header } from './grpc/convert';
 import { WatchHub } from './watch/hub';
+import { AnswersInFlight } from './grpc/answers-in-flight';
 import type { Lessor } from '../lease';
 import { attachAllKeys, LeaseExpiryDriver, openLessor } from './lease';
 
@@ -41,6 +42,8 @@ export class EtcdMember {
   onMembershipChange: ((cc: ConfChange) => void) | undefined;
   /** Every watcher of every Watch stream; fed by the applier's events. */
   readonly watchHub: WatchHub;
+  /** Unary answers being sent (the watch fan-out waits for them). */
+  readonly answers: AnswersInFlight;
   readonly lessor: Lessor;
   private leaseDriver: LeaseExpiryDriver | undefined;
   private readonly waits: WaitRegistry;
@@ -59,7 +62,7 @@ export class EtcdMember {
 
   private constructor(config: Config, log: Logger, parts: {
     memberId: bigint; clusterId: bigint; membership: Membership; store: StoreHolder; engine: LevelEngine; db: Db; loop: RaftLoop;
-    waits: WaitRegistry; applier: Applier; watchHub: WatchHub; lessor: Lessor;
+    waits: WaitRegistry; applier: Applier; watchHub: WatchHub; lessor: Lessor; answers: AnswersInFlight;
   }) {
     this.config = config;
     this.log = log;
@@ -73,6 +76,7 @@ export class EtcdMember {
     this.loop = parts.loop;
     this.waits = parts.waits;
     this.watchHub = parts.watchHub;
+    this.answers = parts.answers;
     this.lessor = parts.lessor;
     this.memberIdStr = this.memberId.toString();
     this.clusterIdStr = this.clusterId.toString();
@@ -140,7 +144,9 @@ export class EtcdMember {
       }
 
       const waits = new WaitRegistry();
+      const answers = new AnswersInFlight();
       const watchHub: WatchHub = new WatchHub({
+        whenQuiet: (fn) => answers.whenQuiet(fn),
         store: { get currentRevision() { return store.mvcc.currentRevision; }, get compactRevision() { return store.mvcc.compactRevision; } },
         engine,
       });
@@ -184,7 +190,7 @@ export class EtcdMember {
       });
       loopRef = loop;
       const m = new EtcdMember(config, log, {
-        memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, store, engine, db, loop, waits, applier, watchHub, lessor,
+        memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, store, engine, db, loop, waits, applier, watchHub, lessor, answers,
       });
       mRef = m;
       log.info(

@@ -1,13 +1,16 @@
 /**
  * Per-request checks that etcd's gRPC interceptors apply to every unary call and every stream
  * (etcd `v3rpc/interceptor.go`): a learner serves only Status and serializable Range; metadata
- * `hasleader: true` is refused when there is no leader. Applied once, at registration.
+ * `hasleader: true` is refused when there is no leader. Applied once, at registration. Unary
+ * answers are also reported to the member's `answers` (AnswersInFlight) (the watch fan-out waits for
+ * them to leave).
  */
 import type { ServiceDefinition, UntypedServiceImplementation, Metadata } from '@grpc/grpc-js';
 import { EtcdError } from '../../errors';
 import type { EtcdMember } from '../member';
 import { toServiceError } from './error-table';
 
+type UnaryCallback = (e: unknown, value?: unknown, ...rest: unknown[]) => void;
 type Call = { request?: Record<string, unknown>; metadata: Metadata; emit(event: 'error', e: unknown): boolean };
 
 function check(m: EtcdMember, method: string, call: Call, streaming: boolean): EtcdError | undefined {
@@ -31,10 +34,16 @@ export function intercept(def: ServiceDefinition, impl: UntypedServiceImplementa
     }
     const h = handler as (...args: unknown[]) => void;
     if (!md.requestStream && !md.responseStream) {
-      out[name] = ((call: Call, cb: (e: unknown) => void) => {
+      out[name] = ((call: Call, cb: UnaryCallback) => {
         const err = check(m, name, call, false);
-        if (err) cb(toServiceError(err));
-        else h(call, cb);
+        if (err) {
+          cb(toServiceError(err));
+          return;
+        }
+        h(call, (e: unknown, value?: unknown, ...rest: unknown[]) => {
+          m.answers.answering(call);
+          cb(e, value, ...rest);
+        });
       }) as never;
     } else if (md.requestStream && !md.responseStream) {
       out[name] = ((call: Call, cb: (e: unknown) => void) => {

@@ -4,8 +4,9 @@
  *
  * - synced: has seen every revision up to the current one. `notify` (called synchronously by
  *   the applier after each write, in apply order) queues the new revision's events; the fan-out
- *   runs in a macrotask of its own, after the write has been answered, so a writer never waits
- *   for 10,000 watchers (etcd's watchableStore.notify runs inside the write's commit). Each
+ *   runs in a macrotask of its own once the write's answer has left (`whenQuiet`), so a writer
+ *   never waits for 10,000 watchers (etcd's watchableStore.notify runs inside the write's
+ *   commit). Each
  *   synced watcher gets ONE response per revision, so a revision is never split. Every method
  *   that reads the current revision or moves watchers into the synced group first finishes the
  *   queued fan-out (`drain`), so "synced" keeps meaning "owed nothing below current + 1".
@@ -55,6 +56,11 @@ export interface HubDeps {
   scheduler?: Scheduler;
   /** Deliveries per fan-out macrotask (default FANOUT_BUDGET). */
   fanoutBudget?: number;
+  /**
+   * Runs a fan-out once the answers being sent have left (server/grpc/answers-in-flight.ts), so
+   * the write that produced the events is answered first. Default: the scheduler, at 0 ms.
+   */
+  whenQuiet?: (fn: () => void) => { cancel(): void };
 }
 
 export class WatchHub {
@@ -62,6 +68,7 @@ export class WatchHub {
   private readonly engine: Engine;
   private readonly scheduler: Scheduler;
   private readonly fanoutBudget: number;
+  private readonly whenQuiet: (fn: () => void) => { cancel(): void };
   readonly synced = new WatcherGroup();
   readonly unsynced = new WatcherGroup();
   readonly victims = new Set<Watcher>();
@@ -78,6 +85,7 @@ export class WatchHub {
     this.engine = deps.engine;
     this.scheduler = deps.scheduler ?? realScheduler;
     this.fanoutBudget = deps.fanoutBudget ?? FANOUT_BUDGET;
+    this.whenQuiet = deps.whenQuiet ?? ((fn) => this.scheduler.schedule(fn, 0));
   }
 
   /** Creates a watcher: synced when it starts in the future (or at 0), unsynced otherwise. */
@@ -120,19 +128,12 @@ export class WatchHub {
     // drains, then starts above the current revision or reads the history.
     if (this.synced.size === 0 && this.head === this.pending.length) return;
     this.pending.push(events);
-    // Two turns of the event loop: grpc-js sends a unary response's status (which completes the
-    // client's call) from the message write's completion callback, one turn after the handler
-    // answered; the fan-out comes after it, so the writer is not kept waiting for it.
-    if (this.fanoutTimer === undefined) this.scheduleFanout(2);
-  }
-
-  private scheduleFanout(turns: number): void {
-    if (this.closed) return;
-    this.fanoutTimer = this.scheduler.schedule(() => {
-      this.fanoutTimer = undefined;
-      if (turns > 1) this.scheduleFanout(turns - 1);
-      else this.fanOut(this.fanoutBudget);
-    }, 0);
+    if (this.fanoutTimer === undefined && !this.closed) {
+      this.fanoutTimer = this.whenQuiet(() => {
+        this.fanoutTimer = undefined;
+        this.fanOut(this.fanoutBudget);
+      });
+    }
   }
 
   /** Hands every queued revision to the synced watchers now. */
@@ -157,7 +158,12 @@ export class WatchHub {
       done += this.deliver(evs);
     }
     if (this.head < this.pending.length) {
-      this.scheduleFanout(1);
+      if (!this.closed) {
+        this.fanoutTimer = this.scheduler.schedule(() => {
+          this.fanoutTimer = undefined;
+          this.fanOut(this.fanoutBudget);
+        }, 0);
+      }
     } else {
       this.pending.length = 0;
       this.head = 0;

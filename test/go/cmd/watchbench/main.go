@@ -156,7 +156,7 @@ func putLoad(cli *clientv3.Client, prefix string, rate int, d time.Duration, max
 			cancel()
 			ms := float64(time.Since(t0).Microseconds()) / 1000
 			if trace {
-				fmt.Fprintf(os.Stderr, "put %s%08d at %d ms: %.2f ms\n", prefix, seq, t0.UnixMilli(), ms)
+				fmt.Fprintf(os.Stderr, "put %s%08d at %d us: %.2f ms\n", prefix, seq, t0.UnixMicro(), ms)
 			}
 			mu.Lock()
 			if err != nil {
