@@ -48,7 +48,7 @@
 #   BENCH_WATCH     1 = also run test/go/cmd/watchbench per run and target (fresh server each):
 #                   W watchers of one prefix on S streams while a paced writer puts; event delivery
 #                   latency, exact delivery, writer latency with/without watchers, server RSS.
-#   BENCH_WATCH_ARGS flags for watchbench (default "-watchers 10000 -streams 100 -rate 5 -duration 30s")
+#   BENCH_WATCH_ARGS flags for watchbench (default "-watchers 10000 -streams 100 -rate 5 -duration 60s")
 #   BENCH_LEASE     1 = also run test/go/cmd/leasebench per run and target (fresh server each):
 #                   keep-alive renewals/s of 10,000 leases on 4 streams, revoke of a lease with
 #                   10,000 keys (response time, watch sees all deletes, in how many revisions).
@@ -72,7 +72,7 @@ case "$CLUSTER" in 1 | 3) ;; *) echo "bench: BENCH_CLUSTER must be 1 or 3" >&2; 
 if [[ "${BENCH_PERF:-1}" == 0 ]]; then LOADS=""; fi
 WATCH="${BENCH_WATCH:-0}"
 LEASE="${BENCH_LEASE:-0}"
-WATCH_ARGS="${BENCH_WATCH_ARGS:--watchers 10000 -streams 100 -rate 5 -duration 30s}"
+WATCH_ARGS="${BENCH_WATCH_ARGS:--watchers 10000 -streams 100 -rate 5 -duration 60s}"
 LEASE_ARGS="${BENCH_LEASE_ARGS:-}"
 TARGETS="${BENCH_TARGETS:-etcd etcd-ts}"
 OUT="${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/etcd-ts-bench.XXXXXX")}"

@@ -2,8 +2,8 @@
  * Per-request checks that etcd's gRPC interceptors apply to every unary call and every stream
  * (etcd `v3rpc/interceptor.go`): a learner serves only Status and serializable Range; metadata
  * `hasleader: true` is refused when there is no leader. Applied once, at registration. Unary
- * answers are also reported to the member's `answers` (AnswersInFlight) (the watch fan-out waits for
- * them to leave).
+ * answers are also reported to the member's AnswersInFlight: the watch fan-out waits for them
+ * to leave.
  */
 import type { ServiceDefinition, UntypedServiceImplementation, Metadata } from '@grpc/grpc-js';
 import { EtcdError } from '../../errors';

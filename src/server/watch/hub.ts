@@ -6,10 +6,10 @@
  *   the applier after each write, in apply order) queues the new revision's events; the fan-out
  *   runs in a macrotask of its own once the write's answer has left (`whenQuiet`), so a writer
  *   never waits for 10,000 watchers (etcd's watchableStore.notify runs inside the write's
- *   commit). Each
- *   synced watcher gets ONE response per revision, so a revision is never split. Every method
- *   that reads the current revision or moves watchers into the synced group first finishes the
- *   queued fan-out (`drain`), so "synced" keeps meaning "owed nothing below current + 1".
+ *   commit). Each synced watcher gets ONE response per revision, so a revision is never split.
+ *   Every method that reads the current revision or moves watchers into the synced group first
+ *   finishes the queued fan-out (`drain`), so "synced" keeps meaning "owed nothing below
+ *   current + 1".
  * - unsynced: still needs revisions <= current (it started in the past, or fell behind). The
  *   sync job reads them from the MVCC history, at most MAX_REVS_PER_SYNC revisions and
  *   MAX_WATCHERS_PER_SYNC watchers per round, each round in its own macrotask so writes are

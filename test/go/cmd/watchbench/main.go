@@ -10,9 +10,9 @@
 // The writer runs in this process; the watchers run in a child process (this program again, with
 // -watch-child), by default under SCHED_IDLE (`chrt --idle 0`; -watchers-priority low = nice 19,
 // normal = the writer's priority). On a small machine the client decoding W events per put
-// competes for the same cores as the server and the writer; giving it only otherwise idle CPU
-// keeps what is measured as "writer slowed by watchers" to what the SERVER does for the watchers
-// (its fan-out, encoding and socket writes), for every server alike. The child reports on stdout: a "ready {json}" line
+// competes for the same cores as the server and the writer, which production clients on other
+// machines do not; giving it only the CPU the others leave keeps "writer slowed by watchers" to
+// what the SERVER does for the watchers (fan-out, encoding, socket writes), for every server alike. The child reports on stdout: a "ready {json}" line
 // once every watcher is created, then, after the parent writes "done <acked> <errors>" to its
 // stdin, a "result {json}" line when delivery is complete (or -drain passed).
 //
