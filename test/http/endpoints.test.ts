@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { startMember } from '../helpers/member';
 import { runEtcdctl } from '../helpers/tools';
+import { startEtcdctl } from '../watch/etcdctl-proc';
 
 function get(url: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
   return new Promise((resolve, reject) => {
@@ -41,7 +42,34 @@ test('health, livez, readyz, version, metrics and 404 on the client port, while 
     assert.match(metrics.body, /^etcd_server_leader_changes_seen_total 1$/m);
     assert.match(metrics.body, /^process_resident_memory_bytes \d+/m);
     assert.match(metrics.body, /^etcd_server_version\{server_version="3\.6\.\d+"\} 1$/m);
+    assert.match(metrics.body, /^etcd_debugging_mvcc_watcher_total 0$/m);
+    assert.match(metrics.body, /^etcd_debugging_mvcc_watch_stream_total 0$/m);
   } finally {
+    await m.stop();
+  }
+});
+
+test('watch gauges: streams, watchers and slow (unsynced) watchers, as etcd names them', async () => {
+  const m = await startMember();
+  const watches = [];
+  try {
+    await runEtcdctl(m.endpoint, ['put', 'k', 'v']);
+    watches.push(startEtcdctl(m.endpoint, ['watch', 'k']));
+    watches.push(startEtcdctl(m.endpoint, ['watch', '--prefix', 'k']));
+    const gauge = async (name: string): Promise<number> => {
+      const body = (await get(`${m.clientUrl}/metrics`)).body;
+      return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(body)?.[1]);
+    };
+    for (let i = 0; i < 200 && (await gauge('etcd_debugging_mvcc_watcher_total')) < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(await gauge('etcd_debugging_mvcc_watcher_total'), 2);
+    assert.equal(await gauge('etcd_debugging_mvcc_watch_stream_total'), 2, 'one stream per etcdctl');
+    assert.equal(await gauge('etcd_debugging_mvcc_slow_watcher_total'), 0);
+    await watches.pop()!.stop();
+    for (let i = 0; i < 200 && (await gauge('etcd_debugging_mvcc_watch_stream_total')) > 1; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(await gauge('etcd_debugging_mvcc_watch_stream_total'), 1);
+    assert.equal(await gauge('etcd_debugging_mvcc_watcher_total'), 1);
+  } finally {
+    for (const w of watches) await w.stop();
     await m.stop();
   }
 });

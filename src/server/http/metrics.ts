@@ -38,6 +38,9 @@ export class Metrics {
     gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', () => m.mvcc.keyCount);
     gauge('etcd_debugging_mvcc_current_revision', 'The current revision of store.', () => m.mvcc.currentRevision);
     gauge('etcd_debugging_mvcc_compact_revision', 'The revision of the last compaction in store.', () => m.mvcc.compactRevision);
+    gauge('etcd_debugging_mvcc_watch_stream_total', 'Total number of watch streams.', () => m.watchHub.streams);
+    gauge('etcd_debugging_mvcc_watcher_total', 'Total number of watchers.', () => m.watchHub.watcherCount);
+    gauge('etcd_debugging_mvcc_slow_watcher_total', 'Total number of unsynced slow watchers.', () => m.watchHub.unsynced.size + m.watchHub.victims.size);
     gauge('etcd_server_quota_backend_bytes', 'Current backend storage quota size in bytes.', () => m.config.quotaBackendBytes === 0 ? 2 * 1024 ** 3 : m.config.quotaBackendBytes);
     const version = new Gauge({ name: 'etcd_server_version', help: 'Which version is running. 1 for \'server_version\' label with current version.', labelNames: ['server_version'], registers: [r] });
     version.set({ server_version: ETCD_VERSION }, 1);

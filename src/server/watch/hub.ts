@@ -72,6 +72,8 @@ export class WatchHub {
   readonly synced = new WatcherGroup();
   readonly unsynced = new WatcherGroup();
   readonly victims = new Set<Watcher>();
+  /** Open Watch streams (etcd_debugging_mvcc_watch_stream_total); kept by the Watch service. */
+  streams = 0;
   private syncTimer: { cancel(): void } | undefined;
   private victimTimer: { cancel(): void } | undefined;
   private fanoutTimer: { cancel(): void } | undefined;

@@ -126,10 +126,12 @@ export function watchService(m: EtcdMember, log: Logger): UntypedServiceImplemen
         needLeader.add(call);
         watchLeader();
       }
+      m.watchHub.streams++;
       let done = false;
       const finish = (): void => {
         if (done) return;
         done = true;
+        m.watchHub.streams--;
         stream.close();
         unwatch(call);
       };
