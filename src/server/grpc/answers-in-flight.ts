@@ -16,23 +16,11 @@
  * this process's next burst of work on the same core for a scheduler slice (about 3 ms, writers
  * 1.3-2x slower at p99); one idle millisecond lets it run first.
  *
- * The HTTP/2 stream is found on grpc-js 1.14's call object (`call.call.stream`, as for
- * framed-writes.ts); without it (another grpc-js, server interceptors) an answer is simply not
+ * The HTTP/2 stream is found on grpc-js 1.14's call object (grpc-js-call.ts); without it (another grpc-js, server interceptors) an answer is simply not
  * counted, and the fan-out runs one macrotask later, as it would without this class.
  */
-import type { EventEmitter } from 'node:events';
 import { realScheduler, type Scheduler } from '../watch/types';
-
-interface StreamLike extends Pick<EventEmitter, 'once'> {
-  closed?: boolean;
-  destroyed?: boolean;
-}
-
-/** Where grpc-js 1.14 keeps a call's HTTP/2 stream. */
-function http2StreamOf(call: unknown): StreamLike | undefined {
-  const s = (call as { call?: { stream?: StreamLike } } | undefined)?.call?.stream;
-  return s !== undefined && typeof s.once === 'function' ? s : undefined;
-}
+import { baseServerCall } from './grpc-js-call';
 
 export interface Deferred {
   cancel(): void;
@@ -69,7 +57,7 @@ export class AnswersInFlight {
 
   /** The handler of `call` (a grpc-js unary call) is answering now. */
   answering(call: unknown): void {
-    const stream = http2StreamOf(call);
+    const stream = baseServerCall(call)?.stream;
     if (stream === undefined || stream.closed === true || stream.destroyed === true) return;
     this.count++;
     stream.once('close', () => {

@@ -15,15 +15,11 @@
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { splitFrames } from '../watch/frames';
+import { baseServerCall, type BaseServerCall } from './grpc-js-call';
 
 /** A batch of complete gRPC frames, written to the HTTP/2 stream as they are. */
 export class FramedMessages {
   constructor(readonly bytes: Buffer) {}
-}
-
-interface BaseCall {
-  serializeMessage?: (value: unknown) => Buffer;
-  nextCall?: unknown;
 }
 
 interface WritableCall {
@@ -38,11 +34,10 @@ export interface FramedWriter {
 }
 
 export function framedWriter(call: WritableCall): FramedWriter {
-  const base = (call as { call?: BaseCall }).call;
+  const base = baseServerCall(call);
   const serialize = base?.serializeMessage;
-  // Only a call without grpc-js server interceptors: there `call.call` frames the messages.
-  if (base !== undefined && typeof serialize === 'function' && base.nextCall === undefined) {
-    base.serializeMessage = function (this: BaseCall, value: unknown): Buffer {
+  if (base !== undefined && typeof serialize === 'function') {
+    base.serializeMessage = function (this: BaseServerCall, value: unknown): Buffer {
       return value instanceof FramedMessages ? value.bytes : serialize.call(this, value);
     };
     return { write: (frames) => call.write(new FramedMessages(frames)), batched: true };

@@ -130,12 +130,7 @@ export class WatchHub {
     // drains, then starts above the current revision or reads the history.
     if (this.synced.size === 0 && this.head === this.pending.length) return;
     this.pending.push(events);
-    if (this.fanoutTimer === undefined && !this.closed) {
-      this.fanoutTimer = this.whenQuiet(() => {
-        this.fanoutTimer = undefined;
-        this.fanOut(this.fanoutBudget);
-      });
-    }
+    if (this.fanoutTimer === undefined && !this.closed) this.fanoutTimer = this.whenQuiet(this.runFanout);
   }
 
   /** Hands every queued revision to the synced watchers now. */
@@ -151,6 +146,12 @@ export class WatchHub {
     return this.pending.length - this.head;
   }
 
+  /** One scheduled fan-out macrotask. */
+  private readonly runFanout = (): void => {
+    this.fanoutTimer = undefined;
+    this.fanOut(this.fanoutBudget);
+  };
+
   /** Fans out queued revisions until about `budget` deliveries are done; reschedules the rest. */
   private fanOut(budget: number): void {
     let done = 0;
@@ -160,12 +161,7 @@ export class WatchHub {
       done += this.deliver(evs);
     }
     if (this.head < this.pending.length) {
-      if (!this.closed) {
-        this.fanoutTimer = this.scheduler.schedule(() => {
-          this.fanoutTimer = undefined;
-          this.fanOut(this.fanoutBudget);
-        }, 0);
-      }
+      if (!this.closed) this.fanoutTimer = this.scheduler.schedule(this.runFanout, 0);
     } else {
       this.pending.length = 0;
       this.head = 0;
