@@ -377,13 +377,17 @@ export class RaftLoop {
 
   /**
    * Every `snapshotCount` applied entries: record a snapshot point and drop the Raft log below
-   * `applied - snapshotCatchupEntries`. The state machine itself is always on disk, so the
-   * snapshot is metadata (index, term, conf state).
+   * `applied - snapshotCatchupEntries`. The state machine itself is on disk (with the batch
+   * written here), so the snapshot is metadata (index, term, conf state).
    */
   private maybeCompactLog(): void {
     const o = this.o;
     if (this.appliedIndex - this.snapshotIndex < o.snapshotCount) return;
-    const ops: BatchOp[] = [];
+    // The applied effects up to the snapshot point (and the applied index) ride in the SAME
+    // batch: a restart replays Raft from the snapshot point and skips what lies below it, so a
+    // snapshot point written ahead of its effects would lose the entries in between.
+    const ops: BatchOp[] = this.pendingApplyOps;
+    this.pendingApplyOps = [];
     const applied = this.appliedIndex;
     const term = o.storage.term(applied);
     o.storage.createSnapshot(applied, this.confState, new Uint8Array(0));
@@ -399,7 +403,8 @@ export class RaftLoop {
     }
     this.snapshotIndex = applied;
     o.log.info({ index: applied, term, compactedTo: Math.max(first, compactTo) }, 'saved snapshot and compacted raft log');
-    // Not synced: losing it only means a longer replay after a crash.
+    // Not synced: LevelDB applies batches whole and in order, so losing this one (and what came
+    // after it) only means a longer replay from the previous snapshot point.
     this.write(ops, false).catch((e: Error) => {
       this.fatal = e;
       o.log.fatal({ err: e.message }, 'writing the snapshot point failed; member stops serving');

@@ -170,6 +170,9 @@ async function readBootState(db: Db, existed: boolean, dataDir: string): Promise
     throw corrupt(`the hard state commits index ${hardState.commit} but the Raft log ends at ${lastIndex}`);
   }
   if (appliedIndex > lastIndex) throw corrupt(`applied index ${appliedIndex} is beyond the Raft log's last index ${lastIndex}`);
+  // A snapshot point is written with the applied effects it covers; Raft replays from it, so
+  // entries between the applied index and a snapshot above it would be silently skipped.
+  if (snapIndex > appliedIndex) throw corrupt(`the snapshot point ${snapIndex} is above the applied index ${appliedIndex}`);
   const mvcc: [string, Uint8Array][] = [];
   for await (const [k, v] of db.iterator({ gte: MVCC_PREFIX, lt: MVCC_END })) {
     mvcc.push([k.slice(MVCC_PREFIX.length), v]);

@@ -1,0 +1,44 @@
+/** Reading a member's database back at boot: the consistency checks that refuse a store with lost data. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DataDirError, encodeIndex, openMemberDb } from '../../src/server/storage/member-db';
+import { encodeEntry, encodeHardState, encodeSnapshotMeta } from '../../src/server/storage/codec';
+import { APPLIED_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, entryKey } from '../../src/server/storage/keys';
+import { EntryType } from '../../src/raft';
+
+/** A data dir holding entries 1..10 (term 2), committed to 10, with the given snapshot point and applied index. */
+async function dataDir(t: { after(fn: () => void): void }, snapshot: number, applied: number): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-memberdb-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const { db } = await openMemberDb(dir);
+  const ops = [];
+  for (let i = snapshot + 1; i <= 10; i++) ops.push({ type: 'put' as const, key: entryKey(i), value: encodeEntry({ index: i, term: 2, type: EntryType.EntryNormal, data: Buffer.from(`e${i}`) }) });
+  ops.push({ type: 'put' as const, key: HARD_STATE_KEY, value: encodeHardState({ term: 2, vote: 1n, commit: 10 }) });
+  ops.push({ type: 'put' as const, key: SNAPSHOT_KEY, value: encodeSnapshotMeta({ index: snapshot, term: 2, confState: { voters: [1n], learners: [] } }) });
+  ops.push({ type: 'put' as const, key: APPLIED_INDEX_KEY, value: encodeIndex(applied) });
+  await db.batch(ops, { sync: true });
+  await db.close();
+  return dir;
+}
+
+test('boot reads the snapshot point, the entries after it and the applied index', async (t) => {
+  const { db, boot } = await openMemberDb(await dataDir(t, 4, 7));
+  await db.close();
+  assert.equal(boot.snapshot?.index, 4);
+  assert.deepEqual(boot.entries.map((e) => e.index), [5, 6, 7, 8, 9, 10]);
+  assert.equal(boot.appliedIndex, 7);
+  assert.equal(boot.hardState?.commit, 10);
+});
+
+test('a snapshot point above the applied index is refused: the entries in between were never applied on disk', async (t) => {
+  const dir = await dataDir(t, 6, 3);
+  await assert.rejects(openMemberDb(dir), (e: unknown) => {
+    assert.ok(e instanceof DataDirError);
+    assert.match(e.message, /is corrupt: the snapshot point 6 is above the applied index 3/);
+    assert.ok(e.message.includes(dir));
+    return true;
+  });
+});
