@@ -39,8 +39,10 @@ export class HostNetwork {
   readonly hosts: Host[];
   private readonly bridge: string;
   private readonly root: string;
+  private readonly extraArgs: string[];
 
-  private constructor(tag: string, n: number) {
+  private constructor(tag: string, n: number, extraArgs: string[]) {
+    this.extraArgs = extraArgs;
     this.bridge = `etsbr${tag}`;
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-netns-'));
     this.hosts = Array.from({ length: n }, (_, i) => ({
@@ -53,9 +55,10 @@ export class HostNetwork {
     }));
   }
 
-  static async create(n: number): Promise<HostNetwork> {
+  /** `extraArgs` are appended to every member's flags. */
+  static async create(n: number, opts: { extraArgs?: string[] } = {}): Promise<HostNetwork> {
     const tag = (process.pid % 10000).toString(36) + Math.floor(Math.random() * 36 ** 2).toString(36);
-    const net = new HostNetwork(tag, n);
+    const net = new HostNetwork(tag, n, opts.extraArgs ?? []);
     await sh(['link', 'add', net.bridge, 'type', 'bridge']);
     await sh(['addr', 'add', `${SUBNET}.1/24`, 'dev', net.bridge]);
     await sh(['link', 'set', net.bridge, 'up']);
@@ -93,6 +96,7 @@ export class HostNetwork {
       '--listen-peer-urls', 'http://0.0.0.0:2380', '--initial-advertise-peer-urls', `http://${h.ip}:2380`,
       '--initial-cluster', this.initialCluster(),
       '--initial-cluster-state', state, '--initial-cluster-token', 'my-etcd-token',
+      ...this.extraArgs,
     ];
     const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     h.child = child;

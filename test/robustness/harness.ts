@@ -184,10 +184,21 @@ export interface RunOptions {
   /** Use network namespaces (default: when available, for 3 members). */
   netns?: boolean;
   qps?: number;
+  /**
+   * --snapshot-count for every member (default 300, with --snapshot-catchup-entries 50): kills,
+   * restarts and new members then land around snapshot points and log compactions, and a member
+   * that fell behind catches up from a snapshot.
+   */
+  snapshotCount?: number;
   /** Where to keep the evidence of a failed run (default: a temp folder). */
   outDir?: string;
   keep?: boolean;
   log?: (line: string) => void;
+}
+
+function snapshotArgs(opts: RunOptions): string[] {
+  const count = opts.snapshotCount ?? 300;
+  return ['--snapshot-count', String(count), '--snapshot-catchup-entries', String(Math.max(1, Math.floor(count / 6)))];
 }
 
 export interface RunResult {
@@ -356,8 +367,8 @@ export async function runRobustness(opts: RunOptions): Promise<RunResult> {
   let kinds = faultKindsFor(opts.members, useNetns);
   if (opts.faults) kinds = opts.faults.filter((k) => kinds.includes(k));
   const c: RCluster = useNetns
-    ? new NetnsCluster(await HostNetwork.create(opts.members))
-    : new LoopbackCluster(await ProcessCluster.create(opts.members));
+    ? new NetnsCluster(await HostNetwork.create(opts.members, { extraArgs: snapshotArgs(opts) }))
+    : new LoopbackCluster(await ProcessCluster.create(opts.members, { extraArgs: snapshotArgs(opts) }));
   const schedule: ScheduleEntry[] = [];
   const problems: string[] = [];
   const restarts = { n: 0 };
