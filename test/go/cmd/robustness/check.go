@@ -216,8 +216,12 @@ func resolveUnknownDeletes(records []Record, ref *Reference, putRevs map[int64]b
 			if o.Succeeded {
 				explained[o.Rev] = true
 			}
-		case OpRevoke, OpPut:
+		case OpPut:
 			explained[o.Rev] = true
+		case OpRevoke:
+			if revokeMayHaveMade(records, ref, r) {
+				explained[o.Rev] = true
+			}
 		}
 	}
 	var dels []Record
@@ -255,6 +259,25 @@ func resolveUnknownDeletes(records []Record, ref *Reference, putRevs map[int64]b
 		}
 	}
 	return out
+}
+
+// revokeMayHaveMade: a LeaseRevoke answers with the revision after it, which is its own only if
+// it deleted keys. When the lease's keys were already gone, it is the current revision, made by
+// another request (seed 536000004: an unknown delete of the lease's only key made revision 2015,
+// reads saw 2015 before the revoke was even called, and the revoke then answered 2015). So the
+// revoke explains its revision only if no request answered before the revoke was called had seen
+// it, and that revision's events are deletes of keys attached to the lease.
+func revokeMayHaveMade(records []Record, ref *Reference, r Record) bool {
+	rev := r.Output.Rev
+	if floorBefore(records, r.Call) >= rev {
+		return false
+	}
+	for _, e := range ref.ByRev[rev] {
+		if e.Put || (e.Prev != nil && e.Prev.Lease != r.Input.Lease) {
+			return false
+		}
+	}
+	return true
 }
 
 // floorBefore: the highest revision a request answered before time `call` reported; whatever a
