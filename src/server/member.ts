@@ -23,6 +23,11 @@ import { WatchHub } from './watch/hub';
 import { AnswersInFlight } from './grpc/answers-in-flight';
 import type { Lessor } from '../lease';
 import { attachAllKeys, LeaseExpiryDriver, openLessor } from './lease';
+import { AlarmStore } from './alarm/alarm-store';
+import { Quota } from './alarm/quota';
+import { effectiveQuotaBackendBytes } from './config';
+import type { AlarmResult } from './apply/applier';
+import { method } from './grpc/protos';
 
 /** Bytes etcd's InternalRaftRequest (header with request id, op field) adds to a request. */
 const INTERNAL_REQUEST_OVERHEAD = 17;
@@ -45,6 +50,9 @@ export class EtcdMember {
   /** Unary answers being sent (the watch fan-out waits for them). */
   readonly answers: AnswersInFlight;
   readonly lessor: Lessor;
+  /** The cluster's alarms (NOSPACE, CORRUPT), as applied. */
+  readonly alarms: AlarmStore;
+  readonly quota: Quota;
   private leaseDriver: LeaseExpiryDriver | undefined;
   private readonly waits: WaitRegistry;
   private readonly ids: RequestIdGenerator;
@@ -62,7 +70,7 @@ export class EtcdMember {
 
   private constructor(config: Config, log: Logger, parts: {
     memberId: bigint; clusterId: bigint; membership: Membership; store: StoreHolder; engine: LevelEngine; db: Db; loop: RaftLoop;
-    waits: WaitRegistry; applier: Applier; watchHub: WatchHub; lessor: Lessor; answers: AnswersInFlight;
+    waits: WaitRegistry; applier: Applier; watchHub: WatchHub; lessor: Lessor; answers: AnswersInFlight; alarms: AlarmStore; quota: Quota;
   }) {
     this.config = config;
     this.log = log;
@@ -78,6 +86,8 @@ export class EtcdMember {
     this.watchHub = parts.watchHub;
     this.answers = parts.answers;
     this.lessor = parts.lessor;
+    this.alarms = parts.alarms;
+    this.quota = parts.quota;
     this.memberIdStr = this.memberId.toString();
     this.clusterIdStr = this.clusterId.toString();
     this.ids = new RequestIdGenerator(this.memberId, Date.now());
@@ -153,7 +163,11 @@ export class EtcdMember {
       watchHubRef = watchHub;
       let loopRef: RaftLoop | undefined;
       let mRef: EtcdMember | undefined;
+      const alarms = new AlarmStore(engine);
+      const quota = new Quota(effectiveQuotaBackendBytes(config), () => engine.sizeBytes);
       const applier = new Applier({
+        alarms,
+        quota,
         store,
         engine,
         waits,
@@ -190,7 +204,7 @@ export class EtcdMember {
       });
       loopRef = loop;
       const m = new EtcdMember(config, log, {
-        memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, store, engine, db, loop, waits, applier, watchHub, lessor, answers,
+        memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, store, engine, db, loop, waits, applier, watchHub, lessor, answers, alarms, quota,
       });
       mRef = m;
       log.info(
@@ -327,6 +341,25 @@ export class EtcdMember {
       return Promise.reject(e);
     }
     return p;
+  }
+
+  /** An AlarmRequest (GET, ACTIVATE, DEACTIVATE) through Raft, as etcd sends every one. */
+  alarm(request: { action: string; memberID: string; alarm: string }): Promise<AlarmResult> {
+    const payload = method('etcdserverpb.Maintenance', 'Alarm').requestSerialize(request);
+    return this.propose<AlarmResult>(RequestKind.Alarm, undefined, payload);
+  }
+
+  /**
+   * etcd's quotaAlarmer.check, before a Put, Txn or LeaseGrant is proposed: a request that would
+   * take the store over the quota raises NOSPACE for this member and fails with NoSpace.
+   * Returns undefined when the request fits.
+   */
+  checkQuota(cost: number): Promise<never> | undefined {
+    if (this.quota.available(cost)) return undefined;
+    const fail = (): never => {
+      throw new EtcdError('NoSpace');
+    };
+    return this.alarm({ action: 'ACTIVATE', memberID: this.memberIdStr, alarm: 'NOSPACE' }).then(fail, fail);
   }
 
   /**

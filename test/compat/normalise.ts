@@ -59,7 +59,7 @@ function normaliseStatusCells(cells: string[], header: string[]): string[] {
   return cells.map((c, i) => {
     const col = header[i] ?? '';
     const repl = STATUS_VARIABLE[col];
-    if (repl === undefined) return c;
+    if (repl === undefined || c === '') return c; // '' in a row continuing a wrapped cell
     if (col === 'DB SIZE' && !/^[1-9]/.test(c)) return `<BAD DB SIZE ${c}>`; // etcdctl needs dbSize > 0
     return repl;
   });

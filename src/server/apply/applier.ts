@@ -21,6 +21,9 @@ import { decodeStateBlob, encodeStateBlob } from '../snapshot/state-blob';
 import type { Membership, Member } from '../cluster/membership';
 import { method } from '../grpc/protos';
 import { deleteRangeFromWire, putFromWire, txnFromWire, type Wire } from '../grpc/convert';
+import { EtcdError } from '../../errors';
+import type { AlarmMember, AlarmStore, AlarmType } from '../alarm/alarm-store';
+import { costPut, costTxn, LEASE_OVERHEAD, type Quota } from '../alarm/quota';
 
 /** The replaceable part of the state machine (a snapshot install swaps the store). */
 export interface StoreHolder {
@@ -44,6 +47,13 @@ export interface ApplierDeps {
   onMembershipChange?(cc: ConfChange): void;
   /** Events of each new revision, in order (for watchers, later). */
   onEvents?(events: Event[]): void;
+  alarms: AlarmStore;
+  /** The backend quota: a write applied beyond it is answered NoSpace (etcd's quotaApplierV3). */
+  quota: Quota;
+}
+
+export interface AlarmResult {
+  alarms: AlarmMember[];
 }
 
 export interface CompactResult {
@@ -55,6 +65,7 @@ const decoders = {
   del: () => method('etcdserverpb.KV', 'DeleteRange').requestDeserialize,
   txn: () => method('etcdserverpb.KV', 'Txn').requestDeserialize,
   compact: () => method('etcdserverpb.KV', 'Compact').requestDeserialize,
+  alarm: () => method('etcdserverpb.Maintenance', 'Alarm').requestDeserialize,
 };
 
 export class Applier implements StateMachine {
@@ -63,6 +74,7 @@ export class Applier implements StateMachine {
   private readonly decodeDel = decoders.del();
   private readonly decodeTxn = decoders.txn();
   private readonly decodeCompact = decoders.compact();
+  private readonly decodeAlarm = decoders.alarm();
   private acks: (() => void)[] = [];
 
   constructor(deps: ApplierDeps) {
@@ -94,8 +106,13 @@ export class Applier implements StateMachine {
     const mvcc = d.store.mvcc;
     switch (kind) {
       case RequestKind.Put: {
-        const r = mvcc.put((decoded as PutRequest | undefined) ?? putFromWire(this.decodePut(payload) as Wire));
+        // With a NOSPACE alarm raised, writes that add data are refused (etcd's applierV3Capped).
+        if (d.alarms.has('NOSPACE')) throw new EtcdError('NoSpace');
+        const req = (decoded as PutRequest | undefined) ?? putFromWire(this.decodePut(payload) as Wire);
+        const fits = d.quota.available(costPut(req));
+        const r = mvcc.put(req);
         if (r.events.length > 0) d.onEvents?.(r.events);
+        if (!fits) throw new EtcdError('NoSpace');
         return r;
       }
       case RequestKind.DeleteRange: {
@@ -106,8 +123,13 @@ export class Applier implements StateMachine {
         return r;
       }
       case RequestKind.Txn: {
-        const r = mvcc.txn((decoded as TxnRequest | undefined) ?? txnFromWire(this.decodeTxn(payload) as Wire));
+        const req = (decoded as TxnRequest | undefined) ?? txnFromWire(this.decodeTxn(payload) as Wire);
+        const cost = costTxn(req);
+        if (cost > 0 && d.alarms.has('NOSPACE')) throw new EtcdError('NoSpace');
+        const fits = d.quota.available(cost);
+        const r = mvcc.txn(req);
         if (r.events.length > 0) d.onEvents?.(r.events);
+        if (!fits) throw new EtcdError('NoSpace');
         return r;
       }
       case RequestKind.Compaction: {
@@ -115,7 +137,15 @@ export class Applier implements StateMachine {
         mvcc.compact(rev);
         return { revision: mvcc.currentRevision } satisfies CompactResult;
       }
-      case RequestKind.LeaseGrant:
+      case RequestKind.LeaseGrant: {
+        if (d.alarms.has('NOSPACE')) throw new EtcdError('NoSpace');
+        const fits = d.quota.available(LEASE_OVERHEAD);
+        const r = applyLeaseEntry({ lessor: d.lessor, mvcc }, kind, payload, decoded)!;
+        if (!fits) throw new EtcdError('NoSpace');
+        return r;
+      }
+      case RequestKind.Alarm:
+        return this.applyAlarm(this.decodeAlarm(payload) as Wire);
       case RequestKind.LeaseRevoke:
       case RequestKind.LeaseCheckpoint: {
         const r = applyLeaseEntry({ lessor: d.lessor, mvcc }, kind, payload, decoded)!;
@@ -129,6 +159,30 @@ export class Applier implements StateMachine {
       }
       default:
         throw new Error(`unknown request kind ${kind as number}`);
+    }
+  }
+
+  /** etcd's applierV3backend.Alarm: GET lists, ACTIVATE raises, DEACTIVATE clears. */
+  private applyAlarm(w: Wire): AlarmResult {
+    const d = this.d;
+    const type = w.alarm === 'NOSPACE' || w.alarm === 'CORRUPT' ? (w.alarm as AlarmType) : undefined;
+    const memberID = BigInt(String(w.memberID ?? '0'));
+    switch (w.action) {
+      case 'ACTIVATE': {
+        if (type === undefined) return { alarms: [] };
+        const { member, raised } = d.alarms.activate(memberID, type);
+        if (raised && d.alarms.get(type).length === 1) d.log.warn({ alarm: type, from: memberID.toString(16) }, 'alarm raised');
+        return { alarms: [member] };
+      }
+      case 'DEACTIVATE': {
+        if (type === undefined) return { alarms: [] };
+        const m = d.alarms.deactivate(memberID, type);
+        if (m === undefined) return { alarms: [] };
+        if (!d.alarms.has(type)) d.log.warn({ alarm: type, from: memberID.toString(16) }, 'alarm disarmed');
+        return { alarms: [m] };
+      }
+      default:
+        return { alarms: d.alarms.get(type) };
     }
   }
 
@@ -195,6 +249,7 @@ export class Applier implements StateMachine {
       commit: () => {
         this.d.engine.reset(mvccRecords);
         this.d.store.mvcc = this.d.store.reopen();
+        this.d.alarms.reload();
         this.d.membership.replaceFrom(blob.members);
         this.d.membership.takeDirty();
       },

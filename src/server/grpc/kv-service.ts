@@ -12,6 +12,7 @@ import { RequestKind } from '../request-codec';
 import { unary } from './unary';
 import { RAW, TOO_DEEP, type WithRaw } from './raw-request';
 import { EtcdError } from '../../errors';
+import { costPut, costTxn } from '../alarm/quota';
 import {
   deleteRangeFromWire,
   deleteRangeToWire,
@@ -61,6 +62,9 @@ export function kvService(m: EtcdMember, log: Logger): UntypedServiceImplementat
     }),
     Put: unary('Put', log, (w) => {
       const req = putFromWire(w);
+      // etcd checks the quota before validating (quotaKVServer wraps the KV server).
+      const overQuota = m.checkQuota(costPut(req));
+      if (overQuota !== undefined) return overQuota;
       validatePut(req);
       return m
         .propose<mvcc.WriteResult<mvcc.PutResponse>>(RequestKind.Put, req, (w as WithRaw)[RAW])
@@ -76,6 +80,8 @@ export function kvService(m: EtcdMember, log: Logger): UntypedServiceImplementat
     Txn: unary('Txn', log, (w) => {
       if ((w as Record<symbol, unknown>)[TOO_DEEP] === true) throw new EtcdError('TooManyOps');
       const req = txnFromWire(w);
+      const overQuota = m.checkQuota(costTxn(req));
+      if (overQuota !== undefined) return overQuota;
       validateTxn(req, maxTxnOps);
       if (isReadOnly(req.success) && isReadOnly(req.failure)) {
         const serializable = allSerializable(req.success) && allSerializable(req.failure);

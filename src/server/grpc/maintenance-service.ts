@@ -1,6 +1,6 @@
 /**
- * etcdserverpb.Maintenance: Status, Alarm (GET), HashKV, Defragment and MoveLeader are served;
- * Hash, Snapshot, Downgrade and alarm activation answer UNIMPLEMENTED until built.
+ * etcdserverpb.Maintenance: Status, Alarm, HashKV, Defragment and MoveLeader are served; Hash,
+ * Snapshot and Downgrade answer UNIMPLEMENTED until built.
  */
 import type { Logger } from 'pino';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -13,10 +13,6 @@ import type { DiskUsage } from '../storage/disk-usage';
 import { unary } from './unary';
 import { wireMessage } from './error-table';
 
-function unimplemented(what: string): never {
-  throw new EtcdError('Unimplemented', `${what} is not implemented yet`);
-}
-
 export function maintenanceService(m: EtcdMember, disk: DiskUsage, log: Logger): UntypedServiceImplementation {
   return {
     Status: unary('Status', log, () => {
@@ -24,6 +20,8 @@ export function maintenanceService(m: EtcdMember, disk: DiskUsage, log: Logger):
       const lead = m.loop.lead;
       const errors: string[] = [];
       if (lead === 0n) errors.push(wireMessage('NoLeader'));
+      // etcd lists each alarm in its protobuf text form.
+      for (const a of m.alarms.get()) errors.push(`memberID:${a.memberID} alarm:${a.alarm} `);
       return {
         header: m.header(),
         version: ETCD_VERSION,
@@ -40,11 +38,14 @@ export function maintenanceService(m: EtcdMember, disk: DiskUsage, log: Logger):
         downgradeInfo: { enabled: false, targetVersion: '' },
       };
     }),
-    Alarm: unary('Alarm', log, (w) => {
-      const action = w.action as string;
-      if (action === 'GET') return { header: m.header(), alarms: [] };
-      if (action === 'ACTIVATE' && w.alarm === 'NONE') return { header: m.header(), alarms: [] };
-      return unimplemented(`Alarm ${action}`);
+    // Every action goes through Raft, GET included, as in etcd.
+    Alarm: unary('Alarm', log, async (w) => {
+      const action = String(w.action);
+      // etcd 3.6 crashes on an unknown action, and an unknown alarm type raised would stick: refused.
+      if (action !== 'GET' && action !== 'ACTIVATE' && action !== 'DEACTIVATE') throw new EtcdError('Unimplemented', `unknown alarm action ${action}`);
+      if (action === 'ACTIVATE' && !['NONE', 'NOSPACE', 'CORRUPT'].includes(String(w.alarm))) throw new EtcdError('Unimplemented', `unknown alarm type ${String(w.alarm)}`);
+      const r = await m.alarm({ action: String(w.action), memberID: String(w.memberID ?? '0'), alarm: String(w.alarm) });
+      return { header: m.header(), alarms: r.alarms.map((a) => ({ memberID: a.memberID.toString(), alarm: a.alarm })) };
     }),
     MoveLeader: unary('MoveLeader', log, async (w) => {
       const target = BigInt(w.targetID as string);

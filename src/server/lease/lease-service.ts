@@ -22,6 +22,7 @@ import type { LeaderForwarder } from './forward';
 import { leaseIdsFor } from './ids';
 import { keepAliveHandler } from './keepalive';
 import { roleOf } from './role';
+import { LEASE_OVERHEAD } from '../alarm/quota';
 
 export interface LeaseServiceOptions {
   /** Source of generated lease ids (default: the member's shared generator, etcd's idutil scheme). */
@@ -48,6 +49,8 @@ export function leaseService(host: LeaseHost, log: Logger, opts: LeaseServiceOpt
   const ids = opts.ids ?? leaseIdsFor(host.memberId);
   return {
     LeaseGrant: unary('LeaseGrant', log, async (w) => {
+      const overQuota = host.checkQuota?.(LEASE_OVERHEAD);
+      if (overQuota !== undefined) await overQuota;
       let id = int64(w.ID);
       if (id === 0n) id = ids.next();
       const req: GrantRequest = { id, ttl: ttlNumber(w.TTL) };
