@@ -32,6 +32,7 @@ import { EtcdError } from '../errors';
 import { encodeEntry, encodeHardState, encodeSnapshotMeta } from './storage/codec';
 import { APPLIED_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, entryKey } from './storage/keys';
 import { encodeIndex, type Db } from './storage/member-db';
+import { rawBatch, rawBatchApplies } from './storage/raw-batch';
 import type { BatchOp } from './storage/level-engine';
 import { IndexWaiters } from './wait';
 import { ReadRounds } from './read-rounds';
@@ -102,6 +103,8 @@ export class RaftLoop {
   private readonly applyWaiters = new IndexWaiters();
 
   private readonly reads: ReadRounds;
+  /** Batches go straight to classic-level (storage/raw-batch.ts) when the database allows it. */
+  private readonly rawBatch: boolean;
 
   constructor(o: RaftLoopOptions) {
     this.o = o;
@@ -111,6 +114,7 @@ export class RaftLoop {
     this.diskFirstIndex = o.diskFirstIndex;
     this.snapshotIndex = o.snapshotIndex;
     this.reads = new ReadRounds(5000 + 2 * o.electionMs);
+    this.rawBatch = rawBatchApplies(o.db);
     const st = o.node.basicStatus();
     this.term = st.term;
     this.lead = st.lead;
@@ -435,7 +439,7 @@ export class RaftLoop {
   }
 
   private write(ops: BatchOp[], sync: boolean): Promise<void> {
-    const p = this.writeChain.then(() => this.o.db.batch(ops as never, { sync }));
+    const p = this.writeChain.then(() => (this.rawBatch ? rawBatch(this.o.db, ops, sync) : this.o.db.batch(ops as never, { sync })));
     this.writeChain = p.catch(() => undefined);
     return p;
   }
