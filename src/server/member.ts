@@ -8,7 +8,7 @@ import { RawNode, MemoryStorage, type ConfChange, type ConfState } from '../raft
 import { MvccStore } from '../mvcc';
 import { EtcdError } from '../errors';
 import type { Config } from './config';
-import { electionTicks } from './config';
+import { effectiveQuotaBackendBytes, electionTicks } from './config';
 import { openMemberDb, type Db } from './storage/member-db';
 import { LevelEngine } from './storage/level-engine';
 import { MEMBER_KEY, MEMBERS_KEY } from './storage/keys';
@@ -25,7 +25,6 @@ import type { Lessor } from '../lease';
 import { attachAllKeys, LeaseExpiryDriver, openLessor } from './lease';
 import { AlarmStore } from './alarm/alarm-store';
 import { Quota } from './alarm/quota';
-import { effectiveQuotaBackendBytes } from './config';
 import type { AlarmResult } from './apply/applier';
 import { method } from './grpc/protos';
 
