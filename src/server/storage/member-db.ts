@@ -24,6 +24,7 @@ import {
   SNAPSHOT_KEY,
 } from './keys';
 import { checkLevelDbLogs } from './leveldb-log-check';
+import { checkLevelDbTables } from './leveldb-table-check';
 import { decodeEntry, decodeHardState, decodeSnapshotMeta, type SnapshotMeta } from './codec';
 
 /** The file marking `<data-dir>/member` as etcd-ts's, beside the LevelDB directory. */
@@ -97,6 +98,7 @@ export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: Boo
   if (existed) {
     try {
       checkLevelDbLogs(location);
+      checkLevelDbTables(location);
     } catch (e) {
       throw new DataDirError(`data dir ${JSON.stringify(dataDir)} is corrupt: ${(e as Error).message}`);
     }
