@@ -8,6 +8,7 @@ import { Level } from 'level';
 import type { ClassicLevel } from 'classic-level';
 import { checkLevelDbTables, checkTable } from '../../src/server/storage/leveldb-table-check';
 import { snappyUncompress } from '../../src/server/storage/snappy';
+import { liveTables } from '../../src/server/storage/leveldb-manifest';
 
 /** A closed LevelDB whose data is in .ldb tables: compressible and random values, many blocks. */
 async function tables(t: { after(fn: () => void): void }): Promise<{ dir: string; files: string[] }> {
@@ -41,8 +42,17 @@ test('tables LevelDB wrote pass; a garbled byte, a truncation or a missing foote
   }
   assert.throws(() => checkTable(file.subarray(0, Math.floor(file.length / 2))), /magic/);
   assert.throws(() => checkTable(file.subarray(0, 20)), /shorter/);
+  // The MANIFEST lists exactly the tables on disk, with their sizes.
+  const live = liveTables(dir)!;
+  assert.deepEqual([...live.keys()].map((n) => `${String(n).padStart(6, '0')}.ldb`).sort(), [...files].sort());
+  for (const f of files) assert.equal(live.get(Number(f.slice(0, 6))), fs.statSync(path.join(dir, f)).size);
+  // A table the MANIFEST does not list (a compaction output cut short by a crash) is not data.
+  fs.writeFileSync(path.join(dir, '999999.ldb'), Buffer.alloc(1000, 0xee));
+  checkLevelDbTables(dir);
   fs.writeFileSync(path.join(dir, files[0]!), file.subarray(0, file.length - 1));
-  assert.throws(() => checkLevelDbTables(dir), new RegExp(`LevelDB table ${files[0]} is damaged`));
+  assert.throws(() => checkLevelDbTables(dir), new RegExp(`LevelDB table ${files[0]} is damaged: ${file.length - 1} bytes, the MANIFEST records ${file.length}`));
+  fs.rmSync(path.join(dir, files[0]!));
+  assert.throws(() => checkLevelDbTables(dir), /is missing/);
 });
 
 test('snappy: literals, overlapping copies, and malformed input refused', () => {

@@ -2,7 +2,7 @@
  * Verifies LevelDB's table files (`*.ldb`, `*.sst`) before LevelDB opens the database. Opening
  * replays LevelDB's log into a new table and a new MANIFEST before any table is read, so a
  * damaged table found only afterwards leaves the data dir changed; this check finds it first, so
- * the dir is refused untouched.
+ * the dir is refused untouched. Only the tables the current MANIFEST lists are checked.
  *
  * Format (leveldb/doc/table_format.md): blocks, each followed by a 5-byte trailer (compression
  * type: 0 none, 1 snappy; masked crc32c of the block and the type byte); a 48-byte footer holds
@@ -10,10 +10,11 @@
  * The index block maps keys to the data blocks' handles; the metaindex block to the filter
  * block's. Every block is checked against its checksum, and every handle against the file.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '../../mvcc';
 import { snappyUncompress } from './snappy';
+import { liveTables } from './leveldb-manifest';
 
 const FOOTER = 48;
 const TRAILER = 5;
@@ -113,19 +114,34 @@ export function checkTable(file: Buffer): TableStats {
   return stats;
 }
 
-/** Throws a description of the first damaged table file in a LevelDB directory. */
+/**
+ * Throws a description of the first damaged live table in a LevelDB directory: a table the
+ * current MANIFEST lists that is missing, of another size than recorded, or fails its checks.
+ * Tables the MANIFEST does not list (a compaction's output cut short by a crash) are LevelDB's
+ * garbage, deleted at open, and not checked.
+ */
 export function checkLevelDbTables(dir: string): void {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((f) => /^\d+\.(ldb|sst)$/.test(f));
-  } catch {
-    return;
-  }
-  for (const f of files.sort()) {
+  const live = liveTables(dir);
+  if (live === undefined) return; // LevelDB's own open reports an unreadable MANIFEST
+  for (const [number, size] of [...live].sort((a, b) => a[0] - b[0])) {
+    const base = String(number).padStart(6, '0');
+    let name = `${base}.ldb`;
+    let file: Buffer;
     try {
-      checkTable(readFileSync(join(dir, f)));
+      file = readFileSync(join(dir, name));
+    } catch {
+      name = `${base}.sst`;
+      try {
+        file = readFileSync(join(dir, name));
+      } catch {
+        throw new Error(`LevelDB table ${base}.ldb is missing`);
+      }
+    }
+    try {
+      if (file.length !== size) throw new Error(`${file.length} bytes, the MANIFEST records ${size}`);
+      checkTable(file);
     } catch (e) {
-      throw new Error(`LevelDB table ${f} is damaged: ${(e as Error).message}`);
+      throw new Error(`LevelDB table ${name} is damaged: ${(e as Error).message}`);
     }
   }
 }
