@@ -12,13 +12,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '../../mvcc';
+import { maskedCrc } from './leveldb-format';
 
 const BLOCK = 32 * 1024;
 const HEADER = 7;
-
-function masked(crc: number): number {
-  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
-}
 
 /** The offset of the first bad record that is followed by a valid one, or -1 if the file is sound. */
 export function findLogCorruption(buf: Buffer): number {
@@ -45,7 +42,7 @@ export function findLogCorruption(buf: Buffer): number {
       break;
     }
     const expect = buf.readUInt32LE(pos);
-    const actual = masked(crc32c(buf.subarray(pos + HEADER, end), crc32c(buf.subarray(pos + 6, pos + 7))));
+    const actual = maskedCrc(crc32c(buf.subarray(pos + HEADER, end), crc32c(buf.subarray(pos + 6, pos + 7))));
     if (expect !== actual) {
       // A record torn by a crash ends in bytes never written (zeros); a complete record that
       // fails its checksum was damaged after it was written.

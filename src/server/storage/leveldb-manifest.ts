@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ByteReader } from './leveldb-format';
 
 const BLOCK = 32 * 1024;
 const HEADER = 7;
@@ -44,28 +45,6 @@ function* records(buf: Buffer): Generator<Buffer> {
   }
 }
 
-class Fields {
-  pos = 0;
-  constructor(readonly buf: Buffer) {}
-  get done(): boolean {
-    return this.pos >= this.buf.length;
-  }
-  varint(): number {
-    let v = 0;
-    for (let shift = 0; ; shift += 7) {
-      if (this.pos >= this.buf.length || shift > 63) throw new Error('bad varint');
-      const b = this.buf[this.pos++]!;
-      v += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return v;
-    }
-  }
-  skipSlice(): void {
-    const n = this.varint();
-    if (this.pos + n > this.buf.length) throw new Error('bad slice');
-    this.pos += n;
-  }
-}
-
 /** file number -> size in bytes, of the tables the current version holds. */
 export function liveTables(dir: string): Map<number, number> | undefined {
   try {
@@ -74,7 +53,7 @@ export function liveTables(dir: string): Map<number, number> | undefined {
     if (!/^MANIFEST-\d+$/.test(name) || !current.endsWith('\n')) return undefined;
     const live = new Map<number, number>();
     for (const rec of records(readFileSync(join(dir, name)))) {
-      const f = new Fields(rec);
+      const f = new ByteReader(rec);
       while (!f.done) {
         const tag = f.varint();
         switch (tag) {

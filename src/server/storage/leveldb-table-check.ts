@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { crc32c } from '../../mvcc';
 import { snappyUncompress } from './snappy';
 import { liveTables } from './leveldb-manifest';
+import { ByteReader, maskedCrc } from './leveldb-format';
 
 const FOOTER = 48;
 const TRAILER = 5;
@@ -26,28 +27,8 @@ interface Handle {
   size: number;
 }
 
-function masked(crc: number): number {
-  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
-}
-
-class Reader {
-  constructor(
-    readonly buf: Buffer,
-    public pos: number,
-    readonly end: number,
-  ) {}
-  varint(): number {
-    let v = 0;
-    for (let shift = 0; ; shift += 7) {
-      if (this.pos >= this.end || shift > 63) throw new Error('bad varint');
-      const b = this.buf[this.pos++]!;
-      v += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return v;
-    }
-  }
-  handle(): Handle {
-    return { offset: this.varint(), size: this.varint() };
-  }
+function handleAt(r: ByteReader): Handle {
+  return { offset: r.varint(), size: r.varint() };
 }
 
 export interface TableStats {
@@ -63,7 +44,7 @@ function readBlock(file: Buffer, h: Handle, what: string, stats: TableStats): Bu
   }
   const type = file[h.offset + h.size]!;
   const expect = file.readUInt32LE(h.offset + h.size + 1);
-  const actual = masked(crc32c(file.subarray(h.offset + h.size, h.offset + h.size + 1), crc32c(file.subarray(h.offset, h.offset + h.size))));
+  const actual = maskedCrc(crc32c(file.subarray(h.offset + h.size, h.offset + h.size + 1), crc32c(file.subarray(h.offset, h.offset + h.size))));
   if (expect !== actual) throw new Error(`${what} block at offset ${h.offset} fails its checksum`);
   const raw = file.subarray(h.offset, h.offset + h.size);
   if (type === 0) return raw;
@@ -80,7 +61,7 @@ function handlesIn(block: Buffer, what: string): Handle[] {
   const restarts = block.readUInt32LE(block.length - 4);
   const end = block.length - 4 * (restarts + 1);
   if (restarts === 0 || end < 0) throw new Error(`${what} block has a bad restart array`);
-  const r = new Reader(block, 0, end);
+  const r = new ByteReader(block, 0, end);
   const out: Handle[] = [];
   while (r.pos < end) {
     r.varint(); // shared key bytes
@@ -89,7 +70,7 @@ function handlesIn(block: Buffer, what: string): Handle[] {
     r.pos += nonShared;
     const valueEnd = r.pos + valueLen;
     if (valueEnd > end) throw new Error(`${what} block entry runs past the block`);
-    out.push(new Reader(block, r.pos, valueEnd).handle());
+    out.push(handleAt(new ByteReader(block, r.pos, valueEnd)));
     r.pos = valueEnd;
   }
   return out;
@@ -103,9 +84,9 @@ export function checkTable(file: Buffer): TableStats {
   if (file.readUInt32LE(file.length - 8) !== MAGIC_LO || file.readUInt32LE(file.length - 4) !== MAGIC_HI) {
     throw new Error('no table magic number at the end (truncated?)');
   }
-  const footer = new Reader(file, f, file.length - 8);
-  const metaindex = footer.handle();
-  const index = footer.handle();
+  const footer = new ByteReader(file, f, file.length - 8);
+  const metaindex = handleAt(footer);
+  const index = handleAt(footer);
   for (const h of handlesIn(readBlock(file, metaindex, 'metaindex', stats), 'metaindex')) readBlock(file, h, 'meta', stats);
   for (const h of handlesIn(readBlock(file, index, 'index', stats), 'index')) {
     readBlock(file, h, 'data', stats);
