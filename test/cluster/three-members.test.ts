@@ -88,9 +88,20 @@ test('leader loss under concurrent writes: new leader in time, no acknowledged w
     const killedAt = Date.now();
     await c.kill(leader);
     const newLeader = await c.waitLeader(10_000, leader);
-    const electedMs = Date.now() - killedAt;
-    console.log(`# leader ${leader} killed; member ${newLeader} leads after ${electedMs} ms (election timeout ${ELECTION_MS} ms)`);
-    assert.ok(electedMs <= 2 * ELECTION_MS + 1000, `new leader after ${electedMs} ms`);
+    const seenMs = Date.now() - killedAt;
+    // When the new leader was elected, from its own log ("elected leader", pino's ISO time): the
+    // polling above (etcdctl per member, under the writer's load) only bounds it from above.
+    const elected = (c.members[newLeader]?.stderr() ?? '')
+      .split('\n')
+      .map((l) => /"time":"([^"]+)".*"msg":"elected leader"/.exec(l)?.[1])
+      .map((t) => (t === undefined ? NaN : Date.parse(t)))
+      .find((t) => t >= killedAt);
+    assert.ok(elected !== undefined, 'the new leader logged its election');
+    const electedMs = elected - killedAt;
+    console.log(`# leader ${leader} killed; member ${newLeader} elected after ${electedMs} ms, seen by polling after ${seenMs} ms (election timeout ${ELECTION_MS} ms)`);
+    // Election timeouts are randomized in [E, 2E); two survivors can still split their votes
+    // once (each voting for itself), and then the next round decides: allow two rounds.
+    assert.ok(electedMs <= 4 * ELECTION_MS + 1000, `new leader elected after ${electedMs} ms`);
     const put = await runEtcdctl(c.endpoints([0, 1, 2].filter((i) => i !== leader)), ['put', '/loss/after', 'x']);
     assert.equal(put.stdout.trim(), 'OK', put.stderr);
 
