@@ -17,6 +17,11 @@ const PREFIX = 'alarm/';
 const END = 'alarm0';
 const TYPES: readonly AlarmType[] = ['NOSPACE', 'CORRUPT'];
 
+/** The alarm type a request names, or undefined (NONE, or a value etcd does not define). */
+export function alarmTypeOf(v: unknown): AlarmType | undefined {
+  return TYPES.includes(v as AlarmType) ? (v as AlarmType) : undefined;
+}
+
 function keyOf(a: AlarmMember): string {
   return `${PREFIX}${a.alarm}/${a.memberID.toString(16).padStart(16, '0')}`;
 }
@@ -35,8 +40,9 @@ export class AlarmStore {
     this.byType.clear();
     for (const [k] of this.engine.scan(PREFIX, END)) {
       const [type, hex] = k.slice(PREFIX.length).split('/');
-      if (!TYPES.includes(type as AlarmType) || hex === undefined) continue;
-      this.set({ alarm: type as AlarmType, memberID: BigInt(`0x${hex}`) });
+      const alarm = alarmTypeOf(type);
+      if (alarm === undefined || hex === undefined) continue;
+      this.set({ alarm, memberID: BigInt(`0x${hex}`) });
     }
   }
 

@@ -22,7 +22,7 @@ import type { Membership, Member } from '../cluster/membership';
 import { method } from '../grpc/protos';
 import { deleteRangeFromWire, putFromWire, txnFromWire, type Wire } from '../grpc/convert';
 import { EtcdError } from '../../errors';
-import type { AlarmMember, AlarmStore, AlarmType } from '../alarm/alarm-store';
+import { alarmTypeOf, type AlarmMember, type AlarmStore } from '../alarm/alarm-store';
 import { costPut, costTxn, LEASE_OVERHEAD, type Quota } from '../alarm/quota';
 
 /** The replaceable part of the state machine (a snapshot install swaps the store). */
@@ -106,14 +106,12 @@ export class Applier implements StateMachine {
     const mvcc = d.store.mvcc;
     switch (kind) {
       case RequestKind.Put: {
-        // With a NOSPACE alarm raised, writes that add data are refused (etcd's applierV3Capped).
-        if (d.alarms.has('NOSPACE')) throw new EtcdError('NoSpace');
         const req = (decoded as PutRequest | undefined) ?? putFromWire(this.decodePut(payload) as Wire);
-        const fits = d.quota.available(costPut(req));
-        const r = mvcc.put(req);
-        if (r.events.length > 0) d.onEvents?.(r.events);
-        if (!fits) throw new EtcdError('NoSpace');
-        return r;
+        return this.withinQuota(costPut(req), () => {
+          const r = mvcc.put(req);
+          if (r.events.length > 0) d.onEvents?.(r.events);
+          return r;
+        });
       }
       case RequestKind.DeleteRange: {
         const r = mvcc.deleteRange(
@@ -124,26 +122,19 @@ export class Applier implements StateMachine {
       }
       case RequestKind.Txn: {
         const req = (decoded as TxnRequest | undefined) ?? txnFromWire(this.decodeTxn(payload) as Wire);
-        const cost = costTxn(req);
-        if (cost > 0 && d.alarms.has('NOSPACE')) throw new EtcdError('NoSpace');
-        const fits = d.quota.available(cost);
-        const r = mvcc.txn(req);
-        if (r.events.length > 0) d.onEvents?.(r.events);
-        if (!fits) throw new EtcdError('NoSpace');
-        return r;
+        return this.withinQuota(costTxn(req), () => {
+          const r = mvcc.txn(req);
+          if (r.events.length > 0) d.onEvents?.(r.events);
+          return r;
+        });
       }
       case RequestKind.Compaction: {
         const rev = (decoded as { revision: number } | undefined)?.revision ?? Number((this.decodeCompact(payload) as Wire).revision);
         mvcc.compact(rev);
         return { revision: mvcc.currentRevision } satisfies CompactResult;
       }
-      case RequestKind.LeaseGrant: {
-        if (d.alarms.has('NOSPACE')) throw new EtcdError('NoSpace');
-        const fits = d.quota.available(LEASE_OVERHEAD);
-        const r = applyLeaseEntry({ lessor: d.lessor, mvcc }, kind, payload, decoded)!;
-        if (!fits) throw new EtcdError('NoSpace');
-        return r;
-      }
+      case RequestKind.LeaseGrant:
+        return this.withinQuota(LEASE_OVERHEAD, () => applyLeaseEntry({ lessor: d.lessor, mvcc }, kind, payload, decoded)!);
       case RequestKind.Alarm:
         return this.applyAlarm(this.decodeAlarm(payload) as Wire);
       case RequestKind.LeaseRevoke:
@@ -162,10 +153,23 @@ export class Applier implements StateMachine {
     }
   }
 
+  /**
+   * A write that adds `cost` bytes, as etcd's appliers chain it: refused while a NOSPACE alarm is
+   * raised (applierV3Capped); otherwise applied, and answered NoSpace if it did not fit the quota
+   * (quotaApplierV3: the write stays applied, on every member alike).
+   */
+  private withinQuota<T>(cost: number, apply: () => T): T {
+    if (cost > 0 && this.d.alarms.has('NOSPACE')) throw new EtcdError('NoSpace');
+    const fits = this.d.quota.available(cost);
+    const r = apply();
+    if (!fits) throw new EtcdError('NoSpace');
+    return r;
+  }
+
   /** etcd's applierV3backend.Alarm: GET lists, ACTIVATE raises, DEACTIVATE clears. */
   private applyAlarm(w: Wire): AlarmResult {
     const d = this.d;
-    const type = w.alarm === 'NOSPACE' || w.alarm === 'CORRUPT' ? (w.alarm as AlarmType) : undefined;
+    const type = alarmTypeOf(w.alarm);
     const memberID = BigInt(String(w.memberID ?? '0'));
     switch (w.action) {
       case 'ACTIVATE': {

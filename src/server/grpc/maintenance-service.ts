@@ -12,6 +12,7 @@ import type { EtcdMember } from '../member';
 import type { DiskUsage } from '../storage/disk-usage';
 import { unary } from './unary';
 import { wireMessage } from './error-table';
+import { alarmTypeOf } from '../alarm/alarm-store';
 
 export function maintenanceService(m: EtcdMember, disk: DiskUsage, log: Logger): UntypedServiceImplementation {
   return {
@@ -43,8 +44,8 @@ export function maintenanceService(m: EtcdMember, disk: DiskUsage, log: Logger):
       const action = String(w.action);
       // etcd 3.6 crashes on an unknown action, and an unknown alarm type raised would stick: refused.
       if (action !== 'GET' && action !== 'ACTIVATE' && action !== 'DEACTIVATE') throw new EtcdError('Unimplemented', `unknown alarm action ${action}`);
-      if (action === 'ACTIVATE' && !['NONE', 'NOSPACE', 'CORRUPT'].includes(String(w.alarm))) throw new EtcdError('Unimplemented', `unknown alarm type ${String(w.alarm)}`);
-      const r = await m.alarm({ action: String(w.action), memberID: String(w.memberID ?? '0'), alarm: String(w.alarm) });
+      if (action === 'ACTIVATE' && w.alarm !== 'NONE' && alarmTypeOf(w.alarm) === undefined) throw new EtcdError('Unimplemented', `unknown alarm type ${String(w.alarm)}`);
+      const r = await m.alarm({ action, memberID: String(w.memberID ?? '0'), alarm: String(w.alarm) });
       return { header: m.header(), alarms: r.alarms.map((a) => ({ memberID: a.memberID.toString(), alarm: a.alarm })) };
     }),
     MoveLeader: unary('MoveLeader', log, async (w) => {

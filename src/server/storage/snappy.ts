@@ -3,15 +3,17 @@
  * format_description.txt): a varint of the uncompressed length, then literals and back-references.
  * Throws on any malformed input.
  */
+import { ByteReader } from './leveldb-format';
 export function snappyUncompress(src: Buffer): Buffer {
-  let pos = 0;
-  let length = 0;
-  for (let shift = 0; ; shift += 7) {
-    if (pos >= src.length || shift > 28) throw new Error('snappy: bad length');
-    const b = src[pos++]!;
-    length += (b & 0x7f) * 2 ** shift;
-    if (b < 0x80) break;
+  const header = new ByteReader(src);
+  let length: number;
+  try {
+    length = header.varint();
+  } catch {
+    throw new Error('snappy: bad length');
   }
+  if (length > 0xffffffff) throw new Error('snappy: bad length');
+  let pos = header.pos;
   const out = Buffer.allocUnsafe(length);
   let o = 0;
   while (pos < src.length) {
