@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   }
   for (const w of parsed.warnings) process.stderr.write(w + '\n');
 
-  let server: { stop(): Promise<void>; done: Promise<void> };
+  let server: { stop(): Promise<void>; done: Promise<void>; failed: Promise<Error>; failure: Error | undefined };
   try {
     // Loaded lazily so that --version/--help and flag errors do not load the server.
     const { startServer } = await import('../src/server/server');
@@ -44,8 +44,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // A member removed from its cluster stops by itself, as etcd exits then.
+  // A member removed from its cluster stops by itself and exits 0, as etcd does. A storage or
+  // apply failure (already logged with its cause) exits 1, as etcd's fatal log does, so that a
+  // supervisor restarts the member; a stop that hangs on the failed storage is cut short.
+  void server.failed.then(() => {
+    setTimeout(() => process.exit(1), 3000).unref();
+  });
   void server.done.then(() => {
+    if (server.failure) process.exit(1);
     if (!stopping) process.exit(0);
   });
 }

@@ -14,15 +14,35 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 export class ClientListener {
   private readonly net: NetServer;
   private readonly sockets = new Set<Socket>();
-  private readonly http: ReturnType<typeof createHttpServer>;
+  private http: ReturnType<typeof createHttpServer> | undefined;
+  /** Connections accepted before serve(): held, unread, until the member can answer them. */
+  private held: Socket[] | undefined = [];
+  private route: ((socket: Socket) => void) | undefined;
 
-  constructor(grpc: GrpcServer, handler: (req: IncomingMessage, res: ServerResponse) => void, log: Logger) {
-    const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
-    this.http = createHttpServer(handler);
+  constructor(log: Logger) {
     this.net = createNetServer((socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
       socket.setNoDelay(true);
+      socket.on('error', (e) => log.debug({ err: e.message }, 'client connection error'));
+      if (this.route !== undefined) this.route(socket);
+      else {
+        socket.pause();
+        this.held?.push(socket);
+      }
+    });
+  }
+
+  /**
+   * Serves gRPC and HTTP on the bound socket, including the connections that arrived since it was
+   * bound (a start binds its ports first, as etcd does, so a port it cannot have fails the start
+   * before the data dir is touched).
+   */
+  serve(grpc: GrpcServer, handler: (req: IncomingMessage, res: ServerResponse) => void): void {
+    const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
+    const http = createHttpServer(handler);
+    this.http = http;
+    this.route = (socket) => {
       let buffered: Buffer = Buffer.alloc(0);
       const onData = (chunk: Buffer): void => {
         buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
@@ -35,17 +55,20 @@ export class ClientListener {
           // HTTP/2 reads the socket's buffered bytes itself; resuming here would steal them.
           injector.injectConnection(socket);
         } else {
-          this.http.emit('connection', socket);
+          http.emit('connection', socket);
           socket.resume();
         }
-
       };
       socket.on('data', onData);
-      socket.on('error', (e) => log.debug({ err: e.message }, 'client connection error'));
-    });
+      socket.resume();
+    };
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const socket of held) if (!socket.destroyed) this.route(socket);
   }
 
-  listen(port: number, host: string): Promise<number> {
+  /** Binds the port (0: a free one) and resolves with it; connections wait for serve(). */
+  bind(port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {
       this.net.once('error', reject);
       this.net.listen({ port, host: host === '' ? undefined : host, exclusive: true }, () => {
@@ -60,7 +83,7 @@ export class ClientListener {
     return new Promise((resolve) => {
       this.net.close(() => resolve());
       for (const s of this.sockets) s.destroy();
-      this.http.closeAllConnections?.();
+      this.http?.closeAllConnections?.();
     });
   }
 }

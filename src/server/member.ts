@@ -22,7 +22,8 @@ import type { Header } from './grpc/convert';
 import { WatchHub } from './watch/hub';
 import { AnswersInFlight } from './grpc/answers-in-flight';
 import type { Lessor } from '../lease';
-import { attachAllKeys, LeaseExpiryDriver, openLessor } from './lease';
+import { attachAllKeys, LeaseExpiryDriver, openLessor, roleOf } from './lease';
+import type { BatchOp } from './storage/level-engine';
 import { AlarmStore } from './alarm/alarm-store';
 import { Quota } from './alarm/quota';
 import type { AlarmResult } from './apply/applier';
@@ -66,10 +67,20 @@ export class EtcdMember {
     this.markReady = r;
   });
   private publishing = false;
+  /** A fresh member's identity records, written when it starts (a start that fails before leaves the data dir as it was). */
+  private identity: BatchOp[];
+  /**
+   * When this member's stream to a peer came up (ms, wall clock), or undefined while it is down
+   * (etcd's transport.ActiveSince); set by the peer transport, for the strict reconfig checks.
+   */
+  peerActiveSince: (id: bigint) => number | undefined = () => undefined;
+  /** Called once if the member fails for good (storage or apply); the server stops and the process exits. */
+  onFatal: ((err: Error) => void) | undefined;
 
   private constructor(config: Config, log: Logger, parts: {
     memberId: bigint; clusterId: bigint; membership: Membership; store: StoreHolder; engine: LevelEngine; db: Db; loop: RaftLoop;
     waits: WaitRegistry; applier: Applier; watchHub: WatchHub; lessor: Lessor; answers: AnswersInFlight; alarms: AlarmStore; quota: Quota;
+    ids: RequestIdGenerator; identity: BatchOp[];
   }) {
     this.config = config;
     this.log = log;
@@ -89,7 +100,8 @@ export class EtcdMember {
     this.quota = parts.quota;
     this.memberIdStr = this.memberId.toString();
     this.clusterIdStr = this.clusterId.toString();
-    this.ids = new RequestIdGenerator(this.memberId, Date.now());
+    this.ids = parts.ids;
+    this.identity = parts.identity;
     this.requestTimeoutMs = 5000 + 2 * config.electionMs;
   }
 
@@ -145,12 +157,13 @@ export class EtcdMember {
         random: (n: number) => randomInt(n),
       });
       if (id.bootstrap) node.bootstrap(id.peers);
-      if (id.fresh) {
-        await db.batch([
-          { type: 'put', key: MEMBER_KEY, value: Buffer.from(JSON.stringify(memberRecord(config.name, id))) },
-          { type: 'put', key: MEMBERS_KEY, value: Buffer.from(id.membership.toJson()) },
-        ], { sync: true });
-      }
+      const identity: BatchOp[] = id.fresh
+        ? [
+            { type: 'put', key: MEMBER_KEY, value: Buffer.from(JSON.stringify(memberRecord(config.name, id))) },
+            { type: 'put', key: MEMBERS_KEY, value: Buffer.from(id.membership.toJson()) },
+          ]
+        : [];
+      const ids = new RequestIdGenerator(id.memberId, Date.now());
 
       const waits = new WaitRegistry();
       const answers = new AnswersInFlight();
@@ -178,6 +191,9 @@ export class EtcdMember {
           if (loopRef) loopRef.confState = cs;
         },
         lessor,
+        onTermStarted: (term) => {
+          if (mRef) roleOf(mRef).termStarted(term);
+        },
         onEvents: (evs) => {
           lessor.onEvents(evs);
           watchHub.notify(evs);
@@ -200,10 +216,12 @@ export class EtcdMember {
         lastPersistedIndex: lastPersisted,
         diskFirstIndex: diskFirst,
         snapshotIndex,
+        requestId: () => ids.nextId(),
       });
       loopRef = loop;
       const m = new EtcdMember(config, log, {
         memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, store, engine, db, loop, waits, applier, watchHub, lessor, answers, alarms, quota,
+        ids, identity,
       });
       mRef = m;
       log.info(
@@ -267,8 +285,20 @@ export class EtcdMember {
     return this.store.mvcc;
   }
 
-  start(): void {
-    this.loop.onLeaderChange = () => this.maybePublish();
+  /** Writes a fresh member's identity, then starts the Raft loop, the lease timer and the sweeper. */
+  async start(): Promise<void> {
+    if (this.identity.length > 0) {
+      await this.db.batch(this.identity as never, { sync: true });
+      this.identity = [];
+    }
+    this.loop.onLeaderChange = () => {
+      roleOf(this).sync();
+      this.maybePublish();
+    };
+    this.loop.onFatal = (err) => {
+      this.waits.rejectAll(new EtcdError('Stopped', err.message));
+      this.onFatal?.(err);
+    };
     this.loop.start();
     // A single voter need not wait an election timeout to lead itself.
     this.loop.campaignIfSoleVoter();
@@ -299,7 +329,7 @@ export class EtcdMember {
     }
     const payload = Buffer.from(JSON.stringify({ id: this.memberIdStr, name: this.config.name, clientURLs }));
     this.publishing = true;
-    this.propose(RequestKind.PublishMember, undefined, payload).then(
+    this.propose(RequestKind.PublishMember, payload).then(
       () => {
         this.publishing = false;
         this.published = true;
@@ -324,15 +354,15 @@ export class EtcdMember {
   }
 
   /**
-   * Proposes a request and resolves with its apply result. `request` is the already converted
-   * request (handed to the applier on this member); `payload` is its wire encoding.
+   * Proposes a request (`payload`: its etcd protobuf encoding, as the client sent it) and
+   * resolves with its apply result. Every member, this one included, applies the log's bytes.
    */
-  propose<T>(kind: RequestKind, request: unknown, payload: Uint8Array): Promise<T> {
+  propose<T>(kind: RequestKind, payload: Uint8Array): Promise<T> {
     const id = this.ids.next();
     const data = encodeRequest(kind, this.ids.high, id, payload);
     // etcd compares the marshaled InternalRaftRequest, 17 bytes larger than the client's message.
     if (payload.length + INTERNAL_REQUEST_OVERHEAD > this.config.maxRequestBytes) return Promise.reject(new EtcdError('RequestTooLarge'));
-    const p = this.waits.register<T>(id, request, performance.now() + this.requestTimeoutMs);
+    const p = this.waits.register<T>(id, performance.now() + this.requestTimeoutMs);
     try {
       this.loop.propose(data);
     } catch (e) {
@@ -345,7 +375,7 @@ export class EtcdMember {
   /** An AlarmRequest (GET, ACTIVATE, DEACTIVATE) through Raft, as etcd sends every one. */
   alarm(request: { action: string; memberID: string; alarm: string }): Promise<AlarmResult> {
     const payload = method('etcdserverpb.Maintenance', 'Alarm').requestSerialize(request);
-    return this.propose<AlarmResult>(RequestKind.Alarm, undefined, payload);
+    return this.propose<AlarmResult>(RequestKind.Alarm, payload);
   }
 
   /**
@@ -368,7 +398,7 @@ export class EtcdMember {
   proposeConfChange(cc: Omit<ConfChange, 'id'>): Promise<void> {
     const low = this.ids.next();
     const id = (BigInt(this.ids.high) << 48n) | BigInt(low);
-    const p = this.waits.register<void>(low, undefined, performance.now() + this.requestTimeoutMs);
+    const p = this.waits.register<void>(low, performance.now() + this.requestTimeoutMs);
     try {
       this.loop.proposeConfChange({ ...cc, id });
     } catch (e) {

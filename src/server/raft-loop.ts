@@ -71,6 +71,8 @@ export interface RaftLoopOptions {
   /** Index of the first entry in LevelDB (1 when none). */
   diskFirstIndex: number;
   snapshotIndex: number;
+  /** Cluster-unique request ids (the member's generator), for ReadIndex contexts. */
+  requestId(): bigint;
 }
 
 export class RaftLoop {
@@ -84,6 +86,12 @@ export class RaftLoop {
   private pendingApplyOps: BatchOp[] = [];
   private fatal: Error | undefined;
 
+  /**
+   * Called once when the loop fails for good (a storage write failed, or applying an entry threw
+   * an unexpected error): the member must stop serving and the process exit, as etcd does, so
+   * that its supervisor restarts it and the restart replays from the durable state.
+   */
+  onFatal: ((err: Error) => void) | undefined;
   /** Called when leadership or term changes. */
   onLeaderChange: ((lead: bigint, term: number) => void) | undefined;
   /** Sends Raft messages to peers (the peer transport); unset for a lone member. */
@@ -113,7 +121,15 @@ export class RaftLoop {
     this.lastPersistedIndex = o.lastPersistedIndex;
     this.diskFirstIndex = o.diskFirstIndex;
     this.snapshotIndex = o.snapshotIndex;
-    this.reads = new ReadRounds(5000 + 2 * o.electionMs);
+    this.reads = new ReadRounds({
+      nextId: o.requestId,
+      send: (ctx) => {
+        if (this.stopped || this.fatal) return;
+        this.o.node.readIndex(ctx);
+        this.schedule();
+      },
+      timeoutMs: 5000 + 2 * o.electionMs,
+    });
     this.rawBatch = rawBatchApplies(o.db);
     const st = o.node.basicStatus();
     this.term = st.term;
@@ -137,7 +153,8 @@ export class RaftLoop {
     if (this.ticker) clearInterval(this.ticker);
     while (this.running) await new Promise((r) => setImmediate(r));
     if (this.idleFlush) clearTimeout(this.idleFlush);
-    this.flushApplied();
+    // After a failure nothing more is written: the in-memory state may be half applied.
+    if (!this.fatal) this.flushApplied();
     await this.writeChain;
     this.reads.failAll(new EtcdError('Stopped'));
   }
@@ -266,24 +283,45 @@ export class RaftLoop {
   }
 
   private async run(): Promise<void> {
-    if (this.running || this.fatal) return;
+    if (this.running || this.fatal || this.stopped) return;
     this.running = true;
     try {
       this.maybeSoloCampaign();
       this.issueReadRound();
-      while (this.o.node.hasReady()) {
+      while (!this.stopped && !this.fatal && this.o.node.hasReady()) {
         await this.processReady(this.o.node.ready());
         this.maybeSoloCampaign();
         this.issueReadRound();
       }
       this.scheduleIdleFlush();
     } catch (e) {
-      this.fatal = e as Error;
-      this.o.log.fatal({ err: (e as Error).message, stack: (e as Error).stack }, 'raft loop failed; member stops serving');
+      this.fail(e as Error, 'raft loop failed');
     } finally {
       this.running = false;
     }
     if (!this.fatal && (this.o.node.hasReady() || this.reads.waiting)) this.schedule();
+  }
+
+  /** The loop's one way to fail: logged once with its cause, then onFatal; nothing is written after. */
+  private fail(e: Error, what: string): void {
+    if (this.fatal) return;
+    this.fatal = e;
+    const fields: Record<string, unknown> = { err: e.message, stack: e.stack, 'applied-index': this.appliedIndex };
+    const applyErr = e as Error & { index?: number; cause?: unknown };
+    if (e.name === 'ApplyError') {
+      fields.index = applyErr.index;
+      fields.cause = (applyErr.cause as Error)?.stack ?? String(applyErr.cause);
+    }
+    this.o.log.fatal(fields, `${what}; member stops serving`);
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.idleFlush) clearTimeout(this.idleFlush);
+    this.reads.failAll(new EtcdError('Stopped', e.message));
+    this.onFatal?.(e);
+  }
+
+  /** The error the loop failed with, if it did. */
+  get failure(): Error | undefined {
+    return this.fatal;
   }
 
   private async processReady(rd: Ready): Promise<void> {
@@ -409,10 +447,7 @@ export class RaftLoop {
     o.log.info({ index: applied, term, compactedTo: Math.max(first, compactTo) }, 'saved snapshot and compacted raft log');
     // Not synced: LevelDB applies batches whole and in order, so losing this one (and what came
     // after it) only means a longer replay from the previous snapshot point.
-    this.write(ops, false).catch((e: Error) => {
-      this.fatal = e;
-      o.log.fatal({ err: e.message }, 'writing the snapshot point failed; member stops serving');
-    });
+    this.write(ops, false).catch((e: Error) => this.fail(e, 'writing the snapshot point failed'));
   }
 
   private idleFlush: NodeJS.Timeout | undefined;
@@ -432,14 +467,14 @@ export class RaftLoop {
     if (this.pendingApplyOps.length === 0) return;
     const ops = this.pendingApplyOps;
     this.pendingApplyOps = [];
-    this.write(ops, false).catch((e: Error) => {
-      this.fatal = e;
-      this.o.log.fatal({ err: e.message }, 'writing applied state failed; member stops serving');
-    });
+    this.write(ops, false).catch((e: Error) => this.fail(e, 'writing applied state failed'));
   }
 
   private write(ops: BatchOp[], sync: boolean): Promise<void> {
-    const p = this.writeChain.then(() => (this.rawBatch ? rawBatch(this.o.db, ops, sync) : this.o.db.batch(ops as never, { sync })));
+    const p = this.writeChain.then(() => {
+      if (this.fatal) throw this.fatal;
+      return this.rawBatch ? rawBatch(this.o.db, ops, sync) : this.o.db.batch(ops as never, { sync });
+    });
     this.writeChain = p.catch(() => undefined);
     return p;
   }

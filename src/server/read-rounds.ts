@@ -3,22 +3,56 @@
  * a round is issued shares it; Raft answers the round with a read index once leadership is
  * confirmed; the reads resolve when the applied index reaches it. A round Raft never answers
  * (leader lost) fails with etcd's request timeout.
+ *
+ * A round's request context is a request id from the member's id generator (the member id's low
+ * 16 bits, then a time-seeded counter; etcd's reqIDGen): the leader keeps one pending read per
+ * context, so contexts must differ across members (two fresh members counting from 1 sent the
+ * same context at once, and only one was answered). A round unanswered after `retryMs` is asked
+ * again under a new id (etcd's readIndexRetryTime); an answer to any of its ids resolves it.
  */
 import { EtcdError } from '../errors';
 
 type Waiter = { resolve: () => void; reject: (e: unknown) => void };
 
+/** Runs `fn` after `ms`; returns the function cancelling it. */
+export type Timer = (fn: () => void, ms: number) => () => void;
+
+const realTimer: Timer = (fn, ms) => {
+  const t = setTimeout(fn, ms);
+  t.unref?.();
+  return () => clearTimeout(t);
+};
+
 interface Round {
   waiters: Waiter[];
-  timer: NodeJS.Timeout;
+  /** Hex keys of every context sent for this round. */
+  keys: string[];
+  cancelTimeout: () => void;
+  cancelRetry: () => void;
+}
+
+export interface ReadRoundsOptions {
+  /** A cluster-unique 64-bit request id (never a per-member counter alone). */
+  nextId(): bigint;
+  /** Sends a ReadIndex request with this context to Raft (used for retries). */
+  send(ctx: Uint8Array): void;
+  timeoutMs: number;
+  /** etcd's readIndexRetryTime. */
+  retryMs?: number;
+  /** Timers (default: real ones; tests inject a fake clock). */
+  timer?: Timer;
 }
 
 export class ReadRounds {
-  private counter = 0;
+  private readonly o: ReadRoundsOptions;
+  private readonly timer: Timer;
   private queue: Waiter[] = [];
   private readonly rounds = new Map<string, Round>();
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(o: ReadRoundsOptions) {
+    this.o = o;
+    this.timer = o.timer ?? realTimer;
+  }
 
   /** A read waiting for the next round. */
   enqueue(): Promise<void> {
@@ -32,18 +66,39 @@ export class ReadRounds {
   /** Starts a round for the queued reads; returns its Raft request context, if any. */
   issue(): Uint8Array | undefined {
     if (this.queue.length === 0) return undefined;
-    const ctx = Buffer.allocUnsafe(8);
-    ctx.writeBigUInt64BE(BigInt(++this.counter));
     const waiters = this.queue;
     this.queue = [];
-    const key = ctx.toString('hex');
-    const timer = setTimeout(() => {
-      this.rounds.delete(key);
+    const round: Round = { waiters, keys: [], cancelTimeout: () => undefined, cancelRetry: () => undefined };
+    round.cancelTimeout = this.timer(() => {
+      this.forget(round);
       for (const w of waiters) w.reject(new EtcdError('Timeout'));
-    }, this.timeoutMs);
-    timer.unref?.();
-    this.rounds.set(key, { waiters, timer });
+    }, this.o.timeoutMs);
+    const ctx = this.newContext(round);
+    this.armRetry(round);
     return ctx;
+  }
+
+  private newContext(round: Round): Uint8Array {
+    const ctx = Buffer.allocUnsafe(8);
+    ctx.writeBigUInt64BE(BigInt.asUintN(64, this.o.nextId()));
+    const key = ctx.toString('hex');
+    round.keys.push(key);
+    this.rounds.set(key, round);
+    return ctx;
+  }
+
+  private armRetry(round: Round): void {
+    round.cancelRetry = this.timer(() => {
+      if (!this.rounds.has(round.keys[0]!)) return;
+      this.o.send(this.newContext(round));
+      this.armRetry(round);
+    }, this.o.retryMs ?? 500);
+  }
+
+  private forget(round: Round): void {
+    round.cancelTimeout();
+    round.cancelRetry();
+    for (const k of round.keys) this.rounds.delete(k);
   }
 
   /** Raft answered a round: its reads resolve once `applied(index)` does. */
@@ -51,8 +106,7 @@ export class ReadRounds {
     const key = Buffer.from(requestCtx).toString('hex');
     const round = this.rounds.get(key);
     if (!round) return;
-    this.rounds.delete(key);
-    clearTimeout(round.timer);
+    this.forget(round);
     void applied.then(() => {
       for (const w of round.waiters) w.resolve();
     });
@@ -60,11 +114,11 @@ export class ReadRounds {
 
   /** Fails every read (the member stops). */
   failAll(err: unknown): void {
-    for (const round of this.rounds.values()) {
-      clearTimeout(round.timer);
+    const all = new Set(this.rounds.values());
+    for (const round of all) {
+      this.forget(round);
       for (const w of round.waiters) w.reject(err);
     }
-    this.rounds.clear();
     for (const w of this.queue) w.reject(err);
     this.queue = [];
   }

@@ -66,4 +66,9 @@ export class RequestIdGenerator {
     this.counter = (this.counter + 1) % 2 ** 48;
     return this.counter;
   }
+
+  /** A whole 64-bit id (prefix and counter), unique across the cluster's members. */
+  nextId(): bigint {
+    return (BigInt(this.high) << 48n) | BigInt(this.next());
+  }
 }

@@ -62,11 +62,47 @@ export class EtcdServer {
     return this.member;
   }
 
+  /** Why the server stopped by itself, if a storage or apply failure stopped it (the process exits 1). */
+  failure: Error | undefined;
+  private resolveFailed!: (e: Error) => void;
+  /** Resolves if a storage or apply failure stops the server (bin/ then exits 1 promptly). */
+  readonly failed: Promise<Error> = new Promise((r) => {
+    this.resolveFailed = r;
+  });
+
+  /**
+   * Starts in etcd's order: bind the client ports, open the data dir, bind the peer port, start
+   * the Raft loop, serve. A start that fails stops every part it started, in reverse order, and
+   * rethrows; a port it cannot have fails it before the data dir is opened.
+   */
   async start(): Promise<void> {
+    try {
+      await this.startParts();
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+    // Like etcd's ReadyNotify: start() returns once this member has joined the cluster's log.
+    const member = this.etcdMember;
+    await Promise.race([member.ready, this.done]);
+    if (this.failure) throw this.failure;
+    this.log.info({ 'member-id': member.memberId.toString(16) }, 'ready to serve client requests');
+  }
+
+  private async startParts(): Promise<void> {
     const c = this.config;
     for (const f of c.unimplementedFlags) this.log.warn({ flag: f }, 'flag is accepted but not implemented yet; ignoring it');
+    const bound: string[] = [];
+    for (const u of c.listenClientUrls) {
+      if (u.protocol !== 'http:') throw new Error(`listen client URL ${u.href}: only http:// is supported yet`);
+      const l = new ClientListener(this.log);
+      this.listeners.push(l);
+      const port = await l.bind(urlPort(u), urlHost(u));
+      bound.push(`http://${urlHost(u) || 'localhost'}:${port}`);
+    }
     const member = await EtcdMember.open(c, this.log);
     this.member = member;
+    member.onFatal = (err) => this.onMemberFailure(err);
     const grpc = new GrpcServer({
       'grpc.max_receive_message_length': c.maxRequestBytes + 512 * 1024,
       'grpc.max_send_message_length': -1,
@@ -89,33 +125,26 @@ export class EtcdServer {
     add(serviceDefinition('v3lockpb.Lock'), lockService(member, this.log));
     add(serviceDefinition('v3electionpb.Election'), electionService(member, this.log));
     this.grpc = grpc;
-    try {
-      this.transport = await linkPeers(member, c.listenPeerUrls, this.log, () => {
-        void this.stop();
-      });
-    } catch (e) {
-      await this.stop();
-      throw e;
-    }
-    member.start();
+    this.transport = await linkPeers(member, c.listenPeerUrls, this.log, () => {
+      void this.stop();
+    });
+    await member.start();
     const handler = httpHandler(member, new Metrics(member, () => disk.bytes()));
-    try {
-      for (const u of c.listenClientUrls) {
-        if (u.protocol !== 'http:') throw new Error(`listen client URL ${u.href}: only http:// is supported yet`);
-        const l = new ClientListener(grpc, handler, this.log);
-        const port = await l.listen(urlPort(u), urlHost(u));
-        this.listeners.push(l);
-        this.clientUrls.push(`http://${urlHost(u) || 'localhost'}:${port}`);
-      }
-    } catch (e) {
-      await this.stop();
-      throw e;
-    }
+    for (const l of this.listeners) l.serve(grpc, handler);
+    this.clientUrls = bound;
     this.log.info({ 'listen-client-urls': this.clientUrls, 'member-id': member.memberId.toString(16) }, 'serving client traffic');
-    // Like etcd's ReadyNotify: start() returns once this member has joined the cluster's log.
-    await Promise.race([member.ready, this.done]);
-    this.log.info({ 'member-id': member.memberId.toString(16) }, 'ready to serve client requests');
   }
+
+  /** A storage or apply failure: stop serving at once (no leadership hand-over), then `done`. */
+  private onMemberFailure(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.failing = true;
+    this.resolveFailed(err);
+    void this.stop();
+  }
+
+  private failing = false;
 
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
@@ -123,18 +152,18 @@ export class EtcdServer {
   }
 
   private async doStop(): Promise<void> {
-    if (this.member) await this.member.transferLeadershipBeforeStop().catch(() => undefined);
+    if (this.member && !this.failing) await this.member.transferLeadershipBeforeStop().catch(() => undefined);
     await Promise.all(this.listeners.map((l) => l.close()));
     this.listeners = [];
     this.grpc?.forceShutdown();
     this.grpc = undefined;
     this.leaseForwarder?.close();
     this.leaseForwarder = undefined;
-    if (this.member) await this.member.stop();
+    if (this.member) await this.member.stop().catch((e: Error) => this.log.error({ err: e.message }, 'stopping the member failed'));
     this.member = undefined;
     if (this.transport) await this.transport.stop();
     this.transport = undefined;
-    this.log.info('stopped');
+    this.log.info(this.failure ? { err: this.failure.message } : {}, this.failure ? 'stopped after a fatal error' : 'stopped');
     this.log.flush?.();
     this.resolveDone();
   }

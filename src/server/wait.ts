@@ -1,11 +1,8 @@
 /**
  * Waiters for proposals: the gRPC handler registers one per proposed request id, the applier
- * triggers it with the result (or a typed error) when the entry is applied. The request object
- * the handler decoded travels with the waiter, so the applier on the proposing member does not
- * decode the entry again.
+ * triggers it with the result (or a typed error) when the entry is applied.
  */
 export interface Waiter<T = unknown> {
-  readonly request: unknown;
   /** Monotonic ms after which the proposal is given up (etcd's request timeout). */
   readonly deadline: number;
   resolve(result: T): void;
@@ -15,9 +12,9 @@ export interface Waiter<T = unknown> {
 export class WaitRegistry {
   private readonly waiters = new Map<number, Waiter>();
 
-  register<T>(id: number, request: unknown, deadline: number): Promise<T> {
+  register<T>(id: number, deadline: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.waiters.set(id, { request, deadline, resolve: resolve as (r: unknown) => void, reject });
+      this.waiters.set(id, { deadline, resolve: resolve as (r: unknown) => void, reject });
     });
   }
 

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { ProcessCluster, hashKV, status } from '../helpers/cluster';
+import { ProcessCluster, hashKV, memberAddWhenHealthy, status } from '../helpers/cluster';
 import { run, runEtcdctl, toolPath } from '../helpers/tools';
 
 const ELECTION_MS = 1000;
@@ -217,7 +217,7 @@ test('membership: member add --learner, start it with --initial-cluster-state ex
     await Promise.all([0, 1, 2].map((i) => c.start(i, 'new', c.initialCluster(first3))));
     assert.equal((await runEtcdctl(c.endpoints([0, 1, 2]), ['put', '/learner/k', 'v'])).stdout.trim(), 'OK');
     const s = c.specs[3]!;
-    const add = await runEtcdctl(c.endpoints([0, 1, 2]), ['member', 'add', s.name, '--learner', `--peer-urls=http://127.0.0.1:${s.peerPort}`]);
+    const add = await memberAddWhenHealthy(c.endpoints([0, 1, 2]), [s.name, '--learner', `--peer-urls=http://127.0.0.1:${s.peerPort}`]);
     assert.equal(add.code, 0, add.stderr);
     assert.match(add.stdout, /added as learner to cluster/);
     assert.match(add.stdout, /ETCD_INITIAL_CLUSTER_STATE="existing"/);
@@ -264,7 +264,7 @@ test('a member removed and added back on a fresh data dir catches up by a snapsh
     assert.equal((await runEtcdctl(c.endpoints(others), ['member', 'remove', id])).code, 0);
     await c.kill(i);
     rmSync(c.specs[i]!.dataDir, { recursive: true, force: true });
-    const add = await runEtcdctl(c.endpoints(others), ['member', 'add', c.specs[i]!.name, `--peer-urls=http://127.0.0.1:${c.specs[i]!.peerPort}`]);
+    const add = await memberAddWhenHealthy(c.endpoints(others), [c.specs[i]!.name, `--peer-urls=http://127.0.0.1:${c.specs[i]!.peerPort}`]);
     assert.equal(add.code, 0, add.stderr);
     const m = await c.start(i, 'existing');
     await converge(c, [0, 1, 2]);

@@ -136,3 +136,18 @@ export async function hashKV(endpoint: string, rev = 0): Promise<{ hash: string;
   const revision = /"hash_revision":(\d+)/.exec(r.stdout)?.[1] ?? /"revision":(\d+)/.exec(r.stdout)?.[1];
   return hash === undefined ? undefined : { hash, revision: revision ?? '0' };
 }
+
+/**
+ * `etcdctl member add ARGS`, retried while the cluster answers `etcdserver: unhealthy cluster`:
+ * with --strict-reconfig-check (etcd's default) an add is refused until this member's peer
+ * streams to a quorum have been up for 5 s, as etcd's HealthInterval (so right after a cluster
+ * starts, or a member restarts, an add has to wait, on etcd too).
+ */
+export async function memberAddWhenHealthy(endpoints: string, args: string[], timeoutMs = 20_000): ReturnType<typeof runEtcdctl> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await runEtcdctl(endpoints, ['member', 'add', ...args]);
+    if (r.code === 0 || !/unhealthy cluster/.test(r.stderr) || Date.now() > deadline) return r;
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}

@@ -43,13 +43,6 @@ describe('apply functions', () => {
     assert.equal(f.mvcc.currentRevision, 1);
   });
 
-  test('the decoded request of the proposer is used as is', () => {
-    const f = fixture();
-    const r = applyLeaseGrant({ lessor: f.lessor, mvcc: f.mvcc }, Buffer.alloc(0), { id: 3n, ttl: 30 });
-    assert.equal(r.response.ttl, 30);
-    assert.ok(f.lessor.has(3n));
-  });
-
   test('revoke deletes all attached keys in one revision, with one DELETE event each', () => {
     const f = fixture();
     const s = { lessor: f.lessor, mvcc: f.mvcc };

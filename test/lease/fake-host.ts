@@ -1,12 +1,14 @@
 /**
  * A LeaseHost over a lessor and an MVCC store on one MemoryEngine, whose `propose` applies the
  * entry at once through the same apply functions the member's applier calls (decoding the
- * payload, as a non-proposing member would). Leadership and term are plain fields.
+ * payload, as every member does). Leadership and term are fields; becoming leader (setting
+ * `loop.isLeader` to true) also applies the new term's first entry at once, which is where the
+ * member promotes its lessor (see src/server/lease/role.ts).
  */
 import { Lessor, type LessorConfig } from '../../src/lease';
 import { MemoryEngine, MvccStore } from '../../src/mvcc';
 import { RequestKind } from '../../src/server/request-codec';
-import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke, type LeaseHost } from '../../src/server/lease';
+import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke, roleOf, type LeaseHost } from '../../src/server/lease';
 import { FakeClock } from './helpers';
 
 export class FakeHost implements LeaseHost {
@@ -15,7 +17,7 @@ export class FakeHost implements LeaseHost {
   readonly engine = new MemoryEngine();
   readonly lessor: Lessor;
   readonly mvcc: MvccStore;
-  readonly loop = { isLeader: true, term: 2 };
+  readonly loop: { isLeader: boolean; term: number };
   readonly config = { electionMs: 1000 };
   readonly proposals: { kind: RequestKind; payload: Buffer }[] = [];
   /** When set, proposals fail with this error. */
@@ -25,9 +27,23 @@ export class FakeHost implements LeaseHost {
     this.clock = clock;
     this.lessor = new Lessor({ clock: clock.now, config: { minTtl: 2, ...config }, engine: this.engine });
     this.mvcc = new MvccStore(this.engine, { leaseExists: (id) => this.lessor.has(id) });
+    let leading = false;
+    const host = (): FakeHost => this;
+    this.loop = {
+      term: 2,
+      get isLeader(): boolean {
+        return leading;
+      },
+      set isLeader(v: boolean) {
+        leading = v;
+        if (v) roleOf(host()).termStarted(this.term);
+        else roleOf(host()).sync();
+      },
+    };
+    this.loop.isLeader = true;
   }
 
-  propose<T>(kind: RequestKind, _request: unknown, payload: Uint8Array): Promise<T> {
+  propose<T>(kind: RequestKind, payload: Uint8Array): Promise<T> {
     const buf = Buffer.from(payload);
     this.proposals.push({ kind, payload: buf });
     if (this.failWith) return Promise.reject(this.failWith);

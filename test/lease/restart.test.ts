@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdClient } from '../server/grpc-client';
-import { startLeaseMember } from './wired-member';
+import { startLeaseMember } from './lease-member';
 
 test('leases and their keys survive a restart', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'etcd-ts-lease-'));

@@ -331,7 +331,9 @@ async function injectFault(c: RCluster, kind: FaultKind, rnd: () => number, rest
         if (add.code === 0) break;
         const list = await runEtcdctl(eps, ['member', 'list'], { timeoutMs: 10_000 });
         if (list.code === 0 && list.stdout.includes(c.peerUrl(i))) break;
-        if (attempt >= 3) throw new Error(`member add ${c.name(i)}: ${add.stderr.trim()}`);
+        // With --strict-reconfig-check an add waits for 5 s of connected quorum (etcd's
+        // HealthInterval), e.g. after a member restarted: keep trying for 20 s.
+        if (attempt >= 20) throw new Error(`member add ${c.name(i)}: ${add.stderr.trim()}`);
         await sleep(1000);
       }
       await c.start(i, 'existing');

@@ -103,6 +103,10 @@ test('every cut of the Ready loop writes is recoverable, across snapshots and lo
     lastPersistedIndex: 0,
     diskFirstIndex: 1,
     snapshotIndex: 0,
+    requestId: (() => {
+      let n = 0n;
+      return () => ++n;
+    })(),
   });
   sm.loop = loop;
   loop.campaignIfSoleVoter();

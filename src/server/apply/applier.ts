@@ -1,15 +1,17 @@
 /**
  * The state machine: applies committed Raft entries to the MVCC store and the membership, in
- * order, deterministically (every member computes the same result from the same entry). The
- * waiter of the member that proposed an entry receives the result; other members only apply.
+ * order, deterministically (every member computes the same result from the same entry: the
+ * entry's bytes, decoded here on every member, the proposer included). The waiter of the member
+ * that proposed an entry receives the result; other members only apply.
  *
  * Requests were validated before they were proposed; a request that still fails here fails with
- * the same typed error on every member (e.g. a compacted revision) and changes nothing.
+ * the same typed error on every member (e.g. a compacted revision) and changes nothing. Any
+ * other error is an ApplyError: the member stops (see raft-loop.ts), as etcd panics.
  */
 import type { Logger } from 'pino';
 import { EntryType, decodeConfChange, type ConfChange, type ConfState, type Entry } from '../../raft';
 import { isEtcdError } from '../../errors';
-import type { MvccStore, Event, PutRequest, DeleteRangeRequest, TxnRequest } from '../../mvcc';
+import type { MvccStore, Event } from '../../mvcc';
 import type { Lessor } from '../../lease';
 import { applyLeaseEntry } from '../lease/apply';
 import { decodeRequest, RequestKind } from '../request-codec';
@@ -24,6 +26,19 @@ import { deleteRangeFromWire, putFromWire, txnFromWire, type Wire } from '../grp
 import { EtcdError } from '../../errors';
 import { alarmTypeOf, type AlarmMember, type AlarmStore } from '../alarm/alarm-store';
 import { costPut, costTxn, LEASE_OVERHEAD, type Quota } from '../alarm/quota';
+import { failpoint } from '../failpoints';
+
+/** An unexpected error while applying an entry: the member cannot go on serving. */
+export class ApplyError extends Error {
+  constructor(
+    readonly index: number,
+    readonly kind: RequestKind,
+    override readonly cause: unknown,
+  ) {
+    super(`applying entry ${index} (kind ${RequestKind[kind] ?? kind}) failed: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'ApplyError';
+  }
+}
 
 /** The replaceable part of the state machine (a snapshot install swaps the store). */
 export interface StoreHolder {
@@ -45,6 +60,8 @@ export interface ApplierDeps {
   onConfState(cs: ConfState): void;
   /** After a membership change is applied (transport peers, removal of this member). */
   onMembershipChange?(cc: ConfChange): void;
+  /** A new leader's empty entry was applied (etcd promotes the lessor there). */
+  onTermStarted?(term: number): void;
   /** Events of each new revision, in order (for watchers, later). */
   onEvents?(events: Event[]): void;
   alarms: AlarmStore;
@@ -86,27 +103,36 @@ export class Applier implements StateMachine {
       this.applyConfChange(decodeConfChange(e.data));
       return;
     }
-    if (e.type !== EntryType.EntryNormal || e.data.length === 0) return; // empty entry of a new leader
+    if (e.type !== EntryType.EntryNormal) return;
+    if (e.data.length === 0) {
+      // The empty entry a new leader appends: on the leader, the lessor becomes primary now.
+      this.d.onTermStarted?.(e.term);
+      return;
+    }
     const req = decodeRequest(e.data);
     const waiter = req.idHigh === this.d.idHigh ? this.d.waits.take(req.idLow) : undefined;
+    let result: unknown;
     try {
-      const result = this.dispatch(req.kind, req.payload, waiter?.request);
-      if (waiter) this.acks.push(() => waiter.resolve(result));
+      result = this.dispatch(req.kind, req.payload);
     } catch (err) {
-      if (!isEtcdError(err)) {
-        this.d.log.error({ err: (err as Error).message, stack: (err as Error).stack, index: e.index, kind: req.kind }, 'apply failed');
-      }
+      // etcd's errors are outcomes every member reaches alike (and change nothing); anything
+      // else may have left this entry half applied here: this member must not go on (etcd
+      // panics). The Raft loop stops the member; a restart replays from the durable applied index.
+      if (!isEtcdError(err)) throw new ApplyError(e.index, req.kind, err);
       if (waiter) this.acks.push(() => waiter.reject(err));
+      return;
     }
+    if (waiter) this.acks.push(() => waiter.resolve(result));
   }
 
-  /** `decoded` is the proposer's already-converted request; other members decode the payload. */
-  private dispatch(kind: RequestKind, payload: Buffer, decoded: unknown): unknown {
+  /** Applies one request from the log's bytes: every member, the proposer too, decodes the same payload. */
+  private dispatch(kind: RequestKind, payload: Buffer): unknown {
     const d = this.d;
     const mvcc = d.store.mvcc;
+    failpoint('applyEntry');
     switch (kind) {
       case RequestKind.Put: {
-        const req = (decoded as PutRequest | undefined) ?? putFromWire(this.decodePut(payload) as Wire);
+        const req = putFromWire(this.decodePut(payload) as Wire);
         return this.withinQuota(costPut(req), () => {
           const r = mvcc.put(req);
           if (r.events.length > 0) d.onEvents?.(r.events);
@@ -114,14 +140,12 @@ export class Applier implements StateMachine {
         });
       }
       case RequestKind.DeleteRange: {
-        const r = mvcc.deleteRange(
-          (decoded as DeleteRangeRequest | undefined) ?? deleteRangeFromWire(this.decodeDel(payload) as Wire),
-        );
+        const r = mvcc.deleteRange(deleteRangeFromWire(this.decodeDel(payload) as Wire));
         if (r.events.length > 0) d.onEvents?.(r.events);
         return r;
       }
       case RequestKind.Txn: {
-        const req = (decoded as TxnRequest | undefined) ?? txnFromWire(this.decodeTxn(payload) as Wire);
+        const req = txnFromWire(this.decodeTxn(payload) as Wire);
         return this.withinQuota(costTxn(req), () => {
           const r = mvcc.txn(req);
           if (r.events.length > 0) d.onEvents?.(r.events);
@@ -129,17 +153,16 @@ export class Applier implements StateMachine {
         });
       }
       case RequestKind.Compaction: {
-        const rev = (decoded as { revision: number } | undefined)?.revision ?? Number((this.decodeCompact(payload) as Wire).revision);
-        mvcc.compact(rev);
+        mvcc.compact(Number((this.decodeCompact(payload) as Wire).revision));
         return { revision: mvcc.currentRevision } satisfies CompactResult;
       }
       case RequestKind.LeaseGrant:
-        return this.withinQuota(LEASE_OVERHEAD, () => applyLeaseEntry({ lessor: d.lessor, mvcc }, kind, payload, decoded)!);
+        return this.withinQuota(LEASE_OVERHEAD, () => applyLeaseEntry({ lessor: d.lessor, mvcc }, kind, payload)!);
       case RequestKind.Alarm:
         return this.applyAlarm(this.decodeAlarm(payload) as Wire);
       case RequestKind.LeaseRevoke:
       case RequestKind.LeaseCheckpoint: {
-        const r = applyLeaseEntry({ lessor: d.lessor, mvcc }, kind, payload, decoded)!;
+        const r = applyLeaseEntry({ lessor: d.lessor, mvcc }, kind, payload)!;
         if (r.events.length > 0) d.onEvents?.(r.events);
         return r;
       }

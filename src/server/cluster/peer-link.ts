@@ -45,6 +45,7 @@ export async function linkPeers(m: EtcdMember, listenPeerUrls: URL[], log: Logge
     if (mb.id !== m.memberId) transport.addPeer(mb.id, mb.peerURLs);
   }
   loop.sendMessages = (msgs) => transport.send(msgs);
+  m.peerActiveSince = (id) => transport.activeSince(id);
   m.onMembershipChange = (cc) => {
     const mb = m.membership.get(cc.nodeId);
     switch (cc.type) {

@@ -12,6 +12,8 @@ import type { Member } from './membership';
 /** etcd's readyPercentThreshold: a learner within 90% of the leader's log may be promoted. */
 const LEARNER_READY_PERCENT = 0.9;
 const MAX_LEARNERS = 1;
+/** etcd's HealthInterval: a peer counts as connected once its stream has been up this long. */
+export const HEALTH_INTERVAL_MS = 5000;
 
 function validUrls(urls: readonly string[]): boolean {
   if (urls.length === 0) return false;
@@ -46,6 +48,32 @@ function readyToAddVoter(members: Member[]): boolean {
   return nstarted >= Math.floor(nmembers / 2) + 1;
 }
 
+/** etcd's IsReadyToPromoteMember: the learner counts as started and as a future voter. */
+function readyToPromote(members: Member[]): boolean {
+  const vs = voters(members);
+  const nmembers = vs.length + 1;
+  const nstarted = vs.filter(started).length + 1;
+  return nstarted >= Math.floor(nmembers / 2) + 1;
+}
+
+/**
+ * etcd's numConnectedSince: this member, plus the voters whose peer stream has been up since
+ * before `since` (ms, wall clock).
+ */
+function connectedSince(m: EtcdMember, vs: Member[], since: number): number {
+  let n = 0;
+  for (const v of vs) {
+    if (v.id === m.memberId) n++;
+    else {
+      const t = m.peerActiveSince(v.id);
+      if (t !== undefined && t < since) n++;
+    }
+  }
+  return n;
+}
+
+const quorum = (n: number): number => Math.floor(n / 2) + 1;
+
 /** etcd's IsReadyToRemoveVotingMember. */
 function readyToRemoveVoter(members: Member[], id: bigint): boolean {
   const vs = voters(members);
@@ -54,17 +82,49 @@ function readyToRemoveVoter(members: Member[], id: bigint): boolean {
   return nstarted >= Math.floor(nmembers / 2) + 1;
 }
 
+/**
+ * etcd's mayAddMember (with --strict-reconfig-check): a voter needs a started quorum after the
+ * add; any add (learners too) needs this member connected, for HEALTH_INTERVAL_MS, to a quorum
+ * of the enlarged cluster, the new member counted as unavailable (unless there is one voter).
+ */
+function mayAddMember(m: EtcdMember, members: Member[], isLearner: boolean): void {
+  if (!m.config.strictReconfigCheck) return;
+  if (!isLearner && !readyToAddVoter(members)) throw new EtcdError('MemberNotEnoughStarted');
+  const vs = voters(members);
+  if (vs.length > 1 && connectedSince(m, vs, Date.now() - HEALTH_INTERVAL_MS) < quorum(vs.length + 1)) {
+    m.log.warn({ 'local-member-id': m.memberId.toString(16) }, 'rejecting member add request; local member has not been connected to majority peers, reconfigure breaks active quorum');
+    throw new EtcdError('Unhealthy');
+  }
+}
+
+/**
+ * etcd's mayRemoveMember: a learner goes freely; a voter needs a started quorum without it and,
+ * unless it is down, this member connected to a quorum of the voters left.
+ */
+function mayRemoveMember(m: EtcdMember, id: bigint): void {
+  if (!m.config.strictReconfigCheck) return;
+  const members = m.membership.list();
+  if (members.find((x) => x.id === id)?.isLearner === true) return;
+  if (!readyToRemoveVoter(members, id)) throw new EtcdError('MemberNotEnoughStarted');
+  if (id !== m.memberId && m.peerActiveSince(id) === undefined) return;
+  const vs = voters(members);
+  const active = connectedSince(m, vs, Date.now() - HEALTH_INTERVAL_MS);
+  if (active - 1 < 1 + Math.floor((vs.length - 1) / 2)) {
+    m.log.warn({ 'local-member-id': m.memberId.toString(16), active }, 'rejecting member remove request; local member has not been connected to all peers, reconfigure breaks active quorum');
+    throw new EtcdError('Unhealthy');
+  }
+}
+
 export async function addMember(m: EtcdMember, peerURLs: string[], isLearner: boolean): Promise<Member> {
   if (!validUrls(peerURLs)) throw new EtcdError('MemberBadURLs');
   const urls = [...peerURLs].sort();
   const members = m.membership.list();
+  mayAddMember(m, members, isLearner);
+  // What etcd validates when the change is applied (ValidateConfigurationChange).
   for (const existing of members) {
     if (existing.peerURLs.some((u) => urls.includes(u))) throw new EtcdError('PeerURLExist');
   }
-  if (m.config.strictReconfigCheck) {
-    if (isLearner && members.filter((x) => x.isLearner).length >= MAX_LEARNERS) throw new EtcdError('TooManyLearners');
-    if (!isLearner && !readyToAddVoter(members)) throw new EtcdError('MemberNotEnoughStarted');
-  }
+  if (isLearner && members.filter((x) => x.isLearner).length >= MAX_LEARNERS) throw new EtcdError('TooManyLearners');
   const id = memberId(urls, '', BigInt(Math.floor(Date.now() / 1000)));
   if (m.membership.get(id) !== undefined || m.membership.isRemoved(id)) throw new EtcdError('MemberExist');
   const member: Member = { id, name: '', peerURLs: urls, clientURLs: [], isLearner };
@@ -74,11 +134,8 @@ export async function addMember(m: EtcdMember, peerURLs: string[], isLearner: bo
 }
 
 export async function removeMember(m: EtcdMember, id: bigint): Promise<void> {
-  const target = m.membership.get(id);
-  if (target === undefined) throw new EtcdError('MemberNotFound');
-  if (m.config.strictReconfigCheck && !target.isLearner && !readyToRemoveVoter(m.membership.list(), id)) {
-    throw new EtcdError('MemberNotEnoughStarted');
-  }
+  mayRemoveMember(m, id);
+  if (m.membership.get(id) === undefined) throw new EtcdError('MemberNotFound');
   await m.proposeConfChange({ type: 'RemoveNode', nodeId: id });
 }
 
@@ -123,5 +180,6 @@ export async function promoteMember(m: EtcdMember, id: bigint): Promise<void> {
   if (leader !== undefined && leader.match > 0 && learner.match / leader.match < LEARNER_READY_PERCENT) {
     throw new EtcdError('LearnerNotReady');
   }
+  if (m.config.strictReconfigCheck && !readyToPromote(m.membership.list())) throw new EtcdError('MemberNotEnoughStarted');
   await m.proposeConfChange({ type: 'AddNode', nodeId: id });
 }

@@ -67,14 +67,14 @@ export function kvService(m: EtcdMember, log: Logger): UntypedServiceImplementat
       if (overQuota !== undefined) return overQuota;
       validatePut(req);
       return m
-        .propose<mvcc.WriteResult<mvcc.PutResponse>>(RequestKind.Put, req, (w as WithRaw)[RAW])
+        .propose<mvcc.WriteResult<mvcc.PutResponse>>(RequestKind.Put, (w as WithRaw)[RAW])
         .then((r) => putToWire(r.response, m.header(r.response.revision)));
     }),
     DeleteRange: unary('DeleteRange', log, (w) => {
       const req = deleteRangeFromWire(w);
       validateDeleteRange(req);
       return m
-        .propose<mvcc.WriteResult<mvcc.DeleteRangeResponse>>(RequestKind.DeleteRange, req, (w as WithRaw)[RAW])
+        .propose<mvcc.WriteResult<mvcc.DeleteRangeResponse>>(RequestKind.DeleteRange, (w as WithRaw)[RAW])
         .then((r) => deleteRangeToWire(r.response, m.header(r.response.revision)));
     }),
     Txn: unary('Txn', log, (w) => {
@@ -89,13 +89,12 @@ export function kvService(m: EtcdMember, log: Logger): UntypedServiceImplementat
         return barrier === undefined ? readTxn(req) : barrier.then(() => readTxn(req));
       }
       return m
-        .propose<mvcc.WriteResult<mvcc.TxnResponse>>(RequestKind.Txn, req, (w as WithRaw)[RAW])
+        .propose<mvcc.WriteResult<mvcc.TxnResponse>>(RequestKind.Txn, (w as WithRaw)[RAW])
         .then((r) => txnToWire(r.response, m.header(r.response.revision)));
     }),
     Compact: unary('Compact', log, (w) => {
-      const req = { revision: Number(w.revision), physical: w.physical === true };
       return m
-        .propose<{ revision: number }>(RequestKind.Compaction, req, (w as WithRaw)[RAW])
+        .propose<{ revision: number }>(RequestKind.Compaction, (w as WithRaw)[RAW])
         .then((r) => ({ header: m.header(r.revision) }));
     }),
   };

@@ -1,7 +1,7 @@
 /**
  * Applying the lease entries of the log (etcd `applierV3backend.LeaseGrant/LeaseRevoke/
  * LeaseCheckpoint`): deterministic, on every member, in log order. Each takes the entry payload
- * and, on the proposing member, the already decoded request, and returns the response and the
+ * (the log's bytes, on the proposer as on every other member) and returns the response and the
  * MVCC events of the write (only a revoke writes: the lease's keys are deleted in ONE revision).
  *
  * Errors are typed (LeaseNotFound, LeaseExist, LeaseTTLTooLarge) and leave everything unchanged.
@@ -11,7 +11,7 @@
 import type { Lessor, LeaseId } from '../../lease';
 import type { Event, MvccStore } from '../../mvcc';
 import { RequestKind } from '../request-codec';
-import { decodeCheckpoint, decodeGrant, decodeRevoke, type CheckpointRequest, type GrantRequest, type RevokeRequest } from './codec';
+import { decodeCheckpoint, decodeGrant, decodeRevoke } from './codec';
 
 export interface LeaseState {
   lessor: Lessor;
@@ -36,22 +36,22 @@ export interface LeaseRevisionResponse {
   revision: number;
 }
 
-export function applyLeaseGrant(s: LeaseState, payload: Buffer, decoded?: unknown): LeaseApplyResult<LeaseGrantResponse> {
-  const req = (decoded as GrantRequest | undefined) ?? decodeGrant(payload);
+export function applyLeaseGrant(s: LeaseState, payload: Buffer): LeaseApplyResult<LeaseGrantResponse> {
+  const req = decodeGrant(payload);
   const g = s.lessor.grant(req.id, req.ttl);
   return { response: { id: g.id, ttl: g.ttl, revision: s.mvcc.currentRevision }, events: [] };
 }
 
-export function applyLeaseRevoke(s: LeaseState, payload: Buffer, decoded?: unknown): LeaseApplyResult<LeaseRevisionResponse> {
-  const req = (decoded as RevokeRequest | undefined) ?? decodeRevoke(payload);
+export function applyLeaseRevoke(s: LeaseState, payload: Buffer): LeaseApplyResult<LeaseRevisionResponse> {
+  const req = decodeRevoke(payload);
   const keys = s.lessor.revoke(req.id);
   if (keys.length === 0) return { response: { revision: s.mvcc.currentRevision }, events: [] };
   const r = s.mvcc.deleteKeys(keys);
   return { response: { revision: s.mvcc.currentRevision }, events: r.events };
 }
 
-export function applyLeaseCheckpoint(s: LeaseState, payload: Buffer, decoded?: unknown): LeaseApplyResult<LeaseRevisionResponse> {
-  const req = (decoded as CheckpointRequest | undefined) ?? decodeCheckpoint(payload);
+export function applyLeaseCheckpoint(s: LeaseState, payload: Buffer): LeaseApplyResult<LeaseRevisionResponse> {
+  const req = decodeCheckpoint(payload);
   for (const c of req.checkpoints) s.lessor.checkpoint(c.id, c.remainingTtl);
   return { response: { revision: s.mvcc.currentRevision }, events: [] };
 }
@@ -64,15 +64,14 @@ export function applyLeaseEntry(
   s: LeaseState,
   kind: RequestKind,
   payload: Buffer,
-  decoded?: unknown,
 ): LeaseApplyResult<LeaseGrantResponse | LeaseRevisionResponse> | undefined {
   switch (kind) {
     case RequestKind.LeaseGrant:
-      return applyLeaseGrant(s, payload, decoded);
+      return applyLeaseGrant(s, payload);
     case RequestKind.LeaseRevoke:
-      return applyLeaseRevoke(s, payload, decoded);
+      return applyLeaseRevoke(s, payload);
     case RequestKind.LeaseCheckpoint:
-      return applyLeaseCheckpoint(s, payload, decoded);
+      return applyLeaseCheckpoint(s, payload);
     default:
       return undefined;
   }

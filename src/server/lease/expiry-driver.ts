@@ -63,7 +63,7 @@ export class LeaseExpiryDriver {
     const cps = lessor.checkpointsDue(this.checkpointBatch);
     if (cps.length > 0) {
       const req: CheckpointRequest = { checkpoints: cps };
-      this.host.propose<unknown>(RequestKind.LeaseCheckpoint, req, encodeCheckpoint(req)).catch((e: unknown) => {
+      this.host.propose<unknown>(RequestKind.LeaseCheckpoint, encodeCheckpoint(req)).catch((e: unknown) => {
         this.log.warn({ err: (e as Error).message, count: cps.length }, 'failed to checkpoint leases');
       });
     }
@@ -74,7 +74,7 @@ export class LeaseExpiryDriver {
     this.inflight.add(id);
     const req: RevokeRequest = { id };
     this.host
-      .propose<unknown>(RequestKind.LeaseRevoke, req, encodeRevoke(req))
+      .propose<unknown>(RequestKind.LeaseRevoke, encodeRevoke(req))
       .then(
         () => this.log.debug({ 'lease-id': id.toString(16) }, 'revoked expired lease'),
         (e: unknown) => {

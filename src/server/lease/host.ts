@@ -11,7 +11,7 @@ export interface LeaseHost {
   readonly loop: { readonly isLeader: boolean; readonly term: number };
   readonly config: { readonly electionMs: number };
   /** Proposes an entry and resolves with its apply result (see EtcdMember.propose). */
-  propose<T>(kind: RequestKind, request: unknown, payload: Uint8Array): Promise<T>;
+  propose<T>(kind: RequestKind, payload: Uint8Array): Promise<T>;
   /** The backend quota check before a grant (EtcdMember.checkQuota); absent means no quota. */
   checkQuota?(cost: number): Promise<never> | undefined;
   /** A response header; revision defaults to the current store revision. */

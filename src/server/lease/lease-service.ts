@@ -2,8 +2,8 @@
  * etcdserverpb.Lease (etcd `v3rpc/lease.go` over `etcdserver/v3_server.go`):
  * - LeaseGrant / LeaseRevoke go through Raft (apply: ./apply.ts). Grant picks an id first when
  *   the client sent 0, so every member applies the same one.
- * - LeaseKeepAlive and LeaseTimeToLive are served by the leader from its primary lessor (after
- *   syncing the lessor's role); a follower forwards them to the leader (options.forward, see
+ * - LeaseKeepAlive and LeaseTimeToLive are served by the leader from its primary lessor (a new
+ *   leader first waits for its term's first entry to be applied; see role.ts); a follower forwards them to the leader (options.forward, see
  *   forward.ts, or the host's hooks), else answers NoLeader. TimeToLive of an unknown lease is TTL -1, not an error.
  * - LeaseLeases lists the local lessor's leases (not forwarded, as etcd).
  * Renewing a lease with a checkpointed remaining TTL first clears the checkpoint through Raft, so a
@@ -33,14 +33,14 @@ export interface LeaseServiceOptions {
 
 /** Renews on the leader (clearing a checkpoint first if needed) or forwards; see the file comment. */
 export async function renewLease(host: LeaseHost, id: LeaseId, forward?: LeaseServiceOptions['forward']): Promise<number> {
-  if (!roleOf(host).sync()) {
+  if (!(await roleOf(host).primary(2 * host.config.electionMs))) {
     if (forward) return forward.renew(id);
     if (host.forwardRenew) return host.forwardRenew(id);
     throw new EtcdError('NoLeader');
   }
   if (host.lessor.needsCheckpointReset(id)) {
     const req: CheckpointRequest = { checkpoints: [{ id, remainingTtl: 0 }] };
-    await host.propose<unknown>(RequestKind.LeaseCheckpoint, req, encodeCheckpoint(req));
+    await host.propose<unknown>(RequestKind.LeaseCheckpoint, encodeCheckpoint(req));
   }
   return host.lessor.renew(id);
 }
@@ -54,13 +54,13 @@ export function leaseService(host: LeaseHost, log: Logger, opts: LeaseServiceOpt
       let id = int64(w.ID);
       if (id === 0n) id = ids.next();
       const req: GrantRequest = { id, ttl: ttlNumber(w.TTL) };
-      const r = await host.propose<LeaseApplyResult<LeaseGrantResponse>>(RequestKind.LeaseGrant, req, encodeGrant(req));
+      const r = await host.propose<LeaseApplyResult<LeaseGrantResponse>>(RequestKind.LeaseGrant, encodeGrant(req));
       return { header: host.header(r.response.revision), ID: r.response.id.toString(), TTL: String(r.response.ttl), error: '' };
     }),
 
     LeaseRevoke: unary('LeaseRevoke', log, async (w) => {
       const req: RevokeRequest = { id: int64(w.ID) };
-      const r = await host.propose<LeaseApplyResult<LeaseRevisionResponse>>(RequestKind.LeaseRevoke, req, encodeRevoke(req));
+      const r = await host.propose<LeaseApplyResult<LeaseRevisionResponse>>(RequestKind.LeaseRevoke, encodeRevoke(req));
       return { header: host.header(r.response.revision) };
     }),
 
@@ -70,7 +70,7 @@ export function leaseService(host: LeaseHost, log: Logger, opts: LeaseServiceOpt
       const id = int64(w.ID);
       const withKeys = w.keys === true;
       let t: { ttl: number; grantedTtl: number; keys: Buffer[] } | undefined;
-      if (roleOf(host).sync()) t = host.lessor.timeToLive(id, withKeys);
+      if (await roleOf(host).primary(2 * host.config.electionMs)) t = host.lessor.timeToLive(id, withKeys);
       else if (opts.forward) t = await opts.forward.timeToLive(id, withKeys);
       else if (host.forwardTimeToLive) t = await host.forwardTimeToLive(id, withKeys);
       else throw new EtcdError('NoLeader');

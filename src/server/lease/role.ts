@@ -1,11 +1,12 @@
 /**
- * Keeps the lessor's role in step with Raft leadership (etcd: Promote when this member becomes
- * leader, with the election timeout as extension; Demote when it stops). Polled by the expiry
- * driver every tick and by the leader-only handlers before they read expiry, so no hook into the
- * Raft loop is needed. A new term while leading counts as a new leadership.
+ * Keeps the lessor's role in step with Raft leadership, as etcd does:
+ * - Promote when this member, leading, applies the empty entry of its own term (etcd's
+ *   applyEntryNormal: "promote lessor when the local member is leader and finished applying all
+ *   entries from the last term"), extending the leases that exist then by the election timeout.
+ *   A lease granted later is applied by a primary lessor and gets exactly its TTL.
+ * - Demote as soon as leadership is lost (the Raft loop's leader change, and every `sync`).
  *
- * One role per lessor (`roleOf`), shared by the service and the driver, so they never undo each
- * other's promotion.
+ * One role per lessor (`roleOf`), shared by the service, the driver and the member's hooks.
  */
 import type { Lessor } from '../../lease';
 import type { LeaseHost } from './host';
@@ -13,26 +14,59 @@ import type { LeaseHost } from './host';
 export class LessorRole {
   private readonly host: LeaseHost;
   private promotedTerm = -1;
+  private waiting: ((primary: boolean) => void)[] = [];
 
   constructor(host: LeaseHost) {
     this.host = host;
   }
 
-  /** Promotes or demotes the lessor as needed; returns whether this member leads. */
+  /** The leader applied the empty entry of `term`: promote if it is this member's leadership. */
+  termStarted(term: number): void {
+    const { lessor, loop } = this.host;
+    if (!loop.isLeader || term !== loop.term || this.promotedTerm === term) return;
+    if (lessor.isPrimary) lessor.demote();
+    lessor.promote(this.host.config.electionMs);
+    this.promotedTerm = term;
+    this.settle(true);
+  }
+
+  /** Demotes the lessor unless it is the primary of the current leadership; returns whether it is. */
   sync(): boolean {
     const { lessor, loop } = this.host;
-    const leading = loop.isLeader;
-    if (leading) {
-      if (!lessor.isPrimary || this.promotedTerm !== loop.term) {
-        if (lessor.isPrimary) lessor.demote();
-        lessor.promote(this.host.config.electionMs);
-        this.promotedTerm = loop.term;
-      }
-    } else if (lessor.isPrimary) {
-      lessor.demote();
-      this.promotedTerm = -1;
-    }
-    return leading;
+    if (loop.isLeader && lessor.isPrimary && this.promotedTerm === loop.term) return true;
+    if (lessor.isPrimary) lessor.demote();
+    if (this.promotedTerm !== -1) this.promotedTerm = -1;
+    if (!loop.isLeader) this.settle(false);
+    return false;
+  }
+
+  /**
+   * Whether this member serves as the lease primary. A leader whose term's first entry is not
+   * applied yet waits for it (at most `timeoutMs`), as etcd's LeaseRenew waits for the applied
+   * index; a follower answers false at once.
+   */
+  async primary(timeoutMs: number): Promise<boolean> {
+    if (this.sync()) return true;
+    if (!this.host.loop.isLeader) return false;
+    const promoted = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => {
+        this.waiting = this.waiting.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      t.unref?.();
+      const done = (p: boolean): void => {
+        clearTimeout(t);
+        resolve(p);
+      };
+      this.waiting.push(done);
+    });
+    return promoted && this.sync();
+  }
+
+  private settle(primary: boolean): void {
+    const w = this.waiting;
+    this.waiting = [];
+    for (const f of w) f(primary);
   }
 }
 

@@ -11,7 +11,7 @@ export interface LockHost {
   readonly memberId: bigint;
   readonly mvcc: MvccStore;
   readonly watchHub: WatchHub;
-  propose<T>(kind: RequestKind, request: unknown, payload: Uint8Array): Promise<T>;
+  propose<T>(kind: RequestKind, payload: Uint8Array): Promise<T>;
   header(revision?: number): object;
   readBarrier(serializable: boolean): Promise<void> | undefined;
 }

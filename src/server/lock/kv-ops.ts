@@ -45,14 +45,13 @@ export class KvOps {
 
   /** A write Txn given in wire form (etcdserverpb.TxnRequest as proto-loader objects). */
   async txn(w: Wire): Promise<TxnResponse> {
-    const r = await this.host.propose<WriteResult<TxnResponse>>(RequestKind.Txn, undefined, this.txnCodec.requestSerialize(w));
+    const r = await this.host.propose<WriteResult<TxnResponse>>(RequestKind.Txn, this.txnCodec.requestSerialize(w));
     return r.response;
   }
 
   async deleteKey(key: Buffer): Promise<DeleteRangeResponse> {
     const r = await this.host.propose<WriteResult<DeleteRangeResponse>>(
       RequestKind.DeleteRange,
-      undefined,
       this.delCodec.requestSerialize({ key }),
     );
     return r.response;
@@ -80,7 +79,7 @@ export class KvOps {
   /** Grants a lease with a generated id (a session without a lease: clientv3's default TTL 60 s). */
   async grantLease(ttl: number): Promise<bigint> {
     const req = { id: this.ids.next(), ttl };
-    const r = await this.host.propose<LeaseApplyResult<LeaseGrantResponse>>(RequestKind.LeaseGrant, req, encodeGrant(req));
+    const r = await this.host.propose<LeaseApplyResult<LeaseGrantResponse>>(RequestKind.LeaseGrant, encodeGrant(req));
     return r.response.id;
   }
 

@@ -232,6 +232,11 @@ export class PeerTransport {
     }
   }
 
+  /** When the outgoing stream to a peer became active (ms, wall clock); undefined while it is not. */
+  activeSince(id: bigint): number | undefined {
+    return this.peers.get(id)?.status().activeSince?.getTime();
+  }
+
   /** Per-peer status for metrics (streams, queues, counters). */
   activePeers(): PeerTransportStatus[] {
     const inbound = this.inbound.inboundStreams();
