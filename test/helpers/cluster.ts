@@ -46,9 +46,10 @@ export class ProcessCluster {
   }
 
   /** Starts member i (0-based) with the recipe's flags; `state` is --initial-cluster-state. */
-  async start(i: number, state: 'new' | 'existing' = 'new', initialCluster = this.initialCluster()): Promise<ProcessMember> {
+  async start(i: number, state: 'new' | 'existing' = 'new', initialCluster = this.initialCluster(), env?: Record<string, string>): Promise<ProcessMember> {
     const s = this.specs[i]!;
     const m = await startProcessMember({
+      ...(env !== undefined ? { env } : {}),
       name: s.name,
       dataDir: s.dataDir,
       clientPort: s.clientPort,

@@ -1,7 +1,10 @@
 // Command writer drives concurrent clientv3 writers at a cluster given all its endpoints and
 // prints every acknowledged put, so a test can check that none is lost across faults.
 //
-//	ETCD_ENDPOINTS=a:1,b:2,c:3 writer -duration 5s -concurrency 8 -prefix /w/
+//	ETCD_ENDPOINTS=a:1,b:2,c:3 writer -duration 5s -concurrency 8 -prefix /w/ [-pad 16384]
+//
+// With -pad N every value is "<value>|" followed by N random hex characters (incompressible for
+// LevelDB's snappy); the lines below show <value> only.
 //
 // Output, one line per event:
 //
@@ -12,6 +15,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"strings"
@@ -26,6 +31,7 @@ func main() {
 	concurrency := flag.Int("concurrency", 8, "concurrent writers")
 	prefix := flag.String("prefix", "/writer/", "key prefix")
 	timeout := flag.Duration("timeout", 3*time.Second, "per-request timeout")
+	pad := flag.Int("pad", 0, "random hex characters appended to every value")
 	flag.Parse()
 
 	cli := etcdenv.MustClient()
@@ -47,8 +53,14 @@ func main() {
 			for i := 0; time.Now().Before(deadline); i++ {
 				key := fmt.Sprintf("%s%02d/%06d", *prefix, g, i)
 				val := fmt.Sprintf("v%d-%d", g, i)
+				stored := val
+				if *pad > 0 {
+					b := make([]byte, (*pad+1)/2)
+					_, _ = rand.Read(b)
+					stored = val + "|" + hex.EncodeToString(b)[:*pad]
+				}
 				ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-				resp, err := cli.Put(ctx, key, val)
+				resp, err := cli.Put(ctx, key, stored)
 				cancel()
 				if err != nil {
 					out("err %s %s %s", key, val, strings.ReplaceAll(err.Error(), "\n", " "))

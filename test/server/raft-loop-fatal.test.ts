@@ -1,0 +1,124 @@
+/**
+ * The Ready loop's failures: an unexpected error while applying an entry, or a failed write,
+ * stops the loop for good: logged once (with the entry's index), onFatal called once, nothing
+ * written afterwards (the in-memory state may be half applied), proposals refused, and stop()
+ * writes nothing either. A restart then replays from the last durable applied index.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { EntryType, MemoryStorage, RawNode, decodeConfChange, type Entry } from '../../src/raft';
+import { RaftLoop, type StateMachine } from '../../src/server/raft-loop';
+import { ApplyError } from '../../src/server/apply/applier';
+import { RequestKind } from '../../src/server/request-codec';
+import type { BatchOp } from '../../src/server/storage/level-engine';
+import type { Db } from '../../src/server/storage/member-db';
+
+class Db0 {
+  batches: BatchOp[][] = [];
+  failWith: Error | undefined;
+  batch(ops: BatchOp[]): Promise<void> {
+    if (this.failWith) return Promise.reject(this.failWith);
+    this.batches.push(ops.slice());
+    return Promise.resolve();
+  }
+}
+
+class Sm implements StateMachine {
+  failAt = 0;
+  applied: number[] = [];
+  loop: RaftLoop | undefined;
+  private writes: BatchOp[] = [];
+  constructor(private readonly node: RawNode) {}
+  applyEntry(e: Entry): void {
+    if (e.type === EntryType.EntryConfChange) {
+      const cs = this.node.applyConfChange(decodeConfChange(e.data));
+      if (this.loop) this.loop.confState = cs;
+      return;
+    }
+    if (e.data.length === 0) return;
+    this.writes.push({ type: 'put', key: `effect/${e.index}`, value: Buffer.from(e.data) });
+    if (e.index === this.failAt) throw new ApplyError(e.index, RequestKind.Put, new TypeError('boom'));
+    this.applied.push(e.index);
+  }
+  drainWrites(): BatchOp[] {
+    const w = this.writes;
+    this.writes = [];
+    return w;
+  }
+  releaseAcks(): void {}
+  prepareInstall(): never {
+    throw new Error('not used');
+  }
+}
+
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+function setup(): { loop: RaftLoop; db: Db0; sm: Sm; logs: Record<string, unknown>[]; fatals: Error[] } {
+  const storage = new MemoryStorage();
+  const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, random: () => 0 });
+  node.bootstrap([1n]);
+  const db = new Db0();
+  const sm = new Sm(node);
+  const logs: Record<string, unknown>[] = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => logs.push(JSON.parse(l) as Record<string, unknown>) });
+  let n = 0n;
+  const loop = new RaftLoop({
+    node, storage, db: db as unknown as Db, stateMachine: sm, log, fsync: true, heartbeatMs: 100_000, electionMs: 1_000_000,
+    snapshotCount: 10_000, snapshotCatchupEntries: 5, appliedIndex: 0, confState: { voters: [], learners: [] },
+    lastPersistedIndex: 0, diskFirstIndex: 1, snapshotIndex: 0, requestId: () => ++n,
+  });
+  sm.loop = loop;
+  const fatals: Error[] = [];
+  loop.onFatal = (e) => fatals.push(e);
+  return { loop, db, sm, logs, fatals };
+}
+
+const fatalLogs = (logs: Record<string, unknown>[]): Record<string, unknown>[] => logs.filter((l) => l.level === 60);
+
+test('an apply error stops the loop: one fatal log with the index, onFatal once, nothing written after', async () => {
+  const { loop, db, sm, logs, fatals } = setup();
+  loop.campaignIfSoleVoter();
+  await turns(10);
+  assert.ok(loop.isLeader);
+  for (let i = 0; i < 3; i++) loop.propose(Buffer.from(`ok${i}`));
+  await turns(10);
+  const goodApplied = loop.appliedIndex;
+  sm.failAt = goodApplied + 2;
+  loop.propose(Buffer.from('a'));
+  loop.propose(Buffer.from('b-fails'));
+  loop.propose(Buffer.from('c'));
+  await turns(10);
+  assert.equal(fatals.length, 1);
+  const f = fatalLogs(logs);
+  assert.equal(f.length, 1);
+  assert.equal(f[0]!.index, sm.failAt);
+  assert.match(String(f[0]!.cause), /boom/);
+  const written = db.batches.length;
+  assert.throws(() => loop.propose(Buffer.from('after')), /Stopped/);
+  assert.throws(() => loop.linearizableBarrier(), /Stopped/);
+  await loop.stop();
+  assert.equal(db.batches.length, written, 'nothing written after the failure, stop() included');
+  // Neither the failed entry's partial effect nor the entries applied with it reached the disk.
+  const keys = new Set(db.batches.flat().map((o) => o.key));
+  assert.ok(!keys.has(`effect/${sm.failAt}`));
+  assert.ok(!keys.has(`effect/${sm.failAt - 1}`), 'the Ready with the failure is not written');
+  assert.equal(fatals.length, 1);
+});
+
+test('a failed write (disk full) stops the loop once', async () => {
+  const { loop, db, logs, fatals } = setup();
+  loop.campaignIfSoleVoter();
+  await turns(10);
+  db.failWith = new Error('IO error: No space left on device');
+  loop.propose(Buffer.from('x'));
+  await turns(10);
+  assert.throws(() => loop.propose(Buffer.from('y')), /Stopped/);
+  await turns(10);
+  assert.equal(fatals.length, 1);
+  assert.match(fatals[0]!.message, /No space left/);
+  assert.equal(fatalLogs(logs).length, 1);
+  await loop.stop();
+});
