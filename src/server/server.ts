@@ -76,20 +76,20 @@ export class EtcdServer {
    * rethrows; a port it cannot have fails it before the data dir is opened.
    */
   async start(): Promise<void> {
+    let member: EtcdMember;
     try {
-      await this.startParts();
+      member = await this.startParts();
     } catch (e) {
       await this.stop();
       throw e;
     }
     // Like etcd's ReadyNotify: start() returns once this member has joined the cluster's log.
-    const member = this.etcdMember;
     await Promise.race([member.ready, this.done]);
     if (this.failure) throw this.failure;
     this.log.info({ 'member-id': member.memberId.toString(16) }, 'ready to serve client requests');
   }
 
-  private async startParts(): Promise<void> {
+  private async startParts(): Promise<EtcdMember> {
     const c = this.config;
     for (const f of c.unimplementedFlags) this.log.warn({ flag: f }, 'flag is accepted but not implemented yet; ignoring it');
     const bound: string[] = [];
@@ -132,8 +132,13 @@ export class EtcdServer {
     const handler = httpHandler(member, new Metrics(member, () => disk.bytes()));
     for (const l of this.listeners) l.serve(grpc, handler);
     this.clientUrls = bound;
+    this.serving = true;
     this.log.info({ 'listen-client-urls': this.clientUrls, 'member-id': member.memberId.toString(16) }, 'serving client traffic');
+    return member;
   }
+
+  /** Whether start got as far as serving (a start that failed earlier logs only its error). */
+  private serving = false;
 
   /** A storage or apply failure: stop serving at once (no leadership hand-over), then `done`. */
   private onMemberFailure(err: Error): void {
@@ -163,7 +168,7 @@ export class EtcdServer {
     this.member = undefined;
     if (this.transport) await this.transport.stop();
     this.transport = undefined;
-    this.log.info(this.failure ? { err: this.failure.message } : {}, this.failure ? 'stopped after a fatal error' : 'stopped');
+    if (this.serving) this.log.info(this.failure ? { err: this.failure.message } : {}, this.failure ? 'stopped after a fatal error' : 'stopped');
     this.log.flush?.();
     this.resolveDone();
   }

@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProcessCluster, memberAddWhenHealthy } from '../helpers/cluster';
+import { ProcessCluster, reconfigWhenHealthy } from '../helpers/cluster';
 import { converge, getPrefix, parseWriter } from '../helpers/cluster-checks';
 import { startProcessMember } from '../helpers/process-member';
 import { run, runEtcdctl, toolPath } from '../helpers/tools';
@@ -47,7 +47,7 @@ test('strict reconfig: with one of three members down, member add (learner or vo
     assert.equal(list.stdout.trim().split('\n').length, 3, 'nothing was added');
     // Back to three connected members: after etcd's 5 s health interval the add is accepted.
     await c.start(2, 'new', c.initialCluster(first3));
-    const ok = await memberAddWhenHealthy(c.endpoints([0, 1, 2]), [s.name, '--learner', peer]);
+    const ok = await reconfigWhenHealthy(c.endpoints([0, 1, 2]), ['member', 'add', s.name, '--learner', peer]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /added as learner/);
   } finally {

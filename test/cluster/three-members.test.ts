@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { ProcessCluster, memberAddWhenHealthy, status } from '../helpers/cluster';
+import { ProcessCluster, reconfigWhenHealthy, status } from '../helpers/cluster';
 import { converge, getPrefix, parseWriter } from '../helpers/cluster-checks';
 import { run, runEtcdctl, toolPath } from '../helpers/tools';
 
@@ -149,7 +149,7 @@ test('membership: move-leader, member update, member remove leave a working clus
 
     // Sent to the members that stay: the removed member may stop before it learns that its own
     // removal committed (see the closing note; etcd's leader stops replicating to it as well).
-    const rm = await runEtcdctl(c.endpoints([0, 1, 2].filter((i) => i !== other)), ['member', 'remove', hexOf(other)]);
+    const rm = await reconfigWhenHealthy(c.endpoints([0, 1, 2].filter((i) => i !== other)), ['member', 'remove', hexOf(other)]);
     assert.equal(rm.code, 0, rm.stderr);
     assert.match(rm.stdout, /Member\s+\w+ removed from cluster\s+\w+/);
     await c.members[other]!.exited;
@@ -171,7 +171,7 @@ test('membership: member add --learner, start it with --initial-cluster-state ex
     await Promise.all([0, 1, 2].map((i) => c.start(i, 'new', c.initialCluster(first3))));
     assert.equal((await runEtcdctl(c.endpoints([0, 1, 2]), ['put', '/learner/k', 'v'])).stdout.trim(), 'OK');
     const s = c.specs[3]!;
-    const add = await memberAddWhenHealthy(c.endpoints([0, 1, 2]), [s.name, '--learner', `--peer-urls=http://127.0.0.1:${s.peerPort}`]);
+    const add = await reconfigWhenHealthy(c.endpoints([0, 1, 2]), ['member', 'add', s.name, '--learner', `--peer-urls=http://127.0.0.1:${s.peerPort}`]);
     assert.equal(add.code, 0, add.stderr);
     assert.match(add.stdout, /added as learner to cluster/);
     assert.match(add.stdout, /ETCD_INITIAL_CLUSTER_STATE="existing"/);
@@ -215,10 +215,10 @@ test('a member removed and added back on a fresh data dir catches up by a snapsh
     const i = (leader + 1) % 3;
     const others = [0, 1, 2].filter((j) => j !== i);
     const id = BigInt((await status(c.endpoint(i)))!.memberId).toString(16);
-    assert.equal((await runEtcdctl(c.endpoints(others), ['member', 'remove', id])).code, 0);
+    assert.equal((await reconfigWhenHealthy(c.endpoints(others), ['member', 'remove', id])).code, 0);
     await c.kill(i);
     rmSync(c.specs[i]!.dataDir, { recursive: true, force: true });
-    const add = await memberAddWhenHealthy(c.endpoints(others), [c.specs[i]!.name, `--peer-urls=http://127.0.0.1:${c.specs[i]!.peerPort}`]);
+    const add = await reconfigWhenHealthy(c.endpoints(others), ['member', 'add', c.specs[i]!.name, `--peer-urls=http://127.0.0.1:${c.specs[i]!.peerPort}`]);
     assert.equal(add.code, 0, add.stderr);
     const m = await c.start(i, 'existing');
     await converge(c, [0, 1, 2]);

@@ -23,22 +23,25 @@ export class ProcessCluster {
   private readonly root: string;
   private readonly extraArgs: string[];
   readonly token: string;
+  /** The server binary when not etcd-ts (e.g. the real etcd, for side-by-side tests). */
+  private readonly binary: string | undefined;
 
-  private constructor(specs: MemberSpec[], root: string, extraArgs: string[], token: string) {
+  private constructor(specs: MemberSpec[], root: string, extraArgs: string[], token: string, binary: string | undefined) {
     this.specs = specs;
     this.members = specs.map(() => undefined);
     this.root = root;
     this.extraArgs = extraArgs;
     this.token = token;
+    this.binary = binary;
   }
 
-  static async create(n: number, opts: { extraArgs?: string[]; token?: string } = {}): Promise<ProcessCluster> {
+  static async create(n: number, opts: { extraArgs?: string[]; token?: string; binary?: string } = {}): Promise<ProcessCluster> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-cluster-'));
     const specs: MemberSpec[] = [];
     for (let i = 1; i <= n; i++) {
       specs.push({ name: `etcd-node-${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: path.join(root, `node-${i}`) });
     }
-    return new ProcessCluster(specs, root, opts.extraArgs ?? [], opts.token ?? 'my-etcd-token');
+    return new ProcessCluster(specs, root, opts.extraArgs ?? [], opts.token ?? 'my-etcd-token', opts.binary);
   }
 
   initialCluster(specs = this.specs): string {
@@ -50,6 +53,7 @@ export class ProcessCluster {
     const s = this.specs[i]!;
     const m = await startProcessMember({
       ...(env !== undefined ? { env } : {}),
+      ...(this.binary !== undefined ? { binary: this.binary } : {}),
       name: s.name,
       dataDir: s.dataDir,
       clientPort: s.clientPort,
@@ -139,15 +143,15 @@ export async function hashKV(endpoint: string, rev = 0): Promise<{ hash: string;
 }
 
 /**
- * `etcdctl member add ARGS`, retried while the cluster answers `etcdserver: unhealthy cluster`:
- * with --strict-reconfig-check (etcd's default) an add is refused until this member's peer
- * streams to a quorum have been up for 5 s, as etcd's HealthInterval (so right after a cluster
- * starts, or a member restarts, an add has to wait, on etcd too).
+ * `etcdctl ARGS` (a member add or remove), retried while the cluster answers `etcdserver:
+ * unhealthy cluster`: with --strict-reconfig-check (etcd's default) a change is refused until
+ * the member's peer streams to a quorum have been up for 5 s, etcd's HealthInterval (so right
+ * after a cluster starts, or a member restarts, a change has to wait, on etcd too).
  */
-export async function memberAddWhenHealthy(endpoints: string, args: string[], timeoutMs = 20_000): ReturnType<typeof runEtcdctl> {
+export async function reconfigWhenHealthy(endpoints: string, args: string[], timeoutMs = 20_000): ReturnType<typeof runEtcdctl> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await runEtcdctl(endpoints, ['member', 'add', ...args]);
+    const r = await runEtcdctl(endpoints, args, { timeoutMs: 10_000 });
     if (r.code === 0 || !/unhealthy cluster/.test(r.stderr) || Date.now() > deadline) return r;
     await new Promise((res) => setTimeout(res, 500));
   }

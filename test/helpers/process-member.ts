@@ -23,6 +23,8 @@ export interface ProcessMemberOptions {
   /** Appended after the standard flags. */
   extraArgs?: string[];
   env?: Record<string, string>;
+  /** Another server binary taking etcd's flags (e.g. the real etcd, .tools/bin/etcd); default etcd-ts. */
+  binary?: string;
   /** How long to wait for Maintenance.Status to report a leader (default 30 s). */
   startTimeoutMs?: number;
 }
@@ -144,7 +146,8 @@ export async function startProcessMember(opts: ProcessMemberOptions = {}): Promi
   const peerPort = opts.peerPort ?? (await freePort());
   const clientUrl = `http://127.0.0.1:${clientPort}`;
   const args = [...memberArgs(name, dataDir, clientPort, peerPort), ...(opts.extraArgs ?? [])];
-  const child = spawn(process.execPath, [etcdTsBin(), ...args], {
+  const [file, argv] = opts.binary !== undefined ? [opts.binary, args] : [process.execPath, [etcdTsBin(), ...args]];
+  const child = spawn(file, argv, {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: cleanEnv(opts.env),
   });

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ProcessCluster } from '../helpers/cluster';
+import { ProcessCluster, reconfigWhenHealthy } from '../helpers/cluster';
 import { HostNetwork, SUBNET, netnsAvailable } from '../helpers/netns';
 import { statusReady } from '../helpers/process-member';
 import { prng } from '../helpers/prng';
@@ -318,7 +318,7 @@ async function injectFault(c: RCluster, kind: FaultKind, rnd: () => number, rest
       const id = ids.get(c.name(i));
       if (id === undefined) throw new Error(`no id for ${c.name(i)}`);
       const eps = others.map((j) => c.endpoint(j)).join(',');
-      const rm = await runEtcdctl(eps, ['member', 'remove', id], { timeoutMs: 10_000 });
+      const rm = await reconfigWhenHealthy(eps, ['member', 'remove', id]);
       if (rm.code !== 0) throw new Error(`member remove ${id}: ${rm.stderr.trim()}`);
       await sleep(500);
       await c.kill(i);
