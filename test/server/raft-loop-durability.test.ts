@@ -13,12 +13,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { EntryType, MemoryStorage, RawNode, decodeConfChange, type Entry } from '../../src/raft';
-import { RaftLoop, type StateMachine } from '../../src/server/raft-loop';
+import { MemoryStorage, RawNode } from '../../src/raft';
+import { RaftLoop } from '../../src/server/raft-loop';
 import type { BatchOp } from '../../src/server/storage/level-engine';
 import type { Db } from '../../src/server/storage/member-db';
 import { decodeEntry, decodeHardState, decodeSnapshotMeta } from '../../src/server/storage/codec';
 import { APPLIED_INDEX_KEY, ENTRY_PREFIX, HARD_STATE_KEY, SNAPSHOT_KEY, entryKey } from '../../src/server/storage/keys';
+import { EFFECT_PREFIX, FakeStateMachine } from './fake-state-machine';
 
 /** Records every batch, in the order the loop issues them (LevelDB applies them in that order). */
 class RecordingDb {
@@ -26,32 +27,6 @@ class RecordingDb {
   batch(ops: BatchOp[]): Promise<void> {
     this.batches.push(ops.slice());
     return Promise.resolve();
-  }
-}
-
-const EFFECT_PREFIX = 'mvcc/effect/';
-
-/** Applies normal entries as one key each; conf changes go to the node. */
-class FakeStateMachine implements StateMachine {
-  private writes: BatchOp[] = [];
-  loop: RaftLoop | undefined;
-  constructor(private readonly node: RawNode) {}
-  applyEntry(e: Entry): void {
-    if (e.type === EntryType.EntryConfChange) {
-      const cs = this.node.applyConfChange(decodeConfChange(e.data));
-      if (this.loop) this.loop.confState = cs;
-      return;
-    }
-    if (e.data.length > 0) this.writes.push({ type: 'put', key: EFFECT_PREFIX + e.index, value: Buffer.from(e.data) });
-  }
-  drainWrites(): BatchOp[] {
-    const w = this.writes;
-    this.writes = [];
-    return w;
-  }
-  releaseAcks(): void {}
-  prepareInstall(): never {
-    throw new Error('a lone member installs no snapshot');
   }
 }
 

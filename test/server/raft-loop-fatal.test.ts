@@ -7,12 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { EntryType, MemoryStorage, RawNode, decodeConfChange, type Entry } from '../../src/raft';
-import { RaftLoop, type StateMachine } from '../../src/server/raft-loop';
-import { ApplyError } from '../../src/server/apply/applier';
-import { RequestKind } from '../../src/server/request-codec';
+import { MemoryStorage, RawNode } from '../../src/raft';
+import { RaftLoop } from '../../src/server/raft-loop';
 import type { BatchOp } from '../../src/server/storage/level-engine';
 import type { Db } from '../../src/server/storage/member-db';
+import { EFFECT_PREFIX, FakeStateMachine } from './fake-state-machine';
 
 class Db0 {
   batches: BatchOp[][] = [];
@@ -24,44 +23,16 @@ class Db0 {
   }
 }
 
-class Sm implements StateMachine {
-  failAt = 0;
-  applied: number[] = [];
-  loop: RaftLoop | undefined;
-  private writes: BatchOp[] = [];
-  constructor(private readonly node: RawNode) {}
-  applyEntry(e: Entry): void {
-    if (e.type === EntryType.EntryConfChange) {
-      const cs = this.node.applyConfChange(decodeConfChange(e.data));
-      if (this.loop) this.loop.confState = cs;
-      return;
-    }
-    if (e.data.length === 0) return;
-    this.writes.push({ type: 'put', key: `effect/${e.index}`, value: Buffer.from(e.data) });
-    if (e.index === this.failAt) throw new ApplyError(e.index, RequestKind.Put, new TypeError('boom'));
-    this.applied.push(e.index);
-  }
-  drainWrites(): BatchOp[] {
-    const w = this.writes;
-    this.writes = [];
-    return w;
-  }
-  releaseAcks(): void {}
-  prepareInstall(): never {
-    throw new Error('not used');
-  }
-}
-
 async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
 
-function setup(): { loop: RaftLoop; db: Db0; sm: Sm; logs: Record<string, unknown>[]; fatals: Error[] } {
+function setup(): { loop: RaftLoop; db: Db0; sm: FakeStateMachine; logs: Record<string, unknown>[]; fatals: Error[] } {
   const storage = new MemoryStorage();
   const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, random: () => 0 });
   node.bootstrap([1n]);
   const db = new Db0();
-  const sm = new Sm(node);
+  const sm = new FakeStateMachine(node);
   const logs: Record<string, unknown>[] = [];
   const log = pino({ level: 'info' }, { write: (l: string) => logs.push(JSON.parse(l) as Record<string, unknown>) });
   let n = 0n;
@@ -103,8 +74,8 @@ test('an apply error stops the loop: one fatal log with the index, onFatal once,
   assert.equal(db.batches.length, written, 'nothing written after the failure, stop() included');
   // Neither the failed entry's partial effect nor the entries applied with it reached the disk.
   const keys = new Set(db.batches.flat().map((o) => o.key));
-  assert.ok(!keys.has(`effect/${sm.failAt}`));
-  assert.ok(!keys.has(`effect/${sm.failAt - 1}`), 'the Ready with the failure is not written');
+  assert.ok(!keys.has(`${EFFECT_PREFIX}${sm.failAt}`));
+  assert.ok(!keys.has(`${EFFECT_PREFIX}${sm.failAt - 1}`), 'the Ready with the failure is not written');
   assert.equal(fatals.length, 1);
 });
 

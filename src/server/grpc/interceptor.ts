@@ -1,7 +1,7 @@
 /**
  * Per-request checks that etcd's gRPC interceptors apply to every unary call and every stream
  * (etcd `v3rpc/interceptor.go`): a learner serves only Status and serializable Range; metadata
- * `hasleader: true` is refused when there is no leader. Applied once, at registration. Unary
+ * `hasleader: true` is refused when there is no leader; a member that failed serves nothing. Applied once, at registration. Unary
  * answers are also reported to the member's AnswersInFlight: the watch fan-out waits for them
  * to leave.
  */
@@ -14,6 +14,8 @@ type UnaryCallback = (e: unknown, value?: unknown, ...rest: unknown[]) => void;
 type Call = { request?: Record<string, unknown>; metadata: Metadata; emit(event: 'error', e: unknown): boolean };
 
 function check(m: EtcdMember, method: string, call: Call, streaming: boolean): EtcdError | undefined {
+  // A member whose storage or apply failed serves nothing, not even local reads, while it exits.
+  if (m.loop.failure !== undefined) return new EtcdError('Stopped');
   if (m.isLearner) {
     const ok = method === 'Status' || (method === 'Range' && call.request?.serializable === true);
     if (!ok) return new EtcdError('NotSupportedForLearner');

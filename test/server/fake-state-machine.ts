@@ -1,0 +1,38 @@
+/**
+ * A state machine for driving the Ready loop in tests: a normal entry writes one key
+ * (`effect/<index>` = its data); conf changes go to the node. `failAt` makes the entry at that
+ * index fail as an unexpected apply error would (after writing its partial effect).
+ */
+import { EntryType, decodeConfChange, type Entry, type RawNode } from '../../src/raft';
+import { ApplyError } from '../../src/server/apply/applier';
+import type { RaftLoop, StateMachine } from '../../src/server/raft-loop';
+import { RequestKind } from '../../src/server/request-codec';
+import type { BatchOp } from '../../src/server/storage/level-engine';
+
+export const EFFECT_PREFIX = 'mvcc/effect/';
+
+export class FakeStateMachine implements StateMachine {
+  private writes: BatchOp[] = [];
+  loop: RaftLoop | undefined;
+  failAt = 0;
+  constructor(private readonly node: RawNode) {}
+  applyEntry(e: Entry): void {
+    if (e.type === EntryType.EntryConfChange) {
+      const cs = this.node.applyConfChange(decodeConfChange(e.data));
+      if (this.loop) this.loop.confState = cs;
+      return;
+    }
+    if (e.data.length === 0) return;
+    this.writes.push({ type: 'put', key: EFFECT_PREFIX + e.index, value: Buffer.from(e.data) });
+    if (e.index === this.failAt) throw new ApplyError(e.index, RequestKind.Put, new TypeError('boom'));
+  }
+  drainWrites(): BatchOp[] {
+    const w = this.writes;
+    this.writes = [];
+    return w;
+  }
+  releaseAcks(): void {}
+  prepareInstall(): never {
+    throw new Error('a lone member installs no snapshot');
+  }
+}
