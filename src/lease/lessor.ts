@@ -8,7 +8,7 @@
  *   except for the expiry bookkeeping, which is local.
  * - The primary (the leader's local view, never replicated): `promote`/`demote`, `renew`,
  *   `expired`, `checkpointsDue`, `timeToLive`. Expiry exists only on the primary; a follower
- *   keeps every lease "forever" until the log revokes it (design principle 8). Expired leases and
+ *   keeps every lease "forever" until the log revokes it (expiry alone changes nothing). Expired leases and
  *   checkpoints are only reported; the server proposes their revocation / checkpoint through Raft.
  *
  * No timers, no wall clock: `clock()` is injected (monotonic ms) and lease ids are chosen by the

@@ -1,6 +1,6 @@
 import { restoreConfState } from './confchange';
 import type { Raft } from './raft';
-import { NONE } from './raft';
+import { NONE } from './types';
 import { ProgressTracker } from './tracker';
 import { Message, MessageType, Snapshot, newMessage } from './types';
 

@@ -19,6 +19,7 @@ import {
   HardState,
   Message,
   MessageType,
+  NONE,
   Snapshot,
   newMessage,
   voteRespMsgType,
@@ -33,7 +34,6 @@ export interface SoftState {
 
 export type CampaignType = 'CampaignPreElection' | 'CampaignElection' | 'CampaignTransfer';
 
-export const NONE = 0n;
 type StepFunc = (r: Raft, m: Message) => void;
 
 /** The raft state machine. Driven by RawNode; everything here is deterministic. */

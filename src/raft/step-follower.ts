@@ -1,5 +1,5 @@
 import type { Raft } from './raft';
-import { NONE } from './raft';
+import { NONE } from './types';
 import { Message, MessageType } from './types';
 
 /** Message handling of a candidate or pre-candidate. */

@@ -1,7 +1,7 @@
 import { decodeConfChange, decodeConfChangeV2 } from './confchange-codec';
 import { jointVoteResult } from './quorum';
 import type { Raft } from './raft';
-import { NONE } from './raft';
+import { NONE } from './types';
 import { EntryType, Message, MessageType } from './types';
 
 /** Message handling of a leader. */

@@ -1,5 +1,5 @@
 import type { Raft } from './raft';
-import { NONE } from './raft';
+import { NONE } from './types';
 import { Message, MessageType, newMessage, voteRespMsgType } from './types';
 
 const CAMPAIGN_TRANSFER_CTX = new TextEncoder().encode('CampaignTransfer');

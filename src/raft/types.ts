@@ -4,6 +4,9 @@
  * terms and indexes are `number` (they never approach 2^53 in practice).
  */
 
+/** No node: the id of "no leader" and "no vote" (etcd-io/raft's `None`). */
+export const NONE = 0n;
+
 export enum MessageType {
   MsgHup = 0,
   MsgBeat = 1,

@@ -54,7 +54,7 @@ export interface Config {
   maxTxnOps: number;
   /** --auto-compaction-mode */
   autoCompactionMode: AutoCompactionMode;
-  /** --auto-compaction-retention, raw ("0" = off); see autoCompactionRetentionMs() */
+  /** --auto-compaction-retention, raw ("0" = off); see autoCompactionRetention() */
   autoCompactionRetention: string;
   /** --logger (only 'zap' is valid, as in etcd 3.5+) */
   logger: 'zap';

@@ -115,6 +115,8 @@ export class EtcdMember {
       engine.load(boot.mvcc);
       const lessor = openLessor(config, engine);
       const leaseExists = (lid: bigint): boolean => lessor.has(lid);
+      // Parts built later that earlier callbacks reach (set as each is built).
+      const refs: { watchHub?: WatchHub; loop?: RaftLoop; member?: EtcdMember } = {};
       const store: StoreHolder = {
         mvcc: new MvccStore(engine, { leaseExists }),
         reopen: () => {
@@ -122,12 +124,11 @@ export class EtcdMember {
           lessor.reload();
           attachAllKeys(lessor, mvcc);
           // Watchers may have missed revisions: they catch up from the new store's history.
-          queueMicrotask(() => watchHubRef?.restore());
+          queueMicrotask(() => refs.watchHub?.restore());
           return mvcc;
         },
       };
       attachAllKeys(lessor, store.mvcc);
-      let watchHubRef: WatchHub | undefined;
 
       const storage = new MemoryStorage();
       let snapshotIndex = 0;
@@ -172,9 +173,7 @@ export class EtcdMember {
         store: { get currentRevision() { return store.mvcc.currentRevision; }, get compactRevision() { return store.mvcc.compactRevision; } },
         engine,
       });
-      watchHubRef = watchHub;
-      let loopRef: RaftLoop | undefined;
-      let mRef: EtcdMember | undefined;
+      refs.watchHub = watchHub;
       const alarms = new AlarmStore(engine);
       const quota = new Quota(effectiveQuotaBackendBytes(config), () => engine.sizeBytes);
       const applier = new Applier({
@@ -188,17 +187,17 @@ export class EtcdMember {
         log,
         applyConfChange: (cc) => node.applyConfChange(cc),
         onConfState: (cs) => {
-          if (loopRef) loopRef.confState = cs;
+          if (refs.loop) refs.loop.confState = cs;
         },
         lessor,
         onTermStarted: (term) => {
-          if (mRef) roleOf(mRef).termStarted(term);
+          if (refs.member) roleOf(refs.member).termStarted(term);
         },
         onEvents: (evs) => {
           lessor.onEvents(evs);
           watchHub.notify(evs);
         },
-        onMembershipChange: (cc) => mRef?.onMembershipChange?.(cc),
+        onMembershipChange: (cc) => refs.member?.onMembershipChange?.(cc),
       });
       const loop = new RaftLoop({
         node,
@@ -218,12 +217,12 @@ export class EtcdMember {
         snapshotIndex,
         requestId: () => ids.nextId(),
       });
-      loopRef = loop;
+      refs.loop = loop;
       const m = new EtcdMember(config, log, {
         memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, store, engine, db, loop, waits, applier, watchHub, lessor, answers, alarms, quota,
         ids, identity,
       });
-      mRef = m;
+      refs.member = m;
       log.info(
         {
           'member-id': id.memberId.toString(16),

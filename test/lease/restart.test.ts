@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdClient } from '../server/grpc-client';
-import { startLeaseMember } from './lease-member';
+import { startMember } from '../helpers/member';
 
 test('leases and their keys survive a restart', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'etcd-ts-lease-'));
   try {
-    let m = await startLeaseMember({ dataDir });
+    let m = await startMember({ dataDir });
     let c = new EtcdClient(m.endpoint);
     const g = await c.call('etcdserverpb.Lease', 'LeaseGrant', { ID: '81985529216486895', TTL: 300 });
     assert.equal(g.ID, '81985529216486895');
@@ -23,7 +23,7 @@ test('leases and their keys survive a restart', async () => {
     c.close();
     await m.stop();
 
-    m = await startLeaseMember({ dataDir });
+    m = await startMember({ dataDir });
     c = new EtcdClient(m.endpoint);
     try {
       const leases = await c.call('etcdserverpb.Lease', 'LeaseLeases', {});

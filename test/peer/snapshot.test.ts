@@ -26,7 +26,6 @@ test('a 20 MiB snapshot goes in chunks while heartbeats keep flowing; checksum v
   let hbAtStart = -1;
   let commit = 0;
   let heartbeatsDuring = -1;
-  let b!: TestNode;
   const a = await startNode(1n, {
     snapshotBlob: (m) => {
       assert.equal(m.snapshot!.metadata.index, 500);
@@ -34,7 +33,7 @@ test('a 20 MiB snapshot goes in chunks while heartbeats keep flowing; checksum v
       return blob;
     },
   });
-  b = await startNode(2n, {
+  const b: TestNode = await startNode(2n, {
     onSnapshot: (m) => {
       heartbeatsDuring = b.received.filter((x) => x.type === MessageType.MsgHeartbeat && x.commit > hbAtStart).length;
       b.snapshots.push(m);

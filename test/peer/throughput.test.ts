@@ -1,12 +1,14 @@
 /**
- * Throughput of small MsgApp messages between two transports on 127.0.0.1 (reported, with a
- * loose floor). A window keeps the sender's queue below its limit, as raft's flow control would.
+ * A stream of small MsgApp messages between two transports on 127.0.0.1: every one arrives, in
+ * order, none dropped, no peer reported unreachable. The rate is reported as a diagnostic, not
+ * asserted (a timing floor does not belong in a correctness test on a shared machine). A window
+ * keeps the sender's queue below its limit, as raft's flow control would.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { app, connect, heartbeat, nextTurn, startNode } from './helpers';
 
-test('throughput: small MsgApp batches between two transports', async (t) => {
+test('100,000 small MsgApps between two transports arrive in order, none dropped (rate reported)', async (t) => {
   const [a, b] = await Promise.all([startNode(1n), startNode(2n)]);
   try {
     connect([a, b]);
@@ -37,7 +39,6 @@ test('throughput: small MsgApp batches between two transports', async (t) => {
     console.log(line);
     assert.equal(st.dropped, 0);
     assert.deepEqual(a.unreachable, []);
-    assert.ok(rate > 2000, line);
     // In order.
     for (let i = 0; i < total; i++) if (b.received[base + i]!.entries[0]!.index !== i + 1) assert.fail(`out of order at ${i}`);
   } finally {

@@ -1,5 +1,5 @@
 /**
- * Bad input (issue 2): every KV, Maintenance and Cluster method gets random bytes, truncated
+ * Bad input: every KV, Maintenance and Cluster method gets random bytes, truncated
  * encodings, oversized payloads and valid-but-bad requests. The same bytes go to etcd-ts and to a
  * real etcd 3.6; each must give the same gRPC code, and the exact same message whenever etcd's
  * is one of its own ("etcdserver: ..."). Afterwards etcd-ts still serves and the keys written

@@ -1,5 +1,5 @@
 /**
- * Crash test (issue 2): concurrent writers against a `bin/etcd-ts` child process, kill -9 in the
+ * Crash test: concurrent writers against a `bin/etcd-ts` child process, kill -9 in the
  * middle of the load, restart on the same data dir, and check that every acknowledged put
  * survived with consistent revisions. Three kill cycles, then a clean SIGTERM restart that must
  * give exactly the same store.

@@ -1,5 +1,5 @@
 /**
- * Bad data dirs (issue 2): `bin/etcd-ts` refuses them at start with a non-zero exit and one clear
+ * Bad data dirs: `bin/etcd-ts` refuses them at start with a non-zero exit and one clear
  * line on stderr, never serving a silently empty (or silently truncated) store, and leaves the
  * dir's contents as they were.
  *

@@ -1,5 +1,5 @@
 /**
- * The client port's HTTP side (etcd-api.md §6.1): GET /health and /version answer on the same
+ * The client port's HTTP side: GET /health and /version answer on the same
  * port as gRPC. Found while writing the process-member helper: the requests got no answer.
  */
 import { test } from 'node:test';

@@ -32,7 +32,12 @@ class RecordingDb {
 
 function image(batches: BatchOp[][]): Map<string, Buffer> {
   const m = new Map<string, Buffer>();
-  for (const b of batches) for (const op of b) op.type === 'put' ? m.set(op.key, op.value as Buffer) : m.delete(op.key);
+  for (const b of batches) {
+    for (const op of b) {
+      if (op.type === 'put') m.set(op.key, op.value as Buffer);
+      else m.delete(op.key);
+    }
+  }
   return m;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Restart (issue 2): an in-process member with puts, deletes, txns and a compaction, stopped and
+ * Restart: an in-process member with puts, deletes, txns and a compaction, stopped and
  * started again on the same data dir, holds the same keys, revision, history and compact
  * revision, and continues at revision+1.
  */

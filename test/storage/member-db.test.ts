@@ -42,3 +42,17 @@ test('a snapshot point above the applied index is refused: the entries in betwee
     return true;
   });
 });
+
+test('a first start killed while LevelDB was being created leaves no half-made database: the next start begins again', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-memberdb-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // What a kill -9 inside LevelDB's creation leaves: the marker and a database dir with no CURRENT.
+  fs.mkdirSync(path.join(dir, 'member', 'leveldb.new'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'member', 'leveldb.new', 'LOCK'), '');
+  fs.writeFileSync(path.join(dir, 'member', 'leveldb.new', '000001.log'), Buffer.alloc(0));
+  const { db, boot } = await openMemberDb(dir);
+  await db.close();
+  assert.equal(boot.fresh, true);
+  assert.ok(!fs.existsSync(path.join(dir, 'member', 'leveldb.new')));
+  assert.ok(fs.existsSync(path.join(dir, 'member', 'leveldb', 'CURRENT')));
+});

@@ -77,7 +77,8 @@ function runModel(seed: number, steps: number): void {
       const shape = rnd();
       const end = shape < 0.5 ? undefined : shape < 0.7 ? '\0' : pick(KEYS.filter((k) => k > key).concat(['z']));
       const filters: string[] = [];
-      if (rnd() < 0.15) filters.push('NOPUT');
+      const noPut = rnd() < 0.15;
+      if (noPut) filters.push('NOPUT');
       else if (rnd() < 0.15) filters.push('NODELETE');
       const prevKv = rnd() < 0.4;
       st.s.handle(create({ key, ...(end !== undefined ? { end } : {}), rev: startRev, prevKv, filters }));

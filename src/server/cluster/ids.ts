@@ -1,6 +1,6 @@
 /**
  * Member and cluster id derivation, exactly as etcd's `membership.NewMember` and
- * `RaftCluster.genID` compute them (etcd-api.md §2.9). Ids are bigint end to end.
+ * `RaftCluster.genID` compute them. Ids are bigint end to end.
  */
 import { createHash } from 'node:crypto';
 

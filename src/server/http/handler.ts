@@ -1,5 +1,5 @@
 /**
- * etcd's HTTP endpoints on the client port (etcd-api.md §6.3): /health, /livez, /readyz,
+ * etcd's HTTP endpoints on the client port: /health, /livez, /readyz,
  * /version, /metrics. Other paths answer 404; the JSON gateway (/v3/...) is not built yet.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -3,7 +3,7 @@
  * every 500 ms it syncs the lessor's role with Raft leadership and, while leading, proposes a
  * LeaseRevoke for each expired lease (at most revokeRate/s: rate x interval per tick) and one
  * LeaseCheckpoint carrying the due checkpoints. Expiry itself never changes state: only the
- * applied revocation does (design principle 8). Timers live here, never in src/lease.
+ * applied revocation does, on every member alike. Timers live here, never in src/lease.
  */
 import type { Logger } from 'pino';
 import { isEtcdError } from '../../errors';

@@ -1,7 +1,7 @@
 /**
  * The key layout of the member's LevelDB database. Everything a member persists lives in one
  * LevelDB instance so that one synced batch covers the Raft log, the hard state and the applied
- * state machine changes (design.md §3).
+ * state machine changes.
  *
  *   meta/format            format marker ("etcd-ts/1"); absent means "not ours"
  *   meta/member            this member's identity (JSON: name, member id, cluster id)

@@ -6,8 +6,8 @@
  * A data dir that is not ours (a real etcd's `member/wal`, a LevelDB without our format marker)
  * or that LevelDB reports as corrupt is a clear error at open, never a silently empty store.
  */
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Level } from 'level';
 import type { Entry, HardState } from '../../raft';
 import {
@@ -83,6 +83,34 @@ function checkNotForeign(dataDir: string): void {
   }
 }
 
+// A large write buffer keeps level-0 flushes (and LevelDB's write stalls) rare under a steady
+// write load; see README "Performance".
+const OPEN_OPTIONS = { errorIfExists: false, writeBufferSize: 64 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024, cacheSize: 32 * 1024 * 1024 };
+
+/**
+ * Creates a new member database atomically: built beside its place (`leveldb.new`, with the format
+ * key), then renamed into place and the rename synced. A kill during a first start leaves either
+ * no database (the next start begins again) or a whole one, never a half-created LevelDB dir.
+ */
+async function createDatabase(location: string): Promise<void> {
+  const tmp = `${location}.new`;
+  rmSync(tmp, { recursive: true, force: true });
+  const db = new Level<string, Buffer>(tmp, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+  await db.open({ ...OPEN_OPTIONS, createIfMissing: true } as never);
+  try {
+    await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE), { sync: true });
+  } finally {
+    await db.close();
+  }
+  renameSync(tmp, location);
+  const dir = openSync(dirname(location), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
 export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: BootState }> {
   checkNotForeign(dataDir);
   const location = join(dataDir, 'member', 'leveldb');
@@ -94,8 +122,10 @@ export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: Boo
     throw new DataDirError(`data dir ${JSON.stringify(dataDir)} holds a LevelDB database that is not etcd-ts's (no member/${MARKER_FILE})`);
   }
   mkdirSync(join(dataDir, 'member'), { recursive: true, mode: 0o700 });
-  if (!existed) writeFileSync(markerFile, FORMAT_VALUE + '\n', { mode: 0o600 });
-  if (existed) {
+  if (!existed) {
+    writeFileSync(markerFile, FORMAT_VALUE + '\n', { mode: 0o600 });
+    await createDatabase(location);
+  } else {
     try {
       checkLevelDbLogs(location);
       checkLevelDbTables(location);
@@ -105,15 +135,7 @@ export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: Boo
   }
   const db: Db = new Level<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
   try {
-    // A large write buffer keeps level-0 flushes (and LevelDB's write stalls) rare under a
-    // steady write load; see README "Performance".
-    await db.open({
-      createIfMissing: !existed,
-      errorIfExists: false,
-      writeBufferSize: 64 * 1024 * 1024,
-      maxFileSize: 8 * 1024 * 1024,
-      cacheSize: 32 * 1024 * 1024,
-    } as never);
+    await db.open({ ...OPEN_OPTIONS, createIfMissing: false } as never);
   } catch (e) {
     const cause = (e as { cause?: Error }).cause?.message ?? (e as Error).message;
     throw new DataDirError(`cannot open data dir ${JSON.stringify(dataDir)}: ${cause}`);

@@ -109,7 +109,7 @@ export class WatchHub {
   cancel(w: Watcher): void {
     if (w.canceled) return;
     w.canceled = true;
-    this.synced.delete(w) || this.unsynced.delete(w);
+    if (!this.synced.delete(w)) this.unsynced.delete(w);
     if (this.victims.delete(w)) {
       w.victim = false;
       w.pending = undefined;

@@ -1,29 +1,21 @@
-/**
- * Go clientv3 lease and lock tests against an in-process etcd-ts member (the member serves the
- * Lease, Lock and Election services itself).
- */
+/** Runs a compiled Go clientv3 test program against an in-process etcd-ts member. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Config } from '../../src/server/config';
-import { startMember, type TestMember } from '../helpers/member';
-import { goTestFailures, repoRoot, runGoTest } from '../helpers/tools';
-
-export function startLeaseMember(overrides: Partial<Config> = {}): Promise<TestMember> {
-  return startMember(overrides);
-}
+import { startMember, type TestMember } from './member';
+import { goTestFailures, repoRoot, runGoTest } from './tools';
 
 /**
  * Registers a test (with its before/after hooks) that runs the Go test binary .tools/bin/<binary>
- * against a member started by startLeaseMember; skipped until test/tools/install.sh has built it.
+ * against a member started by startMember; skipped until test/tools/install.sh has built it.
  */
-export function goTestAgainstLeaseMember(binary: string, title: string): void {
+export function goTestAgainstMember(binary: string, title: string): void {
   const bin = path.join(repoRoot(), '.tools', 'bin', binary);
   let member: TestMember | undefined;
 
   before(async () => {
-    if (fs.existsSync(bin)) member = await startLeaseMember();
+    if (fs.existsSync(bin)) member = await startMember();
   });
 
   after(async () => {

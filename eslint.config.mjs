@@ -1,0 +1,69 @@
+// ESLint (flat config): typescript-eslint's recommended rules for the whole tree, plus the
+// project's structural rules as lint rules:
+//   - src/raft, src/mvcc and src/lease are pure cores: no I/O, no clock, no timers, no randomness,
+//     and they import only what their layer allows (src/raft nothing outside itself; src/mvcc the
+//     error kinds and sorted-btree; src/lease the error kinds and src/mvcc's types);
+//   - no core imports src/server; bin/ imports the server only through its config and entry points.
+// Import cycles are checked by madge (`npm run lint`, see .madgerc).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+/** A core reads no clock, sets no timer and draws no random numbers: time and ids are injected. */
+const noClockNoRandom = {
+  'no-restricted-globals': [
+    'error',
+    ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'queueMicrotask', 'performance', 'process'].map((name) => ({
+      name,
+      message: 'a pure core reads no clock and sets no timer: inject time from src/server',
+    })),
+  ],
+  'no-restricted-properties': [
+    'error',
+    { object: 'Date', property: 'now', message: 'a pure core reads no clock: inject it' },
+    { object: 'Math', property: 'random', message: 'a pure core draws no random numbers: inject them' },
+  ],
+  'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date']", message: 'a pure core reads no clock: inject it' }],
+};
+
+/** Imports a core may make: `allowed` are regexes of module specifiers that are NOT restricted. */
+function onlyImports(allowed, why) {
+  const rule = {
+    patterns: [{ regex: `^(?!(${allowed.join('|')})$)`, message: why }],
+  };
+  return {
+    'no-restricted-imports': ['error', rule],
+    '@typescript-eslint/no-restricted-imports': 'off',
+  };
+}
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'test/go/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    files: ['src/raft/**/*.ts'],
+    rules: { ...noClockNoRandom, ...onlyImports(['\\./[\\w./-]+'], 'src/raft is pure and self-contained: it imports only its own modules') },
+  },
+  {
+    files: ['src/mvcc/**/*.ts'],
+    rules: { ...noClockNoRandom, ...onlyImports(['\\./[\\w./-]+', '\\.\\./errors', 'sorted-btree'], 'src/mvcc is pure: its own modules, ../errors and sorted-btree only') },
+  },
+  {
+    files: ['src/lease/**/*.ts'],
+    rules: { ...noClockNoRandom, ...onlyImports(['\\./[\\w./-]+', '\\.\\./errors', '\\.\\./mvcc/[\\w-]+'], 'src/lease is pure: its own modules, ../errors and src/mvcc only') },
+  },
+  {
+    files: ['bin/**/*.ts'],
+    rules: onlyImports(
+      ['\\./[\\w./-]+', '\\.\\./src/server/(server|config|config-duration|config-urls)', '\\.\\./src/version', 'yargs', 'yargs/yargs'],
+      'bin/ only parses flags and starts the server: flag modules, the config and the server entry point',
+    ),
+  },
+);
