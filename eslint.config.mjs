@@ -13,10 +13,12 @@ import globals from 'globals';
 const noClockNoRandom = {
   'no-restricted-globals': [
     'error',
-    ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'queueMicrotask', 'performance', 'process'].map((name) => ({
-      name,
-      message: 'a pure core reads no clock and sets no timer: inject time from src/server',
-    })),
+    ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'queueMicrotask', 'performance', 'process'].map(
+      (name) => ({
+        name,
+        message: 'a pure core reads no clock and sets no timer: inject time from src/server',
+      }),
+    ),
   ],
   'no-restricted-properties': [
     'error',
@@ -49,15 +51,30 @@ export default tseslint.config(
   },
   {
     files: ['src/raft/**/*.ts'],
-    rules: { ...noClockNoRandom, ...onlyImports(['\\./[\\w./-]+'], 'src/raft is pure and self-contained: it imports only its own modules') },
+    rules: {
+      ...noClockNoRandom,
+      ...onlyImports(['\\./[\\w./-]+'], 'src/raft is pure and self-contained: it imports only its own modules'),
+    },
   },
   {
     files: ['src/mvcc/**/*.ts'],
-    rules: { ...noClockNoRandom, ...onlyImports(['\\./[\\w./-]+', '\\.\\./errors', 'sorted-btree'], 'src/mvcc is pure: its own modules, ../errors and sorted-btree only') },
+    rules: {
+      ...noClockNoRandom,
+      ...onlyImports(
+        ['\\./[\\w./-]+', '\\.\\./errors', 'sorted-btree'],
+        'src/mvcc is pure: its own modules, ../errors and sorted-btree only',
+      ),
+    },
   },
   {
     files: ['src/lease/**/*.ts'],
-    rules: { ...noClockNoRandom, ...onlyImports(['\\./[\\w./-]+', '\\.\\./errors', '\\.\\./mvcc/[\\w-]+'], 'src/lease is pure: its own modules, ../errors and src/mvcc only') },
+    rules: {
+      ...noClockNoRandom,
+      ...onlyImports(
+        ['\\./[\\w./-]+', '\\.\\./errors', '\\.\\./mvcc/[\\w-]+'],
+        'src/lease is pure: its own modules, ../errors and src/mvcc only',
+      ),
+    },
   },
   {
     files: ['bin/**/*.ts'],

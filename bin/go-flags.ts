@@ -13,9 +13,7 @@ export class FlagSyntaxError extends Error {
 }
 
 /** `values`: flag name -> value as given (booleans as "true"/"false"); `rest`: the non-flag arguments. */
-export type GoFlagsResult =
-  | { kind: 'help' }
-  | { kind: 'ok'; values: Map<string, string>; rest: string[] };
+export type GoFlagsResult = { kind: 'help' } | { kind: 'ok'; values: Map<string, string>; rest: string[] };
 
 const unknownFlag = (name: string): string => `flag provided but not defined: -${name}`;
 

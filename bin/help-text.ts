@@ -23,11 +23,19 @@ const CLUSTERING: Entry[] = [
   ['initial-cluster', "'default=http://localhost:2380'", 'Initial cluster configuration for bootstrapping (name=peer-url,...).'],
   ['initial-cluster-state', "'new'", "'new' to bootstrap a new cluster, 'existing' to join one. Ignored once the member is initialized."],
   ['initial-cluster-token', "'etcd-cluster'", 'Token that distinguishes this cluster during bootstrap.'],
-  ['advertise-client-urls', "'http://localhost:2379'", "This member's client URLs, announced to clients. Required when --listen-client-urls is set."],
+  [
+    'advertise-client-urls',
+    "'http://localhost:2379'",
+    "This member's client URLs, announced to clients. Required when --listen-client-urls is set.",
+  ],
   ['strict-reconfig-check', "'true'", 'Reject membership changes that could cause a loss of quorum.'],
   ['pre-vote', "'true'", 'Enable the Raft pre-vote phase.'],
   ['auto-compaction-retention', "'0'", 'Auto compaction retention; 0 disables auto compaction.'],
-  ['auto-compaction-mode', "'periodic'", "How to read the retention: 'periodic' (a duration, hours if no unit) or 'revision' (a revision count)."],
+  [
+    'auto-compaction-mode',
+    "'periodic'",
+    "How to read the retention: 'periodic' (a duration, hours if no unit) or 'revision' (a revision count).",
+  ],
 ];
 
 const LOGGING: Entry[] = [

@@ -13,8 +13,7 @@ import { type LogFields, logLine } from './log-line';
 import { versionText } from './version-text';
 
 export type ParseResult =
-  | { kind: 'run'; config: Config; warnings: string[] }
-  | { kind: 'exit'; code: number; stdout?: string; stderr?: string };
+  { kind: 'run'; config: Config; warnings: string[] } | { kind: 'exit'; code: number; stdout?: string; stderr?: string };
 
 export interface ParseOptions {
   /** Clock for log-line timestamps (tests). */
@@ -33,11 +32,7 @@ const DEPRECATED_IMPLEMENTED: Record<string, string> = {
     "--experimental-snapshot-catchup-entries is deprecated in v3.6 and will be decommissioned in v3.7. Use '--snapshot-catchup-entries' instead.",
 };
 
-export function parseArgs(
-  argv: readonly string[],
-  env: Record<string, string | undefined>,
-  opts: ParseOptions = {},
-): ParseResult {
+export function parseArgs(argv: readonly string[], env: Record<string, string | undefined>, opts: ParseOptions = {}): ParseResult {
   const now = opts.now ?? (() => new Date());
   const line = (level: 'warn' | 'fatal', msg: string, fields: LogFields = {}): string => logLine(level, msg, fields, now());
   const fail = (err: string): ParseResult => ({

@@ -58,14 +58,7 @@ function writeVarint(buf: Buffer, pos: number, n: number): number {
 export function encodeRecord(kv: KeyValue, tombstone: boolean): Buffer {
   const klen = kv.key.length;
   const size =
-    1 +
-    varintLen(klen) +
-    klen +
-    varintLen(kv.create_revision) +
-    varintLen(kv.mod_revision) +
-    varintLen(kv.version) +
-    8 +
-    kv.value.length;
+    1 + varintLen(klen) + klen + varintLen(kv.create_revision) + varintLen(kv.mod_revision) + varintLen(kv.version) + 8 + kv.value.length;
   const buf = Buffer.allocUnsafe(size);
   buf[0] = tombstone ? 1 : 0;
   let pos = writeVarint(buf, 1, klen);

@@ -20,7 +20,16 @@ const T: Uint32Array[] = (() => {
   }
   return t;
 })();
-const [T0, T1, T2, T3, T4, T5, T6, T7] = T as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+const [T0, T1, T2, T3, T4, T5, T6, T7] = T as [
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+];
 const TABLE = T0;
 
 /** Incremental crc32c. `crc` is the running value as returned by a previous call (start: 0). */

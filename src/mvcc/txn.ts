@@ -113,12 +113,7 @@ interface Cursor {
 }
 
 /** etcd's checkTxn: errors that must fail the whole txn before any write. */
-function checkTxn(
-  view: ReadView,
-  req: TxnRequest,
-  cur: Cursor,
-  leaseExists: (id: bigint) => boolean,
-): void {
+function checkTxn(view: ReadView, req: TxnRequest, cur: Cursor, leaseExists: (id: bigint) => boolean): void {
   const ops = branch(req, cur.path[cur.i++]!);
   for (const op of ops) {
     switch (opKind(op)) {
@@ -183,12 +178,7 @@ function execute(tw: WriteTxn, req: TxnRequest, cur: Cursor, nested: boolean): T
  * write for pre-check failures; may throw after writes only for requests that validation
  * rejects (the caller rolls `tw` back).
  */
-export function executeTxn(
-  pre: ReadView,
-  tw: WriteTxn,
-  req: TxnRequest,
-  leaseExists: (id: bigint) => boolean,
-): TxnResponse {
+export function executeTxn(pre: ReadView, tw: WriteTxn, req: TxnRequest, leaseExists: (id: bigint) => boolean): TxnResponse {
   const path: boolean[] = [];
   compareToPath(pre, req, path);
   checkTxn(pre, req, { path, i: 0 }, leaseExists);

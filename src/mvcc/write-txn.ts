@@ -48,16 +48,14 @@ export class WriteTxn implements ReadView {
     const k = keyStr(key);
     const existing = this.index.get(k);
     const prev = existing?.latest;
-    const { rec, kv } = encodeLiveRecord(
-      {
-        key,
-        create_revision: prev === undefined ? main : prev.create_revision,
-        mod_revision: main,
-        version: prev === undefined ? 1 : prev.version + 1,
-        value,
-        lease,
-      },
-    ); // kv's buffers are views into the record: the cache pins no request buffer
+    const { rec, kv } = encodeLiveRecord({
+      key,
+      create_revision: prev === undefined ? main : prev.create_revision,
+      mod_revision: main,
+      version: prev === undefined ? 1 : prev.version + 1,
+      value,
+      lease,
+    }); // kv's buffers are views into the record: the cache pins no request buffer
     const rk = revKey(main, sub);
     this.engine.put(rk, rec);
     const ki = existing ?? this.index.getOrCreate(k, kv.key);

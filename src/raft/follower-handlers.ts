@@ -63,7 +63,9 @@ export function restore(r: Raft, s: Snapshot): boolean {
     return false;
   }
   if (r.raftLog.matchTerm(s.metadata.index, s.metadata.term)) {
-    r.info(`${r.id} [commit: ${r.raftLog.committed}] fast-forwarded commit to snapshot [index: ${s.metadata.index}, term: ${s.metadata.term}]`);
+    r.info(
+      `${r.id} [commit: ${r.raftLog.committed}] fast-forwarded commit to snapshot [index: ${s.metadata.index}, term: ${s.metadata.term}]`,
+    );
     r.raftLog.commitTo(s.metadata.index);
     return false;
   }

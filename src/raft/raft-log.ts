@@ -114,7 +114,9 @@ export class RaftLog {
   commitTo(toCommit: number): void {
     if (this.committed < toCommit) {
       if (this.lastIndex() < toCommit) {
-        throw new Error(`tocommit(${toCommit}) is out of range [lastIndex(${this.lastIndex()})]. Was the raft log corrupted, truncated, or lost?`);
+        throw new Error(
+          `tocommit(${toCommit}) is out of range [lastIndex(${this.lastIndex()})]. Was the raft log corrupted, truncated, or lost?`,
+        );
       }
       this.committed = toCommit;
     }

@@ -87,10 +87,7 @@ export class Raft {
     this.stepFn = stepFollower;
 
     const { hardState, confState } = c.storage.initialState();
-    const [cfg, prs] = restoreConfState(confState, this.prs.maxInflight, this.raftLog.lastIndex(), [
-      this.prs.config,
-      this.prs.progress,
-    ]);
+    const [cfg, prs] = restoreConfState(confState, this.prs.maxInflight, this.raftLog.lastIndex(), [this.prs.config, this.prs.progress]);
     this.switchToConfig(cfg, prs);
     if (!(hardState.term === 0 && hardState.vote === NONE && hardState.commit === 0)) this.loadState(hardState);
     if (c.applied > 0) this.raftLog.appliedTo(c.applied);
@@ -222,7 +219,11 @@ export class Raft {
         // be refused during a leader transfer; it is retried on every later advance.
         try {
           this.step(
-            newMessage({ type: MessageType.MsgProp, from: this.id, entries: [{ term: 0, index: 0, type: EntryType.EntryConfChangeV2, data: EMPTY_BYTES }] }),
+            newMessage({
+              type: MessageType.MsgProp,
+              from: this.id,
+              entries: [{ term: 0, index: 0, type: EntryType.EntryConfChangeV2, data: EMPTY_BYTES }],
+            }),
           );
           this.info(`initiating automatic transition out of joint configuration ${formatTrackerConfig(this.prs.config)}`);
         } catch (e) {
@@ -401,7 +402,9 @@ export class Raft {
     const lastTerm = this.raftLog.lastTerm();
     for (const id of sortedIds(jointIds(this.prs.config.voters))) {
       if (id === this.id) continue;
-      this.info(`${this.id} [logterm: ${lastTerm}, index: ${lastIndex}] sent ${MessageType[voteMsg]} request to ${id} at term ${this.term}`);
+      this.info(
+        `${this.id} [logterm: ${lastTerm}, index: ${lastIndex}] sent ${MessageType[voteMsg]} request to ${id} at term ${this.term}`,
+      );
       const m = newMessage({ type: voteMsg, to: id, term, index: lastIndex, logTerm: lastTerm });
       if (t === 'CampaignTransfer') m.context = campaignTransferCtx();
       this.send(m);

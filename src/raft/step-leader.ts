@@ -53,7 +53,9 @@ export function stepLeader(r: Raft, m: Message): void {
     case MessageType.MsgAppResp: {
       pr.recentActive = true;
       if (m.reject) {
-        r.logger?.debug(`${r.id} received MsgAppResp(rejected, hint: (index ${m.rejectHint}, term ${m.logTerm})) from ${m.from} for index ${m.index}`);
+        r.logger?.debug(
+          `${r.id} received MsgAppResp(rejected, hint: (index ${m.rejectHint}, term ${m.logTerm})) from ${m.from} for index ${m.index}`,
+        );
         let nextProbeIdx = m.rejectHint;
         if (m.logTerm > 0) {
           // Skip all our entries with a term above the follower's term at the hint.
@@ -136,7 +138,9 @@ export function stepLeader(r: Raft, m: Message): void {
       const transferee = m.from;
       if (r.leadTransferee !== NONE) {
         if (r.leadTransferee === transferee) {
-          r.info(`${r.id} [term ${r.term}] transfer leadership to ${transferee} is in progress, ignores request to same node ${transferee}`);
+          r.info(
+            `${r.id} [term ${r.term}] transfer leadership to ${transferee} is in progress, ignores request to same node ${transferee}`,
+          );
           return;
         }
         r.abortLeaderTransfer();
@@ -212,4 +216,3 @@ function releasePendingReadIndexMessages(r: Raft): void {
   r.pendingReadIndexMessages = [];
   for (const m of msgs) sendMsgReadIndexResponse(r, m);
 }
-

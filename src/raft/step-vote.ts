@@ -66,10 +66,7 @@ export function checkTerm(r: Raft, m: Message): boolean {
 
 /** Answers a MsgVote/MsgPreVote: grant when we may vote and the candidate's log is up to date. */
 export function handleVoteRequest(r: Raft, m: Message): void {
-  const canVote =
-    r.vote === m.from ||
-    (r.vote === NONE && r.lead === NONE) ||
-    (m.type === MessageType.MsgPreVote && m.term > r.term);
+  const canVote = r.vote === m.from || (r.vote === NONE && r.lead === NONE) || (m.type === MessageType.MsgPreVote && m.term > r.term);
   const lastTerm = r.raftLog.lastTerm();
   const lastIndex = r.raftLog.lastIndex();
   if (canVote && r.raftLog.isUpToDate(m.index, m.logTerm)) {

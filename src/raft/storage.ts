@@ -1,15 +1,5 @@
 import { RaftError } from './errors';
-import {
-  ConfState,
-  Entry,
-  EntryType,
-  EMPTY_BYTES,
-  HardState,
-  Snapshot,
-  emptyHardState,
-  emptySnapshot,
-  limitSize,
-} from './types';
+import { ConfState, Entry, EntryType, EMPTY_BYTES, HardState, Snapshot, emptyHardState, emptySnapshot, limitSize } from './types';
 
 /**
  * The read side of stable storage that raft consults. Everything returned must already be

@@ -1,14 +1,5 @@
 import { Progress } from './progress';
-import {
-  JointConfig,
-  VoteResult,
-  formatIds,
-  formatJoint,
-  jointCommittedIndex,
-  jointIds,
-  jointVoteResult,
-  sortedIds,
-} from './quorum';
+import { JointConfig, VoteResult, formatIds, formatJoint, jointCommittedIndex, jointIds, jointVoteResult, sortedIds } from './quorum';
 import { ConfState } from './types';
 
 /** A cluster configuration as tracked by the leader. */

@@ -44,9 +44,9 @@ export async function resolveIdentity(config: Config, boot: BootState, log: Logg
  * killed after recording its identity but before its first Raft write bootstraps again.
  */
 function restartIdentity(boot: BootState, rec: MemberRecord): Identity {
-  const unfinished = rec.bootstrapPeers !== undefined && boot.hardState === undefined && boot.entries.length === 0 && boot.snapshot === undefined;
-  const membership =
-    boot.members !== undefined ? Membership.fromJson(boot.members) : new Membership(BigInt(rec.clusterId));
+  const unfinished =
+    rec.bootstrapPeers !== undefined && boot.hardState === undefined && boot.entries.length === 0 && boot.snapshot === undefined;
+  const membership = boot.members !== undefined ? Membership.fromJson(boot.members) : new Membership(BigInt(rec.clusterId));
   return {
     memberId: BigInt(rec.memberId),
     clusterId: BigInt(rec.clusterId),

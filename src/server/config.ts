@@ -165,9 +165,10 @@ export function electionTicks(c: Pick<Config, 'electionMs' | 'heartbeatMs'>): nu
  * means hours (periodic) or a revision count (revision); otherwise a Go duration.
  * Returns { hours-or-duration in ms } for periodic, { revisions } for revision.
  */
-export function autoCompactionRetention(
-  c: Pick<Config, 'autoCompactionMode' | 'autoCompactionRetention'>,
-): { periodMs: number; revisions: number } {
+export function autoCompactionRetention(c: Pick<Config, 'autoCompactionMode' | 'autoCompactionRetention'>): {
+  periodMs: number;
+  revisions: number;
+} {
   const r = c.autoCompactionRetention;
   if (/^[+-]?\d+$/.test(r) && Number(r) >= 0) {
     const n = Number(r);
@@ -291,7 +292,10 @@ export function verifyBootstrap(c: Config): void {
   for (const m of c.initialCluster) {
     for (const u of m.peerUrls) {
       if (seen.has(u)) {
-        const s = c.initialCluster.flatMap((x) => x.peerUrls.map((p) => `${x.name}=${p}`)).sort().join(',');
+        const s = c.initialCluster
+          .flatMap((x) => x.peerUrls.map((p) => `${x.name}=${p}`))
+          .sort()
+          .join(',');
         throw new ConfigError(`initial cluster ${s} has duplicate url`);
       }
       seen.add(u);

@@ -77,11 +77,28 @@ export class EtcdMember {
   /** Called once if the member fails for good (storage or apply); the server stops and the process exits. */
   onFatal: ((err: Error) => void) | undefined;
 
-  private constructor(config: Config, log: Logger, parts: {
-    memberId: bigint; clusterId: bigint; membership: Membership; store: StoreHolder; engine: LevelEngine; db: Db; loop: RaftLoop;
-    waits: WaitRegistry; applier: Applier; watchHub: WatchHub; lessor: Lessor; answers: AnswersInFlight; alarms: AlarmStore; quota: Quota;
-    ids: RequestIdGenerator; identity: BatchOp[];
-  }) {
+  private constructor(
+    config: Config,
+    log: Logger,
+    parts: {
+      memberId: bigint;
+      clusterId: bigint;
+      membership: Membership;
+      store: StoreHolder;
+      engine: LevelEngine;
+      db: Db;
+      loop: RaftLoop;
+      waits: WaitRegistry;
+      applier: Applier;
+      watchHub: WatchHub;
+      lessor: Lessor;
+      answers: AnswersInFlight;
+      alarms: AlarmStore;
+      quota: Quota;
+      ids: RequestIdGenerator;
+      identity: BatchOp[];
+    },
+  ) {
     this.config = config;
     this.log = log;
     this.memberId = parts.memberId;
@@ -170,7 +187,14 @@ export class EtcdMember {
       const answers = new AnswersInFlight();
       const watchHub: WatchHub = new WatchHub({
         whenQuiet: (fn) => answers.whenQuiet(fn),
-        store: { get currentRevision() { return store.mvcc.currentRevision; }, get compactRevision() { return store.mvcc.compactRevision; } },
+        store: {
+          get currentRevision() {
+            return store.mvcc.currentRevision;
+          },
+          get compactRevision() {
+            return store.mvcc.compactRevision;
+          },
+        },
         engine,
       });
       refs.watchHub = watchHub;
@@ -219,8 +243,22 @@ export class EtcdMember {
       });
       refs.loop = loop;
       const m = new EtcdMember(config, log, {
-        memberId: id.memberId, clusterId: id.clusterId, membership: id.membership, store, engine, db, loop, waits, applier, watchHub, lessor, answers, alarms, quota,
-        ids, identity,
+        memberId: id.memberId,
+        clusterId: id.clusterId,
+        membership: id.membership,
+        store,
+        engine,
+        db,
+        loop,
+        waits,
+        applier,
+        watchHub,
+        lessor,
+        answers,
+        alarms,
+        quota,
+        ids,
+        identity,
       });
       refs.member = m;
       log.info(
@@ -333,7 +371,10 @@ export class EtcdMember {
         this.publishing = false;
         this.published = true;
         this.markReady();
-        this.log.info({ 'member-id': this.memberId.toString(16), name: this.config.name, 'client-urls': clientURLs }, 'published local member to cluster through raft');
+        this.log.info(
+          { 'member-id': this.memberId.toString(16), name: this.config.name, 'client-urls': clientURLs },
+          'published local member to cluster through raft',
+        );
       },
       (e: Error) => {
         this.publishing = false;

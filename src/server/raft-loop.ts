@@ -345,14 +345,21 @@ export class RaftLoop {
       const started = performance.now();
       install = o.stateMachine.prepareInstall(snap.data);
       for (const op of install.ops) ops.push(op);
-      for (let i = Math.min(o.storage.firstIndex(), this.diskFirstIndex); i <= this.lastPersistedIndex; i++) ops.push({ type: 'del', key: entryKey(i) });
+      for (let i = Math.min(o.storage.firstIndex(), this.diskFirstIndex); i <= this.lastPersistedIndex; i++)
+        ops.push({ type: 'del', key: entryKey(i) });
       this.lastPersistedIndex = snap.metadata.index;
       this.diskFirstIndex = snap.metadata.index + 1;
       const meta = { index: snap.metadata.index, term: snap.metadata.term, confState: snap.metadata.confState };
       ops.push({ type: 'put', key: SNAPSHOT_KEY, value: encodeSnapshotMeta(meta) });
       ops.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(Math.max(install.appliedIndex, snap.metadata.index)) });
       o.log.info(
-        { index: snap.metadata.index, term: snap.metadata.term, bytes: snap.data.length, records: install.ops.length, prepareMs: Math.round(performance.now() - started) },
+        {
+          index: snap.metadata.index,
+          term: snap.metadata.term,
+          bytes: snap.data.length,
+          records: install.ops.length,
+          prepareMs: Math.round(performance.now() - started),
+        },
         'installing snapshot from leader',
       );
     }
@@ -478,5 +485,4 @@ export class RaftLoop {
     this.writeChain = p.catch(() => undefined);
     return p;
   }
-
 }

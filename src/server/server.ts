@@ -168,7 +168,8 @@ export class EtcdServer {
     this.member = undefined;
     if (this.transport) await this.transport.stop();
     this.transport = undefined;
-    if (this.serving) this.log.info(this.failure ? { err: this.failure.message } : {}, this.failure ? 'stopped after a fatal error' : 'stopped');
+    if (this.serving)
+      this.log.info(this.failure ? { err: this.failure.message } : {}, this.failure ? 'stopped after a fatal error' : 'stopped');
     this.log.flush?.();
     this.resolveDone();
   }

@@ -16,8 +16,14 @@ test('alarms: raise once per member and type, list by type then member, clear, s
   assert.deepEqual(s.activate(big, 'NOSPACE'), { member: { memberID: big, alarm: 'NOSPACE' }, raised: false });
   s.activate(2n, 'NOSPACE');
   s.activate(1n, 'CORRUPT');
-  assert.deepEqual(s.get().map((a) => `${a.alarm}:${a.memberID}`), ['NOSPACE:2', `NOSPACE:${big}`, 'CORRUPT:1']);
-  assert.deepEqual(s.get('CORRUPT').map((a) => a.memberID), [1n]);
+  assert.deepEqual(
+    s.get().map((a) => `${a.alarm}:${a.memberID}`),
+    ['NOSPACE:2', `NOSPACE:${big}`, 'CORRUPT:1'],
+  );
+  assert.deepEqual(
+    s.get('CORRUPT').map((a) => a.memberID),
+    [1n],
+  );
 
   const again = new AlarmStore(engine);
   assert.deepEqual(again.get(), s.get(), 'reloaded from the engine');
@@ -29,7 +35,10 @@ test('alarms: raise once per member and type, list by type then member, clear, s
   s.deactivate(2n, 'NOSPACE');
   assert.equal(s.has('NOSPACE'), false);
   again.reload();
-  assert.deepEqual(again.get().map((a) => `${a.alarm}:${a.memberID}`), ['CORRUPT:1']);
+  assert.deepEqual(
+    again.get().map((a) => `${a.alarm}:${a.memberID}`),
+    ['CORRUPT:1'],
+  );
   // Nothing in the revision key space.
   assert.deepEqual([...engine.scan('r/', 'r0')], []);
 });

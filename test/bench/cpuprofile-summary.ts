@@ -62,8 +62,7 @@ function main(): void {
       const [x, y] = (argv[++i] ?? '').split(':');
       winFrom = Number(x ?? 0) || 0;
       winTo = y === undefined || y === '' ? Infinity : Number(y);
-    }
-    else files.push(a);
+    } else files.push(a);
   }
   if (files.length === 0) {
     process.stderr.write('usage: cpuprofile-summary [--top N] [--inclusive] file.cpuprofile...\n');
@@ -142,7 +141,10 @@ function main(): void {
   );
   const table = (title: string, m: Map<string, number>): void => {
     process.stdout.write(`${title}\n${'ms'.padStart(8)} ${'%busy'.padStart(5)}  function\n`);
-    const rows = [...m.entries()].filter(([k]) => k !== '(idle)' && k !== '((idle))').sort((a, b) => b[1] - a[1]).slice(0, top);
+    const rows = [...m.entries()]
+      .filter(([k]) => k !== '(idle)' && k !== '((idle))')
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top);
     for (const [k, v] of rows) process.stdout.write(`${ms(v)} ${pct(v, busy)}  ${k}\n`);
     process.stdout.write('\n');
   };

@@ -115,9 +115,7 @@ async function main(): Promise<void> {
   try {
     const put = await measure(args.n, args.warmup, (i) => call(client, 'Put', { key: key(i), value }));
     const lin = await measure(args.n, args.warmup, (i) => call(client, 'Range', { key: key(i % total) }));
-    const ser = await measure(args.n, args.warmup, (i) =>
-      call(client, 'Range', { key: key(i % total), serializable: true }),
-    );
+    const ser = await measure(args.n, args.warmup, (i) => call(client, 'Range', { key: key(i % total), serializable: true }));
     for (const s of [summarize('put', put), summarize('range', lin), summarize('range-serializable', ser)]) {
       process.stdout.write(`${JSON.stringify(s)}\n`);
     }

@@ -24,7 +24,16 @@ function makeCluster(size: number): BenchNode[] {
   return voters.map((id) => {
     const storage = new MemoryStorage();
     storage.applySnapshot({ data: new Uint8Array(0), metadata: { index: 1, term: 1, confState: { voters, learners: [] } } });
-    const raw = new RawNode({ id, electionTick: 10, heartbeatTick: 1, storage, applied: 1, random, maxInflightMsgs: 256, maxSizePerMsg: 1 << 20 });
+    const raw = new RawNode({
+      id,
+      electionTick: 10,
+      heartbeatTick: 1,
+      storage,
+      applied: 1,
+      random,
+      maxInflightMsgs: 256,
+      maxSizePerMsg: 1 << 20,
+    });
     return { raw, storage, applied: 0, appliedIndex: 1 };
   });
 }

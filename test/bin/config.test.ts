@@ -10,14 +10,7 @@ import {
   verifyBootstrap,
 } from '../../src/server/config';
 import { formatGoDuration, parseGoDuration } from '../../src/server/config-duration';
-import {
-  formatInitialCluster,
-  parseInitialCluster,
-  parseUrlList,
-  urlHost,
-  urlPort,
-  urlToEtcdString,
-} from '../../src/server/config-urls';
+import { formatInitialCluster, parseInitialCluster, parseUrlList, urlHost, urlPort, urlToEtcdString } from '../../src/server/config-urls';
 
 function throwsConfig(fn: () => unknown, text: string): void {
   assert.throws(fn, (e: unknown) => e instanceof ConfigError && e.message === text);
@@ -57,10 +50,7 @@ test('validateConfig: etcd texts', () => {
     '--election-timeout[60000ms] is too long, and should be set less than 50000ms',
   );
   throwsConfig(() => validateConfig(defaultConfig({ electionMs: 0 })), '--election-timeout must be >0 (set to 0ms)');
-  throwsConfig(
-    () => validateConfig(defaultConfig({ initialClusterState: 'bogus' as 'new' })),
-    'unexpected clusterState "bogus"',
-  );
+  throwsConfig(() => validateConfig(defaultConfig({ initialClusterState: 'bogus' as 'new' })), 'unexpected clusterState "bogus"');
   throwsConfig(
     () => validateConfig(defaultConfig({ listenClientUrls: [new URL('http://example.com:2379')] })),
     'expected IP in URL for binding (http://example.com:2379)',
@@ -82,7 +72,11 @@ test('verifyBootstrap: local member and advertise/initial-cluster agreement', ()
   throwsConfig(
     () =>
       verifyBootstrap(
-        defaultConfig({ name: 's1', initialAdvertisePeerUrls: ['http://127.0.0.1:1'], initialCluster: [{ name: 's1', peerUrls: ['http://127.0.0.1:9'] }] }),
+        defaultConfig({
+          name: 's1',
+          initialAdvertisePeerUrls: ['http://127.0.0.1:1'],
+          initialCluster: [{ name: 's1', peerUrls: ['http://127.0.0.1:9'] }],
+        }),
       ),
     '--initial-cluster has s1=http://127.0.0.1:9 but missing from --initial-advertise-peer-urls=http://127.0.0.1:1',
   );
@@ -116,9 +110,18 @@ test('derived values: quota, ticks, compaction retention', () => {
   assert.equal(effectiveQuotaBackendBytes({ quotaBackendBytes: 5 }), 5);
   assert.equal(effectiveQuotaBackendBytes({ quotaBackendBytes: -1 }), Infinity);
   assert.equal(electionTicks({ electionMs: 1000, heartbeatMs: 100 }), 10);
-  assert.deepEqual(autoCompactionRetention({ autoCompactionMode: 'periodic', autoCompactionRetention: '1' }), { periodMs: 3600000, revisions: 0 });
-  assert.deepEqual(autoCompactionRetention({ autoCompactionMode: 'periodic', autoCompactionRetention: '5m' }), { periodMs: 300000, revisions: 0 });
-  assert.deepEqual(autoCompactionRetention({ autoCompactionMode: 'revision', autoCompactionRetention: '1000' }), { periodMs: 0, revisions: 1000 });
+  assert.deepEqual(autoCompactionRetention({ autoCompactionMode: 'periodic', autoCompactionRetention: '1' }), {
+    periodMs: 3600000,
+    revisions: 0,
+  });
+  assert.deepEqual(autoCompactionRetention({ autoCompactionMode: 'periodic', autoCompactionRetention: '5m' }), {
+    periodMs: 300000,
+    revisions: 0,
+  });
+  assert.deepEqual(autoCompactionRetention({ autoCompactionMode: 'revision', autoCompactionRetention: '1000' }), {
+    periodMs: 0,
+    revisions: 1000,
+  });
 });
 
 test('Go durations', () => {

@@ -42,10 +42,7 @@ test('every occurrence is checked in order, as Go sets each one', () => {
     error(['--heartbeat-interval', 'abc', '--heartbeat-interval', '100']),
     'invalid value "abc" for flag -heartbeat-interval: parse error',
   );
-  assert.equal(
-    error(['--heartbeat-interval=abc', '--pre-vote=maybe']),
-    'invalid value "abc" for flag -heartbeat-interval: parse error',
-  );
+  assert.equal(error(['--heartbeat-interval=abc', '--pre-vote=maybe']), 'invalid value "abc" for flag -heartbeat-interval: parse error');
   assert.equal(error(['--pre-vote=maybe', '--heartbeat-interval=abc']), 'invalid boolean value "maybe" for -pre-vote: parse error');
   assert.equal(error(['--pre-vote=', '--bogus']), 'invalid boolean value "" for -pre-vote: parse error');
   // the first problem wins: nothing after an undefined flag is looked at
@@ -62,7 +59,8 @@ test('yargs collects values: last occurrence wins, empty values, dotted and one-
 });
 
 test('-h / -help with any value ask for help, unless an earlier flag fails', () => {
-  for (const f of ['-h', '--h', '-help', '--help=false', '-h=x']) assert.deepEqual(parseGoFlags(['--name=x', f, '--bogus'], FLAGS), { kind: 'help' });
+  for (const f of ['-h', '--h', '-help', '--help=false', '-h=x'])
+    assert.deepEqual(parseGoFlags(['--name=x', f, '--bogus'], FLAGS), { kind: 'help' });
   assert.equal(error(['--bogus', '--help']), 'flag provided but not defined: -bogus');
   assert.equal(error(['--help!']), 'flag provided but not defined: -help!');
 });

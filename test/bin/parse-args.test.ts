@@ -68,12 +68,7 @@ test('defaults are etcd 3.6 defaults', () => {
 });
 
 test('Go flag syntax: -f v, -f=v, --f=v, --f v', () => {
-  for (const argv of [
-    ['-name', 's1'],
-    ['-name=s1'],
-    ['--name=s1'],
-    ['--name', 's1'],
-  ]) {
+  for (const argv of [['-name', 's1'], ['-name=s1'], ['--name=s1'], ['--name', 's1']]) {
     assert.equal(run(argv).config.name, 's1', argv.join(' '));
   }
   // a value may itself start with a dash when given as the next argument
@@ -116,7 +111,10 @@ test('URL flags: lists are validated, sorted and de-duplicated; bad URLs fail', 
     'http://127.0.0.2:2379,http://127.0.0.1:2379,http://127.0.0.1:2379',
     '--advertise-client-urls=http://10.0.0.1:2379',
   ]);
-  assert.deepEqual(config.listenClientUrls.map((u) => u.host), ['127.0.0.1:2379', '127.0.0.2:2379']);
+  assert.deepEqual(
+    config.listenClientUrls.map((u) => u.host),
+    ['127.0.0.1:2379', '127.0.0.2:2379'],
+  );
   assert.deepEqual(config.advertiseClientUrls, ['http://10.0.0.1:2379']);
   fails(
     ['--listen-client-urls', 'http://127.0.0.1', '--advertise-client-urls', 'http://127.0.0.1:2379'],
@@ -140,7 +138,10 @@ test('--listen-client-urls requires --advertise-client-urls (flag or env)', () =
 
 test('election timeout rules use etcd texts', () => {
   fails(['--election-timeout', '400'], '--election-timeout[400ms] should be at least as 5 times as --heartbeat-interval[100ms]');
-  fails(['--heartbeat-interval', '20', '--election-timeout', '50001'], '--election-timeout[50001ms] is too long, and should be set less than 50000ms');
+  fails(
+    ['--heartbeat-interval', '20', '--election-timeout', '50001'],
+    '--election-timeout[50001ms] is too long, and should be set less than 50000ms',
+  );
   fails(['--heartbeat-interval', '0'], '--heartbeat-interval must be >0 (set to 0ms)');
   const ok = run(['--heartbeat-interval', '50', '--election-timeout', '250']).config;
   assert.equal(ok.heartbeatMs, 50);
@@ -173,11 +174,30 @@ test('only --name given: initial cluster becomes <name>=<advertise peer URLs>; d
 
 test('the docker recipe parses', () => {
   const c = run([
-    '--name', 's1', '--data-dir', '/etcd-data',
-    '--listen-client-urls', 'http://0.0.0.0:2379', '--advertise-client-urls', 'http://0.0.0.0:2379',
-    '--listen-peer-urls', 'http://0.0.0.0:2380', '--initial-advertise-peer-urls', 'http://0.0.0.0:2380',
-    '--initial-cluster', 's1=http://0.0.0.0:2380', '--initial-cluster-token', 'tkn', '--initial-cluster-state', 'new',
-    '--log-level', 'info', '--logger', 'zap', '--log-outputs', 'stderr',
+    '--name',
+    's1',
+    '--data-dir',
+    '/etcd-data',
+    '--listen-client-urls',
+    'http://0.0.0.0:2379',
+    '--advertise-client-urls',
+    'http://0.0.0.0:2379',
+    '--listen-peer-urls',
+    'http://0.0.0.0:2380',
+    '--initial-advertise-peer-urls',
+    'http://0.0.0.0:2380',
+    '--initial-cluster',
+    's1=http://0.0.0.0:2380',
+    '--initial-cluster-token',
+    'tkn',
+    '--initial-cluster-state',
+    'new',
+    '--log-level',
+    'info',
+    '--logger',
+    'zap',
+    '--log-outputs',
+    'stderr',
   ]).config;
   assert.equal(c.dataDir, '/etcd-data');
   assert.deepEqual(c.logOutputs, ['stderr']);
@@ -238,10 +258,26 @@ test('durations use Go syntax; experimental alias; both set is an error', () => 
 
 test('implemented scalar flags feed the Config', () => {
   const c = run([
-    '--wal-dir', '/w', '--max-request-bytes', '100', '--max-txn-ops', '5', '--quota-backend-bytes', '1024',
-    '--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1000',
-    '--log-level', 'DEBUG', '--log-format', 'console', '--log-outputs', 'stdout,stderr,stdout',
-    '--snapshot-catchup-entries', '9',
+    '--wal-dir',
+    '/w',
+    '--max-request-bytes',
+    '100',
+    '--max-txn-ops',
+    '5',
+    '--quota-backend-bytes',
+    '1024',
+    '--auto-compaction-mode',
+    'revision',
+    '--auto-compaction-retention',
+    '1000',
+    '--log-level',
+    'DEBUG',
+    '--log-format',
+    'console',
+    '--log-outputs',
+    'stdout,stderr,stdout',
+    '--snapshot-catchup-entries',
+    '9',
   ]).config;
   assert.equal(c.walDir, '/w');
   assert.equal(c.maxRequestBytes, 100);
@@ -295,9 +331,17 @@ test('every etcd 3.6 flag is recognised', () => {
     if (def.kind === 'bool' || def.kind === 'ignored') argv.push(`--${def.name}`);
   }
   // all boolean flags at once (the experimental aliases conflict with their new names, as in etcd)
-  const r = parseArgs(argv.filter((a) => !a.startsWith('--experimental-')), {}, { now: NOW });
+  const r = parseArgs(
+    argv.filter((a) => !a.startsWith('--experimental-')),
+    {},
+    { now: NOW },
+  );
   assert.equal(r.kind, 'run');
-  const r2 = parseArgs(argv.filter((a) => a.startsWith('--experimental-')), {}, { now: NOW });
+  const r2 = parseArgs(
+    argv.filter((a) => a.startsWith('--experimental-')),
+    {},
+    { now: NOW },
+  );
   assert.equal(r2.kind, 'run');
 });
 

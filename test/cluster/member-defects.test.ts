@@ -70,7 +70,10 @@ test('an unexpected apply error stops that member; after a restart every member 
     const exit = await Promise.race([victim.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10_000))]);
     assert.ok(exit !== undefined, 'the member with the failed apply is still running');
     assert.equal(exit.code, 1);
-    const fatal = victim.stderr().split('\n').filter((l) => l.includes('"level":"fatal"'));
+    const fatal = victim
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('"level":"fatal"'));
     assert.equal(fatal.length, 1, victim.stderr().slice(-4000));
     assert.match(fatal[0]!, /failpoint applyEntry: injected error/);
     assert.match(fatal[0]!, /"index":\d+/);

@@ -52,7 +52,9 @@ test('leader loss under concurrent writes: new leader in time, no acknowledged w
       .find((t) => t >= killedAt);
     assert.ok(elected !== undefined, 'the new leader logged its election');
     const electedMs = elected - killedAt;
-    console.log(`# leader ${leader} killed; member ${newLeader} elected after ${electedMs} ms, seen by polling after ${seenMs} ms (election timeout ${ELECTION_MS} ms)`);
+    console.log(
+      `# leader ${leader} killed; member ${newLeader} elected after ${electedMs} ms, seen by polling after ${seenMs} ms (election timeout ${ELECTION_MS} ms)`,
+    );
     // Election timeouts are randomized in [E, 2E); two survivors can still split their votes
     // once (each voting for itself), and then the next round decides: allow two rounds.
     assert.ok(electedMs <= 4 * ELECTION_MS + 1000, `new leader elected after ${electedMs} ms`);
@@ -143,7 +145,12 @@ test('membership: move-leader, member update, member remove leave a working clus
 
     const hexOf = (i: number): string => BigInt(ids[i]!).toString(16);
     const other = (target + 1) % 3;
-    const up = await runEtcdctl(c.endpoints(), ['member', 'update', hexOf(other), `--peer-urls=http://127.0.0.1:${c.specs[other]!.peerPort}`]);
+    const up = await runEtcdctl(c.endpoints(), [
+      'member',
+      'update',
+      hexOf(other),
+      `--peer-urls=http://127.0.0.1:${c.specs[other]!.peerPort}`,
+    ]);
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stdout, /Member\s+\w+ updated in cluster\s+\w+/);
 
@@ -171,7 +178,13 @@ test('membership: member add --learner, start it with --initial-cluster-state ex
     await Promise.all([0, 1, 2].map((i) => c.start(i, 'new', c.initialCluster(first3))));
     assert.equal((await runEtcdctl(c.endpoints([0, 1, 2]), ['put', '/learner/k', 'v'])).stdout.trim(), 'OK');
     const s = c.specs[3]!;
-    const add = await reconfigWhenHealthy(c.endpoints([0, 1, 2]), ['member', 'add', s.name, '--learner', `--peer-urls=http://127.0.0.1:${s.peerPort}`]);
+    const add = await reconfigWhenHealthy(c.endpoints([0, 1, 2]), [
+      'member',
+      'add',
+      s.name,
+      '--learner',
+      `--peer-urls=http://127.0.0.1:${s.peerPort}`,
+    ]);
     assert.equal(add.code, 0, add.stderr);
     assert.match(add.stdout, /added as learner to cluster/);
     assert.match(add.stdout, /ETCD_INITIAL_CLUSTER_STATE="existing"/);
@@ -200,30 +213,39 @@ test('membership: member add --learner, start it with --initial-cluster-state ex
   }
 });
 
-test('a member removed and added back on a fresh data dir catches up by a snapshot taken before it was added', { timeout: 120_000 }, async () => {
-  // Raft's stored snapshot predates the new member; the leader must send the current state with
-  // the current configuration (etcd's merged snapshot), or the new member refuses it forever.
-  const c = await ProcessCluster.create(3, { extraArgs: ['--snapshot-count', '200', '--snapshot-catchup-entries', '50'] });
-  try {
-    await c.startAll();
-    const w = await run(toolPath('writer'), ['-duration', '2s', '-concurrency', '8', '-prefix', '/replace/'], {
-      env: { ETCD_ENDPOINTS: c.endpoints() },
-      timeoutMs: 30_000,
-    });
-    assert.ok(parseWriter(w.stdout).acks.length > 250, 'need more writes than --snapshot-count');
-    const leader = await c.waitLeader();
-    const i = (leader + 1) % 3;
-    const others = [0, 1, 2].filter((j) => j !== i);
-    const id = BigInt((await status(c.endpoint(i)))!.memberId).toString(16);
-    assert.equal((await reconfigWhenHealthy(c.endpoints(others), ['member', 'remove', id])).code, 0);
-    await c.kill(i);
-    rmSync(c.specs[i]!.dataDir, { recursive: true, force: true });
-    const add = await reconfigWhenHealthy(c.endpoints(others), ['member', 'add', c.specs[i]!.name, `--peer-urls=http://127.0.0.1:${c.specs[i]!.peerPort}`]);
-    assert.equal(add.code, 0, add.stderr);
-    const m = await c.start(i, 'existing');
-    await converge(c, [0, 1, 2]);
-    assert.match(m.stderr(), /installed snapshot from leader/);
-  } finally {
-    await c.destroy();
-  }
-});
+test(
+  'a member removed and added back on a fresh data dir catches up by a snapshot taken before it was added',
+  { timeout: 120_000 },
+  async () => {
+    // Raft's stored snapshot predates the new member; the leader must send the current state with
+    // the current configuration (etcd's merged snapshot), or the new member refuses it forever.
+    const c = await ProcessCluster.create(3, { extraArgs: ['--snapshot-count', '200', '--snapshot-catchup-entries', '50'] });
+    try {
+      await c.startAll();
+      const w = await run(toolPath('writer'), ['-duration', '2s', '-concurrency', '8', '-prefix', '/replace/'], {
+        env: { ETCD_ENDPOINTS: c.endpoints() },
+        timeoutMs: 30_000,
+      });
+      assert.ok(parseWriter(w.stdout).acks.length > 250, 'need more writes than --snapshot-count');
+      const leader = await c.waitLeader();
+      const i = (leader + 1) % 3;
+      const others = [0, 1, 2].filter((j) => j !== i);
+      const id = BigInt((await status(c.endpoint(i)))!.memberId).toString(16);
+      assert.equal((await reconfigWhenHealthy(c.endpoints(others), ['member', 'remove', id])).code, 0);
+      await c.kill(i);
+      rmSync(c.specs[i]!.dataDir, { recursive: true, force: true });
+      const add = await reconfigWhenHealthy(c.endpoints(others), [
+        'member',
+        'add',
+        c.specs[i]!.name,
+        `--peer-urls=http://127.0.0.1:${c.specs[i]!.peerPort}`,
+      ]);
+      assert.equal(add.code, 0, add.stderr);
+      const m = await c.start(i, 'existing');
+      await converge(c, [0, 1, 2]);
+      assert.match(m.stderr(), /installed snapshot from leader/);
+    } finally {
+      await c.destroy();
+    }
+  },
+);

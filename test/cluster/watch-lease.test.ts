@@ -32,7 +32,7 @@ async function exists(endpoints: string, key: string): Promise<boolean> {
   return /"Count" : 1/.test(r.stdout);
 }
 
-test('a watch on a follower sees the leader\'s writes, in order', { timeout: 120_000 }, async () => {
+test("a watch on a follower sees the leader's writes, in order", { timeout: 120_000 }, async () => {
   const c = await ProcessCluster.create(3);
   try {
     await c.startAll();
@@ -52,36 +52,43 @@ test('a watch on a follower sees the leader\'s writes, in order', { timeout: 120
       keys.push(lines[i + 1]!);
       assert.equal(lines[i + 2], `v${Number(lines[i + 1]!.slice(5))}`);
     }
-    assert.deepEqual(keys, Array.from({ length: 30 }, (_, i) => `/fw/k${String(i).padStart(2, '0')}`));
+    assert.deepEqual(
+      keys,
+      Array.from({ length: 30 }, (_, i) => `/fw/k${String(i).padStart(2, '0')}`),
+    );
   } finally {
     await c.destroy();
   }
 });
 
-test('lease expiry through the log: a 5 s lease kept alive through a follower expires about 5 s after its last keep-alive', { timeout: 120_000 }, async () => {
-  const c = await ProcessCluster.create(3);
-  try {
-    await c.startAll();
-    const leader = await c.waitLeader();
-    const follower = (leader + 2) % 3;
-    const grant = await runEtcdctl(c.endpoint(follower), ['lease', 'grant', '5']);
-    const id = /lease (\w+) granted with TTL\(5s\)/.exec(grant.stdout)?.[1];
-    assert.ok(id, grant.stdout + grant.stderr);
-    assert.equal((await runEtcdctl(c.endpoint(follower), ['put', '--lease', id, '/lease/k', 'v'])).stdout.trim(), 'OK');
-    const ka = startEtcdctl(c.endpoint(follower), ['lease', 'keep-alive', id]);
-    await sleep(7000);
-    assert.ok(await exists(c.endpoint(leader), '/lease/k'), 'kept-alive key expired early');
-    assert.match(ka.out(), new RegExp(`lease ${id} keepalived with TTL\\(5\\)`));
-    ka.kill();
-    const t = await until(async () => !(await exists(c.endpoints(), '/lease/k')), 15_000, 'the key to expire');
-    console.log(`# key gone ${t} ms after the keep-alive client was killed (TTL 5 s)`);
-    assert.ok(t >= 3000 && t <= 9000, `expired ${t} ms after the last keep-alive`);
-    const ttl = await runEtcdctl(c.endpoint(follower), ['lease', 'timetolive', id]);
-    assert.match(ttl.stdout, /already expired/);
-  } finally {
-    await c.destroy();
-  }
-});
+test(
+  'lease expiry through the log: a 5 s lease kept alive through a follower expires about 5 s after its last keep-alive',
+  { timeout: 120_000 },
+  async () => {
+    const c = await ProcessCluster.create(3);
+    try {
+      await c.startAll();
+      const leader = await c.waitLeader();
+      const follower = (leader + 2) % 3;
+      const grant = await runEtcdctl(c.endpoint(follower), ['lease', 'grant', '5']);
+      const id = /lease (\w+) granted with TTL\(5s\)/.exec(grant.stdout)?.[1];
+      assert.ok(id, grant.stdout + grant.stderr);
+      assert.equal((await runEtcdctl(c.endpoint(follower), ['put', '--lease', id, '/lease/k', 'v'])).stdout.trim(), 'OK');
+      const ka = startEtcdctl(c.endpoint(follower), ['lease', 'keep-alive', id]);
+      await sleep(7000);
+      assert.ok(await exists(c.endpoint(leader), '/lease/k'), 'kept-alive key expired early');
+      assert.match(ka.out(), new RegExp(`lease ${id} keepalived with TTL\\(5\\)`));
+      ka.kill();
+      const t = await until(async () => !(await exists(c.endpoints(), '/lease/k')), 15_000, 'the key to expire');
+      console.log(`# key gone ${t} ms after the keep-alive client was killed (TTL 5 s)`);
+      assert.ok(t >= 3000 && t <= 9000, `expired ${t} ms after the last keep-alive`);
+      const ttl = await runEtcdctl(c.endpoint(follower), ['lease', 'timetolive', id]);
+      assert.match(ttl.stdout, /already expired/);
+    } finally {
+      await c.destroy();
+    }
+  },
+);
 
 test('killing the leader neither expires a kept-alive lease early nor keeps an abandoned one', { timeout: 120_000 }, async () => {
   const c = await ProcessCluster.create(3);

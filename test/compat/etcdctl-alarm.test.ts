@@ -21,7 +21,10 @@ let ours: RunningMember | undefined;
 before(async () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startMember } = require('../helpers/member') as typeof import('../helpers/member');
-  [real, ours] = await Promise.all([startRealEtcd({ extraArgs: [`--quota-backend-bytes=${QUOTA}`] }), startMember({ quotaBackendBytes: QUOTA })]);
+  [real, ours] = await Promise.all([
+    startRealEtcd({ extraArgs: [`--quota-backend-bytes=${QUOTA}`] }),
+    startMember({ quotaBackendBytes: QUOTA }),
+  ]);
 });
 
 after(async () => {
@@ -71,7 +74,10 @@ async function scenario(m: RunningMember): Promise<Transcript> {
   await ctl('alarm list after disarm', ['alarm', 'list']);
   await ctl('put after disarm', ['put', 'small', 'v']);
   const grant = normalise(await runEtcdctl(m.endpoint, ['lease', 'grant', '100']), id);
-  steps.push(['lease grant after disarm (lease id left out)', { ...grant, stdout: grant.stdout.replace(/lease [0-9a-f]+ granted/, 'lease <ID> granted') }]);
+  steps.push([
+    'lease grant after disarm (lease id left out)',
+    { ...grant, stdout: grant.stdout.replace(/lease [0-9a-f]+ granted/, 'lease <ID> granted') },
+  ]);
   await ctl('endpoint status after disarm', ['endpoint', 'status', '-w', 'table'], 'status');
   await ctl('alarm disarm with none raised', ['alarm', 'disarm']);
   return { filled, steps };
@@ -84,7 +90,10 @@ test('NOSPACE: etcdctl sees the same quota errors, alarm and recovery from etcd-
   t.diagnostic(`100 KB puts before NOSPACE (quota ${QUOTA} bytes): etcd ${r.filled}, etcd-ts ${o.filled}`);
   assert.ok(r.filled > 0 && o.filled > 0);
   assert.equal(o.steps[0]![1].stderr.trim(), 'Error: etcdserver: mvcc: database space exceeded');
-  assert.deepEqual(o.steps.map(([l]) => l), r.steps.map(([l]) => l));
+  assert.deepEqual(
+    o.steps.map(([l]) => l),
+    r.steps.map(([l]) => l),
+  );
   for (let i = 0; i < r.steps.length; i++) {
     assert.deepEqual(o.steps[i]![1], r.steps[i]![1], `step "${r.steps[i]![0]}": etcd-ts vs etcd`);
   }

@@ -60,10 +60,14 @@ class Leases {
     out = out.replace(/attached keys\(\[([^\]]*)\]\)/g, (_m, ks: string) => `attached keys([${ks.split(' ').sort().join(' ')}])`);
     out = out.replace(/"keys":\[([^\]]*)\]/g, (_m, ks: string) => `"keys":[${ks.split(',').sort().join(',')}]`);
     // "granted with TTL(100s), remaining(99s)" and JSON "TTL":99,"granted-ttl":100
-    out = out.replace(/TTL\((\d+)s\), remaining\((-?\d+)s\)/g, (_m, g: string, r: string) =>
-      `TTL(${g}s), remaining(${near(Number(r), Number(g))})`);
-    out = out.replace(/"(TTL|ttl)":(-?\d+),"granted-ttl":(\d+)/g, (_m, k: string, r: string, g: string) =>
-      `"${k}":"${near(Number(r), Number(g))}","granted-ttl":${g}`);
+    out = out.replace(
+      /TTL\((\d+)s\), remaining\((-?\d+)s\)/g,
+      (_m, g: string, r: string) => `TTL(${g}s), remaining(${near(Number(r), Number(g))})`,
+    );
+    out = out.replace(
+      /"(TTL|ttl)":(-?\d+),"granted-ttl":(\d+)/g,
+      (_m, k: string, r: string, g: string) => `"${k}":"${near(Number(r), Number(g))}","granted-ttl":${g}`,
+    );
     return out;
   }
 }

@@ -56,8 +56,7 @@ for (const target of targets()) {
             assert.deepEqual(got, want);
           } catch {
             failures.push(
-              `step "${step.id}" (etcdctl ${step.args.join(' ')}):\n` +
-                `  got:  ${JSON.stringify(got)}\n  want: ${JSON.stringify(want)}`,
+              `step "${step.id}" (etcdctl ${step.args.join(' ')}):\n` + `  got:  ${JSON.stringify(got)}\n  want: ${JSON.stringify(want)}`,
             );
           }
         }

@@ -11,7 +11,12 @@ import { targets } from './targets';
 
 function goTestBinaries(): string[] {
   const dir = path.join(repoRoot(), '.tools', 'bin');
-  const found = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.test')).sort() : [];
+  const found = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.test'))
+        .sort()
+    : [];
   return found;
 }
 

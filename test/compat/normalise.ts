@@ -40,13 +40,26 @@ function replaceAll(s: string, from: string, to: string): string {
 
 /** Column names of `endpoint status` (simple output has the same fields, comma-separated). */
 const STATUS_COLUMNS = [
-  'ENDPOINT', 'ID', 'VERSION', 'STORAGE VERSION', 'DB SIZE', 'IN USE', 'PERCENTAGE NOT IN USE', 'QUOTA',
-  'IS LEADER', 'IS LEARNER', 'RAFT TERM', 'RAFT INDEX', 'RAFT APPLIED INDEX', 'ERRORS',
-  'DOWNGRADE TARGET VERSION', 'DOWNGRADE ENABLED',
+  'ENDPOINT',
+  'ID',
+  'VERSION',
+  'STORAGE VERSION',
+  'DB SIZE',
+  'IN USE',
+  'PERCENTAGE NOT IN USE',
+  'QUOTA',
+  'IS LEADER',
+  'IS LEARNER',
+  'RAFT TERM',
+  'RAFT INDEX',
+  'RAFT APPLIED INDEX',
+  'ERRORS',
+  'DOWNGRADE TARGET VERSION',
+  'DOWNGRADE ENABLED',
 ];
 /** Status columns whose values legitimately differ between implementations. */
 const STATUS_VARIABLE: Record<string, string> = {
-  'VERSION': '<VERSION>',
+  VERSION: '<VERSION>',
   'DB SIZE': '<SIZE>',
   'IN USE': '<SIZE>',
   'PERCENTAGE NOT IN USE': '<PCT>',
@@ -72,7 +85,10 @@ function normaliseTables(text: string, statusTable: boolean): string {
   for (const line of text.split('\n')) {
     if (/^\+[-+]+\+$/.test(line)) continue;
     if (line.startsWith('|') && line.endsWith('|')) {
-      let cells = line.slice(1, -1).split('|').map((c) => c.trim());
+      let cells = line
+        .slice(1, -1)
+        .split('|')
+        .map((c) => c.trim());
       if (statusTable) {
         if (header === null) header = cells;
         else cells = normaliseStatusCells(cells, header);

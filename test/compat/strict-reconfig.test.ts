@@ -18,7 +18,9 @@ function outcome(r: RunResult): string {
     const m = /(added as learner|added to cluster|removed from cluster|promoted in cluster)/.exec(r.stdout);
     return `ok: ${m?.[1] ?? r.stdout.trim().replace(/[0-9a-f]{16}/g, 'ID')}`;
   }
-  const err = withoutClientLogs(r.stderr).split('\n').filter((l) => l.startsWith('Error:'));
+  const err = withoutClientLogs(r.stderr)
+    .split('\n')
+    .filter((l) => l.startsWith('Error:'));
   return `exit ${r.code}: ${err.join(' | ')}`;
 }
 
@@ -45,14 +47,23 @@ async function scenario(binary: string | undefined): Promise<Step[]> {
     const downIdx = (leader + 1) % 3;
     const up = [0, 1, 2].filter((i) => i !== downIdx);
     const eps = c.endpoints(up);
-    step('add learner m4 (healthy)', await reconfigWhenHealthy(eps, ['member', 'add', 'm4', '--learner', `--peer-urls=http://127.0.0.1:${p4}`]));
-    step('add learner m5 (one learner already)', await runEtcdctl(eps, ['member', 'add', 'm5', '--learner', `--peer-urls=http://127.0.0.1:${p5}`]));
+    step(
+      'add learner m4 (healthy)',
+      await reconfigWhenHealthy(eps, ['member', 'add', 'm4', '--learner', `--peer-urls=http://127.0.0.1:${p4}`]),
+    );
+    step(
+      'add learner m5 (one learner already)',
+      await runEtcdctl(eps, ['member', 'add', 'm5', '--learner', `--peer-urls=http://127.0.0.1:${p5}`]),
+    );
     const m4 = await memberId(eps, p4);
     step('promote m4 (never started)', await runEtcdctl(eps, ['member', 'promote', m4]));
     step('remove learner m4', await runEtcdctl(eps, ['member', 'remove', m4]));
     const down = await memberId(eps, c.specs[downIdx]!.peerPort);
     await c.kill(downIdx);
-    step('add learner m4, one of three down', await runEtcdctl(eps, ['member', 'add', 'm4', '--learner', `--peer-urls=http://127.0.0.1:${p4}`]));
+    step(
+      'add learner m4, one of three down',
+      await runEtcdctl(eps, ['member', 'add', 'm4', '--learner', `--peer-urls=http://127.0.0.1:${p4}`]),
+    );
     step('add voter m4, one of three down', await runEtcdctl(eps, ['member', 'add', 'm4', `--peer-urls=http://127.0.0.1:${p4}`]));
     step('remove the member that is down', await runEtcdctl(eps, ['member', 'remove', down]));
     const list = await runEtcdctl(eps, ['member', 'list']);

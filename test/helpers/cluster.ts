@@ -39,7 +39,12 @@ export class ProcessCluster {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-cluster-'));
     const specs: MemberSpec[] = [];
     for (let i = 1; i <= n; i++) {
-      specs.push({ name: `etcd-node-${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: path.join(root, `node-${i}`) });
+      specs.push({
+        name: `etcd-node-${i}`,
+        clientPort: await freePort(),
+        peerPort: await freePort(),
+        dataDir: path.join(root, `node-${i}`),
+      });
     }
     return new ProcessCluster(specs, root, opts.extraArgs ?? [], opts.token ?? 'my-etcd-token', opts.binary);
   }
@@ -49,7 +54,12 @@ export class ProcessCluster {
   }
 
   /** Starts member i (0-based) with the recipe's flags; `state` is --initial-cluster-state. */
-  async start(i: number, state: 'new' | 'existing' = 'new', initialCluster = this.initialCluster(), env?: Record<string, string>): Promise<ProcessMember> {
+  async start(
+    i: number,
+    state: 'new' | 'existing' = 'new',
+    initialCluster = this.initialCluster(),
+    env?: Record<string, string>,
+  ): Promise<ProcessMember> {
     const s = this.specs[i]!;
     const m = await startProcessMember({
       ...(env !== undefined ? { env } : {}),
@@ -59,9 +69,12 @@ export class ProcessCluster {
       clientPort: s.clientPort,
       peerPort: s.peerPort,
       extraArgs: [
-        '--initial-cluster', initialCluster,
-        '--initial-cluster-state', state,
-        '--initial-cluster-token', this.token,
+        '--initial-cluster',
+        initialCluster,
+        '--initial-cluster-state',
+        state,
+        '--initial-cluster-token',
+        this.token,
         ...this.extraArgs,
       ],
     });
@@ -122,7 +135,9 @@ export class ProcessCluster {
 }
 
 /** Maintenance.Status of one endpoint via etcdctl, with 64-bit ids kept as decimal strings. */
-export async function status(endpoint: string): Promise<{ memberId: string; leader: string; revision: number; raftIndex: number } | undefined> {
+export async function status(
+  endpoint: string,
+): Promise<{ memberId: string; leader: string; revision: number; raftIndex: number } | undefined> {
   const r = await runEtcdctl(endpoint, ['endpoint', 'status', '-w', 'json'], { timeoutMs: 5000 });
   if (r.code !== 0) return undefined;
   const memberId = /"member_id":(\d+)/.exec(r.stdout)?.[1];

@@ -20,7 +20,8 @@ async function sh(args: string[]): Promise<void> {
 
 export function netnsAvailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root for ip netns';
-  if (!fs.existsSync('/usr/sbin/ip') && !fs.existsSync('/sbin/ip') && !fs.existsSync('/usr/bin/ip')) return 'iproute2 (ip) is not installed';
+  if (!fs.existsSync('/usr/sbin/ip') && !fs.existsSync('/sbin/ip') && !fs.existsSync('/usr/bin/ip'))
+    return 'iproute2 (ip) is not installed';
   return undefined;
 }
 
@@ -90,12 +91,29 @@ export class HostNetwork {
   start(i: number, state: 'new' | 'existing' = 'new'): void {
     const h = this.hosts[i]!;
     const args = [
-      'netns', 'exec', h.ns, process.execPath, etcdTsBin(),
-      '--name', h.name, '--data-dir', h.dataDir,
-      '--listen-client-urls', 'http://0.0.0.0:2379', '--advertise-client-urls', `http://${h.ip}:2379`,
-      '--listen-peer-urls', 'http://0.0.0.0:2380', '--initial-advertise-peer-urls', `http://${h.ip}:2380`,
-      '--initial-cluster', this.initialCluster(),
-      '--initial-cluster-state', state, '--initial-cluster-token', 'my-etcd-token',
+      'netns',
+      'exec',
+      h.ns,
+      process.execPath,
+      etcdTsBin(),
+      '--name',
+      h.name,
+      '--data-dir',
+      h.dataDir,
+      '--listen-client-urls',
+      'http://0.0.0.0:2379',
+      '--advertise-client-urls',
+      `http://${h.ip}:2379`,
+      '--listen-peer-urls',
+      'http://0.0.0.0:2380',
+      '--initial-advertise-peer-urls',
+      `http://${h.ip}:2380`,
+      '--initial-cluster',
+      this.initialCluster(),
+      '--initial-cluster-state',
+      state,
+      '--initial-cluster-token',
+      'my-etcd-token',
       ...this.extraArgs,
     ];
     const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });

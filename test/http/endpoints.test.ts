@@ -65,7 +65,8 @@ test('watch gauges: streams, watchers and slow (unsynced) watchers, as etcd name
     assert.equal(await gauge('etcd_debugging_mvcc_watch_stream_total'), 2, 'one stream per etcdctl');
     assert.equal(await gauge('etcd_debugging_mvcc_slow_watcher_total'), 0);
     await watches.pop()!.stop();
-    for (let i = 0; i < 200 && (await gauge('etcd_debugging_mvcc_watch_stream_total')) > 1; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 200 && (await gauge('etcd_debugging_mvcc_watch_stream_total')) > 1; i++)
+      await new Promise((r) => setTimeout(r, 25));
     assert.equal(await gauge('etcd_debugging_mvcc_watch_stream_total'), 1);
     assert.equal(await gauge('etcd_debugging_mvcc_watcher_total'), 1);
   } finally {

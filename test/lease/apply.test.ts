@@ -21,7 +21,12 @@ describe('lease entry payloads', () => {
     const id = -0x7123_4567_89ab_cdefn;
     assert.deepEqual(decodeGrant(encodeGrant({ id, ttl: 9_000_000_001 })), { id, ttl: 9_000_000_001 });
     assert.deepEqual(decodeRevoke(encodeRevoke({ id: 0x7fff_ffff_ffff_ffffn })), { id: 0x7fff_ffff_ffff_ffffn });
-    const cps = { checkpoints: [{ id, remainingTtl: 12 }, { id: 5n, remainingTtl: 0 }] };
+    const cps = {
+      checkpoints: [
+        { id, remainingTtl: 12 },
+        { id: 5n, remainingTtl: 0 },
+      ],
+    };
     assert.deepEqual(decodeCheckpoint(encodeCheckpoint(cps)), cps);
   });
 
@@ -53,10 +58,13 @@ describe('apply functions', () => {
     const rev = f.mvcc.currentRevision;
     const r = applyLeaseRevoke(s, encodeRevoke({ id: 1n }));
     assert.equal(r.response.revision, rev + 1);
-    assert.deepEqual(r.events.map((e) => [e.type, e.kv.key.toString(), e.kv.mod_revision, e.prev_kv?.lease]), [
-      ['DELETE', 'a', rev + 1, 1n],
-      ['DELETE', 'b', rev + 1, 1n],
-    ]);
+    assert.deepEqual(
+      r.events.map((e) => [e.type, e.kv.key.toString(), e.kv.mod_revision, e.prev_kv?.lease]),
+      [
+        ['DELETE', 'a', rev + 1, 1n],
+        ['DELETE', 'b', rev + 1, 1n],
+      ],
+    );
     f.lessor.onEvents(r.events); // harmless
     assert.deepEqual(keyNames(f.mvcc.range({ key: b('a'), range_end: b('z') }).kvs.map((kv) => kv.key)), ['c']);
     assert.throws(() => applyLeaseRevoke(s, encodeRevoke({ id: 1n })), kind('LeaseNotFound'));
@@ -74,7 +82,15 @@ describe('apply functions', () => {
     const f = fixture();
     const s = { lessor: f.lessor, mvcc: f.mvcc };
     applyLeaseGrant(s, encodeGrant({ id: 1n, ttl: 100 }));
-    applyLeaseCheckpoint(s, encodeCheckpoint({ checkpoints: [{ id: 1n, remainingTtl: 40 }, { id: 2n, remainingTtl: 3 }] }));
+    applyLeaseCheckpoint(
+      s,
+      encodeCheckpoint({
+        checkpoints: [
+          { id: 1n, remainingTtl: 40 },
+          { id: 2n, remainingTtl: 3 },
+        ],
+      }),
+    );
     f.lessor.promote(0);
     assert.equal(f.lessor.timeToLive(1n, false)!.ttl, 40);
   });

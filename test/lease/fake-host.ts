@@ -62,7 +62,12 @@ export class FakeHost implements LeaseHost {
   }
 
   header(revision?: number): object {
-    return { cluster_id: '1', member_id: this.memberId.toString(), revision: revision ?? this.mvcc.currentRevision, raft_term: this.loop.term };
+    return {
+      cluster_id: '1',
+      member_id: this.memberId.toString(),
+      revision: revision ?? this.mvcc.currentRevision,
+      raft_term: this.loop.term,
+    };
   }
 
   /** A put applied as the applier would (events followed by the lessor). */

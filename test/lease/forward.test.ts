@@ -70,7 +70,10 @@ test('keepalive and TimeToLive on a follower are answered by the leader', async 
   const t = await toFollower.call(SVC, 'LeaseTimeToLive', { ID: '42', keys: true });
   assert.equal(t.TTL, '30');
   assert.equal(t.grantedTTL, '30');
-  assert.deepEqual(t.keys.map((k: Buffer) => k.toString()), ['k']);
+  assert.deepEqual(
+    t.keys.map((k: Buffer) => k.toString()),
+    ['k'],
+  );
   assert.equal((await keepAliveOnce('43')).res?.TTL, '0');
   assert.equal((await toFollower.call(SVC, 'LeaseTimeToLive', { ID: '43' })).TTL, '-1');
 });
@@ -79,8 +82,10 @@ test('no reachable leader: NoLeader (Unavailable)', async () => {
   const saved = leaderUrls;
   leaderUrls = [];
   try {
-    await assert.rejects(toFollower.call(SVC, 'LeaseTimeToLive', { ID: '42' }), (e: grpc.ServiceError) =>
-      e.code === grpc.status.UNAVAILABLE && e.details === 'etcdserver: no leader');
+    await assert.rejects(
+      toFollower.call(SVC, 'LeaseTimeToLive', { ID: '42' }),
+      (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE && e.details === 'etcdserver: no leader',
+    );
     const r = await keepAliveOnce('42');
     assert.equal(r.status.code, grpc.status.UNAVAILABLE);
   } finally {

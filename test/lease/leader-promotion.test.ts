@@ -13,7 +13,7 @@ import { EtcdClient } from '../server/grpc-client';
 import { startMember } from '../helpers/member';
 import { FakeHost } from './fake-host';
 
-test('promotion at the term\'s first entry extends existing leases only; later grants get their TTL', async () => {
+test("promotion at the term's first entry extends existing leases only; later grants get their TTL", async () => {
   const host = new FakeHost();
   host.loop.isLeader = false; // a follower, not primary
   assert.equal(host.lessor.isPrimary, false);
@@ -22,9 +22,9 @@ test('promotion at the term\'s first entry extends existing leases only; later g
   const role = roleOf(host);
   host.loop.term = 3;
   Object.defineProperty(host.loop, 'isLeader', { value: true, writable: true });
-  assert.equal(role.sync(), false, 'not primary before the term\'s first entry is applied');
+  assert.equal(role.sync(), false, "not primary before the term's first entry is applied");
   role.termStarted(2);
-  assert.equal(host.lessor.isPrimary, false, 'an older term\'s entry does not promote');
+  assert.equal(host.lessor.isPrimary, false, "an older term's entry does not promote");
   const t0 = host.clock.now();
   role.termStarted(3);
   assert.equal(host.lessor.isPrimary, true);

@@ -27,11 +27,17 @@ test('leases and their keys survive a restart', async () => {
     c = new EtcdClient(m.endpoint);
     try {
       const leases = await c.call('etcdserverpb.Lease', 'LeaseLeases', {});
-      assert.deepEqual(leases.leases.map((l: { ID: string }) => l.ID), ['81985529216486895']);
+      assert.deepEqual(
+        leases.leases.map((l: { ID: string }) => l.ID),
+        ['81985529216486895'],
+      );
       const t = await c.call('etcdserverpb.Lease', 'LeaseTimeToLive', { ID: g.ID, keys: true });
       assert.equal(t.grantedTTL, '300');
       assert.ok(Number(t.TTL) >= 299 && Number(t.TTL) <= 301, `ttl ${t.TTL}`);
-      assert.deepEqual(t.keys.map((k: Buffer) => k.toString()), ['k1', 'k2']);
+      assert.deepEqual(
+        t.keys.map((k: Buffer) => k.toString()),
+        ['k1', 'k2'],
+      );
       const r = await c.call('etcdserverpb.Lease', 'LeaseRevoke', { ID: g.ID });
       const get = await c.call('etcdserverpb.KV', 'Range', { key: Buffer.from('k'), range_end: Buffer.from('l') });
       assert.equal(get.count, '0');

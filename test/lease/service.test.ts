@@ -22,10 +22,12 @@ let nextId = 1000n;
 before(async () => {
   server = new grpc.Server();
   // The service reads the current host through a proxy so each test can start from a fresh one.
-  const proxy = new Proxy({} as FakeHost, { get: (_t, p) => {
-    const v = (host as unknown as Record<string | symbol, unknown>)[p];
-    return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(host) : v;
-  } });
+  const proxy = new Proxy({} as FakeHost, {
+    get: (_t, p) => {
+      const v = (host as unknown as Record<string | symbol, unknown>)[p];
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(host) : v;
+    },
+  });
   server.addService(serviceDefinition(SVC), leaseService(proxy, log, { ids: { next: () => nextId++ } }));
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
@@ -84,10 +86,14 @@ describe('LeaseGrant / LeaseRevoke', () => {
   test('client-chosen 64-bit id; existing id and too large TTL fail with etcd errors', async () => {
     const id = '9223372036854775807';
     assert.equal((await call('LeaseGrant', { ID: id, TTL: 60 })).ID, id);
-    await assert.rejects(call('LeaseGrant', { ID: id, TTL: 60 }), (e: grpc.ServiceError) =>
-      e.code === grpc.status.FAILED_PRECONDITION && e.details === 'etcdserver: lease already exists');
-    await assert.rejects(call('LeaseGrant', { ID: '5', TTL: '9000000001' }), (e: grpc.ServiceError) =>
-      e.code === grpc.status.OUT_OF_RANGE && e.details === 'etcdserver: too large lease TTL');
+    await assert.rejects(
+      call('LeaseGrant', { ID: id, TTL: 60 }),
+      (e: grpc.ServiceError) => e.code === grpc.status.FAILED_PRECONDITION && e.details === 'etcdserver: lease already exists',
+    );
+    await assert.rejects(
+      call('LeaseGrant', { ID: '5', TTL: '9000000001' }),
+      (e: grpc.ServiceError) => e.code === grpc.status.OUT_OF_RANGE && e.details === 'etcdserver: too large lease TTL',
+    );
   });
 
   test('revoke deletes the keys in one revision; unknown lease is NotFound', async () => {
@@ -98,8 +104,10 @@ describe('LeaseGrant / LeaseRevoke', () => {
     const r = await call('LeaseRevoke', { ID: '7' });
     assert.equal(r.header.revision, String(rev + 1));
     assert.equal(host.mvcc.keyCount, 0);
-    await assert.rejects(call('LeaseRevoke', { ID: '7' }), (e: grpc.ServiceError) =>
-      e.code === grpc.status.NOT_FOUND && e.details === 'etcdserver: requested lease not found');
+    await assert.rejects(
+      call('LeaseRevoke', { ID: '7' }),
+      (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND && e.details === 'etcdserver: requested lease not found',
+    );
   });
 });
 
@@ -113,7 +121,10 @@ describe('LeaseTimeToLive / LeaseLeases', () => {
     const t = await call('LeaseTimeToLive', { ID: '7', keys: true });
     assert.equal(t.TTL, '19'); // 19.5 s left, truncated
     assert.equal(t.grantedTTL, '30');
-    assert.deepEqual(t.keys.map((k: Buffer) => k.toString()), ['k1', 'k2']);
+    assert.deepEqual(
+      t.keys.map((k: Buffer) => k.toString()),
+      ['k1', 'k2'],
+    );
     const u = await call('LeaseTimeToLive', { ID: '8', keys: true });
     assert.equal(u.TTL, '-1');
     assert.equal(u.ID, '8');

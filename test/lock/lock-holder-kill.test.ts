@@ -6,7 +6,9 @@ import { startMember } from '../helpers/member';
 import { toolPath } from '../helpers/tools';
 
 function lockProc(endpoint: string, args: string[]): { out: () => string; kill: () => void; exited: Promise<number | null> } {
-  const child = spawn(toolPath('etcdctl'), ['--endpoints', endpoint, 'lock', '--ttl', '3', 'mylock', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(toolPath('etcdctl'), ['--endpoints', endpoint, 'lock', '--ttl', '3', 'mylock', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));

@@ -9,12 +9,21 @@ test('compact: FutureRev, Compacted (<= compactRev), revision unchanged', () => 
   store.put({ key: b('a'), value: b('1') }); // 2
   store.put({ key: b('a'), value: b('2') }); // 3
   assert.equal(store.compactRevision, -1);
-  assert.throws(() => store.compact(4), (e) => isEtcdError(e, 'FutureRev'));
+  assert.throws(
+    () => store.compact(4),
+    (e) => isEtcdError(e, 'FutureRev'),
+  );
   store.compact(2);
   assert.equal(store.compactRevision, 2);
   assert.equal(store.currentRevision, 3);
-  assert.throws(() => store.compact(2), (e) => isEtcdError(e, 'Compacted'));
-  assert.throws(() => store.compact(1), (e) => isEtcdError(e, 'Compacted'));
+  assert.throws(
+    () => store.compact(2),
+    (e) => isEtcdError(e, 'Compacted'),
+  );
+  assert.throws(
+    () => store.compact(1),
+    (e) => isEtcdError(e, 'Compacted'),
+  );
   store.compact(3);
   assert.equal(store.currentRevision, 3);
 });
@@ -67,7 +76,14 @@ test('restore from the engine: index, revisions, compact revision, versions', ()
   assert.equal(s2.currentRevision, 6);
   assert.equal(s2.compactRevision, 5);
   assert.equal(s2.keyCount, 1);
-  assert.deepEqual(plain(s2.range({ key: b('a') }).kvs[0]), { key: 'a', create_revision: 2, mod_revision: 6, version: 3, value: '3', lease: 0n });
+  assert.deepEqual(plain(s2.range({ key: b('a') }).kvs[0]), {
+    key: 'a',
+    create_revision: 2,
+    mod_revision: 6,
+    version: 3,
+    value: '3',
+    lease: 0n,
+  });
   assert.equal(s2.range({ key: b('a'), revision: 5 }).kvs[0]!.version, 2);
   assert.equal(s2.put({ key: b('a'), value: b('4') }).response.revision, 7);
   assert.equal(s2.range({ key: b('a') }).kvs[0]!.version, 4);
@@ -115,9 +131,15 @@ test('hashKV: deterministic across members, rev 0 = current, errors', () => {
   assert.deepEqual(s2.hashKV(0), h);
   assert.deepEqual(s1.hashKV(22), h);
   assert.notEqual(s1.hashKV(10).hash, h.hash);
-  assert.throws(() => s1.hashKV(23), (e) => isEtcdError(e, 'FutureRev'));
+  assert.throws(
+    () => s1.hashKV(23),
+    (e) => isEtcdError(e, 'FutureRev'),
+  );
   s1.compact(10);
-  assert.throws(() => s1.hashKV(9), (e) => isEtcdError(e, 'Compacted'));
+  assert.throws(
+    () => s1.hashKV(9),
+    (e) => isEtcdError(e, 'Compacted'),
+  );
   assert.equal(s1.hashKV(0).compactRevision, 10);
   // a member that compacted at the same revision has the same hash
   s2.compact(10);

@@ -51,15 +51,30 @@ export function engineConformance(name: string, factory: EngineFactory): void {
 
   test(`${name}: scan is ascending by key with [start, end) bounds`, () =>
     withEngine((e) => {
-      const ks = ['r/0000000000000010_00000000', 'm/compact', 'r/0000000000000002_00000001', 'r/0000000000000002_00000000', 'a', 'r/000000000000000a_00000000', 'r0', 'r'];
+      const ks = [
+        'r/0000000000000010_00000000',
+        'm/compact',
+        'r/0000000000000002_00000001',
+        'r/0000000000000002_00000000',
+        'a',
+        'r/000000000000000a_00000000',
+        'r0',
+        'r',
+      ];
       for (const k of ks) e.put(k, enc(k));
       const sorted = [...ks].sort();
-      assert.deepEqual(scanAll(e, '', '\x7f').map(([k]) => k), sorted);
-      assert.deepEqual(scanAll(e, 'r/', 'r0').map(([k]) => k), sorted.filter((k) => k.startsWith('r/')));
-      assert.deepEqual(scanAll(e, 'r/0000000000000002_00000001', 'r/0000000000000010_00000000').map(([k]) => k), [
-        'r/0000000000000002_00000001',
-        'r/000000000000000a_00000000',
-      ]);
+      assert.deepEqual(
+        scanAll(e, '', '\x7f').map(([k]) => k),
+        sorted,
+      );
+      assert.deepEqual(
+        scanAll(e, 'r/', 'r0').map(([k]) => k),
+        sorted.filter((k) => k.startsWith('r/')),
+      );
+      assert.deepEqual(
+        scanAll(e, 'r/0000000000000002_00000001', 'r/0000000000000010_00000000').map(([k]) => k),
+        ['r/0000000000000002_00000001', 'r/000000000000000a_00000000'],
+      );
       assert.deepEqual(scanAll(e, 'r0', 'r/'), []);
       assert.deepEqual(scanAll(e, 'a', 'a'), []);
       assert.deepEqual(scanAll(e, 'zz', '\x7f'), []);

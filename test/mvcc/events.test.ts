@@ -18,7 +18,10 @@ test('events(from, to) replays the write events from the engine', () => {
   assert.deepEqual(store.events(6), []);
   assert.deepEqual(view(store.events(5, 99)), view(live.slice(4)));
   store.compact(3);
-  assert.throws(() => store.events(2), (e) => isEtcdError(e, 'Compacted'));
+  assert.throws(
+    () => store.events(2),
+    (e) => isEtcdError(e, 'Compacted'),
+  );
   // at the compact revision itself the event is there, without prev_kv (revision 2 is compacted)
   const at3 = store.events(3);
   assert.equal(at3.length, 4);
@@ -34,7 +37,10 @@ test('forEachLive lists current values in key order', () => {
   store.deleteRange({ key: b('c') });
   const seen: [string, bigint][] = [];
   store.forEachLive((kv) => seen.push([kv.key.toString(), kv.lease]));
-  assert.deepEqual(seen, [['a', 0n], ['b', 9n]]);
+  assert.deepEqual(seen, [
+    ['a', 0n],
+    ['b', 9n],
+  ]);
 });
 
 test('lease ids tolerate numbers and strings and are stored as signed 64-bit', () => {

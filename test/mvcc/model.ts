@@ -65,7 +65,15 @@ export class Model {
         !(req.min_create_revision && kv.create_revision < req.min_create_revision),
     );
     const field = (kv: KeyValue): number | Buffer =>
-      target === 'KEY' ? kv.key : target === 'VALUE' ? kv.value : target === 'VERSION' ? kv.version : target === 'CREATE' ? kv.create_revision : kv.mod_revision;
+      target === 'KEY'
+        ? kv.key
+        : target === 'VALUE'
+          ? kv.value
+          : target === 'VERSION'
+            ? kv.version
+            : target === 'CREATE'
+              ? kv.create_revision
+              : kv.mod_revision;
     const cmp = (a: KeyValue, b: KeyValue): number => {
       const x = field(a);
       const y = field(b);
@@ -153,11 +161,20 @@ export class Model {
     return list.every((kv) => {
       let r: number;
       switch (c.target) {
-        case 'VALUE': r = Buffer.compare(kv.value, c.value ?? EMPTY); break;
-        case 'LEASE': r = kv.lease < (c.lease ?? 0n) ? -1 : kv.lease > (c.lease ?? 0n) ? 1 : 0; break;
-        case 'CREATE': r = Math.sign(kv.create_revision - (c.create_revision ?? 0)); break;
-        case 'MOD': r = Math.sign(kv.mod_revision - (c.mod_revision ?? 0)); break;
-        default: r = Math.sign(kv.version - (c.version ?? 0));
+        case 'VALUE':
+          r = Buffer.compare(kv.value, c.value ?? EMPTY);
+          break;
+        case 'LEASE':
+          r = kv.lease < (c.lease ?? 0n) ? -1 : kv.lease > (c.lease ?? 0n) ? 1 : 0;
+          break;
+        case 'CREATE':
+          r = Math.sign(kv.create_revision - (c.create_revision ?? 0));
+          break;
+        case 'MOD':
+          r = Math.sign(kv.mod_revision - (c.mod_revision ?? 0));
+          break;
+        default:
+          r = Math.sign(kv.version - (c.version ?? 0));
       }
       return c.result === 'EQUAL' ? r === 0 : c.result === 'NOT_EQUAL' ? r !== 0 : c.result === 'GREATER' ? r > 0 : r < 0;
     });
@@ -189,7 +206,10 @@ export class Model {
       for (const op of ((ok ? t.success : t.failure) ?? []) as RequestOp[]) {
         if (op.request_range) {
           const now = changed ? cur + 1 : cur;
-          responses.push({ response: 'response_range', response_range: this.rangeAt(op.request_range, (r) => (r === cur + 1 ? work : this.snaps[r]!), now) });
+          responses.push({
+            response: 'response_range',
+            response_range: this.rangeAt(op.request_range, (r) => (r === cur + 1 ? work : this.snaps[r]!), now),
+          });
         } else if (op.request_put) {
           responses.push({ response: 'response_put', response_put: this.doPut(work, op.request_put, cur + 1) });
           changed = true;

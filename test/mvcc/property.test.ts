@@ -76,7 +76,10 @@ const leafTxn: fc.Arbitrary<TxnRequest> = fc.record({
   success: fc.array(leafOp, { maxLength: 3 }),
   failure: fc.array(leafOp, { maxLength: 3 }),
 });
-const anyOp = fc.oneof({ weight: 4, arbitrary: leafOp }, { weight: 1, arbitrary: leafTxn.map((t) => ({ request: 'request_txn' as const, request_txn: t })) });
+const anyOp = fc.oneof(
+  { weight: 4, arbitrary: leafOp },
+  { weight: 1, arbitrary: leafTxn.map((t) => ({ request: 'request_txn' as const, request_txn: t })) },
+);
 const txnReq: fc.Arbitrary<TxnRequest> = fc.record({
   compare: fc.array(compare, { maxLength: 3 }),
   success: fc.array(anyOp, { maxLength: 4 }),
@@ -192,7 +195,12 @@ function runSequence(cmds: Cmd[]): void {
         });
         const mc = model.compactRev;
         const mr = model.rev;
-        want = c.rev > 0 && c.rev < mc ? { err: 'Compacted' } : c.rev > mr ? { err: 'FutureRev' } : { ok: { c: mc, r: c.rev === 0 ? mr : c.rev } };
+        want =
+          c.rev > 0 && c.rev < mc
+            ? { err: 'Compacted' }
+            : c.rev > mr
+              ? { err: 'FutureRev' }
+              : { ok: { c: mc, r: c.rev === 0 ? mr : c.rev } };
         break;
       }
     }
@@ -207,7 +215,12 @@ function runSequence(cmds: Cmd[]): void {
     assert.equal(store.keyCount, model.snaps[model.rev]!.size, `keyCount after command #${i}`);
   }
   // every readable revision matches the model
-  for (let r = Math.max(1, model.compactRev); r <= model.rev; r++) assert.deepEqual(allAt(store, r), outcome(() => model.range({ key: Buffer.from([0]), range_end: Buffer.from([0]), revision: r })), `state at ${r}`);
+  for (let r = Math.max(1, model.compactRev); r <= model.rev; r++)
+    assert.deepEqual(
+      allAt(store, r),
+      outcome(() => model.range({ key: Buffer.from([0]), range_end: Buffer.from([0]), revision: r })),
+      `state at ${r}`,
+    );
   // history read back from the engine equals the events the writes returned (prev_kv only
   // where revision-1 is not compacted, like etcd's watch server)
   // (from compactRev+1: at the compact revision itself, like etcd, only one record per key is
@@ -227,8 +240,13 @@ function runSequence(cmds: Cmd[]): void {
   assert.equal(restored.compactRevision, store.compactRevision);
   assert.equal(restored.keyCount, store.keyCount);
   assert.deepEqual(restored.hashKV(0), store.hashKV(0));
-  assert.deepEqual(restored.events(from).map((ev) => norm(ev)), fromHistory, 'restored events() history');
-  for (let r = Math.max(1, model.compactRev); r <= model.rev; r++) assert.deepEqual(allAt(restored, r), allAt(store, r), `restored state at ${r}`);
+  assert.deepEqual(
+    restored.events(from).map((ev) => norm(ev)),
+    fromHistory,
+    'restored events() history',
+  );
+  for (let r = Math.max(1, model.compactRev); r <= model.rev; r++)
+    assert.deepEqual(allAt(restored, r), allAt(store, r), `restored state at ${r}`);
 }
 
 test('store matches the snapshot model on random command sequences', (t) => {
@@ -238,7 +256,10 @@ test('store matches the snapshot model on random command sequences', (t) => {
   const params: fc.Parameters<[Cmd[]]> = { seed, numRuns };
   if (process.env.FC_PATH !== undefined) params.path = process.env.FC_PATH;
   try {
-    fc.assert(fc.property(fc.array(cmd, { minLength: 1, maxLength: 80, size: 'max' }), (cmds) => runSequence(cmds)), params);
+    fc.assert(
+      fc.property(fc.array(cmd, { minLength: 1, maxLength: 80, size: 'max' }), (cmds) => runSequence(cmds)),
+      params,
+    );
   } catch (e) {
     console.error(`property test failed: replay with FC_SEED=${seed}`);
     if (e instanceof Error && e.cause !== undefined) console.error(e.cause);

@@ -28,7 +28,10 @@ test('put events carry kv and prev_kv always', () => {
 
 test('put: lease must exist (hook); absent hook = no lease exists; nothing changes on error', () => {
   const { store } = freshStore();
-  assert.throws(() => store.put({ key: b('k'), value: b('v'), lease: 5n }), (e) => isEtcdError(e, 'LeaseNotFound'));
+  assert.throws(
+    () => store.put({ key: b('k'), value: b('v'), lease: 5n }),
+    (e) => isEtcdError(e, 'LeaseNotFound'),
+  );
   assert.equal(store.currentRevision, 1);
   const leases = new Set([5n, 0x7fffffffffffffffn]);
   const s2 = freshStore({ leaseExists: (id) => leases.has(id) }).store;
@@ -42,15 +45,35 @@ test('put: lease must exist (hook); absent hook = no lease exists; nothing chang
 
 test('put: ignore_value / ignore_lease reuse current value / lease; missing key -> KeyNotFound', () => {
   const { store, engine } = freshStore({ leaseExists: () => true });
-  assert.throws(() => store.put({ key: b('k'), ignore_value: true }), (e) => isEtcdError(e, 'KeyNotFound'));
-  assert.throws(() => store.put({ key: b('k'), value: b('x'), ignore_lease: true }), (e) => isEtcdError(e, 'KeyNotFound'));
+  assert.throws(
+    () => store.put({ key: b('k'), ignore_value: true }),
+    (e) => isEtcdError(e, 'KeyNotFound'),
+  );
+  assert.throws(
+    () => store.put({ key: b('k'), value: b('x'), ignore_lease: true }),
+    (e) => isEtcdError(e, 'KeyNotFound'),
+  );
   assert.equal(store.currentRevision, 1);
   assert.equal(engine.size, 0);
   store.put({ key: b('k'), value: b('v'), lease: 9n });
   store.put({ key: b('k'), ignore_value: true, lease: 10n });
-  assert.deepEqual(plain(store.range({ key: b('k') }).kvs[0]), { key: 'k', create_revision: 2, mod_revision: 3, version: 2, value: 'v', lease: 10n });
+  assert.deepEqual(plain(store.range({ key: b('k') }).kvs[0]), {
+    key: 'k',
+    create_revision: 2,
+    mod_revision: 3,
+    version: 2,
+    value: 'v',
+    lease: 10n,
+  });
   store.put({ key: b('k'), value: b('z'), ignore_lease: true });
-  assert.deepEqual(plain(store.range({ key: b('k') }).kvs[0]), { key: 'k', create_revision: 2, mod_revision: 4, version: 3, value: 'z', lease: 10n });
+  assert.deepEqual(plain(store.range({ key: b('k') }).kvs[0]), {
+    key: 'k',
+    create_revision: 2,
+    mod_revision: 4,
+    version: 3,
+    value: 'z',
+    lease: 10n,
+  });
 });
 
 test('put copies the request buffers', () => {
@@ -96,7 +119,14 @@ test('put after delete starts a new generation (version 1, new create_revision)'
   store.put({ key: b('k'), value: b('2') });
   store.deleteRange({ key: b('k') });
   store.put({ key: b('k'), value: b('3') });
-  assert.deepEqual(plain(store.range({ key: b('k') }).kvs[0]), { key: 'k', create_revision: 5, mod_revision: 5, version: 1, value: '3', lease: 0n });
+  assert.deepEqual(plain(store.range({ key: b('k') }).kvs[0]), {
+    key: 'k',
+    create_revision: 5,
+    mod_revision: 5,
+    version: 1,
+    value: '3',
+    lease: 0n,
+  });
 });
 
 test('deleteKeys: one revision for several exact keys; missing keys skipped', () => {
@@ -105,7 +135,13 @@ test('deleteKeys: one revision for several exact keys; missing keys skipped', ()
   const r = store.deleteKeys([b('a'), b('zz'), b('c'), b('a')]);
   assert.equal(r.response.revision, 5);
   assert.equal(r.response.deleted, 2);
-  assert.deepEqual(r.events.map((e) => [e.type, e.kv.key.toString(), e.kv.mod_revision]), [['DELETE', 'a', 5], ['DELETE', 'c', 5]]);
+  assert.deepEqual(
+    r.events.map((e) => [e.type, e.kv.key.toString(), e.kv.mod_revision]),
+    [
+      ['DELETE', 'a', 5],
+      ['DELETE', 'c', 5],
+    ],
+  );
   const none = store.deleteKeys([b('a')]);
   assert.equal(none.response.revision, 5);
   assert.deepEqual(none.events, []);

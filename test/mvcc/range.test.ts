@@ -28,9 +28,15 @@ test('keys compare as unsigned bytes, not UTF-16', () => {
   store.put({ key: Buffer.from([0x7f]), value: b('lo') });
   store.put({ key: Buffer.from([0xc3, 0xa9]), value: b('mid') }); // "é" in UTF-8
   const r = store.range({ key: Buffer.from([0]), range_end: b('\0') });
-  assert.deepEqual(r.kvs.map((kv) => [...kv.key]), [[0x7f], [0xc3, 0xa9], [0xff]]);
+  assert.deepEqual(
+    r.kvs.map((kv) => [...kv.key]),
+    [[0x7f], [0xc3, 0xa9], [0xff]],
+  );
   const r2 = store.range({ key: Buffer.from([0x80]), range_end: Buffer.from([0xff]) });
-  assert.deepEqual(r2.kvs.map((kv) => [...kv.key]), [[0xc3, 0xa9]]);
+  assert.deepEqual(
+    r2.kvs.map((kv) => [...kv.key]),
+    [[0xc3, 0xa9]],
+  );
 });
 
 test('KeyValue fields: create/mod revision, version, lease', () => {
@@ -79,7 +85,10 @@ test('keys_only clears values; count_only returns only count', () => {
   const { store } = freshStore();
   putAll(store, { a: '1', b: '2' });
   const r = store.range({ key: b('a'), range_end: b('\0'), keys_only: true });
-  assert.deepEqual(r.kvs.map((kv) => kv.value.length), [0, 0]);
+  assert.deepEqual(
+    r.kvs.map((kv) => kv.value.length),
+    [0, 0],
+  );
   assert.equal(r.kvs[0]!.version, 1);
   // the cache is untouched
   assert.equal(store.range({ key: b('a') }).kvs[0]!.value.toString(), '1');
@@ -115,7 +124,12 @@ test('reads at past revisions; FutureRev; Compacted; == compactRev ok; response 
   store.deleteRange({ key: b('a') }); // 4
   store.put({ key: b('a'), value: b('3') }); // 5
   assert.deepEqual(plain(store.range({ key: b('a'), revision: 2 }).kvs[0]), {
-    key: 'a', create_revision: 2, mod_revision: 2, version: 1, value: '1', lease: 0n,
+    key: 'a',
+    create_revision: 2,
+    mod_revision: 2,
+    version: 1,
+    value: '1',
+    lease: 0n,
   });
   assert.equal(store.range({ key: b('a'), revision: 3 }).kvs[0]!.value.toString(), '2');
   assert.deepEqual(store.range({ key: b('a'), revision: 4 }).kvs, []);
@@ -124,9 +138,15 @@ test('reads at past revisions; FutureRev; Compacted; == compactRev ok; response 
   assert.equal(r.kvs[0]!.version, 1);
   assert.equal(r.kvs[0]!.create_revision, 5);
   assert.equal(store.range({ key: b('a'), revision: 2 }).revision, 5);
-  assert.throws(() => store.range({ key: b('a'), revision: 6 }), (e) => isEtcdError(e, 'FutureRev'));
+  assert.throws(
+    () => store.range({ key: b('a'), revision: 6 }),
+    (e) => isEtcdError(e, 'FutureRev'),
+  );
   store.compact(3);
-  assert.throws(() => store.range({ key: b('a'), revision: 2 }), (e) => isEtcdError(e, 'Compacted'));
+  assert.throws(
+    () => store.range({ key: b('a'), revision: 2 }),
+    (e) => isEtcdError(e, 'Compacted'),
+  );
   assert.equal(store.range({ key: b('a'), revision: 3 }).kvs[0]!.value.toString(), '2');
   assert.equal(store.range({ key: b('a'), revision: -3 }).kvs[0]!.value.toString(), '3');
 });

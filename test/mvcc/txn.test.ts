@@ -4,7 +4,10 @@ import { isEtcdError } from '../../src/errors';
 import type { Compare, RequestOp, TxnRequest } from '../../src/mvcc';
 import { b, freshStore, keys, putAll } from './helpers';
 
-const put = (k: string, v: string, extra: object = {}): RequestOp => ({ request: 'request_put', request_put: { key: b(k), value: b(v), ...extra } });
+const put = (k: string, v: string, extra: object = {}): RequestOp => ({
+  request: 'request_put',
+  request_put: { key: b(k), value: b(v), ...extra },
+});
 const get = (k: string, extra: object = {}): RequestOp => ({ request: 'request_range', request_range: { key: b(k), ...extra } });
 const del = (k: string, end?: string): RequestOp => ({
   request: 'request_delete_range',
@@ -16,12 +19,28 @@ function cmp(k: string, target: Compare['target'], result: Compare['result'], v:
   const c: Compare = { key: b(k), target, result };
   if (end !== undefined) c.range_end = b(end);
   switch (target) {
-    case 'VALUE': c.value = b(String(v)); c.target_union = 'value'; break;
-    case 'VERSION': c.version = Number(v); c.target_union = 'version'; break;
-    case 'CREATE': c.create_revision = Number(v); c.target_union = 'create_revision'; break;
-    case 'MOD': c.mod_revision = Number(v); c.target_union = 'mod_revision'; break;
-    case 'LEASE': c.lease = BigInt(v); c.target_union = 'lease'; break;
-    default: break;
+    case 'VALUE':
+      c.value = b(String(v));
+      c.target_union = 'value';
+      break;
+    case 'VERSION':
+      c.version = Number(v);
+      c.target_union = 'version';
+      break;
+    case 'CREATE':
+      c.create_revision = Number(v);
+      c.target_union = 'create_revision';
+      break;
+    case 'MOD':
+      c.mod_revision = Number(v);
+      c.target_union = 'mod_revision';
+      break;
+    case 'LEASE':
+      c.lease = BigInt(v);
+      c.target_union = 'lease';
+      break;
+    default:
+      break;
   }
   return c;
 }
@@ -31,8 +50,14 @@ test('one revision for the whole txn; sub revisions in op order; events in op or
   const r = store.txn({ success: [put('a', '1'), put('b', '2'), put('c', '3')] });
   assert.equal(r.response.revision, 2);
   assert.equal(r.response.succeeded, true);
-  assert.deepEqual(r.events.map((e) => e.kv.key.toString()), ['a', 'b', 'c']);
-  assert.deepEqual(r.response.responses.map((x) => x.response_put!.revision), [2, 2, 2]);
+  assert.deepEqual(
+    r.events.map((e) => e.kv.key.toString()),
+    ['a', 'b', 'c'],
+  );
+  assert.deepEqual(
+    r.response.responses.map((x) => x.response_put!.revision),
+    [2, 2, 2],
+  );
   assert.equal(store.currentRevision, 2);
 });
 
@@ -121,7 +146,14 @@ test('failure branch; response kinds; nested txn carries revision 0 and sees pre
   assert.deepEqual(t!.response_txn!.responses[1]!.response_range!.kvs, []);
   assert.equal(t!.response_txn!.responses[1]!.response_range!.revision, 3);
   assert.equal(g!.response_range!.kvs[0]!.value.toString(), '2');
-  assert.deepEqual(r.events.map((e) => [e.type, e.kv.key.toString()]), [['PUT', 'b'], ['DELETE', 'a'], ['PUT', 'n']]);
+  assert.deepEqual(
+    r.events.map((e) => [e.type, e.kv.key.toString()]),
+    [
+      ['PUT', 'b'],
+      ['DELETE', 'a'],
+      ['PUT', 'n'],
+    ],
+  );
   assert.equal(store.range({ key: b('n') }).kvs[0]!.value.toString(), 'yes');
 });
 
@@ -139,7 +171,10 @@ test('delete response revision inside a txn: beginRev until the txn changed some
 test('range in a txn: future revision is relative to the txn revision', () => {
   const { store } = freshStore();
   putAll(store, { a: '1' }); // rev 2
-  assert.throws(() => store.txn({ success: [put('b', '1'), get('a', { revision: 3 })] }), (e) => isEtcdError(e, 'FutureRev'));
+  assert.throws(
+    () => store.txn({ success: [put('b', '1'), get('a', { revision: 3 })] }),
+    (e) => isEtcdError(e, 'FutureRev'),
+  );
   assert.equal(store.currentRevision, 2);
   assert.deepEqual(keys(store.range({ key: b('a'), range_end: b('\0') }).kvs), ['a']);
 });
@@ -158,7 +193,11 @@ test('pre-checks fail the whole txn with nothing written', () => {
     [{ success: [put('x', '1'), {}] }, 'KeyNotFound'],
   ];
   for (const [req, kind] of fails) {
-    assert.throws(() => store.txn(req), (e) => isEtcdError(e, kind as never), kind);
+    assert.throws(
+      () => store.txn(req),
+      (e) => isEtcdError(e, kind as never),
+      kind,
+    );
     assert.equal(store.currentRevision, 4);
     assert.equal(engine.size, before);
   }
@@ -178,7 +217,10 @@ test('a failure after writes (unvalidated request) rolls everything back', () =>
     () => store.txn({ success: [put('c', '3'), del('a'), put('b', 'x'), put('a', '', { ignore_value: true })] }),
     (e) => isEtcdError(e, 'KeyNotFound'),
   );
-  assert.deepEqual([...engine.scan('', '\uffff')].map(([k]) => k), snapshot);
+  assert.deepEqual(
+    [...engine.scan('', '\uffff')].map(([k]) => k),
+    snapshot,
+  );
   assert.equal(store.currentRevision, 3);
   assert.equal(store.keyCount, 2);
   assert.deepEqual(keys(store.range({ key: b('a'), range_end: b('\0') }).kvs), ['a', 'b']);

@@ -67,13 +67,7 @@ test('txn: duplicate-key rule (checkIntervals)', () => {
   assert.throws(() => validateTxn({ success: [del('a'), txn({ failure: [put('a')] })] }), is('DuplicateKey'));
   assert.throws(() => validateTxn({ success: [put('a'), txn({ success: [del('a')] })] }), is('DuplicateKey'));
   validateTxn({ success: [txn({ success: [put('a')], failure: [put('a')] })] });
-  assert.throws(
-    () => validateTxn({ success: [txn({ success: [put('a')] }), txn({ failure: [put('a')] })] }),
-    is('DuplicateKey'),
-  );
-  assert.throws(
-    () => validateTxn({ success: [txn({ success: [put('a')] }), txn({ success: [put('a')] })] }),
-    is('DuplicateKey'),
-  );
+  assert.throws(() => validateTxn({ success: [txn({ success: [put('a')] }), txn({ failure: [put('a')] })] }), is('DuplicateKey'));
+  assert.throws(() => validateTxn({ success: [txn({ success: [put('a')] }), txn({ success: [put('a')] })] }), is('DuplicateKey'));
   assert.throws(() => validateTxn({ success: [txn({ success: [del('a', 'z')] }), put('m')] }), is('DuplicateKey'));
 });

@@ -7,7 +7,16 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { MessageType, newMessage } from '../../src/raft/types';
-import { decodeBatch, decodeIdentity, decodeSnapshotChunk, decodeSnapshotResult, encodeBatch, encodeIdentity, encodeSnapshotChunk, encodeSnapshotResult } from '../../src/server/peer/peer-codec';
+import {
+  decodeBatch,
+  decodeIdentity,
+  decodeSnapshotChunk,
+  decodeSnapshotResult,
+  encodeBatch,
+  encodeIdentity,
+  encodeSnapshotChunk,
+  encodeSnapshotResult,
+} from '../../src/server/peer/peer-codec';
 import { app, heartbeat } from './helpers';
 
 const MAX_U64 = (1n << 64n) - 1n;
@@ -30,13 +39,26 @@ test('MessageBatch round trip and protobufjs reading it', () => {
   assert.equal(back[2]!.from, MAX_U64);
   assert.deepEqual([...back[0]!.entries[0]!.data], [...msgs[0]!.entries[0]!.data]);
   const T = peerRoot().lookupType('etcdts.peer.MessageBatch');
-  const obj = T.toObject(T.decode(buf), { longs: String, arrays: true }) as { messages: Array<{ type: number; to: string; entries: unknown[] }> };
-  assert.deepEqual(obj.messages.map((m) => [m.type, m.to, m.entries.length]), [[3, '2', 1], [8, MAX_U64.toString(), 0], [3, '2', 1]]);
+  const obj = T.toObject(T.decode(buf), { longs: String, arrays: true }) as {
+    messages: Array<{ type: number; to: string; entries: unknown[] }>;
+  };
+  assert.deepEqual(
+    obj.messages.map((m) => [m.type, m.to, m.entries.length]),
+    [
+      [3, '2', 1],
+      [8, MAX_U64.toString(), 0],
+      [3, '2', 1],
+    ],
+  );
   assert.deepEqual(decodeBatch(new Uint8Array(0)), []);
 });
 
 test('StreamHello / ProbeResponse, SnapshotResult round trips', () => {
-  for (const v of [{ memberId: MAX_U64, clusterId: 1n }, { memberId: 0n, clusterId: 0n }, { memberId: 7n, clusterId: 0xabcdef0123456789n }]) {
+  for (const v of [
+    { memberId: MAX_U64, clusterId: 1n },
+    { memberId: 0n, clusterId: 0n },
+    { memberId: 7n, clusterId: 0xabcdef0123456789n },
+  ]) {
     const buf = encodeIdentity(v);
     assert.deepEqual(decodeIdentity(buf), v);
     const T = peerRoot().lookupType('etcdts.peer.StreamHello');
@@ -65,7 +87,10 @@ test('SnapshotChunk round trip and protobufjs reading it', () => {
   assert.equal(last.message, undefined);
   assert.deepEqual([...last.sha256!], [...sha]);
   const T = peerRoot().lookupType('etcdts.peer.SnapshotChunk');
-  const o = T.toObject(T.decode(first), { longs: String }) as { message: { type: number; snapshot: { metadata: { index: string } } }; total_size: string };
+  const o = T.toObject(T.decode(first), { longs: String }) as {
+    message: { type: number; snapshot: { metadata: { index: string } } };
+    total_size: string;
+  };
   assert.equal(o.message.type, MessageType.MsgSnap);
   assert.equal(o.message.snapshot.metadata.index, '9');
   assert.equal(o.total_size, '3');

@@ -44,7 +44,10 @@ function norm(m: Message): unknown {
     if (cs.votersOutgoing !== undefined && cs.votersOutgoing.length > 0) c.votersOutgoing = cs.votersOutgoing;
     if (cs.learnersNext !== undefined && cs.learnersNext.length > 0) c.learnersNext = cs.learnersNext;
     if (cs.autoLeave === true) c.autoLeave = true;
-    out.snapshot = { data: hex(m.snapshot.data), metadata: { index: m.snapshot.metadata.index, term: m.snapshot.metadata.term, confState: c } };
+    out.snapshot = {
+      data: hex(m.snapshot.data),
+      metadata: { index: m.snapshot.metadata.index, term: m.snapshot.metadata.term, confState: c },
+    };
   }
   return out;
 }
@@ -93,7 +96,12 @@ function entries(n: number, size: number, startIndex = 1): Entry[] {
   for (let i = 0; i < n; i++) {
     const data = new Uint8Array(size);
     for (let j = 0; j < size; j++) data[j] = (i * 31 + j) & 0xff;
-    out.push({ term: 7, index: startIndex + i, type: i % 3 === 0 ? EntryType.EntryNormal : i % 3 === 1 ? EntryType.EntryConfChange : EntryType.EntryConfChangeV2, data });
+    out.push({
+      term: 7,
+      index: startIndex + i,
+      type: i % 3 === 0 ? EntryType.EntryNormal : i % 3 === 1 ? EntryType.EntryConfChange : EntryType.EntryConfChangeV2,
+      data,
+    });
   }
   return out;
 }
@@ -104,9 +112,29 @@ function samples(): Message[] {
   for (const type of allTypes) {
     out.push(newMessage({ type, to: 2n, from: 1n, term: 5, logTerm: 4, index: 10, commit: 9, reject: type % 2 === 0, rejectHint: type }));
   }
-  out.push(newMessage({ type: MessageType.MsgApp, to: MAX_U64, from: MAX_U64 - 1n, term: 2 ** 53 - 1, logTerm: 2 ** 40, index: 2 ** 32 + 5, commit: 2 ** 31, entries: entries(5, 17, 2 ** 32) }));
-  out.push(newMessage({ type: MessageType.MsgApp, to: 1n << 63n, from: (1n << 53n) + 1n, entries: [{ term: 1, index: 1, type: EntryType.EntryNormal, data: new Uint8Array(0) }] }));
-  out.push(newMessage({ type: MessageType.MsgHeartbeat, to: 3n, from: 1n, term: 9, commit: 100, context: new Uint8Array([1, 2, 3, 0, 255]) }));
+  out.push(
+    newMessage({
+      type: MessageType.MsgApp,
+      to: MAX_U64,
+      from: MAX_U64 - 1n,
+      term: 2 ** 53 - 1,
+      logTerm: 2 ** 40,
+      index: 2 ** 32 + 5,
+      commit: 2 ** 31,
+      entries: entries(5, 17, 2 ** 32),
+    }),
+  );
+  out.push(
+    newMessage({
+      type: MessageType.MsgApp,
+      to: 1n << 63n,
+      from: (1n << 53n) + 1n,
+      entries: [{ term: 1, index: 1, type: EntryType.EntryNormal, data: new Uint8Array(0) }],
+    }),
+  );
+  out.push(
+    newMessage({ type: MessageType.MsgHeartbeat, to: 3n, from: 1n, term: 9, commit: 100, context: new Uint8Array([1, 2, 3, 0, 255]) }),
+  );
   out.push(newMessage({ type: MessageType.MsgReadIndex, to: 3n, from: 1n, context: new Uint8Array(0) }));
   out.push(newMessage({ type: MessageType.MsgProp, to: 3n, from: 1n, entries: entries(3, 300) }));
   out.push(
@@ -180,7 +208,16 @@ test('truncated input is rejected', () => {
 });
 
 test('timing: encode+decode of a MsgApp with 64 entries of 100 bytes', (t) => {
-  const m = newMessage({ type: MessageType.MsgApp, to: 2n, from: 1n, term: 3, logTerm: 3, index: 100_000, commit: 99_990, entries: entries(64, 100, 100_001) });
+  const m = newMessage({
+    type: MessageType.MsgApp,
+    to: 2n,
+    from: 1n,
+    term: 3,
+    logTerm: 3,
+    index: 100_000,
+    commit: 99_990,
+    entries: entries(64, 100, 100_001),
+  });
   const T = loadRaftProto();
   const obj = pbjsObject(m);
   const run = (n: number): number => {
@@ -198,7 +235,9 @@ test('timing: encode+decode of a MsgApp with 64 entries of 100 bytes', (t) => {
   const us = run(5000);
   const pbjs = runPbjs(1500);
   const size = encodeMessage(m).length;
-  t.diagnostic(`MsgApp 64x100B (${size} bytes): encode+decode ${us.toFixed(2)} µs (protobufjs reflection fromObject+encode+decode: ${pbjs.toFixed(2)} µs)`);
+  t.diagnostic(
+    `MsgApp 64x100B (${size} bytes): encode+decode ${us.toFixed(2)} µs (protobufjs reflection fromObject+encode+decode: ${pbjs.toFixed(2)} µs)`,
+  );
   console.log(`raft-codec: MsgApp 64x100B (${size} bytes) encode+decode ${us.toFixed(2)} µs; protobufjs reflection ${pbjs.toFixed(2)} µs`);
   assert.ok(us < 1000);
 });

@@ -64,7 +64,9 @@ test('a 20 MiB snapshot goes in chunks while heartbeats keep flowing; checksum v
     assert.equal(got.snapshot!.data.length, blob.length);
     assert.equal(sha(got.snapshot!.data), sha(blob));
     assert.ok(heartbeatsDuring >= 1, `heartbeats delivered during the transfer: ${heartbeatsDuring}`);
-    console.log(`snapshot: 20 MiB in ${ms} ms (${((20 * 1000) / ms).toFixed(0)} MiB/s), ${heartbeatsDuring} heartbeats delivered meanwhile`);
+    console.log(
+      `snapshot: 20 MiB in ${ms} ms (${((20 * 1000) / ms).toFixed(0)} MiB/s), ${heartbeatsDuring} heartbeats delivered meanwhile`,
+    );
     assert.equal(a.unreachable.length, 0);
     assert.equal(a.t.activePeers()[0]!.snapshotInFlight, false);
   } finally {

@@ -33,7 +33,11 @@ test('three transports deliver batches in order per pair', async () => {
       for (const from of nodes) {
         if (from === n) continue;
         const idx = n.received.filter((m) => m.from === from.id).map((m) => m.entries[0]!.index);
-        assert.deepEqual(idx, Array.from({ length: N }, (_, i) => i + 1), `order ${from.id} -> ${n.id}`);
+        assert.deepEqual(
+          idx,
+          Array.from({ length: N }, (_, i) => i + 1),
+          `order ${from.id} -> ${n.id}`,
+        );
       }
       assert.ok(n.received.every((m) => m.to === n.id && m.type === MessageType.MsgApp));
     }
@@ -41,7 +45,10 @@ test('three transports deliver batches in order per pair', async () => {
     const m = b.received.find((x) => x.from === a.id && x.entries[0]!.index === 77)!;
     assert.deepEqual([...m.entries[0]!.data], new Array(100).fill(77));
     const st = a.t.activePeers();
-    assert.deepEqual(st.map((s) => [s.id, s.state]).sort(), [[2n, 'active'], [3n, 'active']]);
+    assert.deepEqual(st.map((s) => [s.id, s.state]).sort(), [
+      [2n, 'active'],
+      [3n, 'active'],
+    ]);
     assert.ok(st.every((s) => s.sentMessages === N && s.dropped === 0 && s.inbound === 1));
     assert.ok(st[0]!.sentBatches < N, 'messages were batched');
     assert.equal(c.unreachable.length, 0);
@@ -120,7 +127,10 @@ test('a peer that is down comes up: unreachable reported, messages resume after 
     for (let i = 0; i < 10; i++) a.t.send([app(1n, 2n, 1000 + i)]);
     const apps = (): number[] => bb.received.filter((m) => m.type === MessageType.MsgApp).map((m) => m.entries[0]!.index);
     await bb.waitFor('batch after reconnect', () => apps().length === 10);
-    assert.deepEqual(apps(), Array.from({ length: 10 }, (_, i) => 1000 + i));
+    assert.deepEqual(
+      apps(),
+      Array.from({ length: 10 }, (_, i) => 1000 + i),
+    );
     assert.ok(a.t.activePeers()[0]!.failures >= 1);
   } finally {
     await stopAll(b ? [a, b] : [a]);

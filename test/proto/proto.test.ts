@@ -65,12 +65,33 @@ const EXPECTED: Record<string, M[]> = {
   'etcdserverpb.Lease': [u('LeaseGrant'), u('LeaseRevoke'), ['LeaseKeepAlive', true, true], u('LeaseTimeToLive'), u('LeaseLeases')],
   'etcdserverpb.Cluster': ['MemberAdd', 'MemberRemove', 'MemberUpdate', 'MemberList', 'MemberPromote'].map(u),
   'etcdserverpb.Maintenance': [
-    u('Alarm'), u('Status'), u('Defragment'), u('Hash'), u('HashKV'), ['Snapshot', false, true], u('MoveLeader'), u('Downgrade'),
+    u('Alarm'),
+    u('Status'),
+    u('Defragment'),
+    u('Hash'),
+    u('HashKV'),
+    ['Snapshot', false, true],
+    u('MoveLeader'),
+    u('Downgrade'),
   ],
   'etcdserverpb.Auth': [
-    'AuthEnable', 'AuthDisable', 'AuthStatus', 'Authenticate', 'UserAdd', 'UserGet', 'UserList', 'UserDelete',
-    'UserChangePassword', 'UserGrantRole', 'UserRevokeRole', 'RoleAdd', 'RoleGet', 'RoleList', 'RoleDelete',
-    'RoleGrantPermission', 'RoleRevokePermission',
+    'AuthEnable',
+    'AuthDisable',
+    'AuthStatus',
+    'Authenticate',
+    'UserAdd',
+    'UserGet',
+    'UserList',
+    'UserDelete',
+    'UserChangePassword',
+    'UserGrantRole',
+    'UserRevokeRole',
+    'RoleAdd',
+    'RoleGet',
+    'RoleList',
+    'RoleDelete',
+    'RoleGrantPermission',
+    'RoleRevokePermission',
   ].map(u),
   'v3lockpb.Lock': ['Lock', 'Unlock'].map(u),
   'v3electionpb.Election': [u('Campaign'), u('Proclaim'), u('Leader'), ['Observe', false, true], u('Resign')],
@@ -123,7 +144,7 @@ test('PutRequest with a 64-bit lease: exact bytes and round-trip', () => {
   assert.equal(back.ignore_lease, false);
 });
 
-test('negative int64 is a 10-byte varint (two\'s complement)', () => {
+test("negative int64 is a 10-byte varint (two's complement)", () => {
   const grant = method('etcdserverpb.Lease', 'LeaseTimeToLive');
   const bytes = grant.responseSerialize({ TTL: '-1' });
   // field 3 varint -> tag 0x18; -1 as uint64 = 2^64-1 -> nine 0xff then 0x01
@@ -192,7 +213,11 @@ test('TxnRequest nested oneofs and Compare.range_end = 64', () => {
 
 test('StatusResponse 3.6 fields', () => {
   const st = method('etcdserverpb.Maintenance', 'Status');
-  const bytes = st.responseSerialize({ storageVersion: '3.6.0', dbSizeQuota: '2147483648', downgradeInfo: { enabled: true, targetVersion: '3.5.0' } });
+  const bytes = st.responseSerialize({
+    storageVersion: '3.6.0',
+    dbSizeQuota: '2147483648',
+    downgradeInfo: { enabled: true, targetVersion: '3.5.0' },
+  });
   const back = st.responseDeserialize(bytes) as Record<string, unknown>;
   assert.equal(back.storageVersion, '3.6.0');
   assert.equal(back.dbSizeQuota, '2147483648');
@@ -269,7 +294,9 @@ test('HardState, ConfChange and ConfChangeV2', () => {
 
   const ConfChange = root.lookupType('raftpb.ConfChange');
   // id is field 1 even though declared last; type 2, node_id 3, context 4
-  const cc = ConfChange.encode(ConfChange.fromObject({ id: '9', type: 'ConfChangeAddLearnerNode', node_id: '4', context: Buffer.from('c') })).finish();
+  const cc = ConfChange.encode(
+    ConfChange.fromObject({ id: '9', type: 'ConfChangeAddLearnerNode', node_id: '4', context: Buffer.from('c') }),
+  ).finish();
   assert.equal(hex(cc), '0809' + '1003' + '1804' + '220163');
 
   const V2 = root.lookupType('raftpb.ConfChangeV2');
@@ -291,7 +318,10 @@ test('lock and election messages', () => {
   assert.equal(hex(lb), '0a016d' + '1001');
   const camp = method('v3electionpb.Election', 'Campaign');
   const resp = camp.responseDeserialize(
-    camp.responseSerialize({ header: { revision: '5' }, leader: { name: Buffer.from('e'), key: Buffer.from('e/1'), rev: '5', lease: '1' } }),
+    camp.responseSerialize({
+      header: { revision: '5' },
+      leader: { name: Buffer.from('e'), key: Buffer.from('e/1'), rev: '5', lease: '1' },
+    }),
   ) as { header: Record<string, unknown>; leader: Record<string, unknown> };
   assert.equal(resp.header.revision, '5');
   assert.equal(resp.header.cluster_id, '0');

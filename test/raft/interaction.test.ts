@@ -8,7 +8,10 @@ import { handle } from './harness/handlers';
 
 const dir = path.resolve(__dirname, '../../../test/raft/testdata');
 
-for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.txt')).sort()) {
+for (const f of fs
+  .readdirSync(dir)
+  .filter((x) => x.endsWith('.txt'))
+  .sort()) {
   test(`transcript ${f}`, () => {
     const env = new InteractionEnv();
     const failures = runFile(path.join(dir, f), (tc) => handle(env, tc));

@@ -190,7 +190,10 @@ for (const role of ['follower', 'candidate'] as const) {
       }
       seen.add(time);
     }
-    assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: et }, (_, i) => et + i));
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      Array.from({ length: et }, (_, i) => et + i),
+    );
   });
 }
 
@@ -231,7 +234,10 @@ test('§5.3 LeaderStartReplication', () => {
       ['MsgApp', 3n, li, 1, li, [[1, li + 1]]],
     ],
   );
-  assert.deepEqual(r.raftLog.unstableEntries().map((e) => e.index), [li + 1]);
+  assert.deepEqual(
+    r.raftLog.unstableEntries().map((e) => e.index),
+    [li + 1],
+  );
 });
 
 // §5.3: an entry is committed once replicated on a majority; followers learn the commit index
@@ -242,12 +248,18 @@ test('§5.3 LeaderCommitEntry', () => {
   r.step(msg(MessageType.MsgProp, 1, 1, { entries: [ent(0, 0, 'some data')] }));
   for (const m of readMessages(r)) r.step(msg(MessageType.MsgAppResp, Number(m.to), 1, { term: 1, index: m.index + m.entries.length }));
   assert.equal(r.raftLog.committed, li + 1);
-  assert.deepEqual(r.raftLog.nextEnts().map((e) => new TextDecoder().decode(e.data)), ['some data']);
+  assert.deepEqual(
+    r.raftLog.nextEnts().map((e) => new TextDecoder().decode(e.data)),
+    ['some data'],
+  );
   const ms = readMessages(r).sort((a, b) => Number(a.to - b.to));
-  assert.deepEqual(ms.map((m) => [MessageType[m.type], m.to, m.commit]), [
-    ['MsgApp', 2n, li + 1],
-    ['MsgApp', 3n, li + 1],
-  ]);
+  assert.deepEqual(
+    ms.map((m) => [MessageType[m.type], m.to, m.commit]),
+    [
+      ['MsgApp', 2n, li + 1],
+      ['MsgApp', 3n, li + 1],
+    ],
+  );
 });
 
 // §5.3: the leader commits when a majority (counting itself) acknowledges.
@@ -307,7 +319,10 @@ test('§5.3 FollowerCommitEntry', () => {
     const ents = datas.map((d, i) => ent(1, i + 1, d));
     r.step(msg(MessageType.MsgApp, 2, 1, { term: 1, entries: ents, commit }));
     assert.equal(r.raftLog.committed, commit);
-    assert.deepEqual(r.raftLog.nextEnts().map((e) => e.index), ents.slice(0, commit).map((e) => e.index));
+    assert.deepEqual(
+      r.raftLog.nextEnts().map((e) => e.index),
+      ents.slice(0, commit).map((e) => e.index),
+    );
   }
 });
 
@@ -338,9 +353,44 @@ test('§5.3 FollowerCheckMsgApp', () => {
 // §5.3: a follower deletes conflicting entries and all that follow, and appends new ones.
 test('§5.3 FollowerAppendEntries', () => {
   const cases: [number, number, [number, number][], [number, number][], [number, number][]][] = [
-    [2, 2, [[3, 3]], [[1, 1], [2, 2], [3, 3]], [[3, 3]]],
-    [1, 1, [[3, 2], [4, 3]], [[1, 1], [3, 2], [4, 3]], [[3, 2], [4, 3]]],
-    [0, 0, [[1, 1]], [[1, 1], [2, 2]], []],
+    [
+      2,
+      2,
+      [[3, 3]],
+      [
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ],
+      [[3, 3]],
+    ],
+    [
+      1,
+      1,
+      [
+        [3, 2],
+        [4, 3],
+      ],
+      [
+        [1, 1],
+        [3, 2],
+        [4, 3],
+      ],
+      [
+        [3, 2],
+        [4, 3],
+      ],
+    ],
+    [
+      0,
+      0,
+      [[1, 1]],
+      [
+        [1, 1],
+        [2, 2],
+      ],
+      [],
+    ],
     [0, 0, [[3, 1]], [[3, 1]], [[3, 1]]],
   ];
   for (const [index, term, ents, wents, wunstable] of cases) {
@@ -349,8 +399,14 @@ test('§5.3 FollowerAppendEntries', () => {
     const r = newTestRaft(1, 10, 1, s);
     r.becomeFollower(2, 2n);
     r.step(msg(MessageType.MsgApp, 2, 1, { term: 2, logTerm: term, index, entries: ents.map(([t, i]) => ent(t, i)) }));
-    assert.deepEqual(r.raftLog.allEntries().map((e) => [e.term, e.index]), wents);
-    assert.deepEqual(r.raftLog.unstableEntries().map((e) => [e.term, e.index]), wunstable);
+    assert.deepEqual(
+      r.raftLog.allEntries().map((e) => [e.term, e.index]),
+      wents,
+    );
+    assert.deepEqual(
+      r.raftLog.unstableEntries().map((e) => [e.term, e.index]),
+      wunstable,
+    );
   }
 });
 
@@ -401,7 +457,13 @@ test('§5.3 LeaderSyncFollowerLog (Figure 7)', () => {
 test('§5.4.1 VoteRequest', () => {
   const cases: [[number, number][], number][] = [
     [[[1, 1]], 2],
-    [[[1, 1], [2, 2]], 3],
+    [
+      [
+        [1, 1],
+        [2, 2],
+      ],
+      3,
+    ],
   ];
   for (const [ents, wterm] of cases) {
     const r = newTestRaft(1, 10, 1, withPeers(1, 2, 3));
@@ -424,13 +486,37 @@ test('§5.4.1 Voter (up-to-date check)', () => {
   const cases: [[number, number][], number, number, boolean][] = [
     [[[1, 1]], 1, 1, false],
     [[[1, 1]], 1, 2, false],
-    [[[1, 1], [1, 2]], 1, 1, true],
+    [
+      [
+        [1, 1],
+        [1, 2],
+      ],
+      1,
+      1,
+      true,
+    ],
     [[[1, 1]], 2, 1, false],
     [[[1, 1]], 2, 2, false],
-    [[[1, 1], [1, 2]], 2, 1, false],
+    [
+      [
+        [1, 1],
+        [1, 2],
+      ],
+      2,
+      1,
+      false,
+    ],
     [[[2, 1]], 1, 1, true],
     [[[2, 1]], 1, 2, true],
-    [[[2, 1], [1, 2]], 1, 1, true],
+    [
+      [
+        [2, 1],
+        [1, 2],
+      ],
+      1,
+      1,
+      true,
+    ],
   ];
   for (const [ents, logterm, index, wreject] of cases) {
     const s = withPeers(1, 2);
@@ -471,7 +557,10 @@ test('§6 ConfChange: one pending at a time, effective on apply', () => {
   r.step(msg(MessageType.MsgProp, 1, 1, { entries: [cc(EntryType.EntryConfChange)] }));
   r.step(msg(MessageType.MsgProp, 1, 1, { entries: [cc(EntryType.EntryConfChange)] }));
   const ents = r.raftLog.unstableEntries().slice(-2);
-  assert.deepEqual(ents.map((e) => e.type), [EntryType.EntryConfChange, EntryType.EntryNormal]);
+  assert.deepEqual(
+    ents.map((e) => e.type),
+    [EntryType.EntryConfChange, EntryType.EntryNormal],
+  );
   assert.deepEqual(r.prs.voterNodes(), [1n, 2n, 3n]);
   r.applyConfChange({ transition: 'Auto', changes: [{ type: 'AddNode', nodeId: 4n }] });
   assert.deepEqual(r.prs.voterNodes(), [1n, 2n, 3n, 4n]);

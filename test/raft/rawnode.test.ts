@@ -63,5 +63,8 @@ test('RawNode: transferLeader to self or unknown is a no-op; proposals keep work
   n.transferLeader(7n);
   n.propose(new Uint8Array([1]));
   const rd = n.ready();
-  assert.deepEqual(rd.committedEntries.map((e) => e.index), [2, 3]);
+  assert.deepEqual(
+    rd.committedEntries.map((e) => e.index),
+    [2, 3],
+  );
 });

@@ -42,7 +42,10 @@ test('single voter: bootstrap, campaign, propose, commit in the same Ready', () 
   assert.deepEqual(rd1.hardState, { term: 1, vote: 0n, commit: 1 });
   assert.equal(rd1.mustSync, true);
 
-  assert.throws(() => node.propose(enc.encode('early')), (e: unknown) => e instanceof RaftError && e.code === 'ProposalDropped');
+  assert.throws(
+    () => node.propose(enc.encode('early')),
+    (e: unknown) => e instanceof RaftError && e.code === 'ProposalDropped',
+  );
 
   node.campaign();
   const rd2 = handle(node, storage, applied);
@@ -55,8 +58,14 @@ test('single voter: bootstrap, campaign, propose, commit in the same Ready', () 
   node.propose(enc.encode('a'));
   node.propose(enc.encode('b'));
   const rd3 = handle(node, storage, applied);
-  assert.deepEqual(rd3.entries.map((e) => e.index), [3, 4]);
-  assert.deepEqual(rd3.committedEntries.map((e) => e.index), [3, 4]);
+  assert.deepEqual(
+    rd3.entries.map((e) => e.index),
+    [3, 4],
+  );
+  assert.deepEqual(
+    rd3.committedEntries.map((e) => e.index),
+    [3, 4],
+  );
   assert.deepEqual(applied, ['a', 'b']);
   assert.equal(node.hasReady(), false);
 

@@ -23,7 +23,15 @@ test('MemoryStorage: append, truncate, term, entries, compact, snapshot', () => 
   assert.equal(s.lastIndex(), 3);
   assert.equal(s.term(3), 2);
   s.append([ent(3, 3), ent(3, 4)]); // truncates the conflicting suffix
-  assert.deepEqual(s.entries(1, 5, Infinity).map((e) => [e.term, e.index]), [[1, 1], [1, 2], [3, 3], [3, 4]]);
+  assert.deepEqual(
+    s.entries(1, 5, Infinity).map((e) => [e.term, e.index]),
+    [
+      [1, 1],
+      [1, 2],
+      [3, 3],
+      [3, 4],
+    ],
+  );
   assert.deepEqual(s.entries(1, 5, 1).length, 1, 'size limit keeps at least one entry');
   s.createSnapshot(3, { voters: [1n], learners: [] }, new Uint8Array([9]));
   s.compact(3);
@@ -50,7 +58,10 @@ test('RaftLog: maybeAppend, conflicts, commit, unstable/stable, findConflictByTe
   assert.equal(l.maybeAppend(3, 1, 3, []), undefined, 'mismatched previous term');
   assert.equal(l.maybeAppend(3, 2, 2, [ent(3, 4), ent(3, 5)]), 5);
   assert.equal(l.committed, 2);
-  assert.deepEqual(l.unstableEntries().map((e) => e.index), [4, 5]);
+  assert.deepEqual(
+    l.unstableEntries().map((e) => e.index),
+    [4, 5],
+  );
   assert.equal(l.maybeAppend(2, 2, 4, [ent(4, 3)]), 3, 'conflict at 3 truncates 3..5');
   assert.equal(l.lastIndex(), 3);
   assert.equal(l.committed, 3);
@@ -61,7 +72,10 @@ test('RaftLog: maybeAppend, conflicts, commit, unstable/stable, findConflictByTe
   assert.equal(l.isUpToDate(9, 3), false);
   l.stableTo(3, 4);
   assert.deepEqual(l.unstableEntries(), []);
-  assert.deepEqual(l.nextEnts().map((e) => e.index), [1, 2, 3]);
+  assert.deepEqual(
+    l.nextEnts().map((e) => e.index),
+    [1, 2, 3],
+  );
 });
 
 test('Inflights: bounded ring with freeLE', () => {
@@ -82,12 +96,49 @@ test('Inflights: bounded ring with freeLE', () => {
 
 test('quorum: majority commit index and joint votes', () => {
   const voters = new Set([1n, 2n, 3n, 4n, 5n]);
-  const acked = new Map([[1n, 10], [2n, 8], [3n, 6], [4n, 4]]);
-  assert.equal(majorityCommittedIndex(voters, (id) => acked.get(id)), 6);
+  const acked = new Map([
+    [1n, 10],
+    [2n, 8],
+    [3n, 6],
+    [4n, 4],
+  ]);
+  assert.equal(
+    majorityCommittedIndex(voters, (id) => acked.get(id)),
+    6,
+  );
   const j: [Set<bigint>, Set<bigint>] = [new Set([1n, 2n, 3n]), new Set([3n, 4n, 5n])];
-  assert.equal(jointVoteResult(j, new Map([[1n, true], [2n, true]])), 'VotePending');
-  assert.equal(jointVoteResult(j, new Map([[1n, true], [2n, true], [4n, true], [5n, true]])), 'VoteWon');
-  assert.equal(jointVoteResult(j, new Map([[4n, false], [5n, false]])), 'VoteLost');
+  assert.equal(
+    jointVoteResult(
+      j,
+      new Map([
+        [1n, true],
+        [2n, true],
+      ]),
+    ),
+    'VotePending',
+  );
+  assert.equal(
+    jointVoteResult(
+      j,
+      new Map([
+        [1n, true],
+        [2n, true],
+        [4n, true],
+        [5n, true],
+      ]),
+    ),
+    'VoteWon',
+  );
+  assert.equal(
+    jointVoteResult(
+      j,
+      new Map([
+        [4n, false],
+        [5n, false],
+      ]),
+    ),
+    'VoteLost',
+  );
 });
 
 test('conf change codec: byte-compatible with etcd raftpb (gogoproto, non-nullable fields)', () => {
@@ -96,7 +147,13 @@ test('conf change codec: byte-compatible with etcd raftpb (gogoproto, non-nullab
   const big = { type: 'RemoveNode' as const, nodeId: 0x8e2f4a1b3c5d6e7fn, context: new Uint8Array([1, 2]) };
   const back = decodeConfChange(encodeConfChange(big));
   assert.deepEqual([back.type, back.nodeId, [...back.context!]], ['RemoveNode', big.nodeId, [1, 2]]);
-  const v2 = { transition: 'JointExplicit' as const, changes: [{ type: 'AddLearnerNode' as const, nodeId: 7n }, { type: 'RemoveNode' as const, nodeId: 2n }] };
+  const v2 = {
+    transition: 'JointExplicit' as const,
+    changes: [
+      { type: 'AddLearnerNode' as const, nodeId: 7n },
+      { type: 'RemoveNode' as const, nodeId: 2n },
+    ],
+  };
   assert.deepEqual(decodeConfChangeV2(encodeConfChangeV2(v2)), v2);
   assert.deepEqual(decodeConfChangeV2(new Uint8Array(0)), { transition: 'Auto', changes: [] });
   void EntryType;

@@ -31,7 +31,9 @@ export function summary(results: RunResult[]): string {
 }
 
 export function describe(r: RunResult): string {
-  const kinds = Object.entries(r.faultKinds).map(([k, n]) => `${k}×${n}`).join(' ');
+  const kinds = Object.entries(r.faultKinds)
+    .map(([k, n]) => `${k}×${n}`)
+    .join(' ');
   const d = r.driver;
   return (
     `robustness: seed ${r.seed}, ${r.members} member(s)${r.netns ? ' (netns)' : ''}: ${r.operations} operations ` +
@@ -72,7 +74,9 @@ async function main(): Promise<void> {
     for (let k = 0; Date.now() + Math.min(each, 30_000) < end; k++) {
       const seed = seed0 + k;
       const members: 1 | 3 = only ?? (k % 3 === 0 ? 1 : 3);
-      console.log(`robustness: seed ${seed} (replay: ROBUSTNESS_SEED=${seed} ROBUSTNESS_MEMBERS=${members} ROBUSTNESS_DURATION=${each}ms ROBUSTNESS_RUN=${each}ms)`);
+      console.log(
+        `robustness: seed ${seed} (replay: ROBUSTNESS_SEED=${seed} ROBUSTNESS_MEMBERS=${members} ROBUSTNESS_DURATION=${each}ms ROBUSTNESS_RUN=${each}ms)`,
+      );
       const r = await runRobustness({ seed, members, durationMs: Math.min(each, end - Date.now()) });
       console.log(describe(r));
       results.push(r);

@@ -264,7 +264,12 @@ async function heal(c: RCluster, restarts: { n: number }): Promise<void> {
   }
 }
 
-async function injectFault(c: RCluster, kind: FaultKind, rnd: () => number, restarts: { n: number }): Promise<{ member: number; detail: string }> {
+async function injectFault(
+  c: RCluster,
+  kind: FaultKind,
+  rnd: () => number,
+  restarts: { n: number },
+): Promise<{ member: number; detail: string }> {
   const pick = () => Math.floor(rnd() * c.n);
   switch (kind) {
     case 'kill':
@@ -386,7 +391,20 @@ export async function runRobustness(opts: RunOptions): Promise<RunResult> {
     const checkMs = Math.min(20 * 60_000, Math.max(120_000, 5 * opts.durationMs));
     const child = spawn(
       toolPath('robustness'),
-      ['-endpoints', eps, '-seed', String(opts.seed), '-out', folder, '-clients-per-member', String(clientsPerMember), '-qps', String(opts.qps ?? 200), '-check-timeout', `${checkMs}ms`],
+      [
+        '-endpoints',
+        eps,
+        '-seed',
+        String(opts.seed),
+        '-out',
+        folder,
+        '-clients-per-member',
+        String(clientsPerMember),
+        '-qps',
+        String(opts.qps ?? 200),
+        '-check-timeout',
+        `${checkMs}ms`,
+      ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     child.stdout.setEncoding('utf8').on('data', (d: string) => (driverOut += d));
@@ -407,7 +425,9 @@ export async function runRobustness(opts: RunOptions): Promise<RunResult> {
       }
       schedule.push(entry);
       if (!entry.ok) problems.push(`fault ${kind} at +${atMs} ms failed: ${entry.detail}`);
-      log(`robustness: seed ${opts.seed} +${(atMs / 1000).toFixed(1)}s ${kind} ${entry.member >= 0 ? c.name(entry.member) : ''} ${entry.detail}`);
+      log(
+        `robustness: seed ${opts.seed} +${(atMs / 1000).toFixed(1)}s ${kind} ${entry.member >= 0 ? c.name(entry.member) : ''} ${entry.detail}`,
+      );
       try {
         await heal(c, restarts);
       } catch (e) {
@@ -442,7 +462,10 @@ export async function runRobustness(opts: RunOptions): Promise<RunResult> {
     const failed = problems.length > 0 || driver.linearizable !== 'yes';
     if (failed || opts.keep) {
       for (let i = 0; i < c.n; i++) fs.writeFileSync(path.join(folder, `${c.name(i)}.log`), c.logs(i));
-      fs.writeFileSync(path.join(folder, 'schedule.json'), JSON.stringify({ seed: opts.seed, members: opts.members, netns: useNetns, schedule }, null, 1));
+      fs.writeFileSync(
+        path.join(folder, 'schedule.json'),
+        JSON.stringify({ seed: opts.seed, members: opts.members, netns: useNetns, schedule }, null, 1),
+      );
       fs.writeFileSync(path.join(folder, 'driver.stderr'), driverErr);
       fs.writeFileSync(path.join(folder, 'problems.txt'), problems.join('\n') + '\n');
     }

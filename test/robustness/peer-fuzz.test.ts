@@ -50,7 +50,14 @@ function u64(r: Rnd): bigint {
 
 /** A well-formed raftpb.Message with random fields (only ever sent with refused metadata). */
 function raftMessage(r: Rnd): Buffer {
-  const parts = [fVarint(1, int(r, 25)), fVarint(2, u64(r)), fVarint(3, u64(r)), fVarint(4, u64(r)), fVarint(5, u64(r)), fVarint(6, u64(r))];
+  const parts = [
+    fVarint(1, int(r, 25)),
+    fVarint(2, u64(r)),
+    fVarint(3, u64(r)),
+    fVarint(4, u64(r)),
+    fVarint(5, u64(r)),
+    fVarint(6, u64(r)),
+  ];
   for (let i = int(r, 3); i > 0; i--) {
     parts.push(fBytes(7, Buffer.concat([fVarint(1, int(r, 3)), fVarint(2, u64(r)), fVarint(3, u64(r)), fBytes(4, bytes(r, int(r, 64)))])));
   }
@@ -100,7 +107,8 @@ function anyPayload(r: Rnd, big: boolean): Buffer {
 
 function randomMetadata(r: Rnd, clusterId: string, ids: string[]): { md: grpc.Metadata; admitted: boolean } {
   const md = new grpc.Metadata();
-  const garbage = () => ['', 'x', '-1', '18446744073709551616', '1e3', ' 12', '0x10', String(u64(r)), bytes(r, 8).toString('latin1')][int(r, 9)]!;
+  const garbage = () =>
+    ['', 'x', '-1', '18446744073709551616', '1e3', ' 12', '0x10', String(u64(r)), bytes(r, 8).toString('latin1')][int(r, 9)]!;
   const safe = (v: string) => v.replace(/[^\x20-\x7e]/g, '?');
   let admitted = true;
   const c = int(r, 4);
@@ -173,8 +181,14 @@ const rangeM = method('etcdserverpb.KV', 'Range');
 
 function kvCall<T>(c: grpc.Client, m: typeof putM, req: object): Promise<T> {
   return new Promise((resolve, reject) => {
-    c.makeUnaryRequest<object, T>(m.path, m.requestSerialize, (b: Buffer) => m.responseDeserialize(b) as T, req, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (e, r) =>
-      e ? reject(e) : resolve(r!),
+    c.makeUnaryRequest<object, T>(
+      m.path,
+      m.requestSerialize,
+      (b: Buffer) => m.responseDeserialize(b) as T,
+      req,
+      new grpc.Metadata(),
+      { deadline: Date.now() + 5000 },
+      (e, r) => (e ? reject(e) : resolve(r!)),
     );
   });
 }
@@ -201,12 +215,22 @@ test(`peer fuzz: malformed, truncated and oversized peer payloads with random me
     const acked = new Map<string, string>();
     let writeErrors = 0;
 
-    const peers = cluster.specs.map((s) => new grpc.Client(`127.0.0.1:${s.peerPort}`, grpc.credentials.createInsecure(), {
-      'grpc.max_send_message_length': -1,
-      'grpc.max_receive_message_length': -1,
-    }));
+    const peers = cluster.specs.map(
+      (s) =>
+        new grpc.Client(`127.0.0.1:${s.peerPort}`, grpc.credentials.createInsecure(), {
+          'grpc.max_send_message_length': -1,
+          'grpc.max_receive_message_length': -1,
+        }),
+    );
     clients.push(...peers);
-    const paths = ['/etcdts.peer.Peer/Stream', '/etcdts.peer.Peer/Snapshot', '/etcdts.peer.Peer/Probe', '/etcdts.peer.Cluster/Members', '/etcdts.peer.Cluster/Promote', '/etcdts.peer.Peer/Nope'];
+    const paths = [
+      '/etcdts.peer.Peer/Stream',
+      '/etcdts.peer.Peer/Snapshot',
+      '/etcdts.peer.Peer/Probe',
+      '/etcdts.peer.Cluster/Members',
+      '/etcdts.peer.Cluster/Promote',
+      '/etcdts.peer.Peer/Nope',
+    ];
     const outcomes = new Map<string, number>();
     let calls = 0;
     let bigPayloads = 0;
@@ -265,7 +289,10 @@ test(`peer fuzz: malformed, truncated and oversized peer payloads with random me
     let after: { header: { revision: string } } | undefined;
     for (let i = 0; after === undefined; i++) {
       try {
-        after = await kvCall<{ header: { revision: string } }>(kvs[i % 3]!, putM, { key: Buffer.from('/fuzz/after'), value: Buffer.from('ok') });
+        after = await kvCall<{ header: { revision: string } }>(kvs[i % 3]!, putM, {
+          key: Buffer.from('/fuzz/after'),
+          value: Buffer.from('ok'),
+        });
       } catch (e) {
         if (i >= 30) throw e;
         await new Promise((res) => setTimeout(res, 300));
@@ -282,12 +309,19 @@ test(`peer fuzz: malformed, truncated and oversized peer payloads with random me
       await new Promise((res) => setTimeout(res, 200));
     }
     for (let i = 0; i < 3; i++) {
-      const resp = await kvCall<{ kvs: { key: Buffer; value: Buffer }[] }>(kvs[i]!, rangeM, { key: Buffer.from('/fuzz/'), range_end: Buffer.from('/fuzz0'), serializable: true });
+      const resp = await kvCall<{ kvs: { key: Buffer; value: Buffer }[] }>(kvs[i]!, rangeM, {
+        key: Buffer.from('/fuzz/'),
+        range_end: Buffer.from('/fuzz0'),
+        serializable: true,
+      });
       const got = new Map(resp.kvs.map((x) => [x.key.toString(), x.value.toString()]));
       for (const [k, v] of acked) assert.equal(got.get(k), v, `${cluster.specs[i]!.name}: acknowledged ${k}=${v} missing or different`);
     }
     const hashes = await Promise.all([0, 1, 2].map((i) => hashKV(cluster.endpoint(i), finalRev)));
-    assert.ok(hashes.every((h) => h !== undefined && h.hash === hashes[0]!.hash), `HashKV differ: ${JSON.stringify(hashes)}`);
+    assert.ok(
+      hashes.every((h) => h !== undefined && h.hash === hashes[0]!.hash),
+      `HashKV differ: ${JSON.stringify(hashes)}`,
+    );
     assert.ok(acked.size > 50, `only ${acked.size} writes were acknowledged during the fuzzing`);
   } finally {
     for (const c of clients) c.close();

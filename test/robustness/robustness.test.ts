@@ -15,17 +15,21 @@ const durationMs = process.env.ROBUSTNESS_CI_DURATION_MS ? Number(process.env.RO
 const results: RunResult[] = [];
 
 for (const [k, members] of ([1, 3] as const).entries()) {
-  test(`robustness: ${members} member(s), ${durationMs / 1000} s of traffic with faults (seed ${seed0 + k})`, { timeout: 240_000 }, async () => {
-    const seed = seed0 + k;
-    console.log(`robustness: seed ${seed} (replay: ROBUSTNESS_SEED=${seed} ROBUSTNESS_MEMBERS=${members} bash test/robustness/run.sh)`);
-    const r = await runRobustness({ seed, members, durationMs });
-    results.push(r);
-    console.log(describe(r));
-    assert.ok(r.faults > 0, 'no fault was injected');
-    assert.ok(r.operations > 100, `only ${r.operations} operations`);
-    assert.deepEqual(r.problems, [], `seed ${seed} failed; evidence in ${r.folder}`);
-    assert.equal(r.linearizable, 'yes');
-  });
+  test(
+    `robustness: ${members} member(s), ${durationMs / 1000} s of traffic with faults (seed ${seed0 + k})`,
+    { timeout: 240_000 },
+    async () => {
+      const seed = seed0 + k;
+      console.log(`robustness: seed ${seed} (replay: ROBUSTNESS_SEED=${seed} ROBUSTNESS_MEMBERS=${members} bash test/robustness/run.sh)`);
+      const r = await runRobustness({ seed, members, durationMs });
+      results.push(r);
+      console.log(describe(r));
+      assert.ok(r.faults > 0, 'no fault was injected');
+      assert.ok(r.operations > 100, `only ${r.operations} operations`);
+      assert.deepEqual(r.problems, [], `seed ${seed} failed; evidence in ${r.folder}`);
+      assert.equal(r.linearizable, 'yes');
+    },
+  );
 }
 
 test('robustness: summary', () => {

@@ -8,7 +8,7 @@ import { FakeScheduler } from '../watch/fakes';
 
 const call = (): { call: { stream: EventEmitter } } => ({ call: { stream: new EventEmitter() } });
 
-test('a fan-out queued before the answer runs only after the answer\'s stream closed, then settleMs later', () => {
+test("a fan-out queued before the answer runs only after the answer's stream closed, then settleMs later", () => {
   const sched = new FakeScheduler();
   const a = new AnswersInFlight({ scheduler: sched, maxWaitMs: 5, settleMs: 1 });
   let ran = 0;

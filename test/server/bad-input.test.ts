@@ -76,8 +76,7 @@ function disagreement(name: string, a: Outcome, b: Outcome): string | undefined 
     unimplemented.add(name.split(':')[0]!);
     return undefined;
   }
-  const same =
-    !a.ok && !b.ok && a.code === b.code && (!b.details.startsWith('etcdserver:') || a.details === b.details);
+  const same = !a.ok && !b.ok && a.code === b.code && (!b.details.startsWith('etcdserver:') || a.details === b.details);
   if (same) return undefined;
   return `${name}: etcd-ts ${show(a)}, etcd ${show(b)}`;
 }
@@ -157,7 +156,9 @@ after(async () => {
 
 const b = (s: string): Buffer => Buffer.from(s);
 const put = (key: string, value = 'v'): Msg => ({ request_put: { key: b(key), value: b(value) } });
-const del = (key: string, end?: string): Msg => ({ request_delete_range: end === undefined ? { key: b(key) } : { key: b(key), range_end: b(end) } });
+const del = (key: string, end?: string): Msg => ({
+  request_delete_range: end === undefined ? { key: b(key) } : { key: b(key), range_end: b(end) },
+});
 /**
  * A Txn nested `depth` levels deep (success -> request_txn -> ...) around one put, encoded by
  * hand: protobufjs refuses to encode past its own nesting limit.
@@ -191,23 +192,74 @@ const BAD: [string, string, string, Msg | Buffer][] = [
   ['Range min int64 revision', KV, 'Range', { key: b('keep/0'), revision: '-9223372036854775808' }],
   ['Range future revision (current+1)', KV, 'Range', { key: b('keep/0'), revision: '12' }],
   ['Range range_end < key', KV, 'Range', { key: b('z'), range_end: b('a') }],
-  ['Range negative min/max revisions', KV, 'Range', { key: b('keep/'), range_end: b('keep0'), min_mod_revision: '-1', max_mod_revision: '-1', min_create_revision: '-1', max_create_revision: '-1' }],
-  ['Range serializable count_only keys_only', KV, 'Range', { key: b('\0'), range_end: b('\0'), serializable: true, count_only: true, keys_only: true }],
+  [
+    'Range negative min/max revisions',
+    KV,
+    'Range',
+    {
+      key: b('keep/'),
+      range_end: b('keep0'),
+      min_mod_revision: '-1',
+      max_mod_revision: '-1',
+      min_create_revision: '-1',
+      max_create_revision: '-1',
+    },
+  ],
+  [
+    'Range serializable count_only keys_only',
+    KV,
+    'Range',
+    { key: b('\0'), range_end: b('\0'), serializable: true, count_only: true, keys_only: true },
+  ],
   ['Txn 129 success ops', KV, 'Txn', { success: Array.from({ length: 129 }, (_, i) => put(`many/${i}`)) }],
-  ['Txn 129 compares', KV, 'Txn', { compare: Array.from({ length: 129 }, (_, i) => ({ key: b(`c${i}`), target: 'VERSION', result: 'EQUAL', version: '0' })) }],
+  [
+    'Txn 129 compares',
+    KV,
+    'Txn',
+    { compare: Array.from({ length: 129 }, (_, i) => ({ key: b(`c${i}`), target: 'VERSION', result: 'EQUAL', version: '0' })) },
+  ],
   ['Txn 129 failure ops', KV, 'Txn', { failure: Array.from({ length: 129 }, (_, i) => ({ request_range: { key: b(`r${i}`) } })) }],
   ['Txn 128 puts (allowed)', KV, 'Txn', { success: Array.from({ length: 128 }, (_, i) => put(`many/${i}`)) }],
   ['Txn duplicate put', KV, 'Txn', { success: [put('dup'), put('dup')] }],
   ['Txn put inside a deleted range', KV, 'Txn', { success: [del('d/', 'd0'), put('d/x')] }],
   ['Txn put + delete of the same key', KV, 'Txn', { success: [put('pd'), del('pd')] }],
   ['Txn duplicate put in a nested txn', KV, 'Txn', { success: [put('nd'), { request_txn: { success: [put('nd')] } }] }],
-  ['Txn same key in nested success and failure (allowed)', KV, 'Txn', { success: [{ request_txn: { success: [put('sf')], failure: [put('sf')] } }] }],
+  [
+    'Txn same key in nested success and failure (allowed)',
+    KV,
+    'Txn',
+    { success: [{ request_txn: { success: [put('sf')], failure: [put('sf')] } }] },
+  ],
   ['Txn overlapping deletes (allowed)', KV, 'Txn', { success: [del('od/', 'od0'), del('od/a')] }],
   ['Txn compare with empty key', KV, 'Txn', { compare: [{ key: b(''), target: 'VERSION', result: 'EQUAL', version: '0' }] }],
-  ['Txn compare VALUE without a value on an existing key', KV, 'Txn', { compare: [{ key: b('keep/1'), target: 'VALUE', result: 'EQUAL' }], success: [put('cmp/nv')], failure: [put('cmp/nv-f')] }],
-  ['Txn compare MOD with a value target', KV, 'Txn', { compare: [{ key: b('keep/1'), target: 'MOD', result: 'EQUAL', value: b('x') }], success: [put('cmp/mv')], failure: [put('cmp/mv-f')] }],
-  ['Txn compare unknown result 9', KV, 'Txn', { compare: [{ key: b('keep/1'), target: 'VERSION', result: 9, version: '1' }], success: [put('cmp/r9')], failure: [put('cmp/r9-f')] }],
-  ['Txn compare unknown target 9', KV, 'Txn', { compare: [{ key: b('keep/1'), target: 9, result: 'EQUAL', version: '1' }], success: [put('cmp/t9')], failure: [put('cmp/t9-f')] }],
+  [
+    'Txn compare VALUE without a value on an existing key',
+    KV,
+    'Txn',
+    { compare: [{ key: b('keep/1'), target: 'VALUE', result: 'EQUAL' }], success: [put('cmp/nv')], failure: [put('cmp/nv-f')] },
+  ],
+  [
+    'Txn compare MOD with a value target',
+    KV,
+    'Txn',
+    {
+      compare: [{ key: b('keep/1'), target: 'MOD', result: 'EQUAL', value: b('x') }],
+      success: [put('cmp/mv')],
+      failure: [put('cmp/mv-f')],
+    },
+  ],
+  [
+    'Txn compare unknown result 9',
+    KV,
+    'Txn',
+    { compare: [{ key: b('keep/1'), target: 'VERSION', result: 9, version: '1' }], success: [put('cmp/r9')], failure: [put('cmp/r9-f')] },
+  ],
+  [
+    'Txn compare unknown target 9',
+    KV,
+    'Txn',
+    { compare: [{ key: b('keep/1'), target: 9, result: 'EQUAL', version: '1' }], success: [put('cmp/t9')], failure: [put('cmp/t9-f')] },
+  ],
   ['Txn RequestOp with nothing set', KV, 'Txn', { success: [{}] }],
   ['Txn RequestOp with nothing set (failure branch)', KV, 'Txn', { failure: [{}] }],
   ['Txn nested RequestOp with nothing set', KV, 'Txn', { success: [{ request_txn: { success: [{}] } }] }],
@@ -250,7 +302,7 @@ const BAD: [string, string, string, Msg | Buffer][] = [
   ['MemberList linearizable', CLUSTER, 'MemberList', { linearizable: true }],
 ];
 
-test('valid-but-bad requests get etcd\'s code and message', { timeout: 60_000 }, async (t) => {
+test("valid-but-bad requests get etcd's code and message", { timeout: 60_000 }, async (t) => {
   const problems: string[] = [];
   for (const [name, svc, m, req] of BAD) {
     let payload: Buffer;
@@ -266,31 +318,40 @@ test('valid-but-bad requests get etcd\'s code and message', { timeout: 60_000 },
     if (d !== undefined) problems.push(d);
   }
   // The revisions stayed aligned: both stores saw the same successful writes.
-  const [a, o] = await Promise.all([oc.call(KV, 'Range', { key: b('\0'), range_end: b('\0') }), rc.call(KV, 'Range', { key: b('\0'), range_end: b('\0') })]);
+  const [a, o] = await Promise.all([
+    oc.call(KV, 'Range', { key: b('\0'), range_end: b('\0') }),
+    rc.call(KV, 'Range', { key: b('\0'), range_end: b('\0') }),
+  ]);
   if (a.header.revision !== o.header.revision || a.kvs.length !== o.kvs.length) {
-    problems.push(`after the bad requests: etcd-ts rev ${a.header.revision} with ${a.kvs.length} keys, etcd rev ${o.header.revision} with ${o.kvs.length} keys`);
+    problems.push(
+      `after the bad requests: etcd-ts rev ${a.header.revision} with ${a.kvs.length} keys, etcd rev ${o.header.revision} with ${o.kvs.length} keys`,
+    );
   }
   if (unimplemented.size > 0) t.diagnostic(`answered UNIMPLEMENTED by etcd-ts (not counted): ${[...unimplemented].sort().join(', ')}`);
   assert.deepEqual(problems, [], `${problems.length} of ${BAD.length} requests disagree with etcd:\n${problems.join('\n')}`);
 });
 
-test('requests that crash real etcd 3.6 (not sent to it) get an error from etcd-ts, which keeps serving', { timeout: 30_000 }, async (t) => {
-  // etcd 3.6 crashes on an AlarmRequest whose action is not GET/ACTIVATE/DEACTIVATE (its applier
-  // returns a nil response, apply/apply.go Alarm `default: return nil, nil`, and the gRPC layer
-  // dereferences its header). ACTIVATE of an unknown alarm type would stick on real etcd; not sent.
-  const cases: [string, string, string, Msg][] = [
-    ['Alarm unknown action 7', MAINT, 'Alarm', { action: 7, alarm: 'NOSPACE' }],
-    ['Alarm unknown action -1', MAINT, 'Alarm', { action: -1 }],
-    ['Alarm ACTIVATE unknown alarm 9', MAINT, 'Alarm', { action: 'ACTIVATE', alarm: 9 }],
-  ];
-  for (const [name, svc, m, req] of cases) {
-    const o = await oc.outcome(oc.callRaw(svc, m, encodeRequest(svc, m, req), 10_000, true));
-    t.diagnostic(`${name}: etcd-ts ${show(o)}`);
-    assert.equal(o.ok, false, `${name} must be refused`);
-  }
-  const st = await oc.call(MAINT, 'Status', {});
-  assert.deepEqual(st.errors, [], 'no alarm raised');
-});
+test(
+  'requests that crash real etcd 3.6 (not sent to it) get an error from etcd-ts, which keeps serving',
+  { timeout: 30_000 },
+  async (t) => {
+    // etcd 3.6 crashes on an AlarmRequest whose action is not GET/ACTIVATE/DEACTIVATE (its applier
+    // returns a nil response, apply/apply.go Alarm `default: return nil, nil`, and the gRPC layer
+    // dereferences its header). ACTIVATE of an unknown alarm type would stick on real etcd; not sent.
+    const cases: [string, string, string, Msg][] = [
+      ['Alarm unknown action 7', MAINT, 'Alarm', { action: 7, alarm: 'NOSPACE' }],
+      ['Alarm unknown action -1', MAINT, 'Alarm', { action: -1 }],
+      ['Alarm ACTIVATE unknown alarm 9', MAINT, 'Alarm', { action: 'ACTIVATE', alarm: 9 }],
+    ];
+    for (const [name, svc, m, req] of cases) {
+      const o = await oc.outcome(oc.callRaw(svc, m, encodeRequest(svc, m, req), 10_000, true));
+      t.diagnostic(`${name}: etcd-ts ${show(o)}`);
+      assert.equal(o.ok, false, `${name} must be refused`);
+    }
+    const st = await oc.call(MAINT, 'Status', {});
+    assert.deepEqual(st.errors, [], 'no alarm raised');
+  },
+);
 
 test('oversized payloads: request too large / gRPC message limit, like etcd', { timeout: 60_000 }, async () => {
   const problems: string[] = [];
@@ -321,7 +382,12 @@ test('oversized payloads: request too large / gRPC message limit, like etcd', { 
       [`Txn put of ~${total} bytes`, KV, 'Txn', encodeRequest(KV, 'Txn', { success: [put('bigtxn', 'y'.repeat(vlen - 10))] })],
       [`Range with a ~${total}-byte key`, KV, 'Range', encodeRequest(KV, 'Range', { key: Buffer.alloc(vlen, 122) })],
       [`DeleteRange with a ~${total}-byte key`, KV, 'DeleteRange', encodeRequest(KV, 'DeleteRange', { key: Buffer.alloc(vlen, 122) })],
-      [`Status with ${total} bytes of unknown fields`, MAINT, 'Status', Buffer.concat([Buffer.from([0xfa, 0x3f]), encodeVarint(vlen), Buffer.alloc(vlen, 1)])],
+      [
+        `Status with ${total} bytes of unknown fields`,
+        MAINT,
+        'Status',
+        Buffer.concat([Buffer.from([0xfa, 0x3f]), encodeVarint(vlen), Buffer.alloc(vlen, 1)]),
+      ],
     ];
     for (const [name, svc, m, payload] of cases) {
       const [x, y] = await both(svc, m, payload);
@@ -345,14 +411,38 @@ function encodeVarint(n: number): Buffer {
 
 /** Valid encodings with nested messages, to truncate. */
 const TRUNCATABLE: [string, string, Msg][] = [
-  [KV, 'Range', { key: b('trunc/a'), range_end: b('trunc/z'), limit: '3', revision: '0', sort_order: 'DESCEND', sort_target: 'MOD', serializable: true, min_mod_revision: '1' }],
+  [
+    KV,
+    'Range',
+    {
+      key: b('trunc/a'),
+      range_end: b('trunc/z'),
+      limit: '3',
+      revision: '0',
+      sort_order: 'DESCEND',
+      sort_target: 'MOD',
+      serializable: true,
+      min_mod_revision: '1',
+    },
+  ],
   [KV, 'Put', { key: b('trunc/put'), value: b('some value'), prev_kv: true }],
   [KV, 'DeleteRange', { key: b('trunc/a'), range_end: b('trunc/b'), prev_kv: true }],
-  [KV, 'Txn', {
-    compare: [{ key: b('trunc/c'), target: 'VALUE', result: 'NOT_EQUAL', value: b('x') }, { key: b('trunc/d'), target: 'MOD', result: 'LESS', mod_revision: '1000' }],
-    success: [put('trunc/t1', 'v1'), { request_range: { key: b('trunc/'), range_end: b('trunc0') } }, { request_txn: { success: [put('trunc/t2')] } }],
-    failure: [del('trunc/t3')],
-  }],
+  [
+    KV,
+    'Txn',
+    {
+      compare: [
+        { key: b('trunc/c'), target: 'VALUE', result: 'NOT_EQUAL', value: b('x') },
+        { key: b('trunc/d'), target: 'MOD', result: 'LESS', mod_revision: '1000' },
+      ],
+      success: [
+        put('trunc/t1', 'v1'),
+        { request_range: { key: b('trunc/'), range_end: b('trunc0') } },
+        { request_txn: { success: [put('trunc/t2')] } },
+      ],
+      failure: [del('trunc/t3')],
+    },
+  ],
   [KV, 'Compact', { revision: '3', physical: true }],
   [MAINT, 'Alarm', { action: 'GET', memberID: '99', alarm: 'NOSPACE' }],
   [MAINT, 'HashKV', { revision: '5' }],
@@ -426,27 +516,35 @@ function mutate(rnd: () => number, samples: Buffer[]): Buffer {
   return p;
 }
 
-test(`random bytes as every method's request (FUZZ_SEED=${SEED}): same code as etcd, member keeps serving`, { timeout: 60_000 }, async (t) => {
-  await alignRevisions(); // earlier disagreements may have left the two stores at different revisions
-  const rnd = prng(SEED);
-  const problems: string[] = [];
-  let sent = 0;
-  let decoded = 0;
-  const deadline = Date.now() + 15_000;
-  for (let round = 0; round < 30 && Date.now() < deadline; round++) {
-    for (const [svc, m] of METHODS) {
-      const payload = rnd() < 0.5 ? randomBytes(rnd) : mutate(rnd, samplesOf(svc, m));
-      if (unsafe(svc, m, payload)) continue;
-      if (tryDecode(svc, m, payload) !== undefined) decoded++;
-      const [x, y] = await both(svc, m, payload);
-      sent++;
-      const d = disagreement(`${m} random ${payload.toString('hex')}`, x, y);
-      if (d !== undefined) (undecodable(x) !== undecodable(y) ? decoderDisagreements : problems).push(d);
+test(
+  `random bytes as every method's request (FUZZ_SEED=${SEED}): same code as etcd, member keeps serving`,
+  { timeout: 60_000 },
+  async (t) => {
+    await alignRevisions(); // earlier disagreements may have left the two stores at different revisions
+    const rnd = prng(SEED);
+    const problems: string[] = [];
+    let sent = 0;
+    let decoded = 0;
+    const deadline = Date.now() + 15_000;
+    for (let round = 0; round < 30 && Date.now() < deadline; round++) {
+      for (const [svc, m] of METHODS) {
+        const payload = rnd() < 0.5 ? randomBytes(rnd) : mutate(rnd, samplesOf(svc, m));
+        if (unsafe(svc, m, payload)) continue;
+        if (tryDecode(svc, m, payload) !== undefined) decoded++;
+        const [x, y] = await both(svc, m, payload);
+        sent++;
+        const d = disagreement(`${m} random ${payload.toString('hex')}`, x, y);
+        if (d !== undefined) (undecodable(x) !== undecodable(y) ? decoderDisagreements : problems).push(d);
+      }
     }
-  }
-  t.diagnostic(`sent ${sent} random payloads (${decoded} decodable by protobufjs)`);
-  assert.deepEqual(problems, [], `FUZZ_SEED=${SEED}: ${problems.length} of ${sent} random requests disagree with etcd:\n${problems.join('\n')}`);
-});
+    t.diagnostic(`sent ${sent} random payloads (${decoded} decodable by protobufjs)`);
+    assert.deepEqual(
+      problems,
+      [],
+      `FUZZ_SEED=${SEED}: ${problems.length} of ${sent} random requests disagree with etcd:\n${problems.join('\n')}`,
+    );
+  },
+);
 
 test('malformed protobuf is refused exactly when etcd refuses it (decoder strictness)', () => {
   assert.deepEqual(

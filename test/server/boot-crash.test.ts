@@ -16,8 +16,15 @@ import { EtcdClient, prng } from './grpc-client';
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 
 /** Spawns a fresh member and kills it -9 when `when` says so (given its stderr so far and the ms since spawn). */
-async function spawnAndKill(dataDir: string, clientPort: number, peerPort: number, when: (stderr: string, ms: number) => boolean): Promise<string> {
-  const child = spawn(process.execPath, [etcdTsBin(), ...memberArgs('n1', dataDir, clientPort, peerPort)], { stdio: ['ignore', 'ignore', 'pipe'] });
+async function spawnAndKill(
+  dataDir: string,
+  clientPort: number,
+  peerPort: number,
+  when: (stderr: string, ms: number) => boolean,
+): Promise<string> {
+  const child = spawn(process.execPath, [etcdTsBin(), ...memberArgs('n1', dataDir, clientPort, peerPort)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const t0 = Date.now();
   let err = '';
   const exited = new Promise<void>((r) => child.on('exit', () => r()));

@@ -109,7 +109,10 @@ async function verify(c: EtcdClient, cycle: number): Promise<{ keys: number; che
       // Never acknowledged: may or may not exist, but if it does its value is one we attempted.
       if (kv !== undefined) {
         const v = Buffer.from(kv.value).toString();
-        assert.ok(list.some((a) => a.value === v), `cycle ${cycle}: ${key} holds ${v}, which nobody wrote`);
+        assert.ok(
+          list.some((a) => a.value === v),
+          `cycle ${cycle}: ${key} holds ${v}, which nobody wrote`,
+        );
       }
       continue;
     }
@@ -118,11 +121,17 @@ async function verify(c: EtcdClient, cycle: number): Promise<{ keys: number; che
     const v = Buffer.from(kv.value).toString();
     const mod = Number(kv.mod_revision);
     const idx = list.findIndex((a) => a.value === v);
-    assert.ok(idx >= lastAcked, `cycle ${cycle}: ${key} = ${v} (attempt #${idx}), but the last acknowledged put (#${lastAcked}) wrote ${acked.value} at rev ${acked.rev}`);
+    assert.ok(
+      idx >= lastAcked,
+      `cycle ${cycle}: ${key} = ${v} (attempt #${idx}), but the last acknowledged put (#${lastAcked}) wrote ${acked.value} at rev ${acked.rev}`,
+    );
     if (idx === lastAcked) {
       assert.equal(mod, acked.rev, `cycle ${cycle}: ${key} mod_revision ${mod} != acknowledged revision ${acked.rev}`);
     } else {
-      assert.ok(mod > acked.rev!, `cycle ${cycle}: ${key} holds a later unacknowledged value ${v} with mod_revision ${mod} <= acked ${acked.rev}`);
+      assert.ok(
+        mod > acked.rev!,
+        `cycle ${cycle}: ${key} holds a later unacknowledged value ${v} with mod_revision ${mod} <= acked ${acked.rev}`,
+      );
     }
     const group = list[idx]!.group;
     const prior = modRevs.get(mod);
@@ -162,73 +171,78 @@ const CONFIGS: [string, string[]][] = [
   ['--snapshot-count=100 --snapshot-catchup-entries=20', ['--snapshot-count=100', '--snapshot-catchup-entries=20']],
 ];
 
-for (const [label, extraArgs] of CONFIGS) test(`kill -9 under concurrent Put/Txn load loses no acknowledged write (3 cycles), then SIGTERM restart is exact (${label})`, { timeout: 120_000 }, async (t) => {
-  attempts.clear();
-  ackedRevisions.clear();
-  duplicates.length = 0;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-crash-'));
-  const clientPort = await freePort();
-  const peerPort = await freePort();
-  const start = (): Promise<ProcessMember> => startProcessMember({ dataDir, clientPort, peerPort, extraArgs });
-  let member: ProcessMember | undefined;
-  t.after(async () => {
-    await member?.kill('SIGKILL');
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  member = await start();
-  try {
-    for (let cycle = 1; cycle <= CYCLES; cycle++) {
-      const c = new EtcdClient(member.endpoint);
-      const stop = { v: false };
-      const started = Date.now();
-      let loadMs = 0;
-      const writers = Array.from({ length: WRITERS }, (_, w) => writer(c, w, stop, cycle));
-      await new Promise((r) => setTimeout(r, LOAD_MS));
-      const code: number | null = await member.kill('SIGKILL');
-      loadMs = Date.now() - started;
-      assert.equal(code, null, 'killed by the signal');
-      const counts = await Promise.all(writers);
-      stop.v = true;
-      c.close();
-      assert.deepEqual(duplicates, [], 'every acknowledged put has its own revision');
-      const ackedThisCycle = counts.reduce((a, b) => a + b, 0);
-      assert.ok(ackedThisCycle > 0, `cycle ${cycle}: no put was acknowledged before the kill\n${member.stderr()}`);
+for (const [label, extraArgs] of CONFIGS)
+  test(
+    `kill -9 under concurrent Put/Txn load loses no acknowledged write (3 cycles), then SIGTERM restart is exact (${label})`,
+    { timeout: 120_000 },
+    async (t) => {
+      attempts.clear();
+      ackedRevisions.clear();
+      duplicates.length = 0;
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-crash-'));
+      const clientPort = await freePort();
+      const peerPort = await freePort();
+      const start = (): Promise<ProcessMember> => startProcessMember({ dataDir, clientPort, peerPort, extraArgs });
+      let member: ProcessMember | undefined;
+      t.after(async () => {
+        await member?.kill('SIGKILL');
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      });
 
       member = await start();
-      const c2 = new EtcdClient(member.endpoint);
       try {
-        const v = await verify(c2, cycle);
-        t.diagnostic(
-          `cycle ${cycle}: ${ackedThisCycle} requests acked in ${loadMs} ms by ${WRITERS} writers (1 in 4 two-key Txns) before kill -9; ` +
-            `after restart rev ${v.revision}, ${v.keys} keys, ${v.checkedHistory} historical reads checked`,
-        );
-        // A new put continues after the recovered revision.
-        const r = await c2.call(KV, 'Put', { key: Buffer.from('crash/after'), value: Buffer.from(`c${cycle}`) });
-        assert.equal(Number(r.header.revision), v.revision + 1, 'first put after restart gets revision+1');
-        const list = attempts.get('crash/after') ?? [];
-        list.push({ value: `c${cycle}`, group: ++seq, rev: Number(r.header.revision) });
-        attempts.set('crash/after', list);
-        ackedRevisions.set(Number(r.header.revision), `crash/after=c${cycle}`);
-      } finally {
-        c2.close();
-      }
-    }
+        for (let cycle = 1; cycle <= CYCLES; cycle++) {
+          const c = new EtcdClient(member.endpoint);
+          const stop = { v: false };
+          const started = Date.now();
+          let loadMs = 0;
+          const writers = Array.from({ length: WRITERS }, (_, w) => writer(c, w, stop, cycle));
+          await new Promise((r) => setTimeout(r, LOAD_MS));
+          const code: number | null = await member.kill('SIGKILL');
+          loadMs = Date.now() - started;
+          assert.equal(code, null, 'killed by the signal');
+          const counts = await Promise.all(writers);
+          stop.v = true;
+          c.close();
+          assert.deepEqual(duplicates, [], 'every acknowledged put has its own revision');
+          const ackedThisCycle = counts.reduce((a, b) => a + b, 0);
+          assert.ok(ackedThisCycle > 0, `cycle ${cycle}: no put was acknowledged before the kill\n${member.stderr()}`);
 
-    // Clean stop: exactly the same keys and revision.
-    const c = new EtcdClient(member.endpoint);
-    const before = await rangeAll(c);
-    c.close();
-    await member.kill('SIGTERM');
-    member = await start();
-    const c2 = new EtcdClient(member.endpoint);
-    const after = await rangeAll(c2);
-    c2.close();
-    assert.equal(after.revision, before.revision, 'revision after SIGTERM restart');
-    assert.deepEqual(after.kvs, before.kvs, 'keys after SIGTERM restart');
-    t.diagnostic(`SIGTERM restart: rev ${after.revision}, ${after.kvs.length} keys identical`);
-  } catch (e) {
-    t.diagnostic(`member stderr (tail):\n${member?.stderr().slice(-4000)}`);
-    throw e;
-  }
-});
+          member = await start();
+          const c2 = new EtcdClient(member.endpoint);
+          try {
+            const v = await verify(c2, cycle);
+            t.diagnostic(
+              `cycle ${cycle}: ${ackedThisCycle} requests acked in ${loadMs} ms by ${WRITERS} writers (1 in 4 two-key Txns) before kill -9; ` +
+                `after restart rev ${v.revision}, ${v.keys} keys, ${v.checkedHistory} historical reads checked`,
+            );
+            // A new put continues after the recovered revision.
+            const r = await c2.call(KV, 'Put', { key: Buffer.from('crash/after'), value: Buffer.from(`c${cycle}`) });
+            assert.equal(Number(r.header.revision), v.revision + 1, 'first put after restart gets revision+1');
+            const list = attempts.get('crash/after') ?? [];
+            list.push({ value: `c${cycle}`, group: ++seq, rev: Number(r.header.revision) });
+            attempts.set('crash/after', list);
+            ackedRevisions.set(Number(r.header.revision), `crash/after=c${cycle}`);
+          } finally {
+            c2.close();
+          }
+        }
+
+        // Clean stop: exactly the same keys and revision.
+        const c = new EtcdClient(member.endpoint);
+        const before = await rangeAll(c);
+        c.close();
+        await member.kill('SIGTERM');
+        member = await start();
+        const c2 = new EtcdClient(member.endpoint);
+        const after = await rangeAll(c2);
+        c2.close();
+        assert.equal(after.revision, before.revision, 'revision after SIGTERM restart');
+        assert.deepEqual(after.kvs, before.kvs, 'keys after SIGTERM restart');
+        t.diagnostic(`SIGTERM restart: rev ${after.revision}, ${after.kvs.length} keys identical`);
+      } catch (e) {
+        t.diagnostic(`member stderr (tail):\n${member?.stderr().slice(-4000)}`);
+        throw e;
+      }
+    },
+  );

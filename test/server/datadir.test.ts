@@ -44,7 +44,9 @@ function fingerprint(dir: string): Record<string, string> {
         out[r] = 'dir';
         walk(r);
       } else if (!IGNORED.has(e.name)) {
-        out[r] = createHash('sha256').update(fs.readFileSync(path.join(dir, r))).digest('hex');
+        out[r] = createHash('sha256')
+          .update(fs.readFileSync(path.join(dir, r)))
+          .digest('hex');
       }
     }
   };
@@ -141,7 +143,10 @@ async function copyOfClean(): Promise<{ dir: string; ldb: string }> {
 }
 
 function filesOf(ldb: string, re: RegExp): string[] {
-  return fs.readdirSync(ldb).filter((f) => re.test(f)).sort();
+  return fs
+    .readdirSync(ldb)
+    .filter((f) => re.test(f))
+    .sort();
 }
 
 function garble(file: string, seed: number, fraction = 0.5): void {
@@ -239,17 +244,23 @@ const CORRUPTIONS: [string, (ldb: string) => void][] = [
   ['CURRENT truncated to 0 bytes', (ldb) => fs.truncateSync(path.join(ldb, 'CURRENT'), 0)],
   ['CURRENT naming a missing MANIFEST', (ldb) => fs.writeFileSync(path.join(ldb, 'CURRENT'), 'MANIFEST-999999\n')],
   ['CURRENT garbled', (ldb) => fs.writeFileSync(path.join(ldb, 'CURRENT'), Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x0a]))],
-  ['MANIFEST truncated to half', (ldb) => {
-    const f = path.join(ldb, filesOf(ldb, /^MANIFEST-/)[0]!);
-    fs.truncateSync(f, Math.floor(fs.statSync(f).size / 2));
-  }],
+  [
+    'MANIFEST truncated to half',
+    (ldb) => {
+      const f = path.join(ldb, filesOf(ldb, /^MANIFEST-/)[0]!);
+      fs.truncateSync(f, Math.floor(fs.statSync(f).size / 2));
+    },
+  ],
   ['MANIFEST garbled', (ldb) => garble(path.join(ldb, filesOf(ldb, /^MANIFEST-/)[0]!), 1, 0.1)],
   ['MANIFEST deleted', (ldb) => fs.rmSync(path.join(ldb, filesOf(ldb, /^MANIFEST-/)[0]!))],
   ['.ldb table garbled in the middle', (ldb) => garble(path.join(ldb, filesOf(ldb, /\.ldb$/)[0]!), 2)],
-  ['.ldb table truncated to half', (ldb) => {
-    const f = path.join(ldb, filesOf(ldb, /\.ldb$/)[0]!);
-    fs.truncateSync(f, Math.floor(fs.statSync(f).size / 2));
-  }],
+  [
+    '.ldb table truncated to half',
+    (ldb) => {
+      const f = path.join(ldb, filesOf(ldb, /\.ldb$/)[0]!);
+      fs.truncateSync(f, Math.floor(fs.statSync(f).size / 2));
+    },
+  ],
   ['.ldb table deleted', (ldb) => fs.rmSync(path.join(ldb, filesOf(ldb, /\.ldb$/)[0]!))],
   // A checksum-failing record in the middle of LevelDB's write-ahead log (not a torn tail: the
   // member was stopped cleanly). LevelDB skips such records unless paranoid_checks is on.

@@ -39,7 +39,10 @@ export class EtcdClient {
 
   /** A unary call; rejects with the ServiceError. */
   call(service: string, name: string, req: Msg, deadlineMs = 10_000): Promise<Msg> {
-    const c = this.client(service) as unknown as Record<string, (r: Msg, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Msg) => void) => void>;
+    const c = this.client(service) as unknown as Record<
+      string,
+      (r: Msg, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Msg) => void) => void
+    >;
     const fn = c[name];
     if (fn === undefined) throw new Error(`no method ${service}/${name}`);
     return new Promise((resolve, reject) => {

@@ -47,10 +47,12 @@ function checkRecoverable(img: Map<string, Buffer>, proposedAt: Map<number, stri
   const applied = img.has(APPLIED_INDEX_KEY) ? Number(img.get(APPLIED_INDEX_KEY)!.readBigUInt64BE(0)) : 0;
   const commit = img.has(HARD_STATE_KEY) ? decodeHardState(img.get(HARD_STATE_KEY)!).commit : 0;
   if (snap > applied) return `snapshot point ${snap} is above the applied index ${applied}`;
-  for (let i = applied + 1; i <= commit; i++) if (!img.has(entryKey(i))) return `committed entry ${i} (above applied ${applied}) is not in the log`;
+  for (let i = applied + 1; i <= commit; i++)
+    if (!img.has(entryKey(i))) return `committed entry ${i} (above applied ${applied}) is not in the log`;
   for (const [index, value] of proposedAt) {
     const effect = img.get(EFFECT_PREFIX + index);
-    if (index <= applied && effect?.toString() !== value) return `entry ${index} is at or below applied ${applied} but its effect is missing`;
+    if (index <= applied && effect?.toString() !== value)
+      return `entry ${index} is at or below applied ${applied} but its effect is missing`;
     if (index > applied && effect !== undefined) return `entry ${index} is above applied ${applied} but its effect is on disk`;
   }
   return undefined;
@@ -129,4 +131,3 @@ test('every cut of the Ready loop writes is recoverable, across snapshots and lo
   const lastIndex = Math.max(...proposedAt.keys());
   assert.equal(Number(final.get(APPLIED_INDEX_KEY)!.readBigUInt64BE(0)), lastIndex);
 });
-

@@ -37,9 +37,22 @@ function setup(): { loop: RaftLoop; db: Db0; sm: FakeStateMachine; logs: Record<
   const log = pino({ level: 'info' }, { write: (l: string) => logs.push(JSON.parse(l) as Record<string, unknown>) });
   let n = 0n;
   const loop = new RaftLoop({
-    node, storage, db: db as unknown as Db, stateMachine: sm, log, fsync: true, heartbeatMs: 100_000, electionMs: 1_000_000,
-    snapshotCount: 10_000, snapshotCatchupEntries: 5, appliedIndex: 0, confState: { voters: [], learners: [] },
-    lastPersistedIndex: 0, diskFirstIndex: 1, snapshotIndex: 0, requestId: () => ++n,
+    node,
+    storage,
+    db: db as unknown as Db,
+    stateMachine: sm,
+    log,
+    fsync: true,
+    heartbeatMs: 100_000,
+    electionMs: 1_000_000,
+    snapshotCount: 10_000,
+    snapshotCatchupEntries: 5,
+    appliedIndex: 0,
+    confState: { voters: [], learners: [] },
+    lastPersistedIndex: 0,
+    diskFirstIndex: 1,
+    snapshotIndex: 0,
+    requestId: () => ++n,
   });
   sm.loop = loop;
   const fatals: Error[] = [];

@@ -46,89 +46,100 @@ async function expectCompacted(c: EtcdClient, rev: number): Promise<void> {
   });
 }
 
-test('restart on the same data dir keeps keys, revision, history, compact revision; next put is revision+1', { timeout: 60_000 }, async (t) => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-restart-'));
-  let m: TestMember | undefined;
-  let c: EtcdClient | undefined;
-  t.after(async () => {
-    c?.close();
-    await m?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
-  const start = async (): Promise<void> => {
-    m = await startMember({ dataDir }, { keepDataDir: true });
-    c = new EtcdClient(m.endpoint);
-  };
-  const stop = async (): Promise<void> => {
-    c!.close();
-    await m!.stop();
-    m = undefined;
-  };
+test(
+  'restart on the same data dir keeps keys, revision, history, compact revision; next put is revision+1',
+  { timeout: 60_000 },
+  async (t) => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-restart-'));
+    let m: TestMember | undefined;
+    let c: EtcdClient | undefined;
+    t.after(async () => {
+      c?.close();
+      await m?.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+    const start = async (): Promise<void> => {
+      m = await startMember({ dataDir }, { keepDataDir: true });
+      c = new EtcdClient(m.endpoint);
+    };
+    const stop = async (): Promise<void> => {
+      c!.close();
+      await m!.stop();
+      m = undefined;
+    };
 
-  await start();
-  const put = async (k: string, v: string): Promise<number> => Number((await c!.call(KV, 'Put', { key: b(k), value: b(v) })).header.revision);
-  assert.equal(await put('a', '1'), 2);
-  await put('b', '1');
-  await put('c', '1');
-  await put('a', '2');
-  await put('dir/x', 'x');
-  await put('dir/y', 'y');
-  const del = await c!.call(KV, 'DeleteRange', { key: b('b') });
-  assert.equal(del.deleted, '1');
-  const txn = await c!.call(KV, 'Txn', {
-    compare: [{ key: b('a'), target: 'VALUE', result: 'EQUAL', value: b('2') }],
-    success: [
-      { request_put: { key: b('t1'), value: b('v') } },
-      { request_put: { key: b('t2'), value: b('v') } },
-      { request_delete_range: { key: b('c') } },
-    ],
-    failure: [{ request_put: { key: b('never'), value: b('v') } }],
-  });
-  assert.equal(txn.succeeded, true);
-  const txnRev = Number(txn.header.revision);
-  const failed = await c!.call(KV, 'Txn', {
-    compare: [{ key: b('a'), target: 'VALUE', result: 'EQUAL', value: b('nope') }],
-    success: [{ request_put: { key: b('never'), value: b('v') } }],
-    failure: [{ request_put: { key: b('f'), value: b('v') } }],
-  });
-  assert.equal(failed.succeeded, false);
-  await put('a', '3');
-  const compactRev = await put('dir/x', 'x2');
-  await c!.call(KV, 'Compact', { revision: String(compactRev - 1), physical: true });
-  const cr = compactRev - 1;
-  await put('after', 'compaction');
-  await c!.call(KV, 'DeleteRange', { key: b('dir/'), range_end: b('dir0') });
-  await expectCompacted(c!, cr - 1);
-
-  const before = await snapshot(c!, cr);
-  assert.equal(before.compactRevision, String(cr));
-  const keys = before.kvs.map((kv) => kv.key.toString());
-  assert.deepEqual(keys, ['a', 'after', 'f', 't1', 't2']);
-
-  for (let round = 1; round <= 2; round++) {
-    await stop();
     await start();
-    const after = await snapshot(c!, cr);
-    assert.equal(after.revision, before.revision, `round ${round}: revision`);
-    assert.deepEqual(after.kvs, before.kvs, `round ${round}: keys`);
-    assert.equal(after.compactRevision, before.compactRevision, `round ${round}: compact revision (HashKV)`);
-    assert.equal(after.hash, before.hash, `round ${round}: HashKV`);
-    assert.deepEqual(after.history, before.history, `round ${round}: history from the compact revision`);
+    const put = async (k: string, v: string): Promise<number> =>
+      Number((await c!.call(KV, 'Put', { key: b(k), value: b(v) })).header.revision);
+    assert.equal(await put('a', '1'), 2);
+    await put('b', '1');
+    await put('c', '1');
+    await put('a', '2');
+    await put('dir/x', 'x');
+    await put('dir/y', 'y');
+    const del = await c!.call(KV, 'DeleteRange', { key: b('b') });
+    assert.equal(del.deleted, '1');
+    const txn = await c!.call(KV, 'Txn', {
+      compare: [{ key: b('a'), target: 'VALUE', result: 'EQUAL', value: b('2') }],
+      success: [
+        { request_put: { key: b('t1'), value: b('v') } },
+        { request_put: { key: b('t2'), value: b('v') } },
+        { request_delete_range: { key: b('c') } },
+      ],
+      failure: [{ request_put: { key: b('never'), value: b('v') } }],
+    });
+    assert.equal(txn.succeeded, true);
+    const txnRev = Number(txn.header.revision);
+    const failed = await c!.call(KV, 'Txn', {
+      compare: [{ key: b('a'), target: 'VALUE', result: 'EQUAL', value: b('nope') }],
+      success: [{ request_put: { key: b('never'), value: b('v') } }],
+      failure: [{ request_put: { key: b('f'), value: b('v') } }],
+    });
+    assert.equal(failed.succeeded, false);
+    await put('a', '3');
+    const compactRev = await put('dir/x', 'x2');
+    await c!.call(KV, 'Compact', { revision: String(compactRev - 1), physical: true });
+    const cr = compactRev - 1;
+    await put('after', 'compaction');
+    await c!.call(KV, 'DeleteRange', { key: b('dir/'), range_end: b('dir0') });
     await expectCompacted(c!, cr - 1);
-    await expectCompacted(c!, 1);
-    // Compacting at or below the compact revision again is an error too.
-    await assert.rejects(c!.call(KV, 'Compact', { revision: String(cr) }), (e: Msg) => e.code === status.OUT_OF_RANGE && e.details === COMPACTED);
-    // The txn's two keys kept their shared revision.
-    const t12 = await c!.call(KV, 'Range', { key: b('t1'), range_end: b('t3') });
-    assert.deepEqual(t12.kvs.map((kv: Msg) => Number(kv.mod_revision)), [txnRev, txnRev]);
-  }
 
-  const next = await c!.call(KV, 'Put', { key: b('new'), value: b('v') });
-  assert.equal(Number(next.header.revision), before.revision + 1, 'a new put continues at revision+1');
-  const got = await c!.call(KV, 'Range', { key: b('new') });
-  assert.equal(Number(got.kvs[0].create_revision), before.revision + 1);
-  assert.equal(got.kvs[0].version, '1');
-});
+    const before = await snapshot(c!, cr);
+    assert.equal(before.compactRevision, String(cr));
+    const keys = before.kvs.map((kv) => kv.key.toString());
+    assert.deepEqual(keys, ['a', 'after', 'f', 't1', 't2']);
+
+    for (let round = 1; round <= 2; round++) {
+      await stop();
+      await start();
+      const after = await snapshot(c!, cr);
+      assert.equal(after.revision, before.revision, `round ${round}: revision`);
+      assert.deepEqual(after.kvs, before.kvs, `round ${round}: keys`);
+      assert.equal(after.compactRevision, before.compactRevision, `round ${round}: compact revision (HashKV)`);
+      assert.equal(after.hash, before.hash, `round ${round}: HashKV`);
+      assert.deepEqual(after.history, before.history, `round ${round}: history from the compact revision`);
+      await expectCompacted(c!, cr - 1);
+      await expectCompacted(c!, 1);
+      // Compacting at or below the compact revision again is an error too.
+      await assert.rejects(
+        c!.call(KV, 'Compact', { revision: String(cr) }),
+        (e: Msg) => e.code === status.OUT_OF_RANGE && e.details === COMPACTED,
+      );
+      // The txn's two keys kept their shared revision.
+      const t12 = await c!.call(KV, 'Range', { key: b('t1'), range_end: b('t3') });
+      assert.deepEqual(
+        t12.kvs.map((kv: Msg) => Number(kv.mod_revision)),
+        [txnRev, txnRev],
+      );
+    }
+
+    const next = await c!.call(KV, 'Put', { key: b('new'), value: b('v') });
+    assert.equal(Number(next.header.revision), before.revision + 1, 'a new put continues at revision+1');
+    const got = await c!.call(KV, 'Range', { key: b('new') });
+    assert.equal(Number(got.kvs[0].create_revision), before.revision + 1);
+    assert.equal(got.kvs[0].version, '1');
+  },
+);
 
 test('restart right after writes (no idle time) keeps every acknowledged write', { timeout: 60_000 }, async (t) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-restart-'));

@@ -51,7 +51,10 @@ test('tables LevelDB wrote pass; a garbled byte, a truncation or a missing foote
   fs.writeFileSync(path.join(dir, '999999.ldb'), Buffer.alloc(1000, 0xee));
   checkLevelDbTables(dir);
   fs.writeFileSync(path.join(dir, files[0]!), file.subarray(0, file.length - 1));
-  assert.throws(() => checkLevelDbTables(dir), new RegExp(`LevelDB table ${files[0]} is damaged: ${file.length - 1} bytes, the MANIFEST records ${file.length}`));
+  assert.throws(
+    () => checkLevelDbTables(dir),
+    new RegExp(`LevelDB table ${files[0]} is damaged: ${file.length - 1} bytes, the MANIFEST records ${file.length}`),
+  );
   fs.rmSync(path.join(dir, files[0]!));
   assert.throws(() => checkLevelDbTables(dir), /is missing/);
 });

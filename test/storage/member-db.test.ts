@@ -15,9 +15,18 @@ async function dataDir(t: { after(fn: () => void): void }, snapshot: number, app
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const { db } = await openMemberDb(dir);
   const ops = [];
-  for (let i = snapshot + 1; i <= 10; i++) ops.push({ type: 'put' as const, key: entryKey(i), value: encodeEntry({ index: i, term: 2, type: EntryType.EntryNormal, data: Buffer.from(`e${i}`) }) });
+  for (let i = snapshot + 1; i <= 10; i++)
+    ops.push({
+      type: 'put' as const,
+      key: entryKey(i),
+      value: encodeEntry({ index: i, term: 2, type: EntryType.EntryNormal, data: Buffer.from(`e${i}`) }),
+    });
   ops.push({ type: 'put' as const, key: HARD_STATE_KEY, value: encodeHardState({ term: 2, vote: 1n, commit: 10 }) });
-  ops.push({ type: 'put' as const, key: SNAPSHOT_KEY, value: encodeSnapshotMeta({ index: snapshot, term: 2, confState: { voters: [1n], learners: [] } }) });
+  ops.push({
+    type: 'put' as const,
+    key: SNAPSHOT_KEY,
+    value: encodeSnapshotMeta({ index: snapshot, term: 2, confState: { voters: [1n], learners: [] } }),
+  });
   ops.push({ type: 'put' as const, key: APPLIED_INDEX_KEY, value: encodeIndex(applied) });
   await db.batch(ops, { sync: true });
   await db.close();
@@ -28,7 +37,10 @@ test('boot reads the snapshot point, the entries after it and the applied index'
   const { db, boot } = await openMemberDb(await dataDir(t, 4, 7));
   await db.close();
   assert.equal(boot.snapshot?.index, 4);
-  assert.deepEqual(boot.entries.map((e) => e.index), [5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(
+    boot.entries.map((e) => e.index),
+    [5, 6, 7, 8, 9, 10],
+  );
   assert.equal(boot.appliedIndex, 7);
   assert.equal(boot.hardState?.commit, 10);
 });

@@ -27,17 +27,23 @@ test('rawBatch: same keys and values as db.batch (utf8 keys, Buffer and Uint8Arr
   assert.equal(rawBatchApplies(a), true, 'a member database takes the direct path');
   const view = new Uint8Array([0, 1, 2, 250, 255, 7]).subarray(1, 5);
   const batches: [BatchOp[], boolean][] = [
-    [[
-      { type: 'put', key: 'mvcc/r/0001', value: Buffer.from('first') },
-      { type: 'put', key: 'raft/e/ü€', value: view },
-      { type: 'put', key: 'apply/index', value: Buffer.alloc(8, 1) },
-      { type: 'put', key: 'empty', value: new Uint8Array(0) },
-    ], true],
-    [[
-      { type: 'del', key: 'mvcc/r/0001' },
-      { type: 'put', key: 'apply/index', value: Buffer.alloc(8, 2) },
-      { type: 'del', key: 'never-written' },
-    ], false],
+    [
+      [
+        { type: 'put', key: 'mvcc/r/0001', value: Buffer.from('first') },
+        { type: 'put', key: 'raft/e/ü€', value: view },
+        { type: 'put', key: 'apply/index', value: Buffer.alloc(8, 1) },
+        { type: 'put', key: 'empty', value: new Uint8Array(0) },
+      ],
+      true,
+    ],
+    [
+      [
+        { type: 'del', key: 'mvcc/r/0001' },
+        { type: 'put', key: 'apply/index', value: Buffer.alloc(8, 2) },
+        { type: 'del', key: 'never-written' },
+      ],
+      false,
+    ],
   ];
   for (const [ops, sync] of batches) {
     await rawBatch(a, ops, sync);

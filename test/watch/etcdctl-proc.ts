@@ -52,7 +52,10 @@ export function startEtcdctl(endpoint: string, args: string[]): EtcdctlProc {
     send: (line) => void child.stdin!.write(line + '\n'),
     until(pred, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`etcdctl ${args.join(' ')}: condition not met in ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`etcdctl ${args.join(' ')}: condition not met in ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`)),
+          timeoutMs,
+        );
         const check = (): void => {
           if (pred(out) || exitCode !== undefined) {
             clearTimeout(timer);

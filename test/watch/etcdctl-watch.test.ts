@@ -29,18 +29,28 @@ interface Case {
   live?: string[][];
 }
 
-const has = (s: string) => (out: string): boolean => out.includes(s);
+const has =
+  (s: string) =>
+  (out: string): boolean =>
+    out.includes(s);
 
 const CASES: Case[] = [
   { name: 'key from rev 1', args: ['watch', 'foo', '--rev=1'], done: has('DELETE\nfoo\n') },
   { name: 'prefix with prev-kv', args: ['watch', 'foo', '--prefix', '--rev=1', '--prev-kv'], done: has('foo/b\n2\n') },
   { name: 'json', args: ['watch', 'foo', '--rev=2', '-w', 'json'], done: has('"mod_revision":5') },
-  { name: 'json prefix with prev-kv', args: ['watch', 'fo', '--prefix', '--rev=3', '--prev-kv', '-w', 'json'], done: has('"mod_revision":7') },
+  {
+    name: 'json prefix with prev-kv',
+    args: ['watch', 'fo', '--prefix', '--rev=3', '--prev-kv', '-w', 'json'],
+    done: has('"mod_revision":7'),
+  },
   { name: 'range end', args: ['watch', 'foo/', 'foo/b', '--rev=1'], done: has('foo/a\n1\n') },
   {
     name: 'live, one revision with two deletes',
     args: ['watch', 'foo', '--prefix', '--rev=8'],
-    live: [['put', 'foo/c', '3'], ['del', 'foo/', '--prefix']],
+    live: [
+      ['put', 'foo/c', '3'],
+      ['del', 'foo/', '--prefix'],
+    ],
     done: has('DELETE\nfoo/c\n'),
   },
   {
@@ -101,7 +111,14 @@ async function runCase(ep: string, c: Case): Promise<string> {
 }
 
 async function transcript(ep: string): Promise<string> {
-  for (const a of [['put', 'foo', 'bar'], ['put', 'foo', 'baz'], ['put', 'foo/a', '1'], ['del', 'foo'], ['put', 'fop', 'x'], ['put', 'foo/b', '2']]) {
+  for (const a of [
+    ['put', 'foo', 'bar'],
+    ['put', 'foo', 'baz'],
+    ['put', 'foo/a', '1'],
+    ['del', 'foo'],
+    ['put', 'fop', 'x'],
+    ['put', 'foo/b', '2'],
+  ]) {
     await ctl(ep, a);
   }
   let out = '';

@@ -124,7 +124,12 @@ export function decodeResponse(body: Buffer): WireWatchResponse {
   const o = watchMethod.responseDeserialize(body) as Obj;
   const h = o.header as Obj;
   const r: WireWatchResponse = {
-    header: { cluster_id: String(h.cluster_id), member_id: String(h.member_id), revision: Number(h.revision), raft_term: Number(h.raft_term) },
+    header: {
+      cluster_id: String(h.cluster_id),
+      member_id: String(h.member_id),
+      revision: Number(h.revision),
+      raft_term: Number(h.raft_term),
+    },
     watch_id: String(o.watch_id),
     events: (o.events as Obj[]).map((e) => {
       const ev = { type: e.type as 'PUT' | 'DELETE', kv: decodeKv(e.kv as Obj) };
@@ -240,7 +245,10 @@ export function create(opts: {
   };
 }
 
-export const cancel = (id: number): Record<string, unknown> => ({ request_union: 'cancel_request', cancel_request: { watch_id: String(id) } });
+export const cancel = (id: number): Record<string, unknown> => ({
+  request_union: 'cancel_request',
+  cancel_request: { watch_id: String(id) },
+});
 export const progress = (): Record<string, unknown> => ({ request_union: 'progress_request', progress_request: {} });
 
 /** A compact, comparable view of responses. */

@@ -9,7 +9,14 @@ test('flushes run in order, each macrotask stops once its budget of responses is
   const q = new FlushQueue({ schedule: (fn) => (tasks.push(fn), { cancel: () => undefined }) }, 1500);
   const ran: string[] = [];
   const stream = (name: string, n: number) => ({ runFlush: () => (ran.push(name), n) });
-  for (const [name, n] of [['a', 1000], ['b', 1000], ['c', 10], ['d', 3000], ['e', 1]] as const) q.add(stream(name, n));
+  for (const [name, n] of [
+    ['a', 1000],
+    ['b', 1000],
+    ['c', 10],
+    ['d', 3000],
+    ['e', 1],
+  ] as const)
+    q.add(stream(name, n));
   assert.equal(tasks.length, 1, 'one macrotask scheduled for all of them');
   assert.deepEqual(ran, []);
   const perTask: string[][] = [];

@@ -143,7 +143,10 @@ function runModel(seed: number, steps: number): void {
       let compacted = false;
       for (const resp of rs.slice(1)) {
         // After a compaction cancel only the answer to a client cancel may follow (like etcd).
-        assert.ok(!compacted || (resp.canceled === true && !resp.compact_revision && resp.events.length === 0), `${tag}: response after compaction cancel`);
+        assert.ok(
+          !compacted || (resp.canceled === true && !resp.compact_revision && resp.events.length === 0),
+          `${tag}: response after compaction cancel`,
+        );
         if (resp.canceled && resp.compact_revision) {
           compacted = true;
           stats.compacted++;
@@ -210,7 +213,9 @@ test('watch model: random histories, watchers, cancels, compactions and slow con
       throw e;
     }
   }
-  console.log(`watch model: ${runs} runs of ${steps} steps from seed ${base} (replay one with WATCH_SEED=<seed>); ${JSON.stringify(stats)}`);
+  console.log(
+    `watch model: ${runs} runs of ${steps} steps from seed ${base} (replay one with WATCH_SEED=<seed>); ${JSON.stringify(stats)}`,
+  );
   if (runs >= 10) {
     // The interesting paths were taken: full buffers (victims), compaction cancels, progress.
     assert.ok(stats.victims > 0 && stats.compacted > 0 && stats.progress > 0, JSON.stringify(stats));

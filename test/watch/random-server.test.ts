@@ -38,7 +38,8 @@ after(async () => {
 });
 
 test('random concurrent writers and watchers agree with the MVCC history', async () => {
-  const seed = process.env.WATCH_SEED !== undefined ? Number(process.env.WATCH_SEED) : (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) >>> 0;
+  const seed =
+    process.env.WATCH_SEED !== undefined ? Number(process.env.WATCH_SEED) : (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) >>> 0;
   console.log(`random-server watch test: seed ${seed} (replay with WATCH_SEED=${seed})`);
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
@@ -98,7 +99,9 @@ test('random concurrent writers and watchers agree with the MVCC history', async
         const ks = [...KEYS].sort(() => rnd() - 0.5).slice(0, 2 + Math.floor(rnd() * 3));
         res = await unary('Txn', {
           success: ks.map((k, j) =>
-            j === 0 && rnd() < 0.3 ? { request_delete_range: { key: b(k) } } : { request_put: { key: b(k), value: value(`t${wi}.${i}.${j}`) } },
+            j === 0 && rnd() < 0.3
+              ? { request_delete_range: { key: b(k) } }
+              : { request_put: { key: b(k), value: value(`t${wi}.${i}.${j}`) } },
           ),
         });
       }
@@ -126,7 +129,8 @@ test('random concurrent writers and watchers agree with the MVCC history', async
     if (p !== undefined) prevOf.set(`${e.kv.mod_revision}:${k}`, p);
     lastByKey.set(k, e);
   }
-  const inRange = (w: WatcherRec, k: string): boolean => (w.end === '' ? k === w.key : w.end === '\0' ? k >= w.key : w.key <= k && k < w.end);
+  const inRange = (w: WatcherRec, k: string): boolean =>
+    w.end === '' ? k === w.key : w.end === '\0' ? k >= w.key : w.key <= k && k < w.end;
   const expected = (w: WatcherRec): string[] => {
     const createdRev = Number(w.created!.header.revision);
     const eff = w.start === 0 || w.start > createdRev ? Math.max(createdRev + 1, w.start) : w.start;

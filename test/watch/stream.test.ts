@@ -21,7 +21,8 @@ test('ids are assigned from 0 per stream; created carries the current revision a
   other.s.flush();
   assert.deepEqual(view(out.take()), ['id=0 rev=2 created', 'id=1 rev=2 created', 'id=0 rev=3 PUT foo@3=x']);
   assert.deepEqual(view(other.out.take()), ['id=0 rev=2 created', 'id=0 rev=3 PUT foo@3=x']);
-  for (const resp of out.sent) assert.deepEqual(resp.header, { cluster_id: '1', member_id: '2', revision: resp.header.revision, raft_term: 3 });
+  for (const resp of out.sent)
+    assert.deepEqual(resp.header, { cluster_id: '1', member_id: '2', revision: resp.header.revision, raft_term: 3 });
 });
 
 test('client-chosen ids, duplicates, and auto ids skipping used ones', () => {
@@ -81,11 +82,7 @@ test('start_revision replays history in one catch-up response, then continues li
   r.sched.runDue();
   r.put('k', '4'); // 7: synced now
   s.flush();
-  assert.deepEqual(view(out.take()), [
-    'id=0 rev=5 created',
-    'id=0 rev=6 PUT k@4=2 DELETE k@5 PUT k@6=3',
-    'id=0 rev=7 PUT k@7=4',
-  ]);
+  assert.deepEqual(view(out.take()), ['id=0 rev=5 created', 'id=0 rev=6 PUT k@4=2 DELETE k@5 PUT k@6=3', 'id=0 rev=7 PUT k@7=4']);
   assert.equal(r.hub.synced.size, 1);
   assert.equal(r.hub.unsynced.size, 0);
 });
@@ -94,7 +91,11 @@ test('all events of one revision (a txn) arrive in one response, in op order', (
   const r = new Rig();
   const { s, out } = r.stream();
   s.handle(create({ key: 'p/', end: 'p0' }));
-  r.txnPuts([['p/b', '1'], ['p/a', '2'], ['q', '3']]);
+  r.txnPuts([
+    ['p/b', '1'],
+    ['p/a', '2'],
+    ['q', '3'],
+  ]);
   s.flush();
   assert.deepEqual(view(out.take()), ['id=0 rev=1 created', 'id=0 rev=2 PUT p/b@2=1 PUT p/a@2=2']);
 });
@@ -147,7 +148,12 @@ test('a compacted start: created, then canceled with compact_revision (header re
   s.handle(create({ key: 'k', rev: 4 })); // == compact revision: allowed
   r.sched.runDue();
   s.flush();
-  assert.deepEqual(view(out.take()), ['id=0 rev=6 created', 'id=1 rev=6 created', 'id=0 rev=0 canceled compact=4', 'id=1 rev=6 PUT k@4=2 PUT k@5=3 PUT k@6=4']);
+  assert.deepEqual(view(out.take()), [
+    'id=0 rev=6 created',
+    'id=1 rev=6 created',
+    'id=0 rev=0 canceled compact=4',
+    'id=1 rev=6 PUT k@4=2 PUT k@5=3 PUT k@6=4',
+  ]);
   assert.equal(r.hub.watcherCount, 1);
   // The compacted id can still be canceled (etcd keeps it on the stream).
   s.handle(cancel(0));
@@ -222,10 +228,16 @@ test('catch-up is batched by 1000 revisions, header = last revision of the batch
   s.flush();
   const rs = out.take();
   assert.equal(rs.length, 4);
-  assert.deepEqual(rs.map((x) => x.header.revision), [cur, 1000, 2000, cur]);
+  assert.deepEqual(
+    rs.map((x) => x.header.revision),
+    [cur, 1000, 2000, cur],
+  );
   const revs = rs.flatMap((x) => x.events.map((e) => e.kv.mod_revision));
   assert.equal(revs.length, 1250);
-  assert.deepEqual(revs, [...revs].sort((a, b) => a - b));
+  assert.deepEqual(
+    revs,
+    [...revs].sort((a, b) => a - b),
+  );
   assert.equal(new Set(revs).size, revs.length);
 });
 
@@ -260,9 +272,16 @@ test('slow consumer: bounded buffer, victim, then every event exactly once and i
   }
   r.sched.advance(100);
   s.flush();
-  const evs = (id: string): string[] => out.sent.filter((x) => x.watch_id === id).flatMap((x) => x.events.map((e) => e.kv.value.toString()));
-  assert.deepEqual(evs('0'), Array.from({ length: N }, (_, i) => String(i)));
-  assert.deepEqual(evs('1'), Array.from({ length: N }, (_, i) => String(i)).filter((_, i) => i % 3 === 0));
+  const evs = (id: string): string[] =>
+    out.sent.filter((x) => x.watch_id === id).flatMap((x) => x.events.map((e) => e.kv.value.toString()));
+  assert.deepEqual(
+    evs('0'),
+    Array.from({ length: N }, (_, i) => String(i)),
+  );
+  assert.deepEqual(
+    evs('1'),
+    Array.from({ length: N }, (_, i) => String(i)).filter((_, i) => i % 3 === 0),
+  );
   assert.equal(r.hub.synced.size, 2);
 });
 
@@ -282,7 +301,10 @@ test('fragment: large responses split below the limit; fragment=true on all but 
   assert.equal(whole.length, 1);
   assert.equal(whole[0]!.events.length, 10);
   assert.ok(frag.length > 1);
-  assert.deepEqual(frag.map((x) => x.fragment === true), [...frag.slice(1).map(() => true), false]);
+  assert.deepEqual(
+    frag.map((x) => x.fragment === true),
+    [...frag.slice(1).map(() => true), false],
+  );
   assert.equal(frag.flatMap((x) => x.events).length, 10);
   for (const f of frag) assert.ok(f.events.length >= 1);
 });
@@ -338,7 +360,12 @@ test('restore: synced watchers catch up from the history, without duplicates', (
   r.sched.runDue();
   r.put('k', '4');
   s.flush();
-  assert.deepEqual(view(out.take()), ['id=0 rev=1 created', 'id=0 rev=2 PUT k@2=1', 'id=0 rev=4 PUT k@3=2 PUT k@4=3', 'id=0 rev=5 PUT k@5=4']);
+  assert.deepEqual(view(out.take()), [
+    'id=0 rev=1 created',
+    'id=0 rev=2 PUT k@2=1',
+    'id=0 rev=4 PUT k@3=2 PUT k@4=3',
+    'id=0 rev=5 PUT k@5=4',
+  ]);
 });
 
 test('prev_kv of replayed events is read when the watcher is handed them, not when the stream is flushed (a compaction in between)', () => {

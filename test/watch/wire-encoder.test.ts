@@ -18,14 +18,16 @@ import { decodeResponse } from './fakes';
 const bytes = fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a));
 const revision = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }));
 const lease = fc.oneof(fc.constant(0n), fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }));
-const keyValue: fc.Arbitrary<KeyValue> = fc.record({
-  key: bytes,
-  create_revision: revision,
-  mod_revision: revision,
-  version: revision,
-  value: bytes,
-  lease,
-}).map((kv) => ({ ...kv })); // plain objects (fast-check's records have no prototype)
+const keyValue: fc.Arbitrary<KeyValue> = fc
+  .record({
+    key: bytes,
+    create_revision: revision,
+    mod_revision: revision,
+    version: revision,
+    value: bytes,
+    lease,
+  })
+  .map((kv) => ({ ...kv })); // plain objects (fast-check's records have no prototype)
 const event: fc.Arbitrary<Event> = fc
   .record({ type: fc.constantFrom<'PUT' | 'DELETE'>('PUT', 'DELETE'), kv: keyValue, prev_kv: fc.option(keyValue, { nil: undefined }) })
   .map((e) => (e.prev_kv === undefined ? { type: e.type, kv: e.kv } : e));
@@ -51,32 +53,38 @@ test('hub responses decode with protobufjs to exactly what was encoded', (t) => 
   const s = seed();
   t.diagnostic(`seed=${s} (replay: FC_SEED=${s})`);
   fc.assert(
-    fc.property(fc.array(fc.tuple(hubResponse, fc.boolean()), { minLength: 1, maxLength: 5 }), ids, ids, revision, (rs, cluster, member, term) => {
-      const enc = new WatchEncoder(() => undefined);
-      const w = new FrameWriter();
-      for (const [r, prev] of rs) {
-        const header = encodeHeader({ cluster_id: cluster, member_id: member, revision: r.revision, raft_term: term });
-        enc.writeHub(w, r, header, watchIdField(r.watchId), prev);
-      }
-      const bodies = splitFrames(w.take());
-      assert.equal(bodies.length, rs.length);
-      bodies.forEach((body, i) => {
-        const [r, prev] = rs[i]!;
-        const got = decodeResponse(body);
-        assert.deepEqual(got.header, { cluster_id: cluster, member_id: member, revision: r.revision, raft_term: term });
-        assert.equal(got.watch_id, r.watchId.toString());
-        assert.equal(got.compact_revision, r.compactRevision === 0 ? undefined : r.compactRevision);
-        assert.equal(got.canceled, r.compactRevision === 0 ? undefined : true);
-        assert.equal(got.created, undefined);
-        assert.deepEqual(
-          got.events,
-          r.events.map((e) => {
-            const p = expectedPrev(e, prev);
-            return p === undefined ? { type: e.type, kv: e.kv } : { type: e.type, kv: e.kv, prev_kv: p };
-          }),
-        );
-      });
-    }),
+    fc.property(
+      fc.array(fc.tuple(hubResponse, fc.boolean()), { minLength: 1, maxLength: 5 }),
+      ids,
+      ids,
+      revision,
+      (rs, cluster, member, term) => {
+        const enc = new WatchEncoder(() => undefined);
+        const w = new FrameWriter();
+        for (const [r, prev] of rs) {
+          const header = encodeHeader({ cluster_id: cluster, member_id: member, revision: r.revision, raft_term: term });
+          enc.writeHub(w, r, header, watchIdField(r.watchId), prev);
+        }
+        const bodies = splitFrames(w.take());
+        assert.equal(bodies.length, rs.length);
+        bodies.forEach((body, i) => {
+          const [r, prev] = rs[i]!;
+          const got = decodeResponse(body);
+          assert.deepEqual(got.header, { cluster_id: cluster, member_id: member, revision: r.revision, raft_term: term });
+          assert.equal(got.watch_id, r.watchId.toString());
+          assert.equal(got.compact_revision, r.compactRevision === 0 ? undefined : r.compactRevision);
+          assert.equal(got.canceled, r.compactRevision === 0 ? undefined : true);
+          assert.equal(got.created, undefined);
+          assert.deepEqual(
+            got.events,
+            r.events.map((e) => {
+              const p = expectedPrev(e, prev);
+              return p === undefined ? { type: e.type, kv: e.kv } : { type: e.type, kv: e.kv, prev_kv: p };
+            }),
+          );
+        });
+      },
+    ),
     { seed: s, numRuns: 300 },
   );
 });
@@ -92,7 +100,14 @@ test('an event is encoded once for every watcher; prev_kv for replayed events is
   assert.equal(enc.event(e, true), enc.event(e, true));
   assert.equal(reads, 1);
   const w = new FrameWriter();
-  for (let id = 0n; id < 3n; id++) enc.writeHub(w, { watchId: id, events: [e], revision: 3, compactRevision: 0 }, encodeHeader({ cluster_id: '1', member_id: '2', revision: 3, raft_term: 1 }), watchIdField(id), true);
+  for (let id = 0n; id < 3n; id++)
+    enc.writeHub(
+      w,
+      { watchId: id, events: [e], revision: 3, compactRevision: 0 },
+      encodeHeader({ cluster_id: '1', member_id: '2', revision: 3, raft_term: 1 }),
+      watchIdField(id),
+      true,
+    );
   const got = splitFrames(w.take()).map(decodeResponse);
   assert.deepEqual(
     got.map((r) => [r.watch_id, r.events[0]!.prev_kv?.value.toString()]),

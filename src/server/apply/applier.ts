@@ -217,8 +217,7 @@ export class Applier implements StateMachine {
     const cs = this.d.applyConfChange(cc);
     this.d.onConfState(cs);
     const id = cc.id ?? 0n;
-    const waiter =
-      id !== 0n && Number(id >> 48n) === this.d.idHigh ? this.d.waits.take(Number(id & 0xffffffffffffn)) : undefined;
+    const waiter = id !== 0n && Number(id >> 48n) === this.d.idHigh ? this.d.waits.take(Number(id & 0xffffffffffffn)) : undefined;
     const ms = this.d.membership;
     switch (cc.type) {
       case 'AddNode':

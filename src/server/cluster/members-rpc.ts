@@ -51,11 +51,18 @@ export async function forwardPromote(peerUrl: string, id: bigint, timeoutMs: num
   const m = definition().Promote!;
   try {
     await new Promise<void>((resolve, reject) =>
-      client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, { member_id: id.toString() }, { deadline: Date.now() + timeoutMs }, (err) => {
-        if (!err) return resolve();
-        const kind = kindOfMessage(err.details);
-        reject(kind !== undefined ? new EtcdError(kind) : new EtcdError('Timeout', err.details));
-      }),
+      client.makeUnaryRequest(
+        m.path,
+        m.requestSerialize,
+        m.responseDeserialize,
+        { member_id: id.toString() },
+        { deadline: Date.now() + timeoutMs },
+        (err) => {
+          if (!err) return resolve();
+          const kind = kindOfMessage(err.details);
+          reject(kind !== undefined ? new EtcdError(kind) : new EtcdError('Timeout', err.details));
+        },
+      ),
     );
   } finally {
     client.close();
@@ -69,8 +76,13 @@ export async function fetchMembers(peerUrl: string, timeoutMs: number): Promise<
   const m = definition().Members!;
   try {
     const res = await new Promise<{ cluster_id: string; members_json: string }>((resolve, reject) =>
-      client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize as (b: Buffer) => { cluster_id: string; members_json: string }, {}, { deadline: Date.now() + timeoutMs }, (err, r) =>
-        err ? reject(err) : resolve(r!),
+      client.makeUnaryRequest(
+        m.path,
+        m.requestSerialize,
+        m.responseDeserialize as (b: Buffer) => { cluster_id: string; members_json: string },
+        {},
+        { deadline: Date.now() + timeoutMs },
+        (err, r) => (err ? reject(err) : resolve(r!)),
       ),
     );
     return { clusterId: BigInt(res.cluster_id), membersJson: res.members_json };

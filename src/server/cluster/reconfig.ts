@@ -92,7 +92,10 @@ function mayAddMember(m: EtcdMember, members: Member[], isLearner: boolean): voi
   if (!isLearner && !readyToAddVoter(members)) throw new EtcdError('MemberNotEnoughStarted');
   const vs = voters(members);
   if (vs.length > 1 && connectedSince(m, vs, Date.now() - HEALTH_INTERVAL_MS) < quorum(vs.length + 1)) {
-    m.log.warn({ 'local-member-id': m.memberId.toString(16) }, 'rejecting member add request; local member has not been connected to majority peers, reconfigure breaks active quorum');
+    m.log.warn(
+      { 'local-member-id': m.memberId.toString(16) },
+      'rejecting member add request; local member has not been connected to majority peers, reconfigure breaks active quorum',
+    );
     throw new EtcdError('Unhealthy');
   }
 }
@@ -110,7 +113,10 @@ function mayRemoveMember(m: EtcdMember, id: bigint): void {
   const vs = voters(members);
   const active = connectedSince(m, vs, Date.now() - HEALTH_INTERVAL_MS);
   if (active - 1 < 1 + Math.floor((vs.length - 1) / 2)) {
-    m.log.warn({ 'local-member-id': m.memberId.toString(16), active }, 'rejecting member remove request; local member has not been connected to all peers, reconfigure breaks active quorum');
+    m.log.warn(
+      { 'local-member-id': m.memberId.toString(16), active },
+      'rejecting member remove request; local member has not been connected to all peers, reconfigure breaks active quorum',
+    );
     throw new EtcdError('Unhealthy');
   }
 }

@@ -38,7 +38,8 @@ function isReadOnly(ops: readonly mvcc.RequestOp[] | undefined): boolean {
 function allSerializable(ops: readonly mvcc.RequestOp[] | undefined): boolean {
   for (const op of ops ?? []) {
     if (op.request === 'request_range' && !op.request_range!.serializable) return false;
-    if (op.request === 'request_txn' && !(allSerializable(op.request_txn!.success) && allSerializable(op.request_txn!.failure))) return false;
+    if (op.request === 'request_txn' && !(allSerializable(op.request_txn!.success) && allSerializable(op.request_txn!.failure)))
+      return false;
   }
   return true;
 }
@@ -93,9 +94,7 @@ export function kvService(m: EtcdMember, log: Logger): UntypedServiceImplementat
         .then((r) => txnToWire(r.response, m.header(r.response.revision)));
     }),
     Compact: unary('Compact', log, (w) => {
-      return m
-        .propose<{ revision: number }>(RequestKind.Compaction, (w as WithRaw)[RAW])
-        .then((r) => ({ header: m.header(r.revision) }));
+      return m.propose<{ revision: number }>(RequestKind.Compaction, (w as WithRaw)[RAW]).then((r) => ({ header: m.header(r.revision) }));
     }),
   };
 }

@@ -43,8 +43,10 @@ export function maintenanceService(m: EtcdMember, disk: DiskUsage, log: Logger):
     Alarm: unary('Alarm', log, async (w) => {
       const action = String(w.action);
       // etcd 3.6 crashes on an unknown action, and an unknown alarm type raised would stick: refused.
-      if (action !== 'GET' && action !== 'ACTIVATE' && action !== 'DEACTIVATE') throw new EtcdError('Unimplemented', `unknown alarm action ${action}`);
-      if (action === 'ACTIVATE' && w.alarm !== 'NONE' && alarmTypeOf(w.alarm) === undefined) throw new EtcdError('Unimplemented', `unknown alarm type ${String(w.alarm)}`);
+      if (action !== 'GET' && action !== 'ACTIVATE' && action !== 'DEACTIVATE')
+        throw new EtcdError('Unimplemented', `unknown alarm action ${action}`);
+      if (action === 'ACTIVATE' && w.alarm !== 'NONE' && alarmTypeOf(w.alarm) === undefined)
+        throw new EtcdError('Unimplemented', `unknown alarm type ${String(w.alarm)}`);
       const r = await m.alarm({ action, memberID: String(w.memberID ?? '0'), alarm: String(w.alarm) });
       return { header: m.header(), alarms: r.alarms.map((a) => ({ memberID: a.memberID.toString(), alarm: a.alarm })) };
     }),

@@ -15,14 +15,24 @@ const END_GROUP = 4;
 const FIXED32 = 5;
 
 const SCALAR_WIRE: Record<string, number> = {
-  int32: VARINT, int64: VARINT, uint32: VARINT, uint64: VARINT, sint32: VARINT, sint64: VARINT, bool: VARINT,
-  fixed64: FIXED64, sfixed64: FIXED64, double: FIXED64,
-  fixed32: FIXED32, sfixed32: FIXED32, float: FIXED32,
-  string: BYTES, bytes: BYTES,
+  int32: VARINT,
+  int64: VARINT,
+  uint32: VARINT,
+  uint64: VARINT,
+  sint32: VARINT,
+  sint64: VARINT,
+  bool: VARINT,
+  fixed64: FIXED64,
+  sfixed64: FIXED64,
+  double: FIXED64,
+  fixed32: FIXED32,
+  sfixed32: FIXED32,
+  float: FIXED32,
+  string: BYTES,
+  bytes: BYTES,
 };
 
 class Bad extends Error {}
-
 
 function varint(buf: Uint8Array, pos: number): [number, number] {
   let v = 0;
@@ -126,7 +136,10 @@ export function messageType(protoDir: string, files: readonly string[], name: st
   if (root === undefined) {
     const r = new protobuf.Root();
     r.resolvePath = (_origin, target) => join(protoDir, target);
-    r.loadSync(files.map((f) => f), { keepCase: true });
+    r.loadSync(
+      files.map((f) => f),
+      { keepCase: true },
+    );
     r.resolveAll();
     root = r;
   }
@@ -137,9 +150,16 @@ export function messageType(protoDir: string, files: readonly string[], name: st
  * A copy of a service definition whose request decoders first check the wire format (so a
  * malformed request fails to decode, with gRPC's INTERNAL status, exactly when etcd's would).
  */
-export function strictRequests(def: import('@grpc/grpc-js').ServiceDefinition, protoDir: string, files: readonly string[]): import('@grpc/grpc-js').ServiceDefinition {
+export function strictRequests(
+  def: import('@grpc/grpc-js').ServiceDefinition,
+  protoDir: string,
+  files: readonly string[],
+): import('@grpc/grpc-js').ServiceDefinition {
   const out: Record<string, import('@grpc/grpc-js').MethodDefinition<object, object>> = {};
-  for (const [name, m] of Object.entries(def) as [string, import('@grpc/grpc-js').MethodDefinition<object, object> & { requestType?: { type?: { name?: string } } }][]) {
+  for (const [name, m] of Object.entries(def) as [
+    string,
+    import('@grpc/grpc-js').MethodDefinition<object, object> & { requestType?: { type?: { name?: string } } },
+  ][]) {
     const pkg = m.path.slice(1, m.path.lastIndexOf('.', m.path.indexOf('/', 1)));
     const short = m.requestType?.type?.name;
     if (short === undefined) {

@@ -78,7 +78,8 @@ export class LeaseExpiryDriver {
       .then(
         () => this.log.debug({ 'lease-id': id.toString(16) }, 'revoked expired lease'),
         (e: unknown) => {
-          if (!isEtcdError(e, 'LeaseNotFound')) this.log.warn({ 'lease-id': id.toString(16), err: (e as Error).message }, 'failed to revoke expired lease');
+          if (!isEtcdError(e, 'LeaseNotFound'))
+            this.log.warn({ 'lease-id': id.toString(16), err: (e as Error).message }, 'failed to revoke expired lease');
         },
       )
       .finally(() => this.inflight.delete(id));

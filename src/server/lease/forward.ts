@@ -2,8 +2,8 @@
  * Forwarding of the leader-only lease requests from a follower (etcd forwards them to the leader
  * over peer HTTP, `lease/leasehttp`). Here the follower calls the leader's own Lease service on
  * one of its advertised client URLs: renewals share one long-lived LeaseKeepAlive stream per
- * leader URL (answers matched by lease id, in order), TimeToLive is a unary call. Unreachable leader, or none known: NoLeader (Unavailable), which clientv3
- * retries.
+ * leader URL (answers matched by lease id, in order), TimeToLive is a unary call. An
+ * unreachable leader, or none known: NoLeader (Unavailable), which clientv3 retries.
  */
 import * as grpc from '@grpc/grpc-js';
 import { EtcdError } from '../../errors';
@@ -49,7 +49,9 @@ export class LeaderForwarder {
           c.LeaseTimeToLive({ ID: id.toString(), keys }, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (e, r) => {
             if (e) return reject(e);
             const ttl = Number(int64(r.TTL));
-            resolve(ttl === -1 ? undefined : { ttl, grantedTtl: Number(int64(r.grantedTTL)), keys: (r.keys as Buffer[] | undefined) ?? [] });
+            resolve(
+              ttl === -1 ? undefined : { ttl, grantedTtl: Number(int64(r.grantedTTL)), keys: (r.keys as Buffer[] | undefined) ?? [] },
+            );
           });
         }),
     );
@@ -101,7 +103,6 @@ export class LeaderForwarder {
     }
     return c;
   }
-
 }
 
 /**
@@ -114,7 +115,10 @@ class KeepAliveChannel {
   private readonly stream: grpc.ClientDuplexStream<Wire, Wire>;
   private readonly waiting = new Map<string, { resolve: (ttl: number) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }[]>();
 
-  constructor(c: LeaseClient, private readonly timeoutMs: number) {
+  constructor(
+    c: LeaseClient,
+    private readonly timeoutMs: number,
+  ) {
     this.stream = c.LeaseKeepAlive({});
     this.stream.on('data', (r: Wire) => {
       const key = String(int64(r.ID));

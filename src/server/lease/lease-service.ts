@@ -16,7 +16,16 @@ import type { LeaseId } from '../../lease';
 import { RequestKind } from '../request-codec';
 import { unary } from '../grpc/unary';
 import type { LeaseApplyResult, LeaseGrantResponse, LeaseRevisionResponse } from './apply';
-import { encodeCheckpoint, encodeGrant, encodeRevoke, int64, ttlNumber, type CheckpointRequest, type GrantRequest, type RevokeRequest } from './codec';
+import {
+  encodeCheckpoint,
+  encodeGrant,
+  encodeRevoke,
+  int64,
+  ttlNumber,
+  type CheckpointRequest,
+  type GrantRequest,
+  type RevokeRequest,
+} from './codec';
 import type { LeaseHost } from './host';
 import type { LeaderForwarder } from './forward';
 import { leaseIdsFor } from './ids';
@@ -64,7 +73,11 @@ export function leaseService(host: LeaseHost, log: Logger, opts: LeaseServiceOpt
       return { header: host.header(r.response.revision) };
     }),
 
-    LeaseKeepAlive: keepAliveHandler(() => host.header(), (id) => renewLease(host, id, opts.forward), log),
+    LeaseKeepAlive: keepAliveHandler(
+      () => host.header(),
+      (id) => renewLease(host, id, opts.forward),
+      log,
+    ),
 
     LeaseTimeToLive: unary('LeaseTimeToLive', log, async (w) => {
       const id = int64(w.ID);

@@ -22,7 +22,13 @@ export interface LeaderKey {
 }
 
 /** Blocks until elected; returns the campaign txn's header and the leader key. */
-export async function campaign(ops: KvOps, name: Buffer, lease: bigint, value: Buffer, signal: AbortSignal): Promise<{ header: object; leader: LeaderKey }> {
+export async function campaign(
+  ops: KvOps,
+  name: Buffer,
+  lease: bigint,
+  value: Buffer,
+  signal: AbortSignal,
+): Promise<{ header: object; leader: LeaderKey }> {
   if (lease === 0n) lease = await ops.grantLease(DEFAULT_SESSION_TTL);
   const { prefix, key } = recipeKeys(name, lease);
   const r = await ops.txn({ compare: [createRevIs(key, 0)], success: [opPut(key, value, lease)], failure: [opGet(key)] });
@@ -75,7 +81,12 @@ export async function leader(ops: KvOps, name: Buffer): Promise<{ header: object
  * one to appear), then each new value of its key until it is deleted, then the next leader.
  * Returns a stop function.
  */
-export function observe(ops: KvOps, name: Buffer, send: (r: { header: object; kv: KeyValue }) => void, fail: (e: unknown) => void): () => void {
+export function observe(
+  ops: KvOps,
+  name: Buffer,
+  send: (r: { header: object; kv: KeyValue }) => void,
+  fail: (e: unknown) => void,
+): () => void {
   const { prefix } = recipeKeys(name, 0n);
   let stopped = false;
   let unsubscribe: (() => void) | undefined;

@@ -50,10 +50,7 @@ export class KvOps {
   }
 
   async deleteKey(key: Buffer): Promise<DeleteRangeResponse> {
-    const r = await this.host.propose<WriteResult<DeleteRangeResponse>>(
-      RequestKind.DeleteRange,
-      this.delCodec.requestSerialize({ key }),
-    );
+    const r = await this.host.propose<WriteResult<DeleteRangeResponse>>(RequestKind.DeleteRange, this.delCodec.requestSerialize({ key }));
     return r.response;
   }
 
@@ -64,7 +61,11 @@ export class KvOps {
   }
 
   /** The prefix's key with the lowest (first) or highest (last) create revision, as WithFirstCreate/WithLastCreate. */
-  async topByCreate(prefix: Buffer, order: 'ASCEND' | 'DESCEND', maxCreateRev?: number): Promise<{ kv: KeyValue | undefined; revision: number }> {
+  async topByCreate(
+    prefix: Buffer,
+    order: 'ASCEND' | 'DESCEND',
+    maxCreateRev?: number,
+  ): Promise<{ kv: KeyValue | undefined; revision: number }> {
     const r = await this.range({
       key: prefix,
       range_end: prefixEnd(prefix),

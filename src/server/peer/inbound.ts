@@ -4,7 +4,15 @@
  * Tracks the open inbound streams per sender so a member that gets removed is cut off at once.
  */
 import { createHash } from 'node:crypto';
-import { status, type ServerDuplexStream, type ServerReadableStream, type ServerUnaryCall, type sendUnaryData, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  status,
+  type ServerDuplexStream,
+  type ServerReadableStream,
+  type ServerUnaryCall,
+  type sendUnaryData,
+  type ServiceError,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { MessageType, type Message } from '../../raft/types';
 import { admit, ERR_MEMBER_REMOVED, type Admission, type PeerError } from './headers';
@@ -62,7 +70,8 @@ export class Inbound {
   }
 
   closeAll(): void {
-    for (const set of this.streams.values()) for (const call of set) call.emit('error', { code: status.UNAVAILABLE, details: 'peer transport stopped' });
+    for (const set of this.streams.values())
+      for (const call of set) call.emit('error', { code: status.UNAVAILABLE, details: 'peer transport stopped' });
     this.streams.clear();
   }
 
@@ -165,12 +174,17 @@ export class Inbound {
         if (c.message === undefined || c.message.type !== MessageType.MsgSnap || c.message.snapshot === undefined) {
           return fail(status.INVALID_ARGUMENT, 'first snapshot chunk carries no MsgSnap');
         }
-        if (c.message.to !== this.ctx.memberId) return fail(status.FAILED_PRECONDITION, `MsgSnap addressed to ${c.message.to}, this is ${this.ctx.memberId}`);
+        if (c.message.to !== this.ctx.memberId)
+          return fail(status.FAILED_PRECONDITION, `MsgSnap addressed to ${c.message.to}, this is ${this.ctx.memberId}`);
         total = c.totalSize ?? 0;
-        if (total > this.ctx.maxSnapshotBytes) return fail(status.RESOURCE_EXHAUSTED, `snapshot of ${total} bytes exceeds ${this.ctx.maxSnapshotBytes}`);
+        if (total > this.ctx.maxSnapshotBytes)
+          return fail(status.RESOURCE_EXHAUSTED, `snapshot of ${total} bytes exceeds ${this.ctx.maxSnapshotBytes}`);
         msg = c.message;
         blob = Buffer.allocUnsafe(total);
-        this.ctx.log.info({ from: from.toString(), index: msg.snapshot!.metadata.index, term: msg.snapshot!.metadata.term, bytes: total }, 'receiving snapshot');
+        this.ctx.log.info(
+          { from: from.toString(), index: msg.snapshot!.metadata.index, term: msg.snapshot!.metadata.term, bytes: total },
+          'receiving snapshot',
+        );
       } else if (c.message !== undefined) {
         return fail(status.INVALID_ARGUMENT, 'MsgSnap repeated in a later snapshot chunk');
       }
@@ -191,7 +205,14 @@ export class Inbound {
       this.stats.snapshots++;
       const ms = Date.now() - started;
       this.ctx.log.info(
-        { from: from.toString(), index: msg.snapshot!.metadata.index, bytes: received, chunks, durationMs: ms, mibPerSec: ms > 0 ? +(received / 1048576 / (ms / 1000)).toFixed(1) : undefined },
+        {
+          from: from.toString(),
+          index: msg.snapshot!.metadata.index,
+          bytes: received,
+          chunks,
+          durationMs: ms,
+          mibPerSec: ms > 0 ? +(received / 1048576 / (ms / 1000)).toFixed(1) : undefined,
+        },
         'received snapshot',
       );
       msg.snapshot = { data: blob!, metadata: msg.snapshot!.metadata };

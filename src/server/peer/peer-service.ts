@@ -5,7 +5,15 @@
  * handler, so a malformed batch ends the call with a clear status instead of a codec error).
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { decodeEmpty, decodeIdentity, decodeSnapshotResult, encodeEmpty, encodeIdentity, encodeSnapshotResult, type Identity } from './peer-codec';
+import {
+  decodeEmpty,
+  decodeIdentity,
+  decodeSnapshotResult,
+  encodeEmpty,
+  encodeIdentity,
+  encodeSnapshotResult,
+  type Identity,
+} from './peer-codec';
 
 const SERVICE = '/etcdts.peer.Peer/';
 export const STREAM_PATH = `${SERVICE}Stream`;
@@ -43,4 +51,3 @@ export const PEER_SERVICE: ServiceDefinition = {
     responseDeserialize: (b: Buffer) => decodeIdentity(b),
   },
 };
-

@@ -51,15 +51,23 @@ function snapshotBodySize(s: Snapshot): number {
 /** Encoded size of a raftpb.Message (without any outer length prefix). */
 export function messageSize(m: Message): number {
   let n =
-    1 + varintSize(m.type) +
-    1 + varintSizeBig(m.to) +
-    1 + varintSizeBig(m.from) +
-    1 + varintSize(m.term) +
-    1 + varintSize(m.logTerm) +
-    1 + varintSize(m.index) +
-    1 + varintSize(m.commit) +
+    1 +
+    varintSize(m.type) +
+    1 +
+    varintSizeBig(m.to) +
+    1 +
+    varintSizeBig(m.from) +
+    1 +
+    varintSize(m.term) +
+    1 +
+    varintSize(m.logTerm) +
+    1 +
+    varintSize(m.index) +
+    1 +
+    varintSize(m.commit) +
     2 + // reject
-    1 + varintSize(m.rejectHint) +
+    1 +
+    varintSize(m.rejectHint) +
     2; // vote (always 0: etcd-ts keeps no vote in messages)
   const ents = m.entries;
   for (let i = 0; i < ents.length; i++) n += 1 + lenPrefixed(entryBodySize(ents[i]!));
@@ -332,4 +340,3 @@ export function decodeMessageAt(buf: Uint8Array, start: number, end: number): Me
 export function decodeMessage(buf: Uint8Array): Message {
   return decodeMessageAt(buf, 0, buf.length);
 }
-

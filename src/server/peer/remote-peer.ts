@@ -108,7 +108,8 @@ export class RemotePeer {
       else this.queue.push(m);
     }
     this.counters.dropped += dropped;
-    if (dropped > 0) this.o.log.warn({ to: this.id.toString(), dropped, queued: this.queue.length }, 'dropped raft messages: peer send queue full');
+    if (dropped > 0)
+      this.o.log.warn({ to: this.id.toString(), dropped, queued: this.queue.length }, 'dropped raft messages: peer send queue full');
     this.scheduleFlush();
     return dropped;
   }
@@ -171,7 +172,12 @@ export class RemotePeer {
       this.clientUrl = url;
     }
     const md = peerMetadata(this.o.clusterId, this.o.localId, this.id);
-    const call = this.client.makeBidiStreamRequest<Buffer, Identity>(STREAM_PATH, streamDef.requestSerialize, streamDef.responseDeserialize, md);
+    const call = this.client.makeBidiStreamRequest<Buffer, Identity>(
+      STREAM_PATH,
+      streamDef.requestSerialize,
+      streamDef.responseDeserialize,
+      md,
+    );
     this.call = call;
     const hello = setTimeout(() => {
       if (this.call === call && this.state === 'connecting') this.fail(new Error(`no answer from peer within ${this.o.helloTimeoutMs} ms`));

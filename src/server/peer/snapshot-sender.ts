@@ -45,11 +45,17 @@ export async function sendSnapshot(o: SnapshotSendOptions): Promise<SnapshotSend
   let call!: ClientWritableStream<Buffer>;
   let settled: Error | null | undefined;
   const result = new Promise<number>((resolve, reject) => {
-    call = o.client.makeClientStreamRequest<Buffer, number>(SNAPSHOT_PATH, def.requestSerialize, def.responseDeserialize, o.metadata, (err: ServiceError | null, n?: number) => {
-      settled = err;
-      if (err !== null) reject(err);
-      else resolve(n ?? 0);
-    });
+    call = o.client.makeClientStreamRequest<Buffer, number>(
+      SNAPSHOT_PATH,
+      def.requestSerialize,
+      def.responseDeserialize,
+      o.metadata,
+      (err: ServiceError | null, n?: number) => {
+        settled = err;
+        if (err !== null) reject(err);
+        else resolve(n ?? 0);
+      },
+    );
   });
   result.catch(() => undefined);
   const waitDrain = (): Promise<void> =>
@@ -92,7 +98,14 @@ export async function sendSnapshot(o: SnapshotSendOptions): Promise<SnapshotSend
   const durationMs = Date.now() - started;
   if (received !== blob.length) throw new Error(`receiver confirmed ${received} of ${blob.length} snapshot bytes`);
   o.log.info(
-    { to, index: snap.metadata.index, bytes: blob.length, chunks: nChunks, durationMs, mibPerSec: durationMs > 0 ? +(blob.length / 1048576 / (durationMs / 1000)).toFixed(1) : undefined },
+    {
+      to,
+      index: snap.metadata.index,
+      bytes: blob.length,
+      chunks: nChunks,
+      durationMs,
+      mibPerSec: durationMs > 0 ? +(blob.length / 1048576 / (durationMs / 1000)).toFixed(1) : undefined,
+    },
     'sent snapshot',
   );
   return { bytes: blob.length, chunks: nChunks, durationMs };

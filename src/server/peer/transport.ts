@@ -5,7 +5,15 @@
  * connection per snapshot (sendSnapshot), cluster-id / removed-member admission (Inbound),
  * unreachable and snapshot-status reports back to raft.
  */
-import { Server, ServerCredentials, credentials, Client, type ChannelOptions, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  credentials,
+  Client,
+  type ChannelOptions,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { constants as bufferConstants } from 'node:buffer';
 import type { Logger } from 'pino';
 import { MessageType, type Message } from '../../raft/types';
@@ -225,7 +233,10 @@ export class PeerTransport {
     for (const [to, list] of groups) {
       const p = this.peers.get(to);
       if (p === undefined) {
-        this.o.log.debug({ to: to.toString(), type: MessageType[list[0]!.type], count: list.length }, 'dropped raft messages to unknown peer');
+        this.o.log.debug(
+          { to: to.toString(), type: MessageType[list[0]!.type], count: list.length },
+          'dropped raft messages to unknown peer',
+        );
         continue;
       }
       if (p.enqueue(list) > 0) this.o.reportUnreachable(to);
@@ -260,8 +271,14 @@ export class PeerTransport {
     try {
       const def = PEER_SERVICE.Probe!;
       return await new Promise<Identity>((resolve, reject) =>
-        client.makeUnaryRequest<object, Identity>(PROBE_PATH, def.requestSerialize, def.responseDeserialize, {}, peerMetadata(this.o.clusterId, this.o.memberId, id), { deadline: Date.now() + timeoutMs }, (err, res) =>
-          err ? reject(err) : resolve(res!),
+        client.makeUnaryRequest<object, Identity>(
+          PROBE_PATH,
+          def.requestSerialize,
+          def.responseDeserialize,
+          {},
+          peerMetadata(this.o.clusterId, this.o.memberId, id),
+          { deadline: Date.now() + timeoutMs },
+          (err, res) => (err ? reject(err) : resolve(res!)),
         ),
       );
     } finally {

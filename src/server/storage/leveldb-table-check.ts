@@ -44,7 +44,9 @@ function readBlock(file: Buffer, h: Handle, what: string, stats: TableStats): Bu
   }
   const type = file[h.offset + h.size]!;
   const expect = file.readUInt32LE(h.offset + h.size + 1);
-  const actual = maskedCrc(crc32c(file.subarray(h.offset + h.size, h.offset + h.size + 1), crc32c(file.subarray(h.offset, h.offset + h.size))));
+  const actual = maskedCrc(
+    crc32c(file.subarray(h.offset + h.size, h.offset + h.size + 1), crc32c(file.subarray(h.offset, h.offset + h.size))),
+  );
   if (expect !== actual) throw new Error(`${what} block at offset ${h.offset} fails its checksum`);
   const raw = file.subarray(h.offset, h.offset + h.size);
   if (type === 0) return raw;

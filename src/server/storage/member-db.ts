@@ -146,7 +146,9 @@ export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: Boo
   } catch (e) {
     await db.close().catch(() => undefined);
     if (e instanceof DataDirError) throw e;
-    throw new DataDirError(`data dir ${JSON.stringify(dataDir)} is corrupt: ${(e as { cause?: Error }).cause?.message ?? (e as Error).message}`);
+    throw new DataDirError(
+      `data dir ${JSON.stringify(dataDir)} is corrupt: ${(e as { cause?: Error }).cause?.message ?? (e as Error).message}`,
+    );
   }
 }
 

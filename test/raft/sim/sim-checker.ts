@@ -52,7 +52,8 @@ export class Checker {
       const c = this.committed.get(i);
       if (c === undefined) continue;
       const t = log.zeroTerm(i);
-      if (t !== c.term) throw new Error(`leader completeness: leader ${r.id} term ${r.term} has term ${t} at ${i}, committed term ${c.term}`);
+      if (t !== c.term)
+        throw new Error(`leader completeness: leader ${r.id} term ${r.term} has term ${t} at ${i}, committed term ${c.term}`);
     }
   }
 

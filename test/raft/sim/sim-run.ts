@@ -229,12 +229,16 @@ export function runSchedule(seed: number, steps = 300): ScheduleResult {
       done = checker.maxCommitted > before && l !== undefined && l.raw!.raft.raftLog.committed >= checker.maxCommitted;
     }
     if (!done) {
-      const states = nodes.map((n) => `${n.id}:${n.raw?.raft.state ?? (n.removed ? 'removed' : 'down')}/t${n.raw?.raft.term ?? '-'}`).join(' ');
+      const states = nodes
+        .map((n) => `${n.id}:${n.raw?.raft.state ?? (n.removed ? 'removed' : 'down')}/t${n.raw?.raft.term ?? '-'}`)
+        .join(' ');
       const l = leader();
       let detail = '';
       if (l !== undefined) {
         const st = l.raw!.status();
-        const prs = [...(st.progress ?? new Map()).entries()].map(([id, p]) => `${id}:${p.state}/m${p.match}/n${p.next}${p.paused ? '/paused' : ''}`).join(' ');
+        const prs = [...(st.progress ?? new Map()).entries()]
+          .map(([id, p]) => `${id}:${p.state}/m${p.match}/n${p.next}${p.paused ? '/paused' : ''}`)
+          .join(' ');
         detail = ` leader ${l.id} commit ${st.commit} last ${l.raw!.raft.raftLog.lastIndex()} config ${JSON.stringify(st.config, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))} progress ${prs} transferee ${st.leadTransferee}`;
       }
       throw new Error(`liveness: no progress after faults stopped (${states})${detail}`);
