@@ -15,65 +15,16 @@
  *   4. Resolve read-index waiters, then ADVANCE the node.
  * One Ready is processed at a time; proposals arriving meanwhile are batched into the next one.
  */
-import type { Logger } from 'pino';
-import {
-  EntryType,
-  isEmptySnapshot,
-  type ConfChange,
-  type ConfState,
-  type Entry,
-  type Status,
-  type Message,
-  type RawNode,
-  type MemoryStorage,
-  type Ready,
-} from '../raft';
+import { EntryType, isEmptySnapshot, type ConfChange, type ConfState, type Status, type Message, type Ready } from '../raft';
 import { EtcdError } from '../errors';
-import { encodeEntry, encodeHardState, encodeSnapshotMeta } from './storage/codec';
-import { APPLIED_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, entryKey } from './storage/keys';
-import { encodeIndex, type Db } from './storage/member-db';
-import { rawBatch, rawBatchApplies } from './storage/raw-batch';
+import type { RaftLoopOptions, StateMachine } from './raft-loop-deps';
+import { DiskLog } from './disk-log';
+import { BatchWriter } from './batch-writer';
 import type { BatchOp } from './storage/level-engine';
 import { IndexWaiters } from './wait';
 import { ReadRounds } from './read-rounds';
 
-/** What the loop applies committed entries to. */
-export interface StateMachine {
-  /** Applies one committed entry (normal or conf change). Synchronous; never throws for bad input. */
-  applyEntry(entry: Entry): void;
-  /** Takes the writes made by apply since the last call (MVCC keys, membership...). */
-  drainWrites(): BatchOp[];
-  /** Answers the proposers of the entries applied so far (called once they are durable). */
-  releaseAcks(): void;
-  /**
-   * The writes replacing the whole state with a snapshot's (made durable by the loop), and the
-   * function swapping the in-memory state once they are.
-   */
-  prepareInstall(data: Uint8Array): { ops: BatchOp[]; appliedIndex: number; commit(): void };
-}
-
-export interface RaftLoopOptions {
-  node: RawNode;
-  storage: MemoryStorage;
-  db: Db;
-  stateMachine: StateMachine;
-  log: Logger;
-  /** false with --unsafe-no-fsync */
-  fsync: boolean;
-  heartbeatMs: number;
-  electionMs: number;
-  snapshotCount: number;
-  snapshotCatchupEntries: number;
-  appliedIndex: number;
-  confState: ConfState;
-  /** Index of the last entry already in LevelDB (to delete overwritten tails). */
-  lastPersistedIndex: number;
-  /** Index of the first entry in LevelDB (1 when none). */
-  diskFirstIndex: number;
-  snapshotIndex: number;
-  /** Cluster-unique request ids (the member's generator), for ReadIndex contexts. */
-  requestId(): bigint;
-}
+export type { RaftLoopOptions, StateMachine } from './raft-loop-deps';
 
 export class RaftLoop {
   private readonly o: RaftLoopOptions;
@@ -81,9 +32,8 @@ export class RaftLoop {
   private scheduled = false;
   private stopped = false;
   private ticker: NodeJS.Timeout | undefined;
-  private writeChain: Promise<void> = Promise.resolve();
-  /** Applied effects not yet written: they ride with the next Ready's batch or an idle flush. */
-  private pendingApplyOps: BatchOp[] = [];
+  /** Every write, in order; applied effects wait there for the next Ready's batch or an idle flush. */
+  private readonly writer: BatchWriter;
   private fatal: Error | undefined;
 
   /**
@@ -104,22 +54,18 @@ export class RaftLoop {
   commitIndex = 0;
   appliedIndex: number;
   confState: ConfState;
-  private lastPersistedIndex: number;
-  /** Lowest Raft index that may still be on disk. */
-  private diskFirstIndex: number;
+  /** The log's entry keys on disk. */
+  private readonly disk: DiskLog;
   private snapshotIndex: number;
   private readonly applyWaiters = new IndexWaiters();
 
   private readonly reads: ReadRounds;
-  /** Batches go straight to classic-level (storage/raw-batch.ts) when the database allows it. */
-  private readonly rawBatch: boolean;
 
   constructor(o: RaftLoopOptions) {
     this.o = o;
     this.appliedIndex = o.appliedIndex;
     this.confState = o.confState;
-    this.lastPersistedIndex = o.lastPersistedIndex;
-    this.diskFirstIndex = o.diskFirstIndex;
+    this.disk = new DiskLog(o.lastPersistedIndex, o.diskFirstIndex);
     this.snapshotIndex = o.snapshotIndex;
     this.reads = new ReadRounds({
       nextId: o.requestId,
@@ -130,7 +76,7 @@ export class RaftLoop {
       },
       timeoutMs: 5000 + 2 * o.electionMs,
     });
-    this.rawBatch = rawBatchApplies(o.db);
+    this.writer = new BatchWriter({ db: o.db, busy: () => this.running, onError: (e, what) => this.fail(e, what) });
     const st = o.node.basicStatus();
     this.term = st.term;
     this.lead = st.lead;
@@ -152,10 +98,9 @@ export class RaftLoop {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     while (this.running) await new Promise((r) => setImmediate(r));
-    if (this.idleFlush) clearTimeout(this.idleFlush);
-    // After a failure nothing more is written: the in-memory state may be half applied.
-    if (!this.fatal) this.flushApplied();
-    await this.writeChain;
+    this.writer.cancelIdle();
+    this.writer.flush(); // nothing after a failure: the in-memory state may be half applied
+    await this.writer.drained();
     this.reads.failAll(new EtcdError('Stopped'));
   }
 
@@ -293,7 +238,7 @@ export class RaftLoop {
         this.maybeSoloCampaign();
         this.issueReadRound();
       }
-      this.scheduleIdleFlush();
+      this.writer.flushSoon();
     } catch (e) {
       this.fail(e as Error, 'raft loop failed');
     } finally {
@@ -314,7 +259,7 @@ export class RaftLoop {
     }
     this.o.log.fatal(fields, `${what}; member stops serving`);
     if (this.ticker) clearInterval(this.ticker);
-    if (this.idleFlush) clearTimeout(this.idleFlush);
+    this.writer.stopWriting(e);
     this.reads.failAll(new EtcdError('Stopped', e.message));
     this.onFatal?.(e);
   }
@@ -337,21 +282,15 @@ export class RaftLoop {
     }
     // 1. One batch: the previous Ready's applied effects, the snapshot (if any), the new entries
     //    and the hard state; synced when Raft requires it (new entries, term or vote).
-    const ops: BatchOp[] = this.pendingApplyOps;
-    this.pendingApplyOps = [];
+    const ops: BatchOp[] = this.writer.take();
     let install: ReturnType<StateMachine['prepareInstall']> | undefined;
     const snap = rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot) ? rd.snapshot : undefined;
     if (snap) {
       const started = performance.now();
       install = o.stateMachine.prepareInstall(snap.data);
       for (const op of install.ops) ops.push(op);
-      for (let i = Math.min(o.storage.firstIndex(), this.diskFirstIndex); i <= this.lastPersistedIndex; i++)
-        ops.push({ type: 'del', key: entryKey(i) });
-      this.lastPersistedIndex = snap.metadata.index;
-      this.diskFirstIndex = snap.metadata.index + 1;
       const meta = { index: snap.metadata.index, term: snap.metadata.term, confState: snap.metadata.confState };
-      ops.push({ type: 'put', key: SNAPSHOT_KEY, value: encodeSnapshotMeta(meta) });
-      ops.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(Math.max(install.appliedIndex, snap.metadata.index)) });
+      this.disk.installSnapshot(ops, meta, Math.max(install.appliedIndex, snap.metadata.index), o.storage.firstIndex());
       o.log.info(
         {
           index: snap.metadata.index,
@@ -363,19 +302,9 @@ export class RaftLoop {
         'installing snapshot from leader',
       );
     }
-    let lastNew = 0;
-    for (const e of rd.entries) {
-      ops.push({ type: 'put', key: entryKey(e.index), value: encodeEntry(e) });
-      lastNew = e.index;
-    }
-    if (lastNew > 0) {
-      for (let i = lastNew + 1; i <= this.lastPersistedIndex; i++) ops.push({ type: 'del', key: entryKey(i) });
-      this.lastPersistedIndex = lastNew;
-    }
-    if (rd.hardState) {
-      ops.push({ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(rd.hardState) });
-    }
-    if (ops.length > 0) await this.write(ops, o.fsync && rd.mustSync);
+    this.disk.append(ops, rd.entries);
+    if (rd.hardState) this.disk.hardState(ops, rd.hardState);
+    if (ops.length > 0) await this.writer.write(ops, o.fsync && rd.mustSync);
 
     // 2. Then make it visible: Raft storage, the installed snapshot, and send.
     if (snap && install) {
@@ -412,8 +341,8 @@ export class RaftLoop {
     }
     if (this.appliedIndex > appliedBefore || snap) {
       const applyOps = o.stateMachine.drainWrites();
-      applyOps.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(this.appliedIndex) });
-      this.pendingApplyOps = applyOps;
+      DiskLog.applied(applyOps, this.appliedIndex);
+      this.writer.hold(applyOps);
       o.stateMachine.releaseAcks();
       this.applyWaiters.advance(this.appliedIndex);
       this.maybeCompactLog();
@@ -435,54 +364,21 @@ export class RaftLoop {
     // The applied effects up to the snapshot point (and the applied index) ride in the SAME
     // batch: a restart replays Raft from the snapshot point and skips what lies below it, so a
     // snapshot point written ahead of its effects would lose the entries in between.
-    const ops: BatchOp[] = this.pendingApplyOps;
-    this.pendingApplyOps = [];
+    const ops: BatchOp[] = this.writer.take();
     const applied = this.appliedIndex;
     const term = o.storage.term(applied);
     o.storage.createSnapshot(applied, this.confState, new Uint8Array(0));
-    ops.push({ type: 'put', key: SNAPSHOT_KEY, value: encodeSnapshotMeta({ index: applied, term, confState: this.confState }) });
+    this.disk.snapshotPoint(ops, { index: applied, term, confState: this.confState });
     const compactTo = applied - o.snapshotCatchupEntries;
     const first = o.storage.firstIndex();
     if (compactTo > first) {
       o.storage.compact(compactTo);
-      // Raft keeps `compactTo` as its dummy entry; on disk it goes too (a restart starts from
-      // the snapshot point, not from the catch-up margin).
-      for (let i = Math.min(first, this.diskFirstIndex); i <= compactTo; i++) ops.push({ type: 'del', key: entryKey(i) });
-      this.diskFirstIndex = compactTo + 1;
+      this.disk.compact(ops, compactTo, first);
     }
     this.snapshotIndex = applied;
     o.log.info({ index: applied, term, compactedTo: Math.max(first, compactTo) }, 'saved snapshot and compacted raft log');
     // Not synced: LevelDB applies batches whole and in order, so losing this one (and what came
     // after it) only means a longer replay from the previous snapshot point.
-    this.write(ops, false).catch((e: Error) => this.fail(e, 'writing the snapshot point failed'));
-  }
-
-  private idleFlush: NodeJS.Timeout | undefined;
-
-  /** Flushes applied effects shortly, unless a Ready comes first and carries them. */
-  private scheduleIdleFlush(): void {
-    if (this.pendingApplyOps.length === 0 || this.idleFlush !== undefined) return;
-    this.idleFlush = setTimeout(() => {
-      this.idleFlush = undefined;
-      if (!this.running) this.flushApplied();
-      else this.scheduleIdleFlush();
-    }, 2);
-  }
-
-  /** Writes pending applied effects when no Ready follows to carry them (not synced). */
-  private flushApplied(): void {
-    if (this.pendingApplyOps.length === 0) return;
-    const ops = this.pendingApplyOps;
-    this.pendingApplyOps = [];
-    this.write(ops, false).catch((e: Error) => this.fail(e, 'writing applied state failed'));
-  }
-
-  private write(ops: BatchOp[], sync: boolean): Promise<void> {
-    const p = this.writeChain.then(() => {
-      if (this.fatal) throw this.fatal;
-      return this.rawBatch ? rawBatch(this.o.db, ops, sync) : this.o.db.batch(ops as never, { sync });
-    });
-    this.writeChain = p.catch(() => undefined);
-    return p;
+    this.writer.writeLater(ops, 'writing the snapshot point failed');
   }
 }

@@ -1,0 +1,90 @@
+/**
+ * The Ready loop's writes to LevelDB, in order: one chain of batches (LevelDB applies them whole
+ * and in order), and the applied effects held back to ride in the next Ready's batch, or flushed
+ * after a short idle time when no Ready comes. Once the loop has failed nothing more is written.
+ */
+import type { BatchOp } from './storage/level-engine';
+import type { Db } from './storage/member-db';
+import { rawBatch, rawBatchApplies } from './storage/raw-batch';
+
+export interface BatchWriterOptions {
+  db: Db;
+  /** Whether a Ready is being processed (it will carry the held effects itself). */
+  busy(): boolean;
+  /** A write failed: the loop stops for good. */
+  onError(e: Error, what: string): void;
+}
+
+export class BatchWriter {
+  private readonly o: BatchWriterOptions;
+  /** Batches go straight to classic-level (storage/raw-batch.ts) when the database allows it. */
+  private readonly raw: boolean;
+  private chain: Promise<void> = Promise.resolve();
+  private held: BatchOp[] = [];
+  private idle: NodeJS.Timeout | undefined;
+  private failed: Error | undefined;
+
+  constructor(o: BatchWriterOptions) {
+    this.o = o;
+    this.raw = rawBatchApplies(o.db);
+  }
+
+  /** Holds applied effects (with their applied index) for the next batch. */
+  hold(ops: BatchOp[]): void {
+    this.held = ops;
+  }
+
+  /** Takes the held effects, to be written first in a batch. */
+  take(): BatchOp[] {
+    const ops = this.held;
+    this.held = [];
+    return ops;
+  }
+
+  /** Writes one batch after every earlier one; refused once a write has failed. */
+  write(ops: BatchOp[], sync: boolean): Promise<void> {
+    const p = this.chain.then(() => {
+      if (this.failed) throw this.failed;
+      return this.raw ? rawBatch(this.o.db, ops, sync) : this.o.db.batch(ops as never, { sync });
+    });
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Writes in the background; a failure goes to onError. */
+  writeLater(ops: BatchOp[], what: string): void {
+    this.write(ops, false).catch((e: Error) => this.o.onError(e, what));
+  }
+
+  /** Flushes the held effects shortly, unless a Ready comes first and carries them. */
+  flushSoon(): void {
+    if (this.held.length === 0 || this.idle !== undefined || this.failed) return;
+    this.idle = setTimeout(() => {
+      this.idle = undefined;
+      if (!this.o.busy()) this.flush();
+      else this.flushSoon();
+    }, 2);
+  }
+
+  /** Writes the held effects now (not synced: the entries they come from are in the log). */
+  flush(): void {
+    if (this.held.length === 0 || this.failed) return;
+    this.writeLater(this.take(), 'writing applied state failed');
+  }
+
+  /** No more writes: the loop failed, and what is in memory may be half applied. */
+  stopWriting(e: Error): void {
+    this.failed = e;
+    this.cancelIdle();
+  }
+
+  cancelIdle(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = undefined;
+  }
+
+  /** Resolves when every batch handed over so far is written (or failed). */
+  drained(): Promise<void> {
+    return this.chain;
+  }
+}
