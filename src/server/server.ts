@@ -10,7 +10,8 @@ import type { Config } from './config';
 import { validateConfig } from './config';
 import { urlHost, urlPort } from './config-urls';
 import { createLogger } from './logger';
-import { EtcdMember } from './member';
+import type { EtcdMember } from './member';
+import { openMember } from './member-open';
 import { ClientListener } from './client-listener';
 import { httpHandler } from './http/handler';
 import { Metrics } from './http/metrics';
@@ -100,7 +101,7 @@ export class EtcdServer {
       const port = await l.bind(urlPort(u), urlHost(u));
       bound.push(`http://${urlHost(u) || 'localhost'}:${port}`);
     }
-    const member = await EtcdMember.open(c, this.log);
+    const member = await openMember(c, this.log);
     this.member = member;
     member.onFatal = (err) => this.onMemberFailure(err);
     const grpc = new GrpcServer({
