@@ -74,9 +74,18 @@ async function scenario(binary: string | undefined): Promise<Step[]> {
   return steps;
 }
 
-test('strict reconfig checks: the same answers as etcd 3.6, step by step', async () => {
-  const real = await scenario(toolPath('etcd'));
-  const ours = await scenario(undefined);
+test('strict reconfig checks: the same answers as etcd 3.6, step by step', async (t) => {
+  // Both scenarios hinge on timing (peer streams up for 5 s, a killed member noticed): on this
+  // shared machine one attempt in ~20 differed once, so a difference gets one more attempt, and
+  // its transcripts are printed. A systematic difference fails both attempts.
+  let real: Step[] = [];
+  let ours: Step[] = [];
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    real = await scenario(toolPath('etcd'));
+    ours = await scenario(undefined);
+    if (JSON.stringify(ours) === JSON.stringify(real)) break;
+    t.diagnostic(`attempt ${attempt} differed:\netcd:    ${JSON.stringify(real)}\netcd-ts: ${JSON.stringify(ours)}`);
+  }
   assert.deepEqual(ours, real);
   // The scenario reached what it is about (guards against both failing alike for another reason).
   assert.match(real[0]![1], /ok: added as learner/);
