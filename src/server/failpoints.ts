@@ -35,14 +35,3 @@ export function failpoint(name: string): void {
   p.hits++;
   if (p.hits === p.at) throw new Error(`failpoint ${name}: injected error at hit ${p.hits}`);
 }
-
-/** Arms a point in this process (unit tests); `at` counts from the next hit. */
-export function armFailpoint(name: string, at: number): void {
-  armed.set(name, { at, hits: 0 });
-}
-
-export function disarmFailpoints(): void {
-  armed.clear();
-}
-
-export { parse as parseFailpoints };

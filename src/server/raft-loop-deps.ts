@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ConfState, Entry, MemoryStorage, RawNode } from '../raft';
 import type { Db } from './storage/member-db';
 import type { BatchOp } from './storage/level-engine';
+import { RequestKind } from './request-codec';
 
 /** What the loop applies committed entries to. */
 export interface StateMachine {
@@ -44,4 +45,19 @@ export interface RaftLoopOptions {
   snapshotIndex: number;
   /** Cluster-unique request ids (the member's generator), for ReadIndex contexts. */
   requestId(): bigint;
+}
+
+/**
+ * What `applyEntry` throws for an unexpected (non-etcd) error: the entry may be half applied, so
+ * the loop stops the member and writes nothing more.
+ */
+export class ApplyError extends Error {
+  constructor(
+    readonly index: number,
+    readonly kind: RequestKind,
+    override readonly cause: unknown,
+  ) {
+    super(`applying entry ${index} (kind ${RequestKind[kind] ?? kind}) failed: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'ApplyError';
+  }
 }

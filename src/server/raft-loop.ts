@@ -17,14 +17,14 @@
  */
 import { EntryType, isEmptySnapshot, type ConfChange, type ConfState, type Status, type Message, type Ready } from '../raft';
 import { EtcdError } from '../errors';
-import type { RaftLoopOptions, StateMachine } from './raft-loop-deps';
+import { ApplyError, type RaftLoopOptions, type StateMachine } from './raft-loop-deps';
 import { DiskLog } from './disk-log';
 import { BatchWriter } from './batch-writer';
 import type { BatchOp } from './storage/level-engine';
 import { IndexWaiters } from './wait';
 import { ReadRounds } from './read-rounds';
 
-export type { RaftLoopOptions, StateMachine } from './raft-loop-deps';
+export { ApplyError, type RaftLoopOptions, type StateMachine } from './raft-loop-deps';
 
 export class RaftLoop {
   private readonly o: RaftLoopOptions;
@@ -252,10 +252,9 @@ export class RaftLoop {
     if (this.fatal) return;
     this.fatal = e;
     const fields: Record<string, unknown> = { err: e.message, stack: e.stack, 'applied-index': this.appliedIndex };
-    const applyErr = e as Error & { index?: number; cause?: unknown };
-    if (e.name === 'ApplyError') {
-      fields.index = applyErr.index;
-      fields.cause = (applyErr.cause as Error)?.stack ?? String(applyErr.cause);
+    if (e instanceof ApplyError) {
+      fields.index = e.index;
+      fields.cause = (e.cause as Error)?.stack ?? String(e.cause);
     }
     this.o.log.fatal(fields, `${what}; member stops serving`);
     if (this.ticker) clearInterval(this.ticker);

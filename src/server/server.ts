@@ -145,12 +145,9 @@ export class EtcdServer {
   private onMemberFailure(err: Error): void {
     if (this.failure) return;
     this.failure = err;
-    this.failing = true;
     this.resolveFailed(err);
     void this.stop();
   }
-
-  private failing = false;
 
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
@@ -158,7 +155,7 @@ export class EtcdServer {
   }
 
   private async doStop(): Promise<void> {
-    if (this.member && !this.failing) await this.member.transferLeadershipBeforeStop().catch(() => undefined);
+    if (this.member && !this.failure) await this.member.transferLeadershipBeforeStop().catch(() => undefined);
     await Promise.all(this.listeners.map((l) => l.close()));
     this.listeners = [];
     this.grpc?.forceShutdown();

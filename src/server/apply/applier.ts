@@ -16,7 +16,7 @@ import type { Lessor } from '../../lease';
 import { applyLeaseEntry } from '../lease/apply';
 import { decodeRequest, RequestKind } from '../request-codec';
 import type { WaitRegistry } from '../wait';
-import type { StateMachine } from '../raft-loop';
+import { ApplyError, type StateMachine } from '../raft-loop-deps';
 import type { LevelEngine, BatchOp } from '../storage/level-engine';
 import { MEMBERS_KEY, MVCC_PREFIX } from '../storage/keys';
 import { decodeStateBlob, encodeStateBlob } from '../snapshot/state-blob';
@@ -27,18 +27,6 @@ import { EtcdError } from '../../errors';
 import { alarmTypeOf, type AlarmMember, type AlarmStore } from '../alarm/alarm-store';
 import { costPut, costTxn, LEASE_OVERHEAD, type Quota } from '../alarm/quota';
 import { failpoint } from '../failpoints';
-
-/** An unexpected error while applying an entry: the member cannot go on serving. */
-export class ApplyError extends Error {
-  constructor(
-    readonly index: number,
-    readonly kind: RequestKind,
-    override readonly cause: unknown,
-  ) {
-    super(`applying entry ${index} (kind ${RequestKind[kind] ?? kind}) failed: ${(cause as Error)?.message ?? String(cause)}`);
-    this.name = 'ApplyError';
-  }
-}
 
 /** The replaceable part of the state machine (a snapshot install swaps the store). */
 export interface StoreHolder {

@@ -35,7 +35,7 @@ export class LessorRole {
     const { lessor, loop } = this.host;
     if (loop.isLeader && lessor.isPrimary && this.promotedTerm === loop.term) return true;
     if (lessor.isPrimary) lessor.demote();
-    if (this.promotedTerm !== -1) this.promotedTerm = -1;
+    this.promotedTerm = -1;
     if (!loop.isLeader) this.settle(false);
     return false;
   }
