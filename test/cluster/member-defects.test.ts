@@ -55,6 +55,21 @@ test('strict reconfig: with one of three members down, member add (learner or vo
   }
 });
 
+test('--strict-reconfig-check=false: the same learner add with a member down is accepted', async () => {
+  const c = await ProcessCluster.create(4, { extraArgs: ['--strict-reconfig-check=false'] });
+  try {
+    const first3 = c.specs.slice(0, 3);
+    await Promise.all([0, 1, 2].map((i) => c.start(i, 'new', c.initialCluster(first3))));
+    await c.kill(2);
+    const s = c.specs[3]!;
+    const r = await runEtcdctl(c.endpoints([0, 1]), ['member', 'add', s.name, '--learner', `--peer-urls=http://127.0.0.1:${s.peerPort}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /added as learner/);
+  } finally {
+    await c.destroy();
+  }
+});
+
 test('an unexpected apply error stops that member; after a restart every member holds the same state', async () => {
   const c = await ProcessCluster.create(3);
   try {
