@@ -79,7 +79,13 @@ export default tseslint.config(
   {
     files: ['bin/**/*.ts'],
     rules: onlyImports(
-      ['\\./[\\w./-]+', '\\.\\./src/server/(server|config|config-duration|config-urls)', '\\.\\./src/version', 'yargs', 'yargs/yargs'],
+      [
+        '\\./[\\w./-]+',
+        '\\.\\./src/server/(server|config/config|config/duration|config/urls)',
+        '\\.\\./src/version',
+        'yargs',
+        'yargs/yargs',
+      ],
       'bin/ only parses flags and starts the server: flag modules, the config and the server entry point',
     ),
   },

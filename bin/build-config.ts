@@ -11,9 +11,9 @@ import {
   MIN_WATCH_PROGRESS_NOTIFY_MS,
   type LogLevel,
   defaultConfig,
-} from '../src/server/config';
-import { parseGoDuration } from '../src/server/config-duration';
-import { parseInitialCluster, parseUrlList, toNodeUrls } from '../src/server/config-urls';
+} from '../src/server/config/config';
+import { parseGoDuration } from '../src/server/config/duration';
+import { parseInitialCluster, parseUrlList, toNodeUrls } from '../src/server/config/urls';
 import { parseGoBool, parseGoInt } from './go-values';
 
 export interface BuiltConfig {

@@ -2,8 +2,8 @@
  * Value checks of Go's flag package and etcd's flag.Value types, per FlagKind. Each returns
  * normally or throws an Error whose message is what Go prints after "invalid value ... : ".
  */
-import { parseGoDuration } from '../src/server/config-duration';
-import { parseUrlList } from '../src/server/config-urls';
+import { parseGoDuration } from '../src/server/config/duration';
+import { parseUrlList } from '../src/server/config/urls';
 import type { FlagKind } from './flag-table';
 
 /** strconv.ParseBool. */

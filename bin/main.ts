@@ -2,7 +2,7 @@
  * Entry point of `bin/etcd-ts`: the only place that reads process.argv/env and exits.
  * Parses etcd's flags, starts the server, stops it on SIGINT/SIGTERM.
  */
-import { ConfigError } from '../src/server/config';
+import { ConfigError } from '../src/server/config/config';
 import { logLine } from './log-line';
 import { parseArgs } from './parse-args';
 

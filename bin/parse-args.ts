@@ -2,12 +2,12 @@
  * `etcd` command line + ETCD_* environment -> Config, with etcd 3.6's rules and texts.
  * Pure: reads only its arguments, starts nothing, touches no file.
  */
-import { type Config, ConfigError, validateConfig } from '../src/server/config';
+import { type Config, ConfigError, validateConfig } from '../src/server/config/config';
 import { buildConfig } from './build-config';
 import { applyEnv, flagToEnv } from './env-flags';
 import { EXPERIMENTAL_FLAG_MIGRATION, FLAGS } from './flag-table';
 import { FlagSyntaxError, parseGoFlags } from './go-flags';
-import { parseGoDuration } from '../src/server/config-duration';
+import { parseGoDuration } from '../src/server/config/duration';
 import { helpText } from './help-text';
 import { type LogFields, logLine } from './log-line';
 import { versionText } from './version-text';

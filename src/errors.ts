@@ -2,7 +2,7 @@
  * Typed errors shared by the cores (`src/raft`, `src/mvcc`, `src/lease`) and the server.
  *
  * Inside the project an error is identified by its `kind`; the wire text and gRPC code of
- * each kind live in exactly one table at the gRPC edge (`src/server/grpc/error-table.ts`),
+ * each kind live in exactly one table at the gRPC edge (`src/server/wire/error-table.ts`),
  * which is etcd's `api/v3rpc/rpctypes/error.go`. Nothing else may spell etcd's strings.
  */
 export type ErrorKind =

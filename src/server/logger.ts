@@ -3,7 +3,7 @@
  * `--log-outputs` stdout or a file path is honoured; `default`/`stderr` mean stderr.
  */
 import pino, { type Logger } from 'pino';
-import type { Config } from './config';
+import type { Config } from './config/config';
 
 const LEVELS: Record<Config['logLevel'], pino.Level> = {
   debug: 'debug',

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryEngine } from '../../src/mvcc';
-import { AlarmStore } from '../../src/server/alarm/alarm-store';
-import { costPut, costTxn, Quota } from '../../src/server/alarm/quota';
+import { AlarmStore } from '../../src/server/engine/alarm/alarm-store';
+import { costPut, costTxn, Quota } from '../../src/server/engine/alarm/quota';
 
 const big = 0xfedcba9876543210n; // above 2^63: never a JS number
 

@@ -10,7 +10,7 @@
  * call on this machine); it is the same client for every target, so the figures compare.
  */
 import * as grpc from '@grpc/grpc-js';
-import { method } from '../../src/server/grpc/protos';
+import { method } from '../../src/server/wire/protos';
 
 interface Args {
   endpoint: string;

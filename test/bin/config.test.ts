@@ -8,9 +8,9 @@ import {
   electionTicks,
   validateConfig,
   verifyBootstrap,
-} from '../../src/server/config';
-import { formatGoDuration, parseGoDuration } from '../../src/server/config-duration';
-import { formatInitialCluster, parseInitialCluster, parseUrlList, urlHost, urlPort, urlToEtcdString } from '../../src/server/config-urls';
+} from '../../src/server/config/config';
+import { formatGoDuration, parseGoDuration } from '../../src/server/config/duration';
+import { formatInitialCluster, parseInitialCluster, parseUrlList, urlHost, urlPort, urlToEtcdString } from '../../src/server/config/urls';
 
 function throwsConfig(fn: () => unknown, text: string): void {
   assert.throws(fn, (e: unknown) => e instanceof ConfigError && e.message === text);

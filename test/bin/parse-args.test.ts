@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ParseResult, NOT_IMPLEMENTED_MSG, parseArgs } from '../../bin/parse-args';
-import type { Config } from '../../src/server/config';
+import type { Config } from '../../src/server/config/config';
 import { FLAGS } from '../../bin/flag-table';
 import { ETCD_VERSION } from '../../src/version';
 

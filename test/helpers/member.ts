@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { defaultConfig, type Config } from '../../src/server/config';
+import { defaultConfig, type Config } from '../../src/server/config/config';
 import { startServer, type EtcdServer } from '../../src/server/server';
 import type { RunningMember } from './running-member';
 import { freePort } from './ports';

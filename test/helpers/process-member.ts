@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { method } from '../../src/server/grpc/protos';
+import { method } from '../../src/server/wire/protos';
 import { freePort } from './ports';
 import type { RunningMember } from './running-member';
 import { waitForChild } from './tools';

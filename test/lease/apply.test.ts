@@ -1,17 +1,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isEtcdError } from '../../src/errors';
+import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke } from '../../src/server/engine/lease/apply';
 import {
-  applyLeaseCheckpoint,
-  applyLeaseGrant,
-  applyLeaseRevoke,
   decodeCheckpoint,
   decodeGrant,
   decodeRevoke,
   encodeCheckpoint,
   encodeGrant,
   encodeRevoke,
-} from '../../src/server/lease';
+} from '../../src/server/wire/lease-codec';
 import { b, fixture, keyNames, put } from './helpers';
 
 const kind = (k: string) => (e: unknown) => isEtcdError(e, k as never);

@@ -3,12 +3,14 @@
  * entry at once through the same apply functions the member's applier calls (decoding the
  * payload, as every member does). Leadership and term are fields; becoming leader (setting
  * `loop.isLeader` to true) also applies the new term's first entry at once, which is where the
- * member promotes its lessor (see src/server/lease/role.ts).
+ * member promotes its lessor (see src/server/engine/lease/role.ts).
  */
 import { Lessor, type LessorConfig } from '../../src/lease';
 import { MemoryEngine, MvccStore } from '../../src/mvcc';
-import { RequestKind } from '../../src/server/request-codec';
-import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke, roleOf, type LeaseHost } from '../../src/server/lease';
+import { RequestKind } from '../../src/server/wire/request-codec';
+import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke } from '../../src/server/engine/lease/apply';
+import { roleOf } from '../../src/server/engine/lease/role';
+import type { LeaseHost } from '../../src/server/engine/lease/host';
 import { FakeClock } from './helpers';
 
 export class FakeHost implements LeaseHost {

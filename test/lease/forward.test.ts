@@ -4,8 +4,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
-import { serviceDefinition } from '../../src/server/grpc/protos';
-import { LeaderForwarder, leaseService } from '../../src/server/lease';
+import { serviceDefinition } from '../../src/server/wire/protos';
+import { LeaderForwarder } from '../../src/server/api/lease/forward';
+import { leaseService } from '../../src/server/api/lease/lease-service';
 import { EtcdClient, type Msg } from '../server/grpc-client';
 import { FakeHost } from './fake-host';
 

@@ -6,9 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { roleOf } from '../../src/server/lease';
-import { encodeGrant } from '../../src/server/lease/codec';
-import { RequestKind } from '../../src/server/request-codec';
+import { roleOf } from '../../src/server/engine/lease/role';
+import { encodeGrant } from '../../src/server/wire/lease-codec';
+import { RequestKind } from '../../src/server/wire/request-codec';
 import { EtcdClient } from '../server/grpc-client';
 import { startMember } from '../helpers/member';
 import { FakeHost } from './fake-host';

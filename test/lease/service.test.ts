@@ -4,9 +4,10 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
-import { serviceDefinition } from '../../src/server/grpc/protos';
-import { leaseService, LeaseExpiryDriver } from '../../src/server/lease';
-import { RequestKind } from '../../src/server/request-codec';
+import { serviceDefinition } from '../../src/server/wire/protos';
+import { leaseService } from '../../src/server/api/lease/lease-service';
+import { LeaseExpiryDriver } from '../../src/server/engine/lease/expiry-driver';
+import { RequestKind } from '../../src/server/wire/request-codec';
 import { EtcdClient, type Msg } from '../server/grpc-client';
 import { FakeHost } from './fake-host';
 

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { MessageType, newMessage, type Message } from '../../src/raft/types';
-import { PeerTransport, type PeerTransportOptions } from '../../src/server/peer/transport';
+import { PeerTransport, type PeerTransportOptions } from '../../src/server/engine/peer/transport';
 
 export const CLUSTER = 0x1234_5678_9abc_def0n;
 

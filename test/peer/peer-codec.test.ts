@@ -16,7 +16,7 @@ import {
   encodeIdentity,
   encodeSnapshotChunk,
   encodeSnapshotResult,
-} from '../../src/server/peer/peer-codec';
+} from '../../src/server/engine/peer/peer-codec';
 import { app, heartbeat } from './helpers';
 
 const MAX_U64 = (1n << 64n) - 1n;

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import Long from 'long';
 import { EntryType, MessageType, newMessage, type Entry, type Message } from '../../src/raft/types';
-import { decodeMessage, encodeMessage } from '../../src/server/peer/raft-codec';
+import { decodeMessage, encodeMessage } from '../../src/server/engine/peer/raft-codec';
 
 const MAX_U64 = (1n << 64n) - 1n;
 const PROTO_DIR = join(__dirname, '..', '..', '..', 'proto');

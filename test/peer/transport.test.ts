@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { MessageType } from '../../src/raft/types';
-import { ERR_MEMBER_REMOVED } from '../../src/server/peer/headers';
+import { ERR_MEMBER_REMOVED } from '../../src/server/engine/peer/headers';
 import { freePort } from '../helpers/ports';
 import { app, connect, heartbeat, nextTurn, startNode, type TestNode } from './helpers';
 

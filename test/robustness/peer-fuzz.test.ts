@@ -17,7 +17,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { ProcessCluster, hashKV, status } from '../helpers/cluster';
-import { method } from '../../src/server/grpc/protos';
+import { method } from '../../src/server/wire/protos';
 import { prng } from '../helpers/prng';
 
 const seed = process.env.PEER_FUZZ_SEED ? Number(process.env.PEER_FUZZ_SEED) : Math.floor(Math.random() * 1e9);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { AnswersInFlight } from '../../src/server/grpc/answers-in-flight';
+import { AnswersInFlight } from '../../src/server/engine/answers-in-flight';
 import { FakeScheduler } from '../watch/fakes';
 
 const call = (): { call: { stream: EventEmitter } } => ({ call: { stream: new EventEmitter() } });

@@ -14,7 +14,7 @@ import { status } from '@grpc/grpc-js';
 import { startMember, type TestMember } from '../helpers/member';
 import { startRealEtcd } from '../helpers/real-etcd';
 import type { RunningMember } from '../helpers/running-member';
-import { method } from '../../src/server/grpc/protos';
+import { method } from '../../src/server/wire/protos';
 import { EtcdClient, codeName, encodeRequest, prng, type Msg } from './grpc-client';
 
 const KV = 'etcdserverpb.KV';

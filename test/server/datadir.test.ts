@@ -268,7 +268,7 @@ const CORRUPTIONS: [string, (ldb: string) => void][] = [
   ['.log garbled at 90% (only the last records are lost)', (ldb) => garble(path.join(ldb, filesOf(ldb, /\.log$/).pop()!), 4, 0.9)],
 ];
 
-// Damaged tables are found before LevelDB opens the database (storage/leveldb-table-check.ts):
+// Damaged tables are found before LevelDB opens the database (engine/storage/leveldb-table-check.ts):
 // opening would replay LevelDB's log into a new table first and change the dir.
 for (const [name, corrupt] of CORRUPTIONS) {
   test(`a corrupted LevelDB is refused: ${name}`, { timeout: 60_000 }, async () => {

@@ -4,10 +4,10 @@
  * index fail as an unexpected apply error would (after writing its partial effect).
  */
 import { EntryType, decodeConfChange, type Entry, type RawNode } from '../../src/raft';
-import { ApplyError } from '../../src/server/raft-loop-deps';
-import type { RaftLoop, StateMachine } from '../../src/server/raft-loop';
-import { RequestKind } from '../../src/server/request-codec';
-import type { BatchOp } from '../../src/server/storage/level-engine';
+import { ApplyError } from '../../src/server/engine/raft-loop-deps';
+import type { RaftLoop, StateMachine } from '../../src/server/engine/raft-loop';
+import { RequestKind } from '../../src/server/wire/request-codec';
+import type { BatchOp } from '../../src/server/engine/storage/level-engine';
 
 export const EFFECT_PREFIX = 'mvcc/effect/';
 

@@ -1,10 +1,10 @@
 /**
  * Small grpc-js clients for the robustness tests: typed-ish unary calls through the service
- * definitions of src/server/grpc/protos.ts, and raw calls that send arbitrary bytes as the
+ * definitions of src/server/wire/protos.ts, and raw calls that send arbitrary bytes as the
  * request message.
  */
 import * as grpc from '@grpc/grpc-js';
-import { method, serviceDefinition } from '../../src/server/grpc/protos';
+import { method, serviceDefinition } from '../../src/server/wire/protos';
 
 export type Msg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -14,11 +14,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { MemoryStorage, RawNode } from '../../src/raft';
-import { RaftLoop } from '../../src/server/raft-loop';
-import type { BatchOp } from '../../src/server/storage/level-engine';
-import type { Db } from '../../src/server/storage/member-db';
-import { decodeEntry, decodeHardState, decodeSnapshotMeta } from '../../src/server/storage/codec';
-import { APPLIED_INDEX_KEY, ENTRY_PREFIX, HARD_STATE_KEY, SNAPSHOT_KEY, entryKey } from '../../src/server/storage/keys';
+import { RaftLoop } from '../../src/server/engine/raft-loop';
+import type { BatchOp } from '../../src/server/engine/storage/level-engine';
+import type { Db } from '../../src/server/engine/storage/member-db';
+import { decodeEntry, decodeHardState, decodeSnapshotMeta } from '../../src/server/engine/storage/entry-codec';
+import { APPLIED_INDEX_KEY, ENTRY_PREFIX, HARD_STATE_KEY, SNAPSHOT_KEY, entryKey } from '../../src/server/engine/storage/keys';
 import { EFFECT_PREFIX, FakeStateMachine } from './fake-state-machine';
 
 /** Records every batch, in the order the loop issues them (LevelDB applies them in that order). */

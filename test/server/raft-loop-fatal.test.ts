@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { MemoryStorage, RawNode } from '../../src/raft';
-import { RaftLoop } from '../../src/server/raft-loop';
-import type { BatchOp } from '../../src/server/storage/level-engine';
-import type { Db } from '../../src/server/storage/member-db';
+import { RaftLoop } from '../../src/server/engine/raft-loop';
+import type { BatchOp } from '../../src/server/engine/storage/level-engine';
+import type { Db } from '../../src/server/engine/storage/member-db';
 import { EFFECT_PREFIX, FakeStateMachine } from './fake-state-machine';
 
 class Db0 {

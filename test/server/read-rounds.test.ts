@@ -5,8 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReadRounds, type Timer } from '../../src/server/read-rounds';
-import { RequestIdGenerator } from '../../src/server/request-codec';
+import { ReadRounds, type Timer } from '../../src/server/engine/read-rounds';
+import { RequestIdGenerator } from '../../src/server/wire/request-codec';
 
 /** A fake clock: timers fire only when the test advances it. */
 class FakeTimers {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { engineConformance } from '../mvcc/engine-conformance';
-import { LevelEngine } from '../../src/server/storage/level-engine';
-import { MVCC_END, MVCC_PREFIX } from '../../src/server/storage/keys';
+import { LevelEngine } from '../../src/server/engine/storage/level-engine';
+import { MVCC_END, MVCC_PREFIX } from '../../src/server/engine/storage/keys';
 import type { Engine } from '../../src/mvcc';
 
 interface Opened {

@@ -1,7 +1,7 @@
 /** The LevelDB log verifier that runs before LevelDB opens a member's database. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findLogCorruption } from '../../src/server/storage/leveldb-log-check';
+import { findLogCorruption } from '../../src/server/engine/storage/leveldb-log-check';
 import { crc32c } from '../../src/mvcc';
 
 function masked(crc: number): number {

@@ -6,9 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Level } from 'level';
 import type { ClassicLevel } from 'classic-level';
-import { checkLevelDbTables, checkTable } from '../../src/server/storage/leveldb-table-check';
-import { snappyUncompress } from '../../src/server/storage/snappy';
-import { liveTables } from '../../src/server/storage/leveldb-manifest';
+import { checkLevelDbTables, checkTable } from '../../src/server/engine/storage/leveldb-table-check';
+import { snappyUncompress } from '../../src/server/engine/storage/snappy';
+import { liveTables } from '../../src/server/engine/storage/leveldb-manifest';
 
 /** A closed LevelDB whose data is in .ldb tables: compressible and random values, many blocks. */
 async function tables(t: { after(fn: () => void): void }): Promise<{ dir: string; files: string[] }> {

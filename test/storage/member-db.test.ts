@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataDirError, encodeIndex, openMemberDb } from '../../src/server/storage/member-db';
-import { encodeEntry, encodeHardState, encodeSnapshotMeta } from '../../src/server/storage/codec';
-import { APPLIED_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, entryKey } from '../../src/server/storage/keys';
+import { DataDirError, encodeIndex, openMemberDb } from '../../src/server/engine/storage/member-db';
+import { encodeEntry, encodeHardState, encodeSnapshotMeta } from '../../src/server/engine/storage/entry-codec';
+import { APPLIED_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, entryKey } from '../../src/server/engine/storage/keys';
 import { EntryType } from '../../src/raft';
 
 /** A data dir holding entries 1..10 (term 2), committed to 10, with the given snapshot point and applied index. */

@@ -5,9 +5,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Level } from 'level';
-import { rawBatch, rawBatchApplies } from '../../src/server/storage/raw-batch';
-import type { BatchOp } from '../../src/server/storage/level-engine';
-import type { Db } from '../../src/server/storage/member-db';
+import { rawBatch, rawBatchApplies } from '../../src/server/engine/storage/raw-batch';
+import type { BatchOp } from '../../src/server/engine/storage/level-engine';
+import type { Db } from '../../src/server/engine/storage/member-db';
 
 async function open(t: { after(fn: () => void): void }): Promise<Db> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-rawbatch-'));

@@ -3,15 +3,15 @@
  * given (and can refuse, like a full socket), and a store+hub+stream rig over MemoryEngine.
  */
 import { MemoryEngine, MvccStore, type Event, type KeyValue } from '../../src/mvcc';
-import { WatchHub } from '../../src/server/watch/hub';
-import { ServerWatchStream, type StreamEnv, type StreamOutput } from '../../src/server/watch/stream';
-import type { WireWatchResponse } from '../../src/server/watch/response';
-import type { Scheduler } from '../../src/server/watch/types';
-import { method } from '../../src/server/grpc/protos';
+import { WatchHub } from '../../src/server/engine/watch/hub';
+import { ServerWatchStream, type StreamEnv, type StreamOutput } from '../../src/server/api/watch/stream';
+import type { WireWatchResponse } from '../../src/server/api/watch/response';
+import type { Scheduler } from '../../src/server/engine/watch/types';
+import { method } from '../../src/server/wire/protos';
 import { isEtcdError } from '../../src/errors';
-import { splitFrames } from '../../src/server/watch/frames';
-import { FlushQueue } from '../../src/server/watch/flush-queue';
-import { WatchEncoder, encodeHeader } from '../../src/server/watch/wire-encoder';
+import { splitFrames } from '../../src/server/wire/watch-frames';
+import { FlushQueue } from '../../src/server/api/watch/flush-queue';
+import { WatchEncoder, encodeHeader } from '../../src/server/api/watch/wire-encoder';
 
 export const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 

@@ -1,7 +1,7 @@
 /** The member-wide flush queue: streams flush in order, a macrotask stops after its budget. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FlushQueue } from '../../src/server/watch/flush-queue';
+import { FlushQueue } from '../../src/server/api/watch/flush-queue';
 import { FakeScheduler } from './fakes';
 
 test('flushes run in order, each macrotask stops once its budget of responses is spent', () => {

@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { serviceDefinition, method } from '../../src/server/grpc/protos';
-import { framedWriter, passBuffersThrough } from '../../src/server/grpc/framed-writes';
-import { FrameWriter } from '../../src/server/watch/frames';
+import { serviceDefinition, method } from '../../src/server/wire/protos';
+import { framedWriter, passBuffersThrough } from '../../src/server/wire/framed-writes';
+import { FrameWriter } from '../../src/server/wire/watch-frames';
 
 const watch = method('etcdserverpb.Watch', 'Watch');
 

@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { packageDefinition } from '../../src/server/grpc/protos';
+import { packageDefinition } from '../../src/server/wire/protos';
 import { runEtcdctl } from '../helpers/tools';
 import { targets } from '../compat/targets';
 

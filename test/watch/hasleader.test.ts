@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { MemoryEngine, MvccStore } from '../../src/mvcc';
-import { packageDefinition, serviceDefinition } from '../../src/server/grpc/protos';
-import { WatchHub } from '../../src/server/watch/hub';
-import { watchService } from '../../src/server/watch/watch-service';
-import type { EtcdMember } from '../../src/server/member';
+import { packageDefinition, serviceDefinition } from '../../src/server/wire/protos';
+import { WatchHub } from '../../src/server/engine/watch/hub';
+import { watchService } from '../../src/server/api/watch/watch-service';
+import type { EtcdMember } from '../../src/server/engine/member';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Event } from '../../src/mvcc';
 import { Rig, b, create, cancel, progress, type FakeOutput } from './fakes';
-import type { ServerWatchStream } from '../../src/server/watch/stream';
+import type { ServerWatchStream } from '../../src/server/api/watch/stream';
 import { prng } from '../helpers/prng';
 
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f'];

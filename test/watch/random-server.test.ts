@@ -9,7 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { packageDefinition } from '../../src/server/grpc/protos';
+import { packageDefinition } from '../../src/server/wire/protos';
 import { eventsInRange } from '../../src/mvcc/history';
 import type { Event } from '../../src/mvcc';
 import { startMember, type TestMember } from '../helpers/member';

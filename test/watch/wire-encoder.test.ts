@@ -10,9 +10,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Event, KeyValue } from '../../src/mvcc';
-import { FrameWriter, splitFrames } from '../../src/server/watch/frames';
-import { WatchEncoder, encodeHeader, watchIdField } from '../../src/server/watch/wire-encoder';
-import type { HubResponse } from '../../src/server/watch/types';
+import { FrameWriter, splitFrames } from '../../src/server/wire/watch-frames';
+import { WatchEncoder, encodeHeader, watchIdField } from '../../src/server/api/watch/wire-encoder';
+import type { HubResponse } from '../../src/server/engine/watch/types';
 import { decodeResponse } from './fakes';
 
 const bytes = fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a));

@@ -1,0 +1,65 @@
+/**
+ * etcd's HTTP endpoints on the client port: /health, /livez, /readyz,
+ * /version, /metrics. Other paths answer 404; the JSON gateway (/v3/...) is not built yet.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ETCD_CLUSTER_VERSION, ETCD_VERSION } from '../../../version';
+import type { EtcdMember } from '../../engine/member';
+import type { Metrics } from './metrics';
+
+function send(res: ServerResponse, code: number, type: string, body: string): void {
+  res.writeHead(code, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+async function healthy(m: EtcdMember, serializable: boolean): Promise<string | undefined> {
+  if (!serializable && m.loop.lead === 0n) return 'RAFT NO LEADER';
+  try {
+    const barrier = m.readBarrier(serializable);
+    if (barrier) await barrier;
+    m.mvcc.range({ key: Buffer.from([0]), range_end: Buffer.from([0]), limit: 1, keys_only: true });
+    return undefined;
+  } catch (e) {
+    return `RANGE ERROR:${(e as Error).message}`;
+  }
+}
+
+export function httpHandler(m: EtcdMember, metrics: Metrics): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    if (path === '/metrics') {
+      void metrics.text().then(
+        (t) => send(res, 200, t.type, t.body),
+        (e: Error) => send(res, 500, 'text/plain', e.message),
+      );
+      return;
+    }
+    if (path === '/version') {
+      send(res, 200, 'application/json', JSON.stringify({ etcdserver: ETCD_VERSION, etcdcluster: ETCD_CLUSTER_VERSION, storage: '3.6.0' }));
+      return;
+    }
+    if (path === '/health') {
+      if (req.method !== 'GET') {
+        send(res, 405, 'text/plain', 'Method Not Allowed');
+        return;
+      }
+      const serializable = url.searchParams.get('serializable') === 'true';
+      void healthy(m, serializable).then((reason) => {
+        if (reason === undefined) send(res, 200, 'application/json', JSON.stringify({ health: 'true', reason: '' }));
+        else send(res, 503, 'application/json', JSON.stringify({ health: 'false', reason }));
+      });
+      return;
+    }
+    if (path === '/livez' || path === '/readyz') {
+      const linearizable = path === '/readyz';
+      void healthy(m, !linearizable).then((reason) => {
+        const check = linearizable ? 'linearizable_read' : 'serializable_read';
+        if (reason === undefined) send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
+        else send(res, 503, 'text/plain; charset=utf-8', `[-]${check} failed: ${reason}\n`);
+      });
+      return;
+    }
+    send(res, 404, 'text/plain', '404 page not found\n');
+  };
+}

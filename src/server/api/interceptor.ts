@@ -1,0 +1,65 @@
+/**
+ * Per-request checks that etcd's gRPC interceptors apply to every unary call and every stream
+ * (etcd `v3rpc/interceptor.go`): a learner serves only Status and serializable Range; metadata
+ * `hasleader: true` is refused when there is no leader; a member that failed serves nothing. Applied once, at registration. Unary
+ * answers are also reported to the member's AnswersInFlight: the watch fan-out waits for them
+ * to leave.
+ */
+import type { ServiceDefinition, UntypedServiceImplementation, Metadata } from '@grpc/grpc-js';
+import { EtcdError } from '../../errors';
+import type { EtcdMember } from '../engine/member';
+import { toServiceError } from '../wire/error-table';
+
+type UnaryCallback = (e: unknown, value?: unknown, ...rest: unknown[]) => void;
+type Call = { request?: Record<string, unknown>; metadata: Metadata; emit(event: 'error', e: unknown): boolean };
+
+function check(m: EtcdMember, method: string, call: Call, streaming: boolean): EtcdError | undefined {
+  // A member whose storage or apply failed serves nothing, not even local reads, while it exits.
+  if (m.loop.failure !== undefined) return new EtcdError('Stopped');
+  if (m.isLearner) {
+    const ok = method === 'Status' || (method === 'Range' && call.request?.serializable === true);
+    if (!ok) return new EtcdError('NotSupportedForLearner');
+  }
+  const hasLeader = call.metadata.get('hasleader');
+  if (hasLeader.length > 0 && String(hasLeader[0]) === 'true' && m.loop.lead === 0n) return new EtcdError('NoLeader');
+  void streaming;
+  return undefined;
+}
+
+export function intercept(def: ServiceDefinition, impl: UntypedServiceImplementation, m: EtcdMember): UntypedServiceImplementation {
+  const out: UntypedServiceImplementation = {};
+  for (const [name, handler] of Object.entries(impl)) {
+    const md = def[name];
+    if (md === undefined) {
+      out[name] = handler;
+      continue;
+    }
+    const h = handler as (...args: unknown[]) => void;
+    if (!md.requestStream && !md.responseStream) {
+      out[name] = ((call: Call, cb: UnaryCallback) => {
+        const err = check(m, name, call, false);
+        if (err) {
+          cb(toServiceError(err));
+          return;
+        }
+        h(call, (e: unknown, value?: unknown, ...rest: unknown[]) => {
+          m.answers.answering(call);
+          cb(e, value, ...rest);
+        });
+      }) as never;
+    } else if (md.requestStream && !md.responseStream) {
+      out[name] = ((call: Call, cb: (e: unknown) => void) => {
+        const err = check(m, name, call, true);
+        if (err) cb(toServiceError(err));
+        else h(call, cb);
+      }) as never;
+    } else {
+      out[name] = ((call: Call) => {
+        const err = check(m, name, call, true);
+        if (err) call.emit('error', toServiceError(err));
+        else h(call);
+      }) as never;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+/**
+ * etcdserverpb.KV: validate, propose or read, translate (etcd `v3rpc/key.go`). Writes go through
+ * Raft carrying the client's own request bytes; reads wait for a linearizable read point unless
+ * serializable. A read-only Txn is served without Raft, as etcd does.
+ */
+import type { Logger } from 'pino';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type * as mvcc from '../../mvcc';
+import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../../mvcc';
+import type { EtcdMember } from '../engine/member';
+import { RequestKind } from '../wire/request-codec';
+import { unary } from './unary';
+import { RAW, TOO_DEEP, type WithRaw } from '../wire/raw-request';
+import { EtcdError } from '../../errors';
+import { costPut, costTxn } from '../engine/alarm/quota';
+import {
+  deleteRangeFromWire,
+  deleteRangeToWire,
+  putFromWire,
+  putToWire,
+  rangeFromWire,
+  rangeToWire,
+  txnFromWire,
+  txnToWire,
+} from '../wire/convert';
+
+export const KV_RAW_METHODS = ['Put', 'DeleteRange', 'Txn', 'Compact'] as const;
+
+function isReadOnly(ops: readonly mvcc.RequestOp[] | undefined): boolean {
+  for (const op of ops ?? []) {
+    if (op.request === 'request_range') continue;
+    if (op.request === 'request_txn' && isReadOnly(op.request_txn!.success) && isReadOnly(op.request_txn!.failure)) continue;
+    return false;
+  }
+  return true;
+}
+
+function allSerializable(ops: readonly mvcc.RequestOp[] | undefined): boolean {
+  for (const op of ops ?? []) {
+    if (op.request === 'request_range' && !op.request_range!.serializable) return false;
+    if (op.request === 'request_txn' && !(allSerializable(op.request_txn!.success) && allSerializable(op.request_txn!.failure)))
+      return false;
+  }
+  return true;
+}
+
+export function kvService(m: EtcdMember, log: Logger): UntypedServiceImplementation {
+  const maxTxnOps = m.config.maxTxnOps;
+  const range = (req: mvcc.RangeRequest): object => {
+    const r = m.mvcc.range(req);
+    return rangeToWire(r, m.header(r.revision));
+  };
+  const readTxn = (req: mvcc.TxnRequest): object => {
+    const r = m.mvcc.txn(req).response;
+    return txnToWire(r, m.header(r.revision));
+  };
+  return {
+    Range: unary('Range', log, (w) => {
+      const req = rangeFromWire(w);
+      validateRange(req);
+      const barrier = m.readBarrier(req.serializable === true);
+      return barrier === undefined ? range(req) : barrier.then(() => range(req));
+    }),
+    Put: unary('Put', log, (w) => {
+      const req = putFromWire(w);
+      // etcd checks the quota before validating (quotaKVServer wraps the KV server).
+      const overQuota = m.checkQuota(costPut(req));
+      if (overQuota !== undefined) return overQuota;
+      validatePut(req);
+      return m
+        .propose<mvcc.WriteResult<mvcc.PutResponse>>(RequestKind.Put, (w as WithRaw)[RAW])
+        .then((r) => putToWire(r.response, m.header(r.response.revision)));
+    }),
+    DeleteRange: unary('DeleteRange', log, (w) => {
+      const req = deleteRangeFromWire(w);
+      validateDeleteRange(req);
+      return m
+        .propose<mvcc.WriteResult<mvcc.DeleteRangeResponse>>(RequestKind.DeleteRange, (w as WithRaw)[RAW])
+        .then((r) => deleteRangeToWire(r.response, m.header(r.response.revision)));
+    }),
+    Txn: unary('Txn', log, (w) => {
+      if ((w as Record<symbol, unknown>)[TOO_DEEP] === true) throw new EtcdError('TooManyOps');
+      const req = txnFromWire(w);
+      const overQuota = m.checkQuota(costTxn(req));
+      if (overQuota !== undefined) return overQuota;
+      validateTxn(req, maxTxnOps);
+      if (isReadOnly(req.success) && isReadOnly(req.failure)) {
+        const serializable = allSerializable(req.success) && allSerializable(req.failure);
+        const barrier = m.readBarrier(serializable);
+        return barrier === undefined ? readTxn(req) : barrier.then(() => readTxn(req));
+      }
+      return m
+        .propose<mvcc.WriteResult<mvcc.TxnResponse>>(RequestKind.Txn, (w as WithRaw)[RAW])
+        .then((r) => txnToWire(r.response, m.header(r.response.revision)));
+    }),
+    Compact: unary('Compact', log, (w) => {
+      return m.propose<{ revision: number }>(RequestKind.Compaction, (w as WithRaw)[RAW]).then((r) => ({ header: m.header(r.revision) }));
+    }),
+  };
+}

@@ -1,0 +1,290 @@
+/**
+ * The state machine: applies committed Raft entries to the MVCC store and the membership, in
+ * order, deterministically (every member computes the same result from the same entry: the
+ * entry's bytes, decoded here on every member, the proposer included). The waiter of the member
+ * that proposed an entry receives the result; other members only apply.
+ *
+ * Requests were validated before they were proposed; a request that still fails here fails with
+ * the same typed error on every member (e.g. a compacted revision) and changes nothing. Any
+ * other error is an ApplyError: the member stops (see raft-loop.ts), as etcd panics.
+ */
+import type { Logger } from 'pino';
+import { EntryType, decodeConfChange, type ConfChange, type ConfState, type Entry } from '../../../raft';
+import { isEtcdError } from '../../../errors';
+import type { MvccStore, Event } from '../../../mvcc';
+import type { Lessor } from '../../../lease';
+import { applyLeaseEntry } from '../lease/apply';
+import { decodeRequest, RequestKind } from '../../wire/request-codec';
+import type { WaitRegistry } from '../wait';
+import { ApplyError, type StateMachine } from '../raft-loop-deps';
+import type { LevelEngine, BatchOp } from '../storage/level-engine';
+import { MEMBERS_KEY, MVCC_PREFIX } from '../storage/keys';
+import { decodeStateBlob, encodeStateBlob } from '../snapshot/state-blob';
+import type { Membership, Member } from '../cluster/membership';
+import { method } from '../../wire/protos';
+import { deleteRangeFromWire, putFromWire, txnFromWire, type Wire } from '../../wire/convert';
+import { EtcdError } from '../../../errors';
+import { alarmTypeOf, type AlarmMember, type AlarmStore } from '../alarm/alarm-store';
+import { costPut, costTxn, LEASE_OVERHEAD, type Quota } from '../alarm/quota';
+import { failpoint } from '../failpoints';
+
+/** The replaceable part of the state machine (a snapshot install swaps the store). */
+export interface StoreHolder {
+  mvcc: MvccStore;
+  /** Builds a store over the engine's current content (after a snapshot install). */
+  reopen(): MvccStore;
+}
+
+export interface ApplierDeps {
+  store: StoreHolder;
+  lessor: Lessor;
+  engine: LevelEngine;
+  waits: WaitRegistry;
+  /** High 16 bits of the request ids this member generates. */
+  idHigh: number;
+  membership: Membership;
+  log: Logger;
+  applyConfChange(cc: ConfChange): ConfState;
+  onConfState(cs: ConfState): void;
+  /** After a membership change is applied (transport peers, removal of this member). */
+  onMembershipChange?(cc: ConfChange): void;
+  /** A new leader's empty entry was applied (etcd promotes the lessor there). */
+  onTermStarted?(term: number): void;
+  /** Events of each new revision, in order (for watchers, later). */
+  onEvents?(events: Event[]): void;
+  alarms: AlarmStore;
+  /** The backend quota: a write applied beyond it is answered NoSpace (etcd's quotaApplierV3). */
+  quota: Quota;
+}
+
+export interface AlarmResult {
+  alarms: AlarmMember[];
+}
+
+export interface CompactResult {
+  revision: number;
+}
+
+const decoders = {
+  put: () => method('etcdserverpb.KV', 'Put').requestDeserialize,
+  del: () => method('etcdserverpb.KV', 'DeleteRange').requestDeserialize,
+  txn: () => method('etcdserverpb.KV', 'Txn').requestDeserialize,
+  compact: () => method('etcdserverpb.KV', 'Compact').requestDeserialize,
+  alarm: () => method('etcdserverpb.Maintenance', 'Alarm').requestDeserialize,
+};
+
+export class Applier implements StateMachine {
+  private readonly d: ApplierDeps;
+  private readonly decodePut = decoders.put();
+  private readonly decodeDel = decoders.del();
+  private readonly decodeTxn = decoders.txn();
+  private readonly decodeCompact = decoders.compact();
+  private readonly decodeAlarm = decoders.alarm();
+  private acks: (() => void)[] = [];
+
+  constructor(deps: ApplierDeps) {
+    this.d = deps;
+  }
+
+  applyEntry(e: Entry): void {
+    if (e.type === EntryType.EntryConfChange) {
+      this.applyConfChange(decodeConfChange(e.data));
+      return;
+    }
+    if (e.type !== EntryType.EntryNormal) return;
+    if (e.data.length === 0) {
+      // The empty entry a new leader appends: on the leader, the lessor becomes primary now.
+      this.d.onTermStarted?.(e.term);
+      return;
+    }
+    const req = decodeRequest(e.data);
+    const waiter = req.idHigh === this.d.idHigh ? this.d.waits.take(req.idLow) : undefined;
+    let result: unknown;
+    try {
+      result = this.dispatch(req.kind, req.payload);
+    } catch (err) {
+      // etcd's errors are outcomes every member reaches alike (and change nothing); anything
+      // else may have left this entry half applied here: this member must not go on (etcd
+      // panics). The Raft loop stops the member; a restart replays from the durable applied index.
+      if (!isEtcdError(err)) throw new ApplyError(e.index, req.kind, err);
+      if (waiter) this.acks.push(() => waiter.reject(err));
+      return;
+    }
+    if (waiter) this.acks.push(() => waiter.resolve(result));
+  }
+
+  /** Applies one request from the log's bytes: every member, the proposer too, decodes the same payload. */
+  private dispatch(kind: RequestKind, payload: Buffer): unknown {
+    const d = this.d;
+    const mvcc = d.store.mvcc;
+    failpoint('applyEntry');
+    switch (kind) {
+      case RequestKind.Put: {
+        const req = putFromWire(this.decodePut(payload) as Wire);
+        return this.withinQuota(costPut(req), () => {
+          const r = mvcc.put(req);
+          if (r.events.length > 0) d.onEvents?.(r.events);
+          return r;
+        });
+      }
+      case RequestKind.DeleteRange: {
+        const r = mvcc.deleteRange(deleteRangeFromWire(this.decodeDel(payload) as Wire));
+        if (r.events.length > 0) d.onEvents?.(r.events);
+        return r;
+      }
+      case RequestKind.Txn: {
+        const req = txnFromWire(this.decodeTxn(payload) as Wire);
+        return this.withinQuota(costTxn(req), () => {
+          const r = mvcc.txn(req);
+          if (r.events.length > 0) d.onEvents?.(r.events);
+          return r;
+        });
+      }
+      case RequestKind.Compaction: {
+        mvcc.compact(Number((this.decodeCompact(payload) as Wire).revision));
+        return { revision: mvcc.currentRevision } satisfies CompactResult;
+      }
+      case RequestKind.LeaseGrant:
+        return this.withinQuota(LEASE_OVERHEAD, () => applyLeaseEntry({ lessor: d.lessor, mvcc }, kind, payload)!);
+      case RequestKind.Alarm:
+        return this.applyAlarm(this.decodeAlarm(payload) as Wire);
+      case RequestKind.LeaseRevoke:
+      case RequestKind.LeaseCheckpoint: {
+        const r = applyLeaseEntry({ lessor: d.lessor, mvcc }, kind, payload)!;
+        if (r.events.length > 0) d.onEvents?.(r.events);
+        return r;
+      }
+      case RequestKind.PublishMember: {
+        const o = JSON.parse(payload.toString('utf8')) as { id: string; name: string; clientURLs: string[] };
+        d.membership.publish(BigInt(o.id), o.name, o.clientURLs);
+        return undefined;
+      }
+      default:
+        throw new Error(`unknown request kind ${kind as number}`);
+    }
+  }
+
+  /**
+   * A write that adds `cost` bytes, as etcd's appliers chain it: refused while a NOSPACE alarm is
+   * raised (applierV3Capped); otherwise applied, and answered NoSpace if it did not fit the quota
+   * (quotaApplierV3: the write stays applied, on every member alike).
+   */
+  private withinQuota<T>(cost: number, apply: () => T): T {
+    if (cost > 0 && this.d.alarms.has('NOSPACE')) throw new EtcdError('NoSpace');
+    const fits = this.d.quota.available(cost);
+    const r = apply();
+    if (!fits) throw new EtcdError('NoSpace');
+    return r;
+  }
+
+  /** etcd's applierV3backend.Alarm: GET lists, ACTIVATE raises, DEACTIVATE clears. */
+  private applyAlarm(w: Wire): AlarmResult {
+    const d = this.d;
+    const type = alarmTypeOf(w.alarm);
+    const memberID = BigInt(String(w.memberID ?? '0'));
+    switch (w.action) {
+      case 'ACTIVATE': {
+        if (type === undefined) return { alarms: [] };
+        const { member, raised } = d.alarms.activate(memberID, type);
+        if (raised && d.alarms.get(type).length === 1) d.log.warn({ alarm: type, from: memberID.toString(16) }, 'alarm raised');
+        return { alarms: [member] };
+      }
+      case 'DEACTIVATE': {
+        if (type === undefined) return { alarms: [] };
+        const m = d.alarms.deactivate(memberID, type);
+        if (m === undefined) return { alarms: [] };
+        if (!d.alarms.has(type)) d.log.warn({ alarm: type, from: memberID.toString(16) }, 'alarm disarmed');
+        return { alarms: [m] };
+      }
+      default:
+        return { alarms: d.alarms.get(type) };
+    }
+  }
+
+  private applyConfChange(cc: ConfChange): void {
+    const cs = this.d.applyConfChange(cc);
+    this.d.onConfState(cs);
+    const id = cc.id ?? 0n;
+    const waiter = id !== 0n && Number(id >> 48n) === this.d.idHigh ? this.d.waits.take(Number(id & 0xffffffffffffn)) : undefined;
+    const ms = this.d.membership;
+    switch (cc.type) {
+      case 'AddNode':
+      case 'AddLearnerNode': {
+        const existing = ms.get(cc.nodeId);
+        if (existing !== undefined) {
+          if (cc.type === 'AddNode' && existing.isLearner) ms.promote(cc.nodeId);
+          break;
+        }
+        if (cc.context && cc.context.length > 0) {
+          const m = JSON.parse(Buffer.from(cc.context).toString('utf8')) as Omit<Member, 'id'> & { id: string };
+          ms.add({ ...m, id: BigInt(m.id), isLearner: cc.type === 'AddLearnerNode' });
+        }
+        break;
+      }
+      case 'RemoveNode':
+        ms.remove(cc.nodeId);
+        break;
+      case 'UpdateNode':
+        if (cc.context && cc.context.length > 0) {
+          const m = JSON.parse(Buffer.from(cc.context).toString('utf8')) as { peerURLs: string[] };
+          ms.updatePeerURLs(cc.nodeId, m.peerURLs);
+        }
+        break;
+    }
+    this.d.onMembershipChange?.(cc);
+    if (waiter) this.acks.push(() => waiter.resolve(undefined));
+  }
+
+  /** The state as of the current applied index, for a member behind the leader's log. */
+  snapshotBlob(appliedIndex: number): Uint8Array {
+    return encodeStateBlob({
+      appliedIndex,
+      members: this.d.membership.toJson(),
+      records: this.d.engine.keys().map((k) => [MVCC_PREFIX + k, this.d.engine.get(k)!] as [string, Uint8Array]),
+    });
+  }
+
+  /**
+   * The writes that replace the whole state with a snapshot's, and the function that swaps the
+   * in-memory state once those writes are durable.
+   */
+  prepareInstall(data: Uint8Array): { ops: BatchOp[]; appliedIndex: number; commit(): void } {
+    const blob = decodeStateBlob(data);
+    const ops: BatchOp[] = this.d.engine.keys().map((k) => ({ type: 'del', key: MVCC_PREFIX + k }));
+    const mvccRecords: [string, Uint8Array][] = [];
+    for (const [k, v] of blob.records) {
+      ops.push({ type: 'put', key: k, value: v });
+      if (k.startsWith(MVCC_PREFIX)) mvccRecords.push([k.slice(MVCC_PREFIX.length), v]);
+    }
+    ops.push({ type: 'put', key: MEMBERS_KEY, value: Buffer.from(blob.members) });
+    return {
+      ops,
+      appliedIndex: blob.appliedIndex,
+      commit: () => {
+        this.d.engine.reset(mvccRecords);
+        this.d.store.mvcc = this.d.store.reopen();
+        this.d.alarms.reload();
+        this.d.membership.replaceFrom(blob.members);
+        this.d.membership.takeDirty();
+      },
+    };
+  }
+
+  /**
+   * Answers the proposers of the entries applied since the last call. The loop calls this only
+   * once the batch holding those entries' effects is durable: no client hears of a write that a
+   * crash could still lose.
+   */
+  releaseAcks(): void {
+    const acks = this.acks;
+    this.acks = [];
+    for (const a of acks) a();
+  }
+
+  drainWrites(): BatchOp[] {
+    const ops = this.d.engine.drain();
+    const members = this.d.membership.takeDirty();
+    if (members !== undefined) ops.push({ type: 'put', key: MEMBERS_KEY, value: Buffer.from(members) });
+    return ops;
+  }
+}

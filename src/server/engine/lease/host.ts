@@ -1,0 +1,25 @@
+/**
+ * What the lease service and the expiry driver need from the member. EtcdMember satisfies it
+ * structurally once it owns a `lessor`; tests provide a small fake.
+ */
+import type { Lessor, LeaseId } from '../../../lease';
+import type { RequestKind } from '../../wire/request-codec';
+
+export interface LeaseHost {
+  readonly memberId: bigint;
+  readonly lessor: Lessor;
+  readonly loop: { readonly isLeader: boolean; readonly term: number };
+  readonly config: { readonly electionMs: number };
+  /** Proposes an entry and resolves with its apply result (see EtcdMember.propose). */
+  propose<T>(kind: RequestKind, payload: Uint8Array): Promise<T>;
+  /** The backend quota check before a grant (EtcdMember.checkQuota); absent means no quota. */
+  checkQuota?(cost: number): Promise<never> | undefined;
+  /** A response header; revision defaults to the current store revision. */
+  header(revision?: number): object;
+  /**
+   * Optional forwarding of leader-only requests from a follower to the leader (etcd's
+   * leasehttp). Without it a follower answers keepalives and TimeToLive with NoLeader.
+   */
+  forwardRenew?(id: LeaseId): Promise<number>;
+  forwardTimeToLive?(id: LeaseId, keys: boolean): Promise<{ ttl: number; grantedTtl: number; keys: Buffer[] } | undefined>;
+}

@@ -1,0 +1,187 @@
+/**
+ * Building a member, in order: open the data dir (refusing a foreign or damaged one), resolve its
+ * identity (new cluster, restart, or joining an existing one), load the MVCC store and the
+ * lessor, restore the Raft storage, then the applier, the watch hub and the Ready loop. Nothing
+ * starts here: EtcdMember.start() does, once the server has bound its ports.
+ */
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import { RawNode, MemoryStorage, type ConfState } from '../../raft';
+import { MvccStore } from '../../mvcc';
+import type { Config } from '../config/config';
+import { effectiveQuotaBackendBytes, electionTicks } from '../config/config';
+import { openMemberDb } from './storage/member-db';
+import { LevelEngine, type BatchOp } from './storage/level-engine';
+import { MEMBER_KEY, MEMBERS_KEY } from './storage/keys';
+import { resolveIdentity, memberRecord } from './boot';
+import { RaftLoop } from './raft-loop';
+import { Applier, type StoreHolder } from './apply/applier';
+import { WaitRegistry } from './wait';
+import { RequestIdGenerator } from '../wire/request-codec';
+import { WatchHub } from './watch/hub';
+import { AnswersInFlight } from './answers-in-flight';
+import { attachAllKeys, openLessor } from './lease/setup';
+import { roleOf } from './lease/role';
+import { AlarmStore } from './alarm/alarm-store';
+import { Quota } from './alarm/quota';
+import { EtcdMember } from './member';
+
+/** Opens the data dir, restores or bootstraps, and builds (but does not start) the member. */
+export async function openMember(config: Config, log: Logger): Promise<EtcdMember> {
+  const started = Date.now();
+  const { db, boot } = await openMemberDb(config.dataDir);
+  try {
+    const id = await resolveIdentity(config, boot, log);
+    const engine = new LevelEngine();
+    engine.load(boot.mvcc);
+    const lessor = openLessor(config, engine);
+    const leaseExists = (lid: bigint): boolean => lessor.has(lid);
+    // Parts built later that earlier callbacks reach (set as each is built).
+    const refs: { watchHub?: WatchHub; loop?: RaftLoop; member?: EtcdMember } = {};
+    const store: StoreHolder = {
+      mvcc: new MvccStore(engine, { leaseExists }),
+      reopen: () => {
+        const mvcc = new MvccStore(engine, { leaseExists });
+        lessor.reload();
+        attachAllKeys(lessor, mvcc);
+        // Watchers may have missed revisions: they catch up from the new store's history.
+        queueMicrotask(() => refs.watchHub?.restore());
+        return mvcc;
+      },
+    };
+    attachAllKeys(lessor, store.mvcc);
+
+    const storage = new MemoryStorage();
+    let snapshotIndex = 0;
+    let confState: ConfState = { voters: [], learners: [] };
+    if (boot.snapshot) {
+      storage.applySnapshot({ data: new Uint8Array(0), metadata: boot.snapshot });
+      snapshotIndex = boot.snapshot.index;
+      confState = boot.snapshot.confState;
+    }
+    if (boot.hardState) storage.setHardState(boot.hardState);
+    const entries = boot.entries.filter((e) => e.index > snapshotIndex);
+    if (entries.length > 0) storage.append(entries);
+    const lastPersisted = boot.entries.length > 0 ? boot.entries[boot.entries.length - 1]!.index : snapshotIndex;
+    // Entries at or below the snapshot may linger on disk; the next compaction deletes them too.
+    const diskFirst = boot.firstEntryOnDisk;
+
+    const node = new RawNode({
+      id: id.memberId,
+      electionTick: electionTicks(config),
+      heartbeatTick: 1,
+      storage,
+      applied: snapshotIndex,
+      checkQuorum: true,
+      preVote: config.preVote,
+      maxSizePerMsg: 1024 * 1024,
+      maxInflightMsgs: 512,
+      random: (n: number) => randomInt(n),
+    });
+    if (id.bootstrap) node.bootstrap(id.peers);
+    const identity: BatchOp[] = id.fresh
+      ? [
+          { type: 'put', key: MEMBER_KEY, value: Buffer.from(JSON.stringify(memberRecord(config.name, id))) },
+          { type: 'put', key: MEMBERS_KEY, value: Buffer.from(id.membership.toJson()) },
+        ]
+      : [];
+    const ids = new RequestIdGenerator(id.memberId, Date.now());
+
+    const waits = new WaitRegistry();
+    const answers = new AnswersInFlight();
+    const watchHub: WatchHub = new WatchHub({
+      whenQuiet: (fn) => answers.whenQuiet(fn),
+      store: {
+        get currentRevision() {
+          return store.mvcc.currentRevision;
+        },
+        get compactRevision() {
+          return store.mvcc.compactRevision;
+        },
+      },
+      engine,
+    });
+    refs.watchHub = watchHub;
+    const alarms = new AlarmStore(engine);
+    const quota = new Quota(effectiveQuotaBackendBytes(config), () => engine.sizeBytes);
+    const applier = new Applier({
+      alarms,
+      quota,
+      store,
+      engine,
+      waits,
+      idHigh: Number(id.memberId & 0xffffn),
+      membership: id.membership,
+      log,
+      applyConfChange: (cc) => node.applyConfChange(cc),
+      onConfState: (cs) => {
+        if (refs.loop) refs.loop.confState = cs;
+      },
+      lessor,
+      onTermStarted: (term) => {
+        if (refs.member) roleOf(refs.member).termStarted(term);
+      },
+      onEvents: (evs) => {
+        lessor.onEvents(evs);
+        watchHub.notify(evs);
+      },
+      onMembershipChange: (cc) => refs.member?.onMembershipChange?.(cc),
+    });
+    const loop = new RaftLoop({
+      node,
+      storage,
+      db,
+      stateMachine: applier,
+      log,
+      fsync: !config.unsafeNoFsync,
+      heartbeatMs: config.heartbeatMs,
+      electionMs: config.electionMs,
+      snapshotCount: config.snapshotCount,
+      snapshotCatchupEntries: config.snapshotCatchupEntries,
+      appliedIndex: boot.appliedIndex,
+      confState,
+      lastPersistedIndex: lastPersisted,
+      diskFirstIndex: diskFirst,
+      snapshotIndex,
+      requestId: () => ids.nextId(),
+    });
+    refs.loop = loop;
+    const m = new EtcdMember(config, log, {
+      memberId: id.memberId,
+      clusterId: id.clusterId,
+      membership: id.membership,
+      store,
+      engine,
+      db,
+      loop,
+      waits,
+      applier,
+      watchHub,
+      lessor,
+      answers,
+      alarms,
+      quota,
+      ids,
+      identity,
+    });
+    refs.member = m;
+    log.info(
+      {
+        'member-id': id.memberId.toString(16),
+        'cluster-id': id.clusterId.toString(16),
+        'data-dir': config.dataDir,
+        bootstrap: id.bootstrap,
+        'applied-index': boot.appliedIndex,
+        'log-entries': entries.length,
+        revision: store.mvcc.currentRevision,
+        keys: store.mvcc.keyCount,
+        took: `${Date.now() - started}ms`,
+      },
+      id.bootstrap ? 'bootstrapped new cluster' : 'restored member from data dir',
+    );
+    return m;
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+}

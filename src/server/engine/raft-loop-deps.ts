@@ -1,0 +1,63 @@
+/**
+ * What the Ready loop (raft-loop.ts) is built from: the state machine it applies committed
+ * entries to, and its options (the Raft node and storage, the database, timing, and where the
+ * on-disk log stood at boot).
+ */
+import type { Logger } from 'pino';
+import type { ConfState, Entry, MemoryStorage, RawNode } from '../../raft';
+import type { Db } from './storage/member-db';
+import type { BatchOp } from './storage/level-engine';
+import { RequestKind } from '../wire/request-codec';
+
+/** What the loop applies committed entries to. */
+export interface StateMachine {
+  /** Applies one committed entry (normal or conf change). Synchronous; never throws for bad input. */
+  applyEntry(entry: Entry): void;
+  /** Takes the writes made by apply since the last call (MVCC keys, membership...). */
+  drainWrites(): BatchOp[];
+  /** Answers the proposers of the entries applied so far (called once they are durable). */
+  releaseAcks(): void;
+  /**
+   * The writes replacing the whole state with a snapshot's (made durable by the loop), and the
+   * function swapping the in-memory state once they are.
+   */
+  prepareInstall(data: Uint8Array): { ops: BatchOp[]; appliedIndex: number; commit(): void };
+}
+
+export interface RaftLoopOptions {
+  node: RawNode;
+  storage: MemoryStorage;
+  db: Db;
+  stateMachine: StateMachine;
+  log: Logger;
+  /** false with --unsafe-no-fsync */
+  fsync: boolean;
+  heartbeatMs: number;
+  electionMs: number;
+  snapshotCount: number;
+  snapshotCatchupEntries: number;
+  appliedIndex: number;
+  confState: ConfState;
+  /** Index of the last entry already in LevelDB (to delete overwritten tails). */
+  lastPersistedIndex: number;
+  /** Index of the first entry in LevelDB (1 when none). */
+  diskFirstIndex: number;
+  snapshotIndex: number;
+  /** Cluster-unique request ids (the member's generator), for ReadIndex contexts. */
+  requestId(): bigint;
+}
+
+/**
+ * What `applyEntry` throws for an unexpected (non-etcd) error: the entry may be half applied, so
+ * the loop stops the member and writes nothing more.
+ */
+export class ApplyError extends Error {
+  constructor(
+    readonly index: number,
+    readonly kind: RequestKind,
+    override readonly cause: unknown,
+  ) {
+    super(`applying entry ${index} (kind ${RequestKind[kind] ?? kind}) failed: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'ApplyError';
+  }
+}

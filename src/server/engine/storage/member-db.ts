@@ -1,0 +1,218 @@
+/**
+ * Opens a member's data dir and reads back everything it holds. One LevelDB database under
+ * `<data-dir>/member/leveldb` holds the Raft log, hard state, snapshot metadata, the applied
+ * index and the MVCC keys (layout in keys.ts).
+ *
+ * A data dir that is not ours (a real etcd's `member/wal`, a LevelDB without our format marker)
+ * or that LevelDB reports as corrupt is a clear error at open, never a silently empty store.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Level } from 'level';
+import type { Entry, HardState } from '../../../raft';
+import {
+  APPLIED_INDEX_KEY,
+  ENTRY_END,
+  ENTRY_PREFIX,
+  FORMAT_KEY,
+  FORMAT_VALUE,
+  HARD_STATE_KEY,
+  MEMBER_KEY,
+  MEMBERS_KEY,
+  MVCC_END,
+  MVCC_PREFIX,
+  SNAPSHOT_KEY,
+} from './keys';
+import { checkLevelDbLogs } from './leveldb-log-check';
+import { checkLevelDbTables } from './leveldb-table-check';
+import { decodeEntry, decodeHardState, decodeSnapshotMeta, type SnapshotMeta } from './entry-codec';
+
+/** The file marking `<data-dir>/member` as etcd-ts's, beside the LevelDB directory. */
+export const MARKER_FILE = 'etcd-ts';
+
+export class DataDirError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataDirError';
+  }
+}
+
+export type Db = Level<string, Buffer>;
+
+/** What a data dir held at boot. `fresh` is true when the dir had no database yet. */
+export interface BootState {
+  fresh: boolean;
+  member?: MemberRecord;
+  hardState?: HardState;
+  snapshot?: SnapshotMeta;
+  entries: Entry[];
+  /** Index of the first Raft entry key on disk, even one below the snapshot. */
+  firstEntryOnDisk: number;
+  appliedIndex: number;
+  members?: string;
+  mvcc: [string, Uint8Array][];
+}
+
+export interface MemberRecord {
+  name: string;
+  memberId: string;
+  clusterId: string;
+  /** The voters this member bootstraps Raft with (a new cluster), until its log holds them. */
+  bootstrapPeers?: string[];
+}
+
+function checkNotForeign(dataDir: string): void {
+  if (!existsSync(dataDir)) return;
+  if (!statSync(dataDir).isDirectory()) {
+    throw new DataDirError(`data dir ${JSON.stringify(dataDir)} exists and is not a directory`);
+  }
+  const memberDir = join(dataDir, 'member');
+  if (!existsSync(memberDir)) {
+    const stray = readdirSync(dataDir).filter((f) => !f.startsWith('.'));
+    if (stray.length > 0) {
+      throw new DataDirError(
+        `data dir ${JSON.stringify(dataDir)} is not empty and holds no etcd-ts member (found: ${stray.slice(0, 5).join(', ')})`,
+      );
+    }
+    return;
+  }
+  if (existsSync(join(memberDir, 'wal')) || existsSync(join(memberDir, 'snap'))) {
+    throw new DataDirError(
+      `data dir ${JSON.stringify(dataDir)} holds a data directory written by etcd (member/wal, member/snap); etcd-ts cannot read it`,
+    );
+  }
+}
+
+// A large write buffer keeps level-0 flushes (and LevelDB's write stalls) rare under a steady
+// write load; see README "Performance".
+const OPEN_OPTIONS = { errorIfExists: false, writeBufferSize: 64 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024, cacheSize: 32 * 1024 * 1024 };
+
+/**
+ * Creates a new member database atomically: built beside its place (`leveldb.new`, with the format
+ * key), then renamed into place and the rename synced. A kill during a first start leaves either
+ * no database (the next start begins again) or a whole one, never a half-created LevelDB dir.
+ */
+async function createDatabase(location: string): Promise<void> {
+  const tmp = `${location}.new`;
+  rmSync(tmp, { recursive: true, force: true });
+  const db = new Level<string, Buffer>(tmp, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+  await db.open({ ...OPEN_OPTIONS, createIfMissing: true } as never);
+  try {
+    await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE), { sync: true });
+  } finally {
+    await db.close();
+  }
+  renameSync(tmp, location);
+  const dir = openSync(dirname(location), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: BootState }> {
+  checkNotForeign(dataDir);
+  const location = join(dataDir, 'member', 'leveldb');
+  const existed = existsSync(location);
+  // The marker sits outside LevelDB so that a foreign database is refused before LevelDB
+  // opens it (opening replays LevelDB's log, which would already change the dir).
+  const markerFile = join(dataDir, 'member', MARKER_FILE);
+  if (existed && !existsSync(markerFile)) {
+    throw new DataDirError(`data dir ${JSON.stringify(dataDir)} holds a LevelDB database that is not etcd-ts's (no member/${MARKER_FILE})`);
+  }
+  mkdirSync(join(dataDir, 'member'), { recursive: true, mode: 0o700 });
+  if (!existed) {
+    writeFileSync(markerFile, FORMAT_VALUE + '\n', { mode: 0o600 });
+    await createDatabase(location);
+  } else {
+    try {
+      checkLevelDbLogs(location);
+      checkLevelDbTables(location);
+    } catch (e) {
+      throw new DataDirError(`data dir ${JSON.stringify(dataDir)} is corrupt: ${(e as Error).message}`);
+    }
+  }
+  const db: Db = new Level<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+  try {
+    await db.open({ ...OPEN_OPTIONS, createIfMissing: false } as never);
+  } catch (e) {
+    const cause = (e as { cause?: Error }).cause?.message ?? (e as Error).message;
+    throw new DataDirError(`cannot open data dir ${JSON.stringify(dataDir)}: ${cause}`);
+  }
+  try {
+    const boot = await readBootState(db, existed, dataDir);
+    return { db, boot };
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    if (e instanceof DataDirError) throw e;
+    throw new DataDirError(
+      `data dir ${JSON.stringify(dataDir)} is corrupt: ${(e as { cause?: Error }).cause?.message ?? (e as Error).message}`,
+    );
+  }
+}
+
+async function readBootState(db: Db, existed: boolean, dataDir: string): Promise<BootState> {
+  const format = await db.get(FORMAT_KEY);
+  if (format === undefined) {
+    const any = await db.keys({ limit: 1 }).all();
+    if (existed && any.length > 0) {
+      throw new DataDirError(`data dir ${JSON.stringify(dataDir)} holds a LevelDB database that is not etcd-ts's`);
+    }
+    await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE), { sync: true });
+    return { fresh: true, entries: [], firstEntryOnDisk: 1, appliedIndex: 0, mvcc: [] };
+  }
+  if (format.toString() !== FORMAT_VALUE) {
+    throw new DataDirError(`data dir ${JSON.stringify(dataDir)} has unknown format ${JSON.stringify(format.toString())}`);
+  }
+  const member = await db.get(MEMBER_KEY);
+  const hs = await db.get(HARD_STATE_KEY);
+  const snap = await db.get(SNAPSHOT_KEY);
+  const applied = await db.get(APPLIED_INDEX_KEY);
+  const members = await db.get(MEMBERS_KEY);
+  const snapMeta = snap === undefined ? undefined : decodeSnapshotMeta(snap);
+  const snapIndex = snapMeta?.index ?? 0;
+  const entries: Entry[] = [];
+  let firstOnDisk = 0;
+  for await (const [k, v] of db.iterator({ gte: ENTRY_PREFIX, lt: ENTRY_END })) {
+    const index = parseInt(k.slice(ENTRY_PREFIX.length), 16);
+    if (firstOnDisk === 0) firstOnDisk = index;
+    // Entries at or below the snapshot are covered by it (left over from log compaction).
+    if (index > snapIndex) entries.push(decodeEntry(index, v));
+  }
+  const corrupt = (what: string): DataDirError => new DataDirError(`data dir ${JSON.stringify(dataDir)} is corrupt: ${what}`);
+  if (entries.length > 0 && snapIndex > 0 && entries[0]!.index !== snapIndex + 1) {
+    throw corrupt(`Raft log starts at index ${entries[0]!.index} after a snapshot at ${snapIndex}`);
+  }
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i]!.index !== entries[i - 1]!.index + 1) throw corrupt(`Raft log has a gap at index ${entries[i - 1]!.index}`);
+  }
+  // Everything is written in whole batches, entries before the hard state that commits them, and
+  // applied effects with the entries they come from: a store that lost some of those lost data.
+  const lastIndex = entries.length > 0 ? entries[entries.length - 1]!.index : snapIndex;
+  const hardState = hs === undefined ? undefined : decodeHardState(hs);
+  const appliedIndex = applied === undefined ? 0 : Number(applied.readBigUInt64BE(0));
+  if (hardState !== undefined && hardState.commit > lastIndex) {
+    throw corrupt(`the hard state commits index ${hardState.commit} but the Raft log ends at ${lastIndex}`);
+  }
+  if (appliedIndex > lastIndex) throw corrupt(`applied index ${appliedIndex} is beyond the Raft log's last index ${lastIndex}`);
+  // A snapshot point is written with the applied effects it covers; Raft replays from it, so
+  // entries between the applied index and a snapshot above it would be silently skipped.
+  if (snapIndex > appliedIndex) throw corrupt(`the snapshot point ${snapIndex} is above the applied index ${appliedIndex}`);
+  const mvcc: [string, Uint8Array][] = [];
+  for await (const [k, v] of db.iterator({ gte: MVCC_PREFIX, lt: MVCC_END })) {
+    mvcc.push([k.slice(MVCC_PREFIX.length), v]);
+  }
+  const boot: BootState = { fresh: member === undefined, entries, firstEntryOnDisk: firstOnDisk || lastIndex + 1, appliedIndex, mvcc };
+  if (member !== undefined) boot.member = JSON.parse(member.toString('utf8')) as MemberRecord;
+  if (hardState !== undefined) boot.hardState = hardState;
+  if (snapMeta !== undefined) boot.snapshot = snapMeta;
+  if (members !== undefined) boot.members = members.toString('utf8');
+  return boot;
+}
+
+export function encodeIndex(i: number): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  b.writeBigUInt64BE(BigInt(i));
+  return b;
+}
