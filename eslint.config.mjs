@@ -3,7 +3,12 @@
 //   - src/raft, src/mvcc and src/lease are pure cores: no I/O, no clock, no timers, no randomness,
 //     and they import only what their layer allows (src/raft nothing outside itself; src/mvcc the
 //     error kinds and sorted-btree; src/lease the error kinds and src/mvcc's types);
-//   - no core imports src/server; bin/ imports the server only through its config and entry points.
+//   - src/encoding (protobuf varints, crc32c) is pure and imports nothing; the cores may use it;
+//   - no core imports src/server; bin/ imports the server only through its config and entry points;
+//   - src/server is layered, each layer importing only downwards: wire and config (bottom), engine
+//     (the member: Raft loop, apply, storage, membership, peers), api (gRPC services, HTTP), and
+//     server.ts/logger.ts on top composing them. The api layer sees the engine through interfaces
+//     only (type imports; never EtcdMember itself, which it gets as MemberApi).
 // Import cycles are checked by madge (`npm run lint`, see .madgerc).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -39,6 +44,13 @@ function onlyImports(allowed, why) {
   };
 }
 
+/** Upward imports a server layer may not make (regexes of module specifiers). */
+function layer(forbidden, why, extra = []) {
+  return {
+    '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex: forbidden, message: why }, ...extra] }],
+  };
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'test/go/**'] },
   js.configs.recommended,
@@ -53,7 +65,7 @@ export default tseslint.config(
     files: ['src/raft/**/*.ts'],
     rules: {
       ...noClockNoRandom,
-      ...onlyImports(['\\./[\\w./-]+'], 'src/raft is pure and self-contained: it imports only its own modules'),
+      ...onlyImports(['\\./[\\w./-]+', '\\.\\./encoding/varint'], 'src/raft is pure: its own modules and src/encoding only'),
     },
   },
   {
@@ -61,8 +73,8 @@ export default tseslint.config(
     rules: {
       ...noClockNoRandom,
       ...onlyImports(
-        ['\\./[\\w./-]+', '\\.\\./errors', 'sorted-btree'],
-        'src/mvcc is pure: its own modules, ../errors and sorted-btree only',
+        ['\\./[\\w./-]+', '\\.\\./errors', '\\.\\./encoding/[\\w-]+', 'sorted-btree'],
+        'src/mvcc is pure: its own modules, ../errors, src/encoding and sorted-btree only',
       ),
     },
   },
@@ -75,6 +87,41 @@ export default tseslint.config(
         'src/lease is pure: its own modules, ../errors and src/mvcc only',
       ),
     },
+  },
+  {
+    files: ['src/encoding/**/*.ts'],
+    rules: {
+      ...noClockNoRandom,
+      ...onlyImports(['\\./[\\w./-]+'], 'src/encoding is pure and self-contained: it imports only its own modules'),
+    },
+  },
+  {
+    files: ['src/server/wire/**/*.ts', 'src/server/config/**/*.ts'],
+    rules: layer(
+      '^(\\.\\./)+(engine|api)(/|$)|^(\\.\\./)+(server|logger)$',
+      'wire and config are the bottom layer: they import nothing from engine, api or the server',
+    ),
+  },
+  {
+    files: ['src/server/engine/**/*.ts'],
+    rules: layer(
+      '^(\\.\\./)+api(/|$)|^(\\.\\./)+(server|logger)$',
+      'the engine does not import the api layer or the server that composes them',
+    ),
+  },
+  {
+    files: ['src/server/api/**/*.ts'],
+    rules: layer('^(\\.\\./)+(server|logger)$', 'the api layer does not import the server that composes it', [
+      {
+        regex: '^(\\.\\./)+engine/member$',
+        message: 'the api layer sees the member as MemberApi (engine/member-api), never EtcdMember',
+      },
+      {
+        regex: '^(\\.\\./)+engine/(?!member$)',
+        allowTypeImports: true,
+        message: 'the api layer imports the engine through its interfaces only (type imports)',
+      },
+    ]),
   },
   {
     files: ['bin/**/*.ts'],

@@ -14,6 +14,7 @@
  * Decoding returns Buffers that are views into the record (no copy).
  */
 import type { KeyValue } from './types';
+import { Reader, varintSize, writeVarint } from '../encoding/varint';
 
 export const REV_PREFIX = 'r/';
 /** Strictly greater than every revision record key. */
@@ -37,28 +38,17 @@ export function parseRevKey(k: string): { main: number; sub: number } {
   return { main: parseInt(k.slice(2, 18), 16), sub: parseInt(k.slice(19), 16) };
 }
 
-function varintLen(n: number): number {
-  let len = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-function writeVarint(buf: Buffer, pos: number, n: number): number {
-  while (n >= 128) {
-    buf[pos++] = (n % 128) | 128;
-    n = Math.floor(n / 128);
-  }
-  buf[pos++] = n;
-  return pos;
-}
-
 export function encodeRecord(kv: KeyValue, tombstone: boolean): Buffer {
   const klen = kv.key.length;
   const size =
-    1 + varintLen(klen) + klen + varintLen(kv.create_revision) + varintLen(kv.mod_revision) + varintLen(kv.version) + 8 + kv.value.length;
+    1 +
+    varintSize(klen) +
+    klen +
+    varintSize(kv.create_revision) +
+    varintSize(kv.mod_revision) +
+    varintSize(kv.version) +
+    8 +
+    kv.value.length;
   const buf = Buffer.allocUnsafe(size);
   buf[0] = tombstone ? 1 : 0;
   let pos = writeVarint(buf, 1, klen);
@@ -79,7 +69,7 @@ export function encodeRecord(kv: KeyValue, tombstone: boolean): Buffer {
  */
 export function encodeLiveRecord(kv: KeyValue): { rec: Buffer; kv: KeyValue } {
   const rec = encodeRecord(kv, false);
-  const keyAt = 1 + varintLen(kv.key.length);
+  const keyAt = 1 + varintSize(kv.key.length);
   return {
     rec,
     kv: {
@@ -104,27 +94,15 @@ export function isTombstoneRecord(rec: Uint8Array): boolean {
 
 export function decodeRecord(rec: Uint8Array): DecodedRecord {
   const buf = Buffer.isBuffer(rec) ? rec : Buffer.from(rec.buffer, rec.byteOffset, rec.byteLength);
-  let pos = 1;
-  const readVarint = (): number => {
-    let n = 0;
-    let mul = 1;
-    for (;;) {
-      const b = buf[pos++];
-      if (b === undefined) throw new Error('mvcc: truncated record');
-      n += (b & 127) * mul;
-      if (b < 128) return n;
-      mul *= 128;
-    }
-  };
-  const klen = readVarint();
-  const key = buf.subarray(pos, pos + klen);
-  pos += klen;
-  const create_revision = readVarint();
-  const mod_revision = readVarint();
-  const version = readVarint();
-  const lease = buf.readBigInt64BE(pos);
-  pos += 8;
-  const value = buf.subarray(pos);
+  const r = new Reader(buf, 1);
+  const klen = r.varint();
+  const key = buf.subarray(r.pos, r.pos + klen);
+  r.pos += klen;
+  const create_revision = r.varint();
+  const mod_revision = r.varint();
+  const version = r.varint();
+  const lease = buf.readBigInt64BE(r.pos);
+  const value = buf.subarray(r.pos + 8);
   return { kv: { key, create_revision, mod_revision, version, value, lease }, tombstone: (buf[0]! & 1) === 1 };
 }
 

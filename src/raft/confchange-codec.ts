@@ -5,21 +5,20 @@
  *   ConfChangeV2 { transition=1 enum; changes=2 repeated ConfChangeSingle; context=3 bytes }
  *   ConfChangeSingle { type=1 enum; node_id=2 uint64 }
  */
+import { Reader, writeVarintBig } from '../encoding/varint';
 import { ConfChange, ConfChangeSingle, ConfChangeTransition, ConfChangeType, ConfChangeTypeCode, ConfChangeV2 } from './types';
 
 const TYPE_BY_CODE: ConfChangeType[] = ['AddNode', 'RemoveNode', 'UpdateNode', 'AddLearnerNode'];
 const TRANSITIONS: ConfChangeTransition[] = ['Auto', 'JointImplicit', 'JointExplicit'];
 
+/** Builds a message field by field (varints from the shared encoding). */
 class Writer {
-  private bytes: number[] = [];
+  private readonly bytes: number[] = [];
+  private readonly scratch = new Uint8Array(10);
 
   varint(v: bigint | number): void {
-    let x = BigInt.asUintN(64, BigInt(v));
-    while (x >= 0x80n) {
-      this.bytes.push(Number(x & 0x7fn) | 0x80);
-      x >>= 7n;
-    }
-    this.bytes.push(Number(x));
+    const n = writeVarintBig(this.scratch, 0, BigInt.asUintN(64, BigInt(v)));
+    for (let i = 0; i < n; i++) this.bytes.push(this.scratch[i]!);
   }
 
   tag(field: number, wire: number): void {
@@ -34,44 +33,6 @@ class Writer {
 
   finish(): Uint8Array {
     return Uint8Array.from(this.bytes);
-  }
-}
-
-class Reader {
-  pos = 0;
-  constructor(private readonly buf: Uint8Array) {}
-
-  done(): boolean {
-    return this.pos >= this.buf.length;
-  }
-
-  varint(): bigint {
-    let shift = 0n;
-    let result = 0n;
-    for (;;) {
-      if (this.pos >= this.buf.length) throw new Error('truncated varint');
-      const b = this.buf[this.pos++]!;
-      result |= BigInt(b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7n;
-      if (shift > 63n) throw new Error('varint overflow');
-    }
-  }
-
-  bytes(): Uint8Array {
-    const n = Number(this.varint());
-    if (this.pos + n > this.buf.length) throw new Error('truncated bytes');
-    const out = this.buf.slice(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-
-  skip(wire: number): void {
-    if (wire === 0) this.varint();
-    else if (wire === 2) this.bytes();
-    else if (wire === 1) this.pos += 8;
-    else if (wire === 5) this.pos += 4;
-    else throw new Error(`unsupported wire type ${wire}`);
   }
 }
 
@@ -91,14 +52,14 @@ export function encodeConfChange(cc: ConfChange): Uint8Array {
 export function decodeConfChange(data: Uint8Array): ConfChange {
   const r = new Reader(data);
   const cc: ConfChange = { type: 'AddNode', nodeId: 0n };
-  while (!r.done()) {
-    const key = Number(r.varint());
+  while (r.pos < r.end) {
+    const key = r.varint();
     const field = key >> 3;
     const wire = key & 7;
-    if (field === 1 && wire === 0) cc.id = r.varint();
-    else if (field === 2 && wire === 0) cc.type = TYPE_BY_CODE[Number(r.varint())] ?? 'AddNode';
-    else if (field === 3 && wire === 0) cc.nodeId = r.varint();
-    else if (field === 4 && wire === 2) cc.context = r.bytes();
+    if (field === 1 && wire === 0) cc.id = r.varintBig();
+    else if (field === 2 && wire === 0) cc.type = TYPE_BY_CODE[r.varint()] ?? 'AddNode';
+    else if (field === 3 && wire === 0) cc.nodeId = r.varintBig();
+    else if (field === 4 && wire === 2) cc.context = r.bytes().slice();
     else r.skip(wire);
   }
   return cc;
@@ -123,13 +84,13 @@ export function encodeConfChangeV2(cc: ConfChangeV2): Uint8Array {
 export function decodeConfChangeV2(data: Uint8Array): ConfChangeV2 {
   const r = new Reader(data);
   const cc: ConfChangeV2 = { transition: 'Auto', changes: [] };
-  while (!r.done()) {
-    const key = Number(r.varint());
+  while (r.pos < r.end) {
+    const key = r.varint();
     const field = key >> 3;
     const wire = key & 7;
-    if (field === 1 && wire === 0) cc.transition = TRANSITIONS[Number(r.varint())] ?? 'Auto';
+    if (field === 1 && wire === 0) cc.transition = TRANSITIONS[r.varint()] ?? 'Auto';
     else if (field === 2 && wire === 2) cc.changes.push(decodeSingle(r.bytes()));
-    else if (field === 3 && wire === 2) cc.context = r.bytes();
+    else if (field === 3 && wire === 2) cc.context = r.bytes().slice();
     else r.skip(wire);
   }
   return cc;
@@ -138,12 +99,12 @@ export function decodeConfChangeV2(data: Uint8Array): ConfChangeV2 {
 function decodeSingle(data: Uint8Array): ConfChangeSingle {
   const r = new Reader(data);
   const s: ConfChangeSingle = { type: 'AddNode', nodeId: 0n };
-  while (!r.done()) {
-    const key = Number(r.varint());
+  while (r.pos < r.end) {
+    const key = r.varint();
     const field = key >> 3;
     const wire = key & 7;
-    if (field === 1 && wire === 0) s.type = TYPE_BY_CODE[Number(r.varint())] ?? 'AddNode';
-    else if (field === 2 && wire === 0) s.nodeId = r.varint();
+    if (field === 1 && wire === 0) s.type = TYPE_BY_CODE[r.varint()] ?? 'AddNode';
+    else if (field === 2 && wire === 0) s.nodeId = r.varintBig();
     else r.skip(wire);
   }
   return s;

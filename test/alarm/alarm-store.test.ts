@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryEngine } from '../../src/mvcc';
 import { AlarmStore } from '../../src/server/engine/alarm/alarm-store';
-import { costPut, costTxn, Quota } from '../../src/server/engine/alarm/quota';
+import { Quota } from '../../src/server/engine/alarm/quota';
+import { costPut, costTxn } from '../../src/server/wire/request-cost';
 
 const big = 0xfedcba9876543210n; // above 2^63: never a JS number
 

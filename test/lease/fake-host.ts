@@ -2,7 +2,7 @@
  * A LeaseHost over a lessor and an MVCC store on one MemoryEngine, whose `propose` applies the
  * entry at once through the same apply functions the member's applier calls (decoding the
  * payload, as every member does). Leadership and term are fields; becoming leader (setting
- * `loop.isLeader` to true) also applies the new term's first entry at once, which is where the
+ * `raft.isLeader` to true) also applies the new term's first entry at once, which is where the
  * member promotes its lessor (see src/server/engine/lease/role.ts).
  */
 import { Lessor, type LessorConfig } from '../../src/lease';
@@ -10,6 +10,7 @@ import { MemoryEngine, MvccStore } from '../../src/mvcc';
 import { RequestKind } from '../../src/server/wire/request-codec';
 import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke } from '../../src/server/engine/lease/apply';
 import { roleOf } from '../../src/server/engine/lease/role';
+import { leaseIdsFor, type LeaseIdGenerator } from '../../src/server/engine/lease/ids';
 import type { LeaseHost } from '../../src/server/engine/lease/host';
 import { FakeClock } from './helpers';
 
@@ -19,7 +20,7 @@ export class FakeHost implements LeaseHost {
   readonly engine = new MemoryEngine();
   readonly lessor: Lessor;
   readonly mvcc: MvccStore;
-  readonly loop: { isLeader: boolean; term: number };
+  readonly raft: { isLeader: boolean; term: number };
   readonly config = { electionMs: 1000 };
   readonly proposals: { kind: RequestKind; payload: Buffer }[] = [];
   /** When set, proposals fail with this error. */
@@ -31,7 +32,7 @@ export class FakeHost implements LeaseHost {
     this.mvcc = new MvccStore(this.engine, { leaseExists: (id) => this.lessor.has(id) });
     let leading = false;
     const host = (): FakeHost => this;
-    this.loop = {
+    this.raft = {
       term: 2,
       get isLeader(): boolean {
         return leading;
@@ -42,7 +43,15 @@ export class FakeHost implements LeaseHost {
         else roleOf(host()).sync();
       },
     };
-    this.loop.isLeader = true;
+    this.raft.isLeader = true;
+  }
+
+  get leaseIds(): LeaseIdGenerator {
+    return leaseIdsFor(this.memberId);
+  }
+
+  leasePrimary(timeoutMs: number): Promise<boolean> {
+    return roleOf(this).primary(timeoutMs);
   }
 
   propose<T>(kind: RequestKind, payload: Uint8Array): Promise<T> {
@@ -68,7 +77,7 @@ export class FakeHost implements LeaseHost {
       cluster_id: '1',
       member_id: this.memberId.toString(),
       revision: revision ?? this.mvcc.currentRevision,
-      raft_term: this.loop.term,
+      raft_term: this.raft.term,
     };
   }
 

@@ -14,7 +14,7 @@ const log = pino({ level: 'silent' });
 const SVC = 'etcdserverpb.Lease';
 const leader = new FakeHost();
 const follower = new FakeHost();
-follower.loop.isLeader = false;
+follower.raft.isLeader = false;
 let leaderUrls: string[] = [];
 const forwarder = new LeaderForwarder(() => leaderUrls, 2000);
 const servers: grpc.Server[] = [];

@@ -15,13 +15,13 @@ import { FakeHost } from './fake-host';
 
 test("promotion at the term's first entry extends existing leases only; later grants get their TTL", async () => {
   const host = new FakeHost();
-  host.loop.isLeader = false; // a follower, not primary
+  host.raft.isLeader = false; // a follower, not primary
   assert.equal(host.lessor.isPrimary, false);
   await host.propose(RequestKind.LeaseGrant, encodeGrant({ id: 1n, ttl: 10 }));
   // Elected: leading, but the term's first entry is not applied yet: not primary.
   const role = roleOf(host);
-  host.loop.term = 3;
-  Object.defineProperty(host.loop, 'isLeader', { value: true, writable: true });
+  host.raft.term = 3;
+  Object.defineProperty(host.raft, 'isLeader', { value: true, writable: true });
   assert.equal(role.sync(), false, "not primary before the term's first entry is applied");
   role.termStarted(2);
   assert.equal(host.lessor.isPrimary, false, "an older term's entry does not promote");
@@ -42,18 +42,18 @@ test("promotion at the term's first entry extends existing leases only; later gr
   host.clock.advance(1);
   assert.deepEqual(host.lessor.expired(10), [1n]);
   // Leadership lost: demoted at once.
-  Object.defineProperty(host.loop, 'isLeader', { value: false, writable: true });
+  Object.defineProperty(host.raft, 'isLeader', { value: false, writable: true });
   assert.equal(role.sync(), false);
   assert.equal(host.lessor.isPrimary, false);
 });
 
 test('a leader waits for its promotion before serving renewals; a follower does not wait', async () => {
   const host = new FakeHost();
-  host.loop.isLeader = false;
+  host.raft.isLeader = false;
   const role = roleOf(host);
   assert.equal(await role.primary(5_000), false, 'follower: at once');
-  host.loop.term = 4;
-  Object.defineProperty(host.loop, 'isLeader', { value: true, writable: true });
+  host.raft.term = 4;
+  Object.defineProperty(host.raft, 'isLeader', { value: true, writable: true });
   const p = role.primary(60_000);
   role.termStarted(4);
   assert.equal(await p, true);

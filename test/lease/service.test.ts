@@ -141,7 +141,7 @@ describe('LeaseTimeToLive / LeaseLeases', () => {
 
   test('a follower without forwarding answers NoLeader (Unavailable)', async () => {
     await call('LeaseGrant', { ID: '3', TTL: 30 });
-    host.loop.isLeader = false;
+    host.raft.isLeader = false;
     await assert.rejects(call('LeaseTimeToLive', { ID: '3' }), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE);
   });
 });
@@ -189,7 +189,7 @@ describe('LeaseKeepAlive', () => {
   });
 
   test('a follower without forwarding ends the stream with NoLeader', async () => {
-    host.loop.isLeader = false;
+    host.raft.isLeader = false;
     const s = keepAliveStream();
     s.send('1').catch(() => undefined);
     const st = await s.status;
@@ -208,10 +208,10 @@ describe('LeaseExpiryDriver', () => {
     host.put('k', 'v', 1n);
     d.tick(); // promote (+1 s)
     host.clock.advance(4000);
-    host.loop.isLeader = false;
+    host.raft.isLeader = false;
     d.tick();
     assert.equal(host.lessor.size, 4, 'a follower revokes nothing');
-    host.loop.isLeader = true;
+    host.raft.isLeader = true;
     d.tick(); // promote again (+1 s): 3 + 1 s from now
     host.clock.advance(4000);
     d.tick();

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isEtcdError } from '../../src/errors';
-import { MemoryEngine, MvccStore, crc32c } from '../../src/mvcc';
+import { MemoryEngine, MvccStore } from '../../src/mvcc';
+import { crc32c } from '../../src/encoding/crc32c';
 import { b, freshStore, keys, plain } from './helpers';
 
 test('compact: FutureRev, Compacted (<= compactRev), revision unchanged', () => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findLogCorruption } from '../../src/server/engine/storage/leveldb-log-check';
-import { crc32c } from '../../src/mvcc';
+import { crc32c } from '../../src/encoding/crc32c';
 
 function masked(crc: number): number {
   return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;

@@ -6,10 +6,10 @@
 import type { Logger } from 'pino';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { EtcdError } from '../../errors';
-import type { EtcdMember } from '../engine/member';
+import type { MemberApi } from '../engine/member-api';
 import { unary } from './unary';
 
-export function authService(m: EtcdMember, log: Logger): UntypedServiceImplementation {
+export function authService(m: MemberApi, log: Logger): UntypedServiceImplementation {
   return {
     Authenticate: unary('Authenticate', log, () => {
       throw new EtcdError('AuthNotEnabled');

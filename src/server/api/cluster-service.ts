@@ -4,16 +4,15 @@
  */
 import type { Logger } from 'pino';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { EtcdMember } from '../engine/member';
+import type { MemberApi } from '../engine/member-api';
 import type { Member } from '../engine/cluster/membership';
-import { addMember, promoteMember, removeMember, updateMember } from '../engine/cluster/reconfig';
 import { unary } from './unary';
 
 export function memberToWire(mb: Member): object {
   return { ID: mb.id.toString(), name: mb.name, peerURLs: mb.peerURLs, clientURLs: mb.clientURLs, isLearner: mb.isLearner };
 }
 
-export function clusterService(m: EtcdMember, log: Logger): UntypedServiceImplementation {
+export function clusterService(m: MemberApi, log: Logger): UntypedServiceImplementation {
   const members = (): object[] => m.membership.list().map(memberToWire);
   const list = (): object => ({ header: m.header(0), members: members() });
   const ids = (w: Record<string, unknown>): bigint => BigInt(w.ID as string);
@@ -23,19 +22,19 @@ export function clusterService(m: EtcdMember, log: Logger): UntypedServiceImplem
       return barrier === undefined ? list() : barrier.then(list);
     }),
     MemberAdd: unary('MemberAdd', log, async (w) => {
-      const added = await addMember(m, w.peerURLs as string[], w.isLearner === true);
+      const added = await m.reconfig.add(w.peerURLs as string[], w.isLearner === true);
       return { header: m.header(0), member: memberToWire(added), members: members() };
     }),
     MemberRemove: unary('MemberRemove', log, async (w) => {
-      await removeMember(m, ids(w));
+      await m.reconfig.remove(ids(w));
       return list();
     }),
     MemberUpdate: unary('MemberUpdate', log, async (w) => {
-      await updateMember(m, ids(w), w.peerURLs as string[]);
+      await m.reconfig.update(ids(w), w.peerURLs as string[]);
       return list();
     }),
     MemberPromote: unary('MemberPromote', log, async (w) => {
-      await promoteMember(m, ids(w));
+      await m.reconfig.promote(ids(w));
       return list();
     }),
   };

@@ -7,26 +7,26 @@
  */
 import type { ServiceDefinition, UntypedServiceImplementation, Metadata } from '@grpc/grpc-js';
 import { EtcdError } from '../../errors';
-import type { EtcdMember } from '../engine/member';
+import type { MemberApi } from '../engine/member-api';
 import { toServiceError } from '../wire/error-table';
 
 type UnaryCallback = (e: unknown, value?: unknown, ...rest: unknown[]) => void;
 type Call = { request?: Record<string, unknown>; metadata: Metadata; emit(event: 'error', e: unknown): boolean };
 
-function check(m: EtcdMember, method: string, call: Call, streaming: boolean): EtcdError | undefined {
+function check(m: MemberApi, method: string, call: Call, streaming: boolean): EtcdError | undefined {
   // A member whose storage or apply failed serves nothing, not even local reads, while it exits.
-  if (m.loop.failure !== undefined) return new EtcdError('Stopped');
+  if (m.raft.failure !== undefined) return new EtcdError('Stopped');
   if (m.isLearner) {
     const ok = method === 'Status' || (method === 'Range' && call.request?.serializable === true);
     if (!ok) return new EtcdError('NotSupportedForLearner');
   }
   const hasLeader = call.metadata.get('hasleader');
-  if (hasLeader.length > 0 && String(hasLeader[0]) === 'true' && m.loop.lead === 0n) return new EtcdError('NoLeader');
+  if (hasLeader.length > 0 && String(hasLeader[0]) === 'true' && m.raft.lead === 0n) return new EtcdError('NoLeader');
   void streaming;
   return undefined;
 }
 
-export function intercept(def: ServiceDefinition, impl: UntypedServiceImplementation, m: EtcdMember): UntypedServiceImplementation {
+export function intercept(def: ServiceDefinition, impl: UntypedServiceImplementation, m: MemberApi): UntypedServiceImplementation {
   const out: UntypedServiceImplementation = {};
   for (const [name, handler] of Object.entries(impl)) {
     const md = def[name];

@@ -7,12 +7,12 @@ import type { Logger } from 'pino';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type * as mvcc from '../../mvcc';
 import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../../mvcc';
-import type { EtcdMember } from '../engine/member';
+import type { MemberApi } from '../engine/member-api';
 import { RequestKind } from '../wire/request-codec';
 import { unary } from './unary';
 import { RAW, TOO_DEEP, type WithRaw } from '../wire/raw-request';
 import { EtcdError } from '../../errors';
-import { costPut, costTxn } from '../engine/alarm/quota';
+import { costPut, costTxn } from '../wire/request-cost';
 import {
   deleteRangeFromWire,
   deleteRangeToWire,
@@ -44,7 +44,7 @@ function allSerializable(ops: readonly mvcc.RequestOp[] | undefined): boolean {
   return true;
 }
 
-export function kvService(m: EtcdMember, log: Logger): UntypedServiceImplementation {
+export function kvService(m: MemberApi, log: Logger): UntypedServiceImplementation {
   const maxTxnOps = m.config.maxTxnOps;
   const range = (req: mvcc.RangeRequest): object => {
     const r = m.mvcc.range(req);

@@ -4,21 +4,20 @@
  */
 import type { Logger } from 'pino';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { ClassicLevel } from 'classic-level';
 import { EtcdError } from '../../errors';
 import { ETCD_VERSION } from '../../version';
 import { effectiveQuotaBackendBytes } from '../config/config';
-import type { EtcdMember } from '../engine/member';
+import type { MemberApi } from '../engine/member-api';
 import type { DiskUsage } from '../engine/storage/disk-usage';
 import { unary } from './unary';
 import { wireMessage } from '../wire/error-table';
-import { alarmTypeOf } from '../engine/alarm/alarm-store';
+import { alarmTypeOf } from '../wire/alarm-type';
 
-export function maintenanceService(m: EtcdMember, disk: DiskUsage, log: Logger): UntypedServiceImplementation {
+export function maintenanceService(m: MemberApi, disk: DiskUsage, log: Logger): UntypedServiceImplementation {
   return {
     Status: unary('Status', log, () => {
       const dbSize = Math.max(disk.bytes(), 1);
-      const lead = m.loop.lead;
+      const lead = m.raft.lead;
       const errors: string[] = [];
       if (lead === 0n) errors.push(wireMessage('NoLeader'));
       // etcd lists each alarm in its protobuf text form.
@@ -28,11 +27,11 @@ export function maintenanceService(m: EtcdMember, disk: DiskUsage, log: Logger):
         version: ETCD_VERSION,
         dbSize,
         leader: lead.toString(),
-        raftIndex: m.loop.commitIndex,
-        raftTerm: m.loop.term,
-        raftAppliedIndex: m.loop.appliedIndex,
+        raftIndex: m.raft.commitIndex,
+        raftTerm: m.raft.term,
+        raftAppliedIndex: m.raft.appliedIndex,
         errors,
-        dbSizeInUse: Math.min(m.engine.sizeBytes, dbSize),
+        dbSizeInUse: Math.min(m.storeBytes, dbSize),
         isLearner: m.membership.get(m.memberId)?.isLearner ?? false,
         storageVersion: '3.6.0',
         dbSizeQuota: effectiveQuotaBackendBytes(m.config),
@@ -51,18 +50,7 @@ export function maintenanceService(m: EtcdMember, disk: DiskUsage, log: Logger):
       return { header: m.header(), alarms: r.alarms.map((a) => ({ memberID: a.memberID.toString(), alarm: a.alarm })) };
     }),
     MoveLeader: unary('MoveLeader', log, async (w) => {
-      const target = BigInt(w.targetID as string);
-      if (!m.loop.isLeader) throw new EtcdError('NotLeader');
-      const t = m.membership.get(target);
-      if (t === undefined || t.isLearner) throw new EtcdError('BadLeaderTransferee');
-      if (target !== m.memberId) {
-        m.loop.transferLeader(target);
-        const deadline = performance.now() + 5000 + 2 * m.config.electionMs;
-        while (m.loop.lead !== target) {
-          if (performance.now() > deadline) throw new EtcdError('Timeout', 'leader transfer took too long');
-          await new Promise((r) => setTimeout(r, m.config.heartbeatMs));
-        }
-      }
+      await m.moveLeader(BigInt(w.targetID as string));
       return { header: m.header() };
     }),
     HashKV: unary('HashKV', log, (w) => {
@@ -70,8 +58,7 @@ export function maintenanceService(m: EtcdMember, disk: DiskUsage, log: Logger):
       return { header: m.header(), hash: h.hash, compact_revision: h.compactRevision, hash_revision: h.hashRevision };
     }),
     Defragment: unary('Defragment', log, async () => {
-      if (m.loop.appliedIndex < 0) throw new EtcdError('Stopped');
-      await (m.db as unknown as ClassicLevel<string, Buffer>).compactRange('\u0000', '\uffff');
+      await m.defragment();
       disk.invalidate();
       return { header: m.header() };
     }),

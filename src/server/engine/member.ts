@@ -1,33 +1,30 @@
 /**
- * One etcd member: the data dir, the Raft loop, the state machine and what the gRPC handlers
- * need from them (headers, proposals, linearizable reads). No sockets here; see server.ts.
+ * One etcd member: the parts it is built from (member-open.ts builds them in order), its start
+ * and stop (in reverse), publishing itself, and the view the services get (MemberApi). No
+ * sockets here; see server.ts. The request API (proposals, reads) is MemberRequests.
  */
 import type { Logger } from 'pino';
+import type { ClassicLevel } from 'classic-level';
 import type { ConfChange } from '../../raft';
-import { MvccStore } from '../../mvcc';
 import { EtcdError } from '../../errors';
 import type { Config } from '../config/config';
 import type { Db } from './storage/member-db';
-import { LevelEngine } from './storage/level-engine';
+import type { LevelEngine, BatchOp } from './storage/level-engine';
 import type { Membership } from './cluster/membership';
-import { RaftLoop } from './raft-loop';
-import { Applier, type StoreHolder } from './apply/applier';
-import { WaitRegistry } from './wait';
-import { encodeRequest, RequestIdGenerator, RequestKind } from '../wire/request-codec';
-import type { Header } from '../wire/convert';
-import { WatchHub } from './watch/hub';
-import { AnswersInFlight } from './answers-in-flight';
+import type { RaftLoop } from './raft-loop';
+import type { Applier, StoreHolder } from './apply/applier';
+import type { WaitRegistry } from './wait';
+import { RequestKind, type RequestIdGenerator } from '../wire/request-codec';
+import type { WatchHub } from './watch/hub';
+import type { AnswersInFlight } from './answers-in-flight';
 import type { Lessor } from '../../lease';
 import { LeaseExpiryDriver } from './lease/expiry-driver';
 import { roleOf } from './lease/role';
-import type { BatchOp } from './storage/level-engine';
-import { AlarmStore } from './alarm/alarm-store';
-import { Quota } from './alarm/quota';
-import type { AlarmResult } from './apply/applier';
-import { method } from '../wire/protos';
-
-/** Bytes etcd's InternalRaftRequest (header with request id, op field) adds to a request. */
-const INTERNAL_REQUEST_OVERHEAD = 17;
+import type { AlarmStore } from './alarm/alarm-store';
+import type { Quota } from './alarm/quota';
+import { addMember, promoteMember, removeMember, updateMember } from './cluster/reconfig';
+import { MemberRequests } from './member-requests';
+import type { ClusterReconfig, MemberApi, RaftView } from './member-api';
 
 /** The parts a member is built from (see member-open.ts, which builds them in order). */
 export interface MemberParts {
@@ -49,16 +46,11 @@ export interface MemberParts {
   identity: BatchOp[];
 }
 
-export class EtcdMember {
-  readonly config: Config;
+export class EtcdMember extends MemberRequests implements MemberApi {
   readonly log: Logger;
-  readonly memberId: bigint;
-  readonly clusterId: bigint;
   readonly membership: Membership;
-  private readonly store: StoreHolder;
   readonly engine: LevelEngine;
   readonly db: Db;
-  readonly loop: RaftLoop;
   readonly applier: Applier;
   /** Called after a membership change is applied (the peer transport follows it). */
   onMembershipChange: ((cc: ConfChange) => void) | undefined;
@@ -69,13 +61,13 @@ export class EtcdMember {
   readonly lessor: Lessor;
   /** The cluster's alarms (NOSPACE, CORRUPT), as applied. */
   readonly alarms: AlarmStore;
-  readonly quota: Quota;
+  readonly reconfig: ClusterReconfig = {
+    add: (peerURLs, isLearner) => addMember(this, peerURLs, isLearner),
+    remove: (id) => removeMember(this, id),
+    update: (id, peerURLs) => updateMember(this, id, peerURLs),
+    promote: (id) => promoteMember(this, id),
+  };
   private leaseDriver: LeaseExpiryDriver | undefined;
-  private readonly waits: WaitRegistry;
-  private readonly ids: RequestIdGenerator;
-  private readonly memberIdStr: string;
-  private readonly clusterIdStr: string;
-  private readonly requestTimeoutMs: number;
   private sweeper: NodeJS.Timeout | undefined;
   private published = false;
   private markReady!: () => void;
@@ -95,32 +87,37 @@ export class EtcdMember {
   onFatal: ((err: Error) => void) | undefined;
 
   constructor(config: Config, log: Logger, parts: MemberParts) {
-    this.config = config;
+    super(config, parts);
     this.log = log;
-    this.memberId = parts.memberId;
-    this.clusterId = parts.clusterId;
     this.membership = parts.membership;
-    this.store = parts.store;
     this.applier = parts.applier;
     this.engine = parts.engine;
     this.db = parts.db;
-    this.loop = parts.loop;
-    this.waits = parts.waits;
     this.watchHub = parts.watchHub;
     this.answers = parts.answers;
     this.lessor = parts.lessor;
     this.alarms = parts.alarms;
-    this.quota = parts.quota;
-    this.memberIdStr = this.memberId.toString();
-    this.clusterIdStr = this.clusterId.toString();
-    this.ids = parts.ids;
     this.identity = parts.identity;
-    this.requestTimeoutMs = 5000 + 2 * config.electionMs;
   }
 
-  /** Proposals waiting to be applied (etcd_server_proposals_pending). */
-  get pendingProposals(): number {
-    return this.waits.size;
+  /** The Raft state, read-only, for the services. */
+  get raft(): RaftView {
+    return this.loop;
+  }
+
+  /** Bytes of MVCC data held (the quota's measure, Status's dbSizeInUse). */
+  get storeBytes(): number {
+    return this.engine.sizeBytes;
+  }
+
+  /** Whether this member is a learner in the applied membership. */
+  get isLearner(): boolean {
+    return this.membership.get(this.memberId)?.isLearner ?? false;
+  }
+
+  /** Whether this member serves as the lease primary (waits for its term's first entry, at most `timeoutMs`). */
+  leasePrimary(timeoutMs: number): Promise<boolean> {
+    return roleOf(this).primary(timeoutMs);
   }
 
   /**
@@ -148,14 +145,24 @@ export class EtcdMember {
     }
   }
 
-  /** Whether this member is a learner in the applied membership. */
-  get isLearner(): boolean {
-    return this.membership.get(this.memberId)?.isLearner ?? false;
+  /** etcd's MoveLeader on the leader: transfer to a voter and wait until it leads. */
+  async moveLeader(target: bigint): Promise<void> {
+    if (!this.loop.isLeader) throw new EtcdError('NotLeader');
+    const t = this.membership.get(target);
+    if (t === undefined || t.isLearner) throw new EtcdError('BadLeaderTransferee');
+    if (target === this.memberId) return;
+    this.loop.transferLeader(target);
+    const deadline = performance.now() + 5000 + 2 * this.config.electionMs;
+    while (this.loop.lead !== target) {
+      if (performance.now() > deadline) throw new EtcdError('Timeout', 'leader transfer took too long');
+      await new Promise((r) => setTimeout(r, this.config.heartbeatMs));
+    }
   }
 
-  /** The MVCC store (replaced when a snapshot from the leader is installed). */
-  get mvcc(): MvccStore {
-    return this.store.mvcc;
+  /** Compacts the whole LevelDB key range (etcd's Defragment rewrites its bbolt file). */
+  async defragment(): Promise<void> {
+    if (this.loop.appliedIndex < 0) throw new EtcdError('Stopped');
+    await (this.db as unknown as ClassicLevel<string, Buffer>).compactRange('\u0000', '\uffff');
   }
 
   /** Writes a fresh member's identity, then starts the Raft loop, the lease timer and the sweeper. */
@@ -217,77 +224,6 @@ export class EtcdMember {
         this.log.warn({ err: e.message }, 'failed to publish local member; will retry on next leader change');
       },
     );
-  }
-
-  /** A response header; `revision` defaults to the current store revision. */
-  header(revision?: number): Header {
-    return {
-      cluster_id: this.clusterIdStr,
-      member_id: this.memberIdStr,
-      revision: revision ?? this.mvcc.currentRevision,
-      raft_term: this.loop.term,
-    };
-  }
-
-  /**
-   * Proposes a request (`payload`: its etcd protobuf encoding, as the client sent it) and
-   * resolves with its apply result. Every member, this one included, applies the log's bytes.
-   */
-  propose<T>(kind: RequestKind, payload: Uint8Array): Promise<T> {
-    const id = this.ids.next();
-    const data = encodeRequest(kind, this.ids.high, id, payload);
-    // etcd compares the marshaled InternalRaftRequest, 17 bytes larger than the client's message.
-    if (payload.length + INTERNAL_REQUEST_OVERHEAD > this.config.maxRequestBytes) return Promise.reject(new EtcdError('RequestTooLarge'));
-    const p = this.waits.register<T>(id, performance.now() + this.requestTimeoutMs);
-    try {
-      this.loop.propose(data);
-    } catch (e) {
-      this.waits.take(id);
-      return Promise.reject(e);
-    }
-    return p;
-  }
-
-  /** An AlarmRequest (GET, ACTIVATE, DEACTIVATE) through Raft, as etcd sends every one. */
-  alarm(request: { action: string; memberID: string; alarm: string }): Promise<AlarmResult> {
-    const payload = method('etcdserverpb.Maintenance', 'Alarm').requestSerialize(request);
-    return this.propose<AlarmResult>(RequestKind.Alarm, payload);
-  }
-
-  /**
-   * etcd's quotaAlarmer.check, before a Put, Txn or LeaseGrant is proposed: a request that would
-   * take the store over the quota raises NOSPACE for this member and fails with NoSpace.
-   * Returns undefined when the request fits.
-   */
-  checkQuota(cost: number): Promise<never> | undefined {
-    if (this.quota.available(cost)) return undefined;
-    const fail = (): never => {
-      throw new EtcdError('NoSpace');
-    };
-    return this.alarm({ action: 'ACTIVATE', memberID: this.memberIdStr, alarm: 'NOSPACE' }).then(fail, fail);
-  }
-
-  /**
-   * Proposes a membership change and resolves once it is applied on this member. The change's
-   * id carries a waiter id, as a request's does.
-   */
-  proposeConfChange(cc: Omit<ConfChange, 'id'>): Promise<void> {
-    const low = this.ids.next();
-    const id = (BigInt(this.ids.high) << 48n) | BigInt(low);
-    const p = this.waits.register<void>(low, performance.now() + this.requestTimeoutMs);
-    try {
-      this.loop.proposeConfChange({ ...cc, id });
-    } catch (e) {
-      this.waits.take(low);
-      return Promise.reject(e);
-    }
-    return p;
-  }
-
-  /** Waits for a linearizable read point unless the read is serializable. */
-  readBarrier(serializable: boolean): Promise<void> | undefined {
-    if (serializable) return undefined;
-    return this.loop.linearizableBarrier();
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import * as protobuf from 'protobufjs';
 import { join } from 'node:path';
+import { Reader } from '../../encoding/varint';
 
 const VARINT = 0;
 const FIXED64 = 1;
@@ -34,28 +35,20 @@ const SCALAR_WIRE: Record<string, number> = {
 
 class Bad extends Error {}
 
-function varint(buf: Uint8Array, pos: number): [number, number] {
-  let v = 0;
-  let mul = 1;
-  for (let i = 0; i < 10; i++) {
-    if (pos >= buf.length) throw new Bad('unexpected EOF');
-    const b = buf[pos++]!;
-    v += (b & 0x7f) * mul;
-    if (b < 0x80) return [v, pos];
-    mul *= 128;
-  }
-  throw new Bad('varint overflow');
-}
-
 /** Throws when `buf` is not a valid encoding of `type`. */
 export function checkWire(type: protobuf.Type, buf: Uint8Array, start = 0, end = buf.length, depth = 0): void {
+  checkFields(type, new Reader(buf, start), end, depth);
+}
+
+function checkFields(type: protobuf.Type, r: Reader, end: number, depth: number): void {
   // Past this depth the decoder's own nesting limit decides (a Txn that deep gets etcd's
   // "too many operations"); the check stops rather than overflow the stack.
-  if (depth > 512) return;
-  let pos = start;
-  while (pos < end) {
-    let tag: number;
-    [tag, pos] = varint(buf, pos);
+  if (depth > 512) {
+    r.pos = end;
+    return;
+  }
+  while (r.pos < end) {
+    const tag = r.varint();
     const id = Math.floor(tag / 8);
     const wire = tag % 8;
     // gogo-generated code takes the field number as an int32: 0, negative or overflowing is illegal.
@@ -70,63 +63,54 @@ export function checkWire(type: protobuf.Type, buf: Uint8Array, start = 0, end =
         throw new Bad(`wrong wireType = ${wire} for field ${field.name}`);
       }
       if (rt instanceof protobuf.Type && wire === BYTES) {
-        let len: number;
-        [len, pos] = varint(buf, pos);
-        if (pos + len > end) throw new Bad('unexpected EOF');
-        checkWire(rt, buf, pos, pos + len, depth + 1);
-        pos += len;
+        const len = r.varint();
+        const bodyEnd = r.pos + len;
+        if (bodyEnd > end) throw new Bad('unexpected EOF');
+        checkFields(rt, r, bodyEnd, depth + 1);
         continue;
       }
     }
-    switch (wire) {
-      case VARINT:
-        [, pos] = varint(buf, pos);
-        break;
-      case FIXED64:
-        pos += 8;
-        break;
-      case FIXED32:
-        pos += 4;
-        break;
-      case BYTES: {
-        let len: number;
-        [len, pos] = varint(buf, pos);
-        pos += len;
-        break;
-      }
-      case START_GROUP:
-        pos = skipGroup(buf, pos, end);
-        break;
-      case END_GROUP:
-        throw new Bad('unexpected end group');
-      default:
-        throw new Bad(`illegal wireType ${wire}`);
-    }
-    if (pos > end) throw new Bad('unexpected EOF');
+    skipField(r, wire, end);
+    if (r.pos > end) throw new Bad('unexpected EOF');
+  }
+}
+
+/** Skips one field's value of the given wire type (groups as gogo's generated skip does). */
+function skipField(r: Reader, wire: number, end: number): void {
+  switch (wire) {
+    case VARINT:
+      r.varint();
+      return;
+    case FIXED64:
+      r.pos += 8;
+      return;
+    case FIXED32:
+      r.pos += 4;
+      return;
+    case BYTES:
+      r.pos += r.varint();
+      return;
+    case START_GROUP:
+      skipGroup(r, end);
+      return;
+    case END_GROUP:
+      throw new Bad('unexpected end group');
+    default:
+      throw new Bad(`illegal wireType ${wire}`);
   }
 }
 
 /** Skips a group as gogo's generated skip does: nesting is counted, field numbers are not checked. */
-function skipGroup(buf: Uint8Array, pos: number, end: number): number {
+function skipGroup(r: Reader, end: number): void {
   let depth = 1;
   while (depth > 0) {
-    if (pos >= end) throw new Bad('unexpected EOF');
-    let tag: number;
-    [tag, pos] = varint(buf, pos);
-    const wire = tag % 8;
+    if (r.pos >= end) throw new Bad('unexpected EOF');
+    const wire = r.varint() % 8;
     if (wire === START_GROUP) depth++;
     else if (wire === END_GROUP) depth--;
-    else if (wire === VARINT) [, pos] = varint(buf, pos);
-    else if (wire === FIXED64) pos += 8;
-    else if (wire === FIXED32) pos += 4;
-    else if (wire === BYTES) {
-      let len: number;
-      [len, pos] = varint(buf, pos);
-      pos += len;
-    } else throw new Bad(`illegal wireType ${wire}`);
+    else skipField(r, wire, end);
   }
-  if (pos > end) throw new Bad('unexpected EOF');
-  return pos;
+  if (r.pos > end) throw new Bad('unexpected EOF');
 }
 
 let root: protobuf.Root | undefined;

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ETCD_CLUSTER_VERSION, ETCD_VERSION } from '../../../version';
-import type { EtcdMember } from '../../engine/member';
+import type { MemberApi } from '../../engine/member-api';
 import type { Metrics } from './metrics';
 
 function send(res: ServerResponse, code: number, type: string, body: string): void {
@@ -12,8 +12,8 @@ function send(res: ServerResponse, code: number, type: string, body: string): vo
   res.end(body);
 }
 
-async function healthy(m: EtcdMember, serializable: boolean): Promise<string | undefined> {
-  if (!serializable && m.loop.lead === 0n) return 'RAFT NO LEADER';
+async function healthy(m: MemberApi, serializable: boolean): Promise<string | undefined> {
+  if (!serializable && m.raft.lead === 0n) return 'RAFT NO LEADER';
   try {
     const barrier = m.readBarrier(serializable);
     if (barrier) await barrier;
@@ -24,7 +24,7 @@ async function healthy(m: EtcdMember, serializable: boolean): Promise<string | u
   }
 }
 
-export function httpHandler(m: EtcdMember, metrics: Metrics): (req: IncomingMessage, res: ServerResponse) => void {
+export function httpHandler(m: MemberApi, metrics: Metrics): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;

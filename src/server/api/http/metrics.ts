@@ -6,12 +6,12 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { ETCD_CLUSTER_VERSION, ETCD_VERSION } from '../../../version';
-import type { EtcdMember } from '../../engine/member';
+import type { MemberApi } from '../../engine/member-api';
 
 export class Metrics {
   readonly registry = new Registry();
 
-  constructor(m: EtcdMember, dbSize: () => number) {
+  constructor(m: MemberApi, dbSize: () => number) {
     const r = this.registry;
     collectDefaultMetrics({ register: r });
     const gauge = (name: string, help: string, read: () => number): void => {
@@ -30,21 +30,21 @@ export class Metrics {
       help: 'The number of leader changes seen.',
       registers: [r],
       collect() {
-        this.inc(m.loop.leaderChangesSeen - reported);
-        reported = m.loop.leaderChangesSeen;
+        this.inc(m.raft.leaderChangesSeen - reported);
+        reported = m.raft.leaderChangesSeen;
       },
     });
-    gauge('etcd_server_has_leader', 'Whether or not a leader exists. 1 is existence, 0 is not.', () => (m.loop.lead === 0n ? 0 : 1));
-    gauge('etcd_server_is_leader', 'Whether or not this member is a leader. 1 if is, 0 otherwise.', () => (m.loop.isLeader ? 1 : 0));
+    gauge('etcd_server_has_leader', 'Whether or not a leader exists. 1 is existence, 0 is not.', () => (m.raft.lead === 0n ? 0 : 1));
+    gauge('etcd_server_is_leader', 'Whether or not this member is a leader. 1 if is, 0 otherwise.', () => (m.raft.isLeader ? 1 : 0));
     gauge('etcd_server_is_learner', 'Whether or not this member is a learner. 1 if is, 0 otherwise.', () => (m.isLearner ? 1 : 0));
-    gauge('etcd_server_proposals_committed_total', 'The total number of consensus proposals committed.', () => m.loop.commitIndex);
-    gauge('etcd_server_proposals_applied_total', 'The total number of consensus proposals applied.', () => m.loop.appliedIndex);
+    gauge('etcd_server_proposals_committed_total', 'The total number of consensus proposals committed.', () => m.raft.commitIndex);
+    gauge('etcd_server_proposals_applied_total', 'The total number of consensus proposals applied.', () => m.raft.appliedIndex);
     gauge('etcd_server_proposals_pending', 'The current number of pending proposals to commit.', () => m.pendingProposals);
     gauge('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.', dbSize);
     gauge(
       'etcd_mvcc_db_total_size_in_use_in_bytes',
       'Total size of the underlying database logically in use in bytes.',
-      () => m.engine.sizeBytes,
+      () => m.storeBytes,
     );
     gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', () => m.mvcc.keyCount);
     gauge('etcd_debugging_mvcc_current_revision', 'The current revision of store.', () => m.mvcc.currentRevision);

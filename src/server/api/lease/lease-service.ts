@@ -28,10 +28,8 @@ import {
 } from '../../wire/lease-codec';
 import type { LeaseHost } from '../../engine/lease/host';
 import type { LeaderForwarder } from './forward';
-import { leaseIdsFor } from '../../engine/lease/ids';
 import { keepAliveHandler } from './keepalive';
-import { roleOf } from '../../engine/lease/role';
-import { LEASE_OVERHEAD } from '../../engine/alarm/quota';
+import { LEASE_OVERHEAD } from '../../wire/request-cost';
 
 export interface LeaseServiceOptions {
   /** Source of generated lease ids (default: the member's shared generator, etcd's idutil scheme). */
@@ -42,7 +40,7 @@ export interface LeaseServiceOptions {
 
 /** Renews on the leader (clearing a checkpoint first if needed) or forwards; see the file comment. */
 export async function renewLease(host: LeaseHost, id: LeaseId, forward?: LeaseServiceOptions['forward']): Promise<number> {
-  if (!(await roleOf(host).primary(2 * host.config.electionMs))) {
+  if (!(await host.leasePrimary(2 * host.config.electionMs))) {
     if (forward) return forward.renew(id);
     if (host.forwardRenew) return host.forwardRenew(id);
     throw new EtcdError('NoLeader');
@@ -55,7 +53,7 @@ export async function renewLease(host: LeaseHost, id: LeaseId, forward?: LeaseSe
 }
 
 export function leaseService(host: LeaseHost, log: Logger, opts: LeaseServiceOptions = {}): UntypedServiceImplementation {
-  const ids = opts.ids ?? leaseIdsFor(host.memberId);
+  const ids = opts.ids ?? host.leaseIds;
   return {
     LeaseGrant: unary('LeaseGrant', log, async (w) => {
       const overQuota = host.checkQuota?.(LEASE_OVERHEAD);
@@ -83,7 +81,7 @@ export function leaseService(host: LeaseHost, log: Logger, opts: LeaseServiceOpt
       const id = int64(w.ID);
       const withKeys = w.keys === true;
       let t: { ttl: number; grantedTtl: number; keys: Buffer[] } | undefined;
-      if (await roleOf(host).primary(2 * host.config.electionMs)) t = host.lessor.timeToLive(id, withKeys);
+      if (await host.leasePrimary(2 * host.config.electionMs)) t = host.lessor.timeToLive(id, withKeys);
       else if (opts.forward) t = await opts.forward.timeToLive(id, withKeys);
       else if (host.forwardTimeToLive) t = await host.forwardTimeToLive(id, withKeys);
       else throw new EtcdError('NoLeader');

@@ -8,7 +8,7 @@ import { EtcdError } from '../../../errors';
 import type { DeleteRangeResponse, KeyValue, RangeRequest, RangeResponse, TxnResponse, WriteResult } from '../../../mvcc';
 import { method } from '../../wire/protos';
 import { encodeGrant } from '../../wire/lease-codec';
-import { leaseIdsFor, type LeaseIdGenerator } from '../../engine/lease/ids';
+import type { LeaseIdGenerator } from '../../engine/lease/ids';
 import type { LeaseApplyResult, LeaseGrantResponse } from '../../engine/lease/apply';
 import { RequestKind } from '../../wire/request-codec';
 import type { HubResponse } from '../../engine/watch/types';
@@ -38,7 +38,7 @@ export class KvOps {
 
   constructor(host: LockHost) {
     this.host = host;
-    this.ids = leaseIdsFor(host.memberId);
+    this.ids = host.leaseIds;
   }
 
   header(revision?: number): object {

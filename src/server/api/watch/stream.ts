@@ -20,7 +20,8 @@ import type { FlushQueue } from './flush-queue';
 import { hubResponseToWire, type WireWatchResponse } from './response';
 import { watchIdField, type WatchEncoder } from './wire-encoder';
 import type { Watcher } from '../../engine/watch/watcher';
-import { INVALID_WATCH_ID, type HubResponse, type Scheduler, type WatchSink } from '../../engine/watch/types';
+import type { HubResponse, Scheduler, WatchSink } from '../../engine/watch/types';
+import { INVALID_WATCH_ID } from '../../wire/watch-ids';
 import { toSpan, KEY_MAX } from '../../../mvcc';
 
 export const STREAM_BUFFER_LEN = 128;

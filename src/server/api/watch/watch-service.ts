@@ -17,9 +17,8 @@ import { EtcdError, isEtcdError } from '../../../errors';
 import type { KeyValue } from '../../../mvcc';
 import { method } from '../../wire/protos';
 import { toServiceError, wireMessage } from '../../wire/error-table';
-import type { EtcdMember } from '../../engine/member';
+import type { MemberApi } from '../../engine/member-api';
 import { ServerWatchStream, type StreamEnv } from './stream';
-import { realScheduler } from '../../engine/watch/types';
 import { FlushQueue } from './flush-queue';
 import type { WireWatchResponse } from './response';
 import { WatchEncoder, encodeHeader } from './wire-encoder';
@@ -39,7 +38,7 @@ export function progressInterval(configuredMs: number, random: () => number = Ma
 
 type Call = ServerDuplexStream<Record<string, unknown>, WireWatchResponse>;
 
-export function watchService(m: EtcdMember, log: Logger): UntypedServiceImplementation {
+export function watchService(m: MemberApi, log: Logger): UntypedServiceImplementation {
   const serialize = method('etcdserverpb.Watch', 'Watch').responseSerialize;
   const readPrev = (key: Buffer, rev: number): KeyValue | undefined => {
     try {
@@ -53,11 +52,11 @@ export function watchService(m: EtcdMember, log: Logger): UntypedServiceImplemen
   // One revision's header is the same for every watcher: encode it once.
   let cached: { revision: number; term: number; bytes: Buffer } = { revision: -1, term: -1, bytes: Buffer.alloc(0) };
   const headerBytes = (revision: number): Buffer => {
-    const term = m.loop.term;
+    const term = m.raft.term;
     if (cached.revision !== revision || cached.term !== term) cached = { revision, term, bytes: encodeHeader(m.header(revision)) };
     return cached.bytes;
   };
-  const flushQueue = new FlushQueue(realScheduler);
+  const flushQueue = new FlushQueue(m.watchHub.scheduler);
   const env = (): StreamEnv => ({
     hub: m.watchHub,
     header: (rev?: number) => m.header(rev),
@@ -68,7 +67,7 @@ export function watchService(m: EtcdMember, log: Logger): UntypedServiceImplemen
     flushQueue,
     compactedReason: wireMessage('Compacted'),
     progressIntervalMs: progressInterval(m.config.watchProgressNotifyMs),
-    scheduler: realScheduler,
+    scheduler: m.watchHub.scheduler,
   });
 
   let warned = false;
@@ -89,7 +88,7 @@ export function watchService(m: EtcdMember, log: Logger): UntypedServiceImplemen
     if (monitor !== undefined) return;
     noLeaderCount = 0;
     monitor = setInterval(() => {
-      noLeaderCount = m.loop.lead === 0n ? noLeaderCount + 1 : 0;
+      noLeaderCount = m.raft.lead === 0n ? noLeaderCount + 1 : 0;
       if (noLeaderCount < NO_LEADER_CHECKS) return;
       for (const call of [...needLeader]) fail(call, new EtcdError('NoLeader'));
       needLeader.clear();
@@ -107,7 +106,7 @@ export function watchService(m: EtcdMember, log: Logger): UntypedServiceImplemen
   return {
     Watch: (call: Call): void => {
       const hasLeader = call.metadata.get('hasleader')[0] === 'true';
-      if (hasLeader && m.loop.lead === 0n) {
+      if (hasLeader && m.raft.lead === 0n) {
         fail(call, new EtcdError('NoLeader'));
         return;
       }

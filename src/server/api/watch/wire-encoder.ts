@@ -10,7 +10,7 @@
  */
 import type { Event, KeyValue } from '../../../mvcc';
 import type { Header } from '../../wire/convert';
-import { varintSize, varintSizeBig, writeVarint, writeVarintBig } from '../../engine/peer/wire';
+import { varintSize, varintSizeBig, writeVarint, writeVarintBig } from '../../../encoding/varint';
 import type { FrameWriter } from '../../wire/watch-frames';
 import { isCreateEvent, prevKvFor, type PrevReader } from './response';
 import type { HubResponse } from '../../engine/watch/types';

@@ -5,8 +5,9 @@
  * it is written with the applied batch, reloaded at boot and carried by state snapshots.
  */
 import type { Engine } from '../../../mvcc/engine';
+import { ALARM_TYPES, alarmTypeOf, type AlarmType } from '../../wire/alarm-type';
 
-export type AlarmType = 'NOSPACE' | 'CORRUPT';
+export type { AlarmType };
 
 export interface AlarmMember {
   memberID: bigint;
@@ -15,12 +16,6 @@ export interface AlarmMember {
 
 const PREFIX = 'alarm/';
 const END = 'alarm0';
-const TYPES: readonly AlarmType[] = ['NOSPACE', 'CORRUPT'];
-
-/** The alarm type a request names, or undefined (NONE, or a value etcd does not define). */
-export function alarmTypeOf(v: unknown): AlarmType | undefined {
-  return TYPES.includes(v as AlarmType) ? (v as AlarmType) : undefined;
-}
 
 function keyOf(a: AlarmMember): string {
   return `${PREFIX}${a.alarm}/${a.memberID.toString(16).padStart(16, '0')}`;
@@ -74,7 +69,7 @@ export class AlarmStore {
   /** The alarms of one type, or all of them (`undefined`), by type then member id. */
   get(alarm?: AlarmType): AlarmMember[] {
     const out: AlarmMember[] = [];
-    for (const t of TYPES) {
+    for (const t of ALARM_TYPES) {
       if (alarm !== undefined && t !== alarm) continue;
       const m = this.byType.get(t);
       if (m === undefined) continue;

@@ -24,8 +24,10 @@ import type { Membership, Member } from '../cluster/membership';
 import { method } from '../../wire/protos';
 import { deleteRangeFromWire, putFromWire, txnFromWire, type Wire } from '../../wire/convert';
 import { EtcdError } from '../../../errors';
-import { alarmTypeOf, type AlarmMember, type AlarmStore } from '../alarm/alarm-store';
-import { costPut, costTxn, LEASE_OVERHEAD, type Quota } from '../alarm/quota';
+import type { AlarmMember, AlarmStore } from '../alarm/alarm-store';
+import { alarmTypeOf } from '../../wire/alarm-type';
+import type { Quota } from '../alarm/quota';
+import { costPut, costTxn, LEASE_OVERHEAD } from '../../wire/request-cost';
 import { failpoint } from '../failpoints';
 
 /** The replaceable part of the state machine (a snapshot install swaps the store). */

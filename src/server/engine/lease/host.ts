@@ -4,12 +4,17 @@
  */
 import type { Lessor, LeaseId } from '../../../lease';
 import type { RequestKind } from '../../wire/request-codec';
+import type { LeaseIdGenerator } from './ids';
 
 export interface LeaseHost {
   readonly memberId: bigint;
   readonly lessor: Lessor;
-  readonly loop: { readonly isLeader: boolean; readonly term: number };
+  readonly raft: { readonly isLeader: boolean; readonly term: number };
   readonly config: { readonly electionMs: number };
+  /** The member's lease ids (shared by every service that grants leases). */
+  readonly leaseIds: LeaseIdGenerator;
+  /** Whether this member serves as the lease primary; a new leader waits (at most `timeoutMs`) for its term's first entry. */
+  leasePrimary(timeoutMs: number): Promise<boolean>;
   /** Proposes an entry and resolves with its apply result (see EtcdMember.propose). */
   propose<T>(kind: RequestKind, payload: Uint8Array): Promise<T>;
   /** The backend quota check before a grant (EtcdMember.checkQuota); absent means no quota. */

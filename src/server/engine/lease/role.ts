@@ -22,7 +22,7 @@ export class LessorRole {
 
   /** The leader applied the empty entry of `term`: promote if it is this member's leadership. */
   termStarted(term: number): void {
-    const { lessor, loop } = this.host;
+    const { lessor, raft: loop } = this.host;
     if (!loop.isLeader || term !== loop.term || this.promotedTerm === term) return;
     if (lessor.isPrimary) lessor.demote();
     lessor.promote(this.host.config.electionMs);
@@ -32,7 +32,7 @@ export class LessorRole {
 
   /** Demotes the lessor unless it is the primary of the current leadership; returns whether it is. */
   sync(): boolean {
-    const { lessor, loop } = this.host;
+    const { lessor, raft: loop } = this.host;
     if (loop.isLeader && lessor.isPrimary && this.promotedTerm === loop.term) return true;
     if (lessor.isPrimary) lessor.demote();
     this.promotedTerm = -1;
@@ -47,7 +47,7 @@ export class LessorRole {
    */
   async primary(timeoutMs: number): Promise<boolean> {
     if (this.sync()) return true;
-    if (!this.host.loop.isLeader) return false;
+    if (!this.host.raft.isLeader) return false;
     const promoted = await new Promise<boolean>((resolve) => {
       const t = setTimeout(() => {
         this.waiting = this.waiting.filter((w) => w !== done);

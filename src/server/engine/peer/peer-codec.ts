@@ -6,7 +6,7 @@
  */
 import type { Message } from '../../../raft/types';
 import { decodeMessageAt, messageSize, writeMessage } from './raft-codec';
-import { Reader, WireError, lenPrefixed, varintSize, varintSizeBig, writeVarint, writeVarintBig } from './wire';
+import { Reader, WireError, lenPrefixed, varintSize, varintSizeBig, writeVarint, writeVarintBig } from '../../../encoding/varint';
 
 // ---------- MessageBatch ----------
 

@@ -17,7 +17,7 @@ import {
   type Snapshot,
   type SnapshotMetadata,
 } from '../../../raft/types';
-import { Reader, WireError, lenPrefixed, varintSize, varintSizeBig, writeVarint, writeVarintBig } from './wire';
+import { Reader, WireError, lenPrefixed, varintSize, varintSizeBig, writeVarint, writeVarintBig } from '../../../encoding/varint';
 
 // ---------- sizes ----------
 

@@ -11,8 +11,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32c } from '../../../mvcc';
-import { maskedCrc } from './leveldb-format';
+import { crc32c, maskedCrc } from '../../../encoding/crc32c';
 
 const BLOCK = 32 * 1024;
 const HEADER = 7;

@@ -12,10 +12,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32c } from '../../../mvcc';
+import { crc32c, maskedCrc } from '../../../encoding/crc32c';
 import { snappyUncompress } from './snappy';
 import { liveTables } from './leveldb-manifest';
-import { ByteReader, maskedCrc } from './leveldb-format';
+import { ByteReader } from './leveldb-format';
 
 const FOOTER = 48;
 const TRAILER = 5;

@@ -28,7 +28,8 @@ import type { Engine, Event } from '../../../mvcc';
 import { eventsInRange } from '../../../mvcc/history';
 import { Watcher, type WatcherSpec } from './watcher';
 import { WatcherGroup } from './watcher-group';
-import { INVALID_WATCH_ID, realScheduler, type HubResponse, type Scheduler, type WatchSink } from './types';
+import { realScheduler, type HubResponse, type Scheduler, type WatchSink } from './types';
+import { INVALID_WATCH_ID } from '../../wire/watch-ids';
 
 /** etcd's watchBatchMaxRevs: revisions per catch-up response. */
 export const MAX_REVS_PER_SYNC = 1000;
@@ -66,7 +67,8 @@ export interface HubDeps {
 export class WatchHub {
   private readonly store: HubStore;
   private readonly engine: Engine;
-  private readonly scheduler: Scheduler;
+  /** The timer source of this hub (streams schedule their flushes on it too). */
+  readonly scheduler: Scheduler;
   private readonly fanoutBudget: number;
   private readonly whenQuiet: (fn: () => void) => { cancel(): void };
   readonly synced = new WatcherGroup();

@@ -4,9 +4,6 @@
  */
 import type { Event } from '../../../mvcc';
 
-/** etcd's clientv3.InvalidWatchID: never a watcher's id; used for stream-wide responses. */
-export const INVALID_WATCH_ID = -1n;
-
 /** mvcc.WatchResponse: what the hub hands to a stream. */
 export interface HubResponse {
   watchId: bigint;

@@ -1,7 +1,9 @@
 /**
- * Protobuf wire primitives for the peer hot path: varint sizes and writers for JS numbers
- * (terms, indexes; exact up to 2^53) and bigints (uint64 ids, exact up to 2^64-1), and a
- * bounds-checked reader. Writers fill a preallocated Buffer; callers size it first.
+ * Protobuf varints, the one implementation every codec uses (peer messages, watch responses,
+ * conf changes, MVCC records, strict request checks, LevelDB's formats): sizes and writers for
+ * JS numbers (terms, indexes, revisions; exact up to 2^53) and bigints (uint64 ids, exact up to
+ * 2^64-1), and a bounds-checked reader. Writers fill a preallocated buffer; callers size it
+ * first. Pure: no I/O, importable by the cores.
  */
 
 const MAX_U64 = (1n << 64n) - 1n;
