@@ -89,6 +89,12 @@ export default tseslint.config(
     },
   },
   {
+    // Small files, one concept each; src/raft's Raft state machine is the one exception (as in etcd-io/raft).
+    files: ['src/**/*.ts', 'bin/**/*.ts'],
+    ignores: ['src/raft/**'],
+    rules: { 'max-lines': ['error', { max: 400, skipBlankLines: false, skipComments: false }] },
+  },
+  {
     files: ['src/encoding/**/*.ts'],
     rules: {
       ...noClockNoRandom,

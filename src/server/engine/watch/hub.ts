@@ -67,8 +67,7 @@ export interface HubDeps {
 export class WatchHub {
   private readonly store: HubStore;
   private readonly engine: Engine;
-  /** The timer source of this hub (streams schedule their flushes on it too). */
-  readonly scheduler: Scheduler;
+  readonly scheduler: Scheduler; // streams schedule their flushes on it too
   private readonly fanoutBudget: number;
   private readonly whenQuiet: (fn: () => void) => { cancel(): void };
   readonly synced = new WatcherGroup();
