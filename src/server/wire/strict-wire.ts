@@ -87,9 +87,11 @@ function skipField(r: Reader, wire: number, end: number): void {
     case FIXED32:
       r.pos += 4;
       return;
-    case BYTES:
-      r.pos += r.varint();
+    case BYTES: {
+      const len = r.varint(); // read before r.pos: `r.pos += r.varint()` would add to the old position
+      r.pos += len;
       return;
+    }
     case START_GROUP:
       skipGroup(r, end);
       return;
