@@ -11,22 +11,21 @@ import { MemoryEngine, MvccStore } from '../../src/mvcc';
 import { packageDefinition, serviceDefinition } from '../../src/server/wire/protos';
 import { WatchHub } from '../../src/server/engine/watch/hub';
 import { watchService } from '../../src/server/api/watch/watch-service';
-import type { EtcdMember } from '../../src/server/engine/member';
+import type { MemberApi } from '../../src/server/engine/member-api';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const engine = new MemoryEngine();
 const mvcc = new MvccStore(engine);
 const hub = new WatchHub({ store: mvcc, engine });
-const loop = { lead: 1n, term: 2 };
+const raft = { lead: 1n, term: 2 };
 const fakeMember = {
   mvcc,
-  engine,
   watchHub: hub,
-  loop,
+  raft,
   config: { maxRequestBytes: 1.5 * 1024 * 1024, watchProgressNotifyMs: 0, electionMs: 30 },
-  header: (revision?: number) => ({ cluster_id: '1', member_id: '2', revision: revision ?? mvcc.currentRevision, raft_term: loop.term }),
-} as unknown as EtcdMember;
+  header: (revision?: number) => ({ cluster_id: '1', member_id: '2', revision: revision ?? mvcc.currentRevision, raft_term: raft.term }),
+} satisfies Partial<Record<keyof MemberApi, unknown>> as unknown as MemberApi; // no key the service does not know
 
 let server: grpc.Server;
 let client: Obj;
@@ -56,25 +55,25 @@ function open(hasLeader: boolean): { call: Obj; created: Promise<Obj>; failed: P
 }
 
 test('hasleader stream is refused at once without a leader', async () => {
-  loop.lead = 0n;
+  raft.lead = 0n;
   const s = open(true);
   const err = await s.failed;
   assert.equal(err.code, grpc.status.UNAVAILABLE);
   assert.equal(err.details, 'etcdserver: no leader');
-  loop.lead = 1n;
+  raft.lead = 1n;
 });
 
 test('open hasleader streams fail after the leader stays lost; others keep going', async () => {
-  loop.lead = 1n;
+  raft.lead = 1n;
   const withMd = open(true);
   const without = open(false);
   await withMd.created;
   await without.created;
-  loop.lead = 0n; // 3 checks of 30 ms later, the hasleader stream fails
+  raft.lead = 0n; // 3 checks of 30 ms later, the hasleader stream fails
   const err = await withMd.failed;
   assert.equal(err.code, grpc.status.UNAVAILABLE);
   assert.equal(err.details, 'etcdserver: no leader');
-  loop.lead = 1n;
+  raft.lead = 1n;
   let gotError = false;
   without.call.on('error', () => (gotError = true));
   without.call.cancel();
