@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { ClassicLevel } from 'classic-level';
 import type { ConfChange } from '../../raft';
 import { EtcdError } from '../../errors';
-import type { Config } from '../config/config';
+import { autoCompactionRetention, type Config } from '../config/config';
 import type { Db } from './storage/member-db';
 import type { LevelEngine, BatchOp } from './storage/level-engine';
 import type { Membership } from './cluster/membership';
@@ -24,6 +24,9 @@ import type { AlarmStore } from './alarm/alarm-store';
 import type { Quota } from './alarm/quota';
 import { addMember, promoteMember, removeMember, updateMember } from './cluster/reconfig';
 import { MemberRequests } from './member-requests';
+import { AutoCompactor } from './auto-compactor';
+import { realScheduler } from './watch/types';
+import { method } from '../wire/protos';
 import type { ClusterReconfig, MemberApi, RaftView } from './member-api';
 
 /** The parts a member is built from (see member-open.ts, which builds them in order). */
@@ -68,6 +71,7 @@ export class EtcdMember extends MemberRequests implements MemberApi {
     promote: (id) => promoteMember(this, id),
   };
   private leaseDriver: LeaseExpiryDriver | undefined;
+  private compactor: AutoCompactor | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private published = false;
   private markReady!: () => void;
@@ -173,6 +177,7 @@ export class EtcdMember extends MemberRequests implements MemberApi {
     }
     this.loop.onLeaderChange = () => {
       roleOf(this).sync();
+      this.compactor?.setLeader(this.loop.isLeader);
       this.maybePublish();
     };
     this.loop.onFatal = (err) => {
@@ -186,15 +191,38 @@ export class EtcdMember extends MemberRequests implements MemberApi {
     this.sweeper.unref?.();
     this.leaseDriver = new LeaseExpiryDriver(this, this.log);
     this.leaseDriver.start();
+    this.compactor = this.autoCompactor();
+    this.compactor?.start();
   }
 
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.leaseDriver?.stop();
+    this.compactor?.stop();
     this.watchHub.close();
     await this.loop.stop();
     this.waits.rejectAll(new EtcdError('Stopped'));
     await this.db.close();
+  }
+
+  /** The auto-compactor --auto-compaction-mode and --auto-compaction-retention ask for, if any. */
+  private autoCompactor(): AutoCompactor | undefined {
+    const mode = this.config.autoCompactionMode;
+    const { periodMs, revisions } = autoCompactionRetention(this.config);
+    const retention = mode === 'revision' ? revisions : periodMs;
+    if (retention === 0) return undefined;
+    const codec = method('etcdserverpb.KV', 'Compact');
+    const c = new AutoCompactor({
+      mode,
+      retention,
+      now: () => performance.now(),
+      scheduler: realScheduler,
+      rev: () => this.mvcc.currentRevision,
+      compact: (revision) => this.propose(RequestKind.Compaction, codec.requestSerialize({ revision })),
+      log: this.log,
+    });
+    c.setLeader(this.loop.isLeader);
+    return c;
   }
 
   /** Publishes this member's name and client URLs through the log once there is a leader. */
