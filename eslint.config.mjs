@@ -138,8 +138,10 @@ export default tseslint.config(
         '\\.\\./src/version',
         'yargs',
         'yargs/yargs',
+        'yaml',
+        'node:fs',
       ],
-      'bin/ only parses flags and starts the server: flag modules, the config and the server entry point',
+      'bin/ only parses flags (and reads a --config-file) and starts the server: flag modules, the config and the server entry point',
     ),
   },
 );

@@ -36,6 +36,7 @@ export function isBoolFlag(def: FlagDef): boolean {
 
 const IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['name', 'string'],
+  ['config-file', 'string'],
   ['data-dir', 'string'],
   ['wal-dir', 'string'],
   ['listen-client-urls', 'urls'],
@@ -86,7 +87,7 @@ const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['raft-read-timeout', 'duration'],
   ['raft-write-timeout', 'duration'],
   ['feature-gates', 'string'],
-  ['config-file', 'string'],
+
   // clustering / discovery
   ['discovery', 'string'],
   ['discovery-endpoints', 'strings'],

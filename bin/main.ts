@@ -4,10 +4,11 @@
  */
 import { ConfigError } from '../src/server/config/config';
 import { logLine } from './log-line';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from './parse-args';
 
 async function main(): Promise<void> {
-  const parsed = parseArgs(process.argv.slice(2), process.env);
+  const parsed = parseArgs(process.argv.slice(2), process.env, { readFile: (p) => readFileSync(p, 'utf8') });
   if (parsed.kind === 'exit') {
     if (parsed.stdout !== undefined) process.stdout.write(parsed.stdout);
     if (parsed.stderr !== undefined) process.stderr.write(parsed.stderr);

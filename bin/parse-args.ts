@@ -1,9 +1,10 @@
 /**
  * `etcd` command line + ETCD_* environment -> Config, with etcd 3.6's rules and texts.
- * Pure: reads only its arguments, starts nothing, touches no file.
+ * Pure: reads only its arguments (a --config-file through the injected readFile), starts nothing.
  */
 import { type Config, ConfigError, validateConfig } from '../src/server/config/config';
 import { buildConfig } from './build-config';
+import { ConfigFileError, configFileValues } from './config-file';
 import { applyEnv, flagToEnv } from './env-flags';
 import { EXPERIMENTAL_FLAG_MIGRATION, FLAGS } from './flag-table';
 import { FlagSyntaxError, parseGoFlags } from './go-flags';
@@ -18,6 +19,8 @@ export type ParseResult =
 export interface ParseOptions {
   /** Clock for log-line timestamps (tests). */
   now?: () => Date;
+  /** Reads a --config-file (main: fs.readFileSync); without it a config file cannot be read. */
+  readFile?: (path: string) => string;
 }
 
 /** Exit code for unusable flags. (etcd itself exits 2 on Go flag-syntax errors, 1 on the rest.) */
@@ -35,11 +38,7 @@ const DEPRECATED_IMPLEMENTED: Record<string, string> = {
 export function parseArgs(argv: readonly string[], env: Record<string, string | undefined>, opts: ParseOptions = {}): ParseResult {
   const now = opts.now ?? (() => new Date());
   const line = (level: 'warn' | 'fatal', msg: string, fields: LogFields = {}): string => logLine(level, msg, fields, now());
-  const fail = (err: string): ParseResult => ({
-    kind: 'exit',
-    code: EXIT_BAD_CONFIG,
-    stderr: line('warn', 'failed to verify flags', { error: err }) + '\n',
-  });
+  const fail = (err: string): ParseResult => failure(line, err);
 
   let cmd;
   try {
@@ -55,30 +54,33 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
   }
 
   const warnings: string[] = [];
-  const envCopy = { ...env };
-  const special = envCopy['ETCD_VERSION'];
-  if (special !== undefined && special !== '') {
-    delete envCopy['ETCD_VERSION'];
-    warnings.push(line('warn', 'cannot set special environment variable', { key: 'ETCD_VERSION', value: special }));
+  // etcd: a config file (--config-file, else ETCD_CONFIG_FILE) replaces every other flag and
+  // the environment.
+  const configFile = cmd.values.get('config-file') || env['ETCD_CONFIG_FILE'] || '';
+  let values: Map<string, string>;
+  let fromEnv = new Map<string, string>();
+  if (configFile !== '') {
+    const file = readConfigFile(configFile, opts.readFile);
+    if (typeof file === 'string') return fail(file);
+    values = file.values;
+    warnings.push(
+      logLine(
+        'info',
+        'loaded server configuration, other configuration command line flags and environment variables will be ignored if provided',
+        { path: configFile },
+        now(),
+      ),
+    );
+    for (const key of file.unknown) warnings.push(line('warn', 'unknown configuration key; ignoring it', { key, path: configFile }));
+    for (const key of file.unsupported) warnings.push(line('warn', NOT_IMPLEMENTED_MSG, { key, path: configFile }));
+  } else {
+    const fromCmd = fromCommandLine(cmd.values, env, line, warnings);
+    if ('exit' in fromCmd) return fromCmd.exit;
+    values = fromCmd.values;
+    fromEnv = fromCmd.fromEnv;
   }
-  const envRes = applyEnv(FLAGS, cmd.values, envCopy);
-  if (envRes.conflict !== undefined) {
-    return {
-      kind: 'exit',
-      code: EXIT_BAD_CONFIG,
-      stderr:
-        line(
-          'fatal',
-          'conflicting environment variable is shadowed by corresponding command-line flag (either unset environment variable or disable flag))',
-          { 'environment-variable': envRes.conflict },
-        ) + '\n',
-    };
-  }
-  for (const kv of envRes.unrecognized) warnings.push(line('warn', 'unrecognized environment variable', { 'environment-variable': kv }));
-  if (envRes.invalid !== undefined) return fail(envRes.invalid);
-
-  const values = new Map<string, string>([...cmd.values, ...envRes.fromEnv]);
   values.delete('version');
+  values.delete('config-file');
 
   for (const [oldFlag, newFlag] of EXPERIMENTAL_FLAG_MIGRATION) {
     if (values.has(oldFlag) && values.has(newFlag)) {
@@ -102,13 +104,9 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
     if (def === undefined || def.implemented) continue;
     unimplemented.push(`--${name}`);
     const fields: LogFields = { flag: `--${name}` };
-    if (envRes.fromEnv.has(name)) fields['environment-variable'] = flagToEnv(name);
+    if (fromEnv.has(name)) fields['environment-variable'] = flagToEnv(name);
     if (def.kind === 'ignored') warnings.push(line('warn', 'flag is no longer supported - ignoring', fields));
-    else if (name === 'config-file') {
-      warnings.push(
-        line('warn', 'configuration files are not implemented yet (no YAML parser); ignoring it and using flags and environment', fields),
-      );
-    } else warnings.push(line('warn', NOT_IMPLEMENTED_MSG, fields));
+    else warnings.push(line('warn', NOT_IMPLEMENTED_MSG, fields));
   }
   for (const name of Object.keys(DEPRECATED_IMPLEMENTED)) {
     const msg = DEPRECATED_IMPLEMENTED[name];
@@ -131,6 +129,66 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
     return { kind: 'run', config, warnings };
   } catch (e) {
     if (e instanceof ConfigError) return fail(e.message);
+    throw e;
+  }
+}
+
+type Line = (level: 'warn' | 'fatal', msg: string, fields?: LogFields) => string;
+
+/** Flags and the ETCD_* environment (no config file), with etcd's conflict and validity checks. */
+function fromCommandLine(
+  cmdValues: Map<string, string>,
+  env: Record<string, string | undefined>,
+  line: Line,
+  warnings: string[],
+): { values: Map<string, string>; fromEnv: Map<string, string> } | { exit: ParseResult } {
+  const envCopy = { ...env };
+  const special = envCopy['ETCD_VERSION'];
+  if (special !== undefined && special !== '') {
+    delete envCopy['ETCD_VERSION'];
+    warnings.push(line('warn', 'cannot set special environment variable', { key: 'ETCD_VERSION', value: special }));
+  }
+  const envRes = applyEnv(FLAGS, cmdValues, envCopy);
+  if (envRes.conflict !== undefined) {
+    return {
+      exit: {
+        kind: 'exit',
+        code: EXIT_BAD_CONFIG,
+        stderr:
+          line(
+            'fatal',
+            'conflicting environment variable is shadowed by corresponding command-line flag (either unset environment variable or disable flag))',
+            { 'environment-variable': envRes.conflict },
+          ) + '\n',
+      },
+    };
+  }
+  for (const kv of envRes.unrecognized) warnings.push(line('warn', 'unrecognized environment variable', { 'environment-variable': kv }));
+  if (envRes.invalid !== undefined) return { exit: failure(line, envRes.invalid) };
+  return { values: new Map<string, string>([...cmdValues, ...envRes.fromEnv]), fromEnv: envRes.fromEnv };
+}
+
+function failure(line: Line, err: string): ParseResult {
+  return { kind: 'exit', code: EXIT_BAD_CONFIG, stderr: line('warn', 'failed to verify flags', { error: err }) + '\n' };
+}
+
+/** The config file's flag values, or the error etcd prints for it (Go's texts for open/read errors). */
+function readConfigFile(path: string, readFile: ((path: string) => string) | undefined): ReturnType<typeof configFileValues> | string {
+  if (readFile === undefined) return `open ${path}: cannot read files here`;
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `open ${path}: no such file or directory`;
+    if (code === 'EACCES') return `open ${path}: permission denied`;
+    if (code === 'EISDIR') return `read ${path}: is a directory`;
+    return `open ${path}: ${(e as Error).message}`;
+  }
+  try {
+    return configFileValues(text);
+  } catch (e) {
+    if (e instanceof ConfigFileError) return e.message;
     throw e;
   }
 }
