@@ -1,9 +1,12 @@
 /**
- * pino JSON lines on stderr (etcd's zap defaults: JSON to stderr), with etcd-like field names.
- * `--log-outputs` stdout or a file path is honoured; `default`/`stderr` mean stderr.
+ * The member's log, as etcd's zap logger is configured by --log-level, --log-outputs and
+ * --log-format: JSON lines (or zap's console form) on every output named: `default` and `stderr`
+ * (stderr), `stdout`, or a file path (appended to; the file must be creatable, as etcd's sink).
  */
+import { closeSync, openSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/config';
+import { ConfigError } from './config/error';
 
 const LEVELS: Record<Config['logLevel'], pino.Level> = {
   debug: 'debug',
@@ -14,14 +17,50 @@ const LEVELS: Record<Config['logLevel'], pino.Level> = {
   fatal: 'fatal',
 };
 
-export function createLogger(c: Pick<Config, 'logLevel' | 'logOutputs' | 'name'>): Logger {
-  const out = c.logOutputs[0] ?? 'default';
-  const dest =
-    out === 'stdout'
-      ? pino.destination({ fd: 1, sync: false })
-      : out === 'default' || out === 'stderr' || out === 'systemd/journal'
-        ? pino.destination({ fd: 2, sync: false })
-        : pino.destination({ dest: out, sync: false, mkdir: true });
+type Sink = { write(s: string): unknown };
+
+/** One output; a file is opened (created) now so that a bad path fails at start with etcd's text. */
+function sink(out: string): Sink {
+  if (out === 'stdout') return pino.destination({ fd: 1, sync: false });
+  if (out === 'default' || out === 'stderr' || out === 'systemd/journal') return pino.destination({ fd: 2, sync: false });
+  try {
+    closeSync(openSync(out, 'a'));
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message;
+    throw new ConfigError(`open sink ${JSON.stringify(out)}: open ${out}: ${reason}`);
+  }
+  return pino.destination({ dest: out, sync: false });
+}
+
+/**
+ * zap's console encoding of one JSON line: time, level, message and the other fields as JSON
+ * with zap's spacing (etcd's third column, the caller, is not known here and left out).
+ */
+export function consoleLine(json: string): string {
+  const { time, level, msg, ...fields } = JSON.parse(json) as Record<string, unknown>;
+  const rest = Object.keys(fields).length === 0 ? '' : `\t${zapJson(fields)}`;
+  return `${String(time)}\t${String(level)}\t${String(msg ?? '')}${rest}\n`;
+}
+
+/** JSON as zap's console encoder spaces it: `{"k": v, "k2": [1, 2]}`. */
+function zapJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(zapJson).join(', ')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${zapJson(x)}`)
+      .join(', ')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+function consoleSink(to: Sink): Sink {
+  return { write: (s: string) => to.write(consoleLine(s)) };
+}
+
+export function createLogger(c: Pick<Config, 'logLevel' | 'logOutputs' | 'logFormat' | 'name'>): Logger {
+  const outputs = c.logOutputs.length > 0 ? c.logOutputs : ['default'];
+  const sinks = outputs.map(sink).map((s) => (c.logFormat === 'console' ? consoleSink(s) : s));
+  const stream = sinks.length === 1 ? sinks[0]! : pino.multistream(sinks.map((s) => ({ stream: s, level: 'trace' as const })));
   return pino(
     {
       level: LEVELS[c.logLevel],
@@ -30,6 +69,6 @@ export function createLogger(c: Pick<Config, 'logLevel' | 'logOutputs' | 'name'>
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    dest,
+    stream,
   );
 }

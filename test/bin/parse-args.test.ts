@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ParseResult, NOT_IMPLEMENTED_MSG, parseArgs } from '../../bin/parse-args';
-import type { Config } from '../../src/server/config/config';
+import { type Config, WAL_DIR_UNSUPPORTED } from '../../src/server/config/config';
 import { FLAGS } from '../../bin/flag-table';
 import { ETCD_VERSION } from '../../src/version';
 
@@ -256,10 +256,17 @@ test('durations use Go syntax; experimental alias; both set is an error', () => 
   assert.equal(run(['--experimental-snapshot-catchup-entries', '7']).config.snapshotCatchupEntries, 7);
 });
 
+test('--wal-dir is refused with a clear error (no separate WAL in etcd-ts), from a flag, the environment or a config file', () => {
+  fails(['--wal-dir', '/w'], WAL_DIR_UNSUPPORTED);
+  fails([], WAL_DIR_UNSUPPORTED, { ETCD_WAL_DIR: '/w' });
+  const r = parseArgs(['--config-file', '/f.yaml'], {}, { now: NOW, readFile: () => 'wal-dir: /w\n' });
+  assert.equal(r.kind === 'exit' && JSON.parse(r.stderr ?? '{}').error, WAL_DIR_UNSUPPORTED);
+  // An empty value is no value, as in etcd.
+  assert.equal(run(['--wal-dir', '']).config.walDir, undefined);
+});
+
 test('implemented scalar flags feed the Config', () => {
   const c = run([
-    '--wal-dir',
-    '/w',
     '--max-request-bytes',
     '100',
     '--max-txn-ops',
@@ -279,7 +286,6 @@ test('implemented scalar flags feed the Config', () => {
     '--snapshot-catchup-entries',
     '9',
   ]).config;
-  assert.equal(c.walDir, '/w');
   assert.equal(c.maxRequestBytes, 100);
   assert.equal(c.maxTxnOps, 5);
   assert.equal(c.quotaBackendBytes, 1024);

@@ -22,7 +22,7 @@ export interface Config {
   name: string;
   /** --data-dir (etcd's default is `${name}.etcd`) */
   dataDir: string;
-  /** --wal-dir; undefined = `<data-dir>/member/wal` */
+  /** --wal-dir: refused by validateConfig (the Raft log lives in the data dir's LevelDB). */
   walDir?: string;
   /** --listen-client-urls (Node URLs; use urlPort()/urlHost() from config-urls: Node drops :80/:443) */
   listenClientUrls: URL[];
@@ -213,10 +213,18 @@ function checkHostUrls(flag: string, urls: string[]): void {
 }
 
 /**
+ * etcd-ts keeps the Raft log with the state in one LevelDB, written in one synced batch, so there
+ * is no WAL directory to move; a --wal-dir is refused rather than silently not used.
+ */
+export const WAL_DIR_UNSUPPORTED =
+  '--wal-dir is not supported by etcd-ts: the Raft log is kept with the store in <data-dir>/member/leveldb; remove the flag';
+
+/**
  * etcd's embed.Config.Validate (the parts etcd-ts implements), in etcd's order and with
  * etcd's texts. Throws ConfigError. Does not look at the data dir: see verifyBootstrap().
  */
 export function validateConfig(c: Config): void {
+  if (c.walDir !== undefined) throw new ConfigError(WAL_DIR_UNSUPPORTED);
   const logger: string = c.logger;
   if (logger === 'capnslog') throw new ConfigError('--logger=capnslog is removed in v3.5');
   if (logger !== 'zap') throw new ConfigError(`unknown logger option ${JSON.stringify(logger)}`);
