@@ -103,7 +103,8 @@ export class EtcdServer {
       const port = await l.bind(urlPort(u), urlHost(u));
       bound.push(`http://${urlHost(u) || 'localhost'}:${port}`);
     }
-    const member = await openMember(c, this.log);
+    const metrics = new Metrics();
+    const member = await openMember(c, this.log, metrics.engine);
     this.member = member;
     member.onFatal = (err) => this.onMemberFailure(err);
     const grpc = new GrpcServer({
@@ -114,8 +115,13 @@ export class EtcdServer {
       'grpc.keepalive_timeout_ms': 20 * 1000,
       'grpc.max_concurrent_streams': 2 ** 31 - 1,
     });
-    const add = (def: ServiceDefinition, impl: UntypedServiceImplementation): void =>
-      grpc.addService(strictRequests(def, protoRoot(), PROTO_FILES), intercept(def, impl, member));
+    // etcd initialises the counters of its own services (not v3lock and v3election) at 0.
+    const add = (def: ServiceDefinition, impl: UntypedServiceImplementation): void => {
+      const counters = metrics.grpc.service(def, def !== lockDef && def !== electionDef);
+      grpc.addService(strictRequests(def, protoRoot(), PROTO_FILES), intercept(def, impl, member, counters));
+    };
+    const lockDef = serviceDefinition('v3lockpb.Lock');
+    const electionDef = serviceDefinition('v3electionpb.Election');
     add(withRawRequests('etcdserverpb.KV', KV_RAW_METHODS), kvService(member, this.log));
     const disk = new DiskUsage(join(c.dataDir, 'member', 'leveldb'));
     add(serviceDefinition('etcdserverpb.Maintenance'), maintenanceService(member, disk, this.log));
@@ -125,14 +131,15 @@ export class EtcdServer {
     const forward = new LeaderForwarder(() => member.membership.get(member.loop.lead)?.clientURLs ?? []);
     this.leaseForwarder = forward;
     add(serviceDefinition('etcdserverpb.Lease'), leaseService(member, this.log, { forward }));
-    add(serviceDefinition('v3lockpb.Lock'), lockService(member, this.log));
-    add(serviceDefinition('v3electionpb.Election'), electionService(member, this.log));
+    add(lockDef, lockService(member, this.log));
+    add(electionDef, electionService(member, this.log));
     this.grpc = grpc;
     this.transport = await linkPeers(member, c.listenPeerUrls, this.log, () => {
       void this.stop();
     });
     await member.start();
-    const handler = httpHandler(member, new Metrics(member, () => disk.bytes()));
+    metrics.watch(member, () => disk.bytes());
+    const handler = httpHandler(member, metrics);
     for (const l of this.listeners) l.serve(grpc, handler);
     this.clientUrls = bound;
     this.serving = true;

@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { MemoryStorage, RawNode } from '../../src/raft';
 import { RaftLoop } from '../../src/server/engine/raft-loop';
+import { NO_STATS } from '../../src/server/engine/stats';
 import type { BatchOp } from '../../src/server/engine/storage/level-engine';
 import type { Db } from '../../src/server/engine/storage/member-db';
 import { decodeEntry, decodeHardState, decodeSnapshotMeta } from '../../src/server/engine/storage/entry-codec';
@@ -70,6 +71,7 @@ test('every cut of the Ready loop writes is recoverable, across snapshots and lo
   const db = new RecordingDb();
   const sm = new FakeStateMachine(node);
   const loop = new RaftLoop({
+    stats: NO_STATS,
     node,
     storage,
     db: db as unknown as Db,

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { MemoryStorage, RawNode } from '../../src/raft';
 import { RaftLoop } from '../../src/server/engine/raft-loop';
+import { NO_STATS } from '../../src/server/engine/stats';
 import type { BatchOp } from '../../src/server/engine/storage/level-engine';
 import type { Db } from '../../src/server/engine/storage/member-db';
 import { EFFECT_PREFIX, FakeStateMachine } from './fake-state-machine';
@@ -37,6 +38,7 @@ function setup(): { loop: RaftLoop; db: Db0; sm: FakeStateMachine; logs: Record<
   const log = pino({ level: 'info' }, { write: (l: string) => logs.push(JSON.parse(l) as Record<string, unknown>) });
   let n = 0n;
   const loop = new RaftLoop({
+    stats: NO_STATS,
     node,
     storage,
     db: db as unknown as Db,

@@ -6,6 +6,7 @@
 import type { BatchOp } from './storage/level-engine';
 import type { Db } from './storage/member-db';
 import { rawBatch, rawBatchApplies } from './storage/raw-batch';
+import type { EngineStats } from './stats';
 
 export interface BatchWriterOptions {
   db: Db;
@@ -13,6 +14,8 @@ export interface BatchWriterOptions {
   busy(): boolean;
   /** A write failed: the loop stops for good. */
   onError(e: Error, what: string): void;
+  /** Each batch's duration: synced ones as etcd's WAL fsync, the others as its backend commit. */
+  stats: EngineStats;
 }
 
 export class BatchWriter {
@@ -43,9 +46,13 @@ export class BatchWriter {
 
   /** Writes one batch after every earlier one; refused once a write has failed. */
   write(ops: BatchOp[], sync: boolean): Promise<void> {
-    const p = this.chain.then(() => {
+    const p = this.chain.then(async () => {
       if (this.failed) throw this.failed;
-      return this.raw ? rawBatch(this.o.db, ops, sync) : this.o.db.batch(ops as never, { sync });
+      const t0 = performance.now();
+      await (this.raw ? rawBatch(this.o.db, ops, sync) : this.o.db.batch(ops as never, { sync }));
+      const seconds = (performance.now() - t0) / 1000;
+      if (sync) this.o.stats.walFsync(seconds);
+      else this.o.stats.backendCommit(seconds);
     });
     this.chain = p.catch(() => undefined);
     return p;

@@ -25,9 +25,10 @@ import { roleOf } from './lease/role';
 import { AlarmStore } from './alarm/alarm-store';
 import { Quota } from './alarm/quota';
 import { EtcdMember } from './member';
+import { NO_STATS, type EngineStats } from './stats';
 
 /** Opens the data dir, restores or bootstraps, and builds (but does not start) the member. */
-export async function openMember(config: Config, log: Logger): Promise<EtcdMember> {
+export async function openMember(config: Config, log: Logger, stats: EngineStats = NO_STATS): Promise<EtcdMember> {
   const started = Date.now();
   const { db, boot } = await openMemberDb(config.dataDir);
   try {
@@ -87,7 +88,7 @@ export async function openMember(config: Config, log: Logger): Promise<EtcdMembe
       : [];
     const ids = new RequestIdGenerator(id.memberId, Date.now());
 
-    const waits = new WaitRegistry();
+    const waits = new WaitRegistry(() => stats.proposalFailed());
     const answers = new AnswersInFlight();
     const watchHub: WatchHub = new WatchHub({
       whenQuiet: (fn) => answers.whenQuiet(fn),
@@ -129,6 +130,7 @@ export async function openMember(config: Config, log: Logger): Promise<EtcdMembe
     });
     const loop = new RaftLoop({
       node,
+      stats,
       storage,
       db,
       stateMachine: applier,
@@ -162,6 +164,7 @@ export async function openMember(config: Config, log: Logger): Promise<EtcdMembe
       alarms,
       quota,
       ids,
+      stats,
       identity,
     });
     refs.member = m;

@@ -16,6 +16,7 @@ import type { WaitRegistry } from './wait';
 import type { Quota } from './alarm/quota';
 import { leaseIdsFor, type LeaseIdGenerator } from './lease/ids';
 import type { MemberRequestApi } from './member-api';
+import type { EngineStats } from './stats';
 
 /** Bytes etcd's InternalRaftRequest (header with request id, op field) adds to a request. */
 const INTERNAL_REQUEST_OVERHEAD = 17;
@@ -28,6 +29,7 @@ export interface RequestParts {
   waits: WaitRegistry;
   quota: Quota;
   ids: RequestIdGenerator;
+  stats: EngineStats;
 }
 
 export class MemberRequests implements MemberRequestApi {
@@ -39,6 +41,7 @@ export class MemberRequests implements MemberRequestApi {
   protected readonly store: StoreHolder;
   protected readonly waits: WaitRegistry;
   protected readonly ids: RequestIdGenerator;
+  private readonly stats: EngineStats;
   protected readonly memberIdStr: string;
   private readonly clusterIdStr: string;
   private readonly requestTimeoutMs: number;
@@ -52,6 +55,7 @@ export class MemberRequests implements MemberRequestApi {
     this.waits = parts.waits;
     this.quota = parts.quota;
     this.ids = parts.ids;
+    this.stats = parts.stats;
     this.memberIdStr = this.memberId.toString();
     this.clusterIdStr = this.clusterId.toString();
     this.requestTimeoutMs = 5000 + 2 * config.electionMs;
@@ -95,6 +99,7 @@ export class MemberRequests implements MemberRequestApi {
       this.loop.propose(data);
     } catch (e) {
       this.waits.take(id);
+      this.stats.proposalFailed();
       return Promise.reject(e);
     }
     return p;

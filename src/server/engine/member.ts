@@ -24,6 +24,7 @@ import type { AlarmStore } from './alarm/alarm-store';
 import type { Quota } from './alarm/quota';
 import { addMember, promoteMember, removeMember, updateMember } from './cluster/reconfig';
 import { MemberRequests } from './member-requests';
+import type { EngineStats } from './stats';
 import { AutoCompactor } from './auto-compactor';
 import { realScheduler } from './watch/types';
 import { method } from '../wire/protos';
@@ -46,6 +47,7 @@ export interface MemberParts {
   alarms: AlarmStore;
   quota: Quota;
   ids: RequestIdGenerator;
+  stats: EngineStats;
   identity: BatchOp[];
 }
 

@@ -8,6 +8,7 @@ import type { ConfState, Entry, MemoryStorage, RawNode } from '../../raft';
 import type { Db } from './storage/member-db';
 import type { BatchOp } from './storage/level-engine';
 import { RequestKind } from '../wire/request-codec';
+import type { EngineStats } from './stats';
 
 /** What the loop applies committed entries to. */
 export interface StateMachine {
@@ -26,6 +27,7 @@ export interface StateMachine {
 
 export interface RaftLoopOptions {
   node: RawNode;
+  stats: EngineStats;
   storage: MemoryStorage;
   db: Db;
   stateMachine: StateMachine;

@@ -20,6 +20,7 @@ import { EtcdError } from '../../errors';
 import { ApplyError, type RaftLoopOptions, type StateMachine } from './raft-loop-deps';
 import { DiskLog } from './disk-log';
 import { BatchWriter } from './batch-writer';
+import { SLOW_APPLY_MS } from './stats';
 import type { BatchOp } from './storage/level-engine';
 import { IndexWaiters } from './wait';
 import { ReadRounds } from './read-rounds';
@@ -76,7 +77,7 @@ export class RaftLoop {
       },
       timeoutMs: 5000 + 2 * o.electionMs,
     });
-    this.writer = new BatchWriter({ db: o.db, busy: () => this.running, onError: (e, what) => this.fail(e, what) });
+    this.writer = new BatchWriter({ db: o.db, busy: () => this.running, onError: (e, what) => this.fail(e, what), stats: o.stats });
     const st = o.node.basicStatus();
     this.term = st.term;
     this.lead = st.lead;
@@ -332,7 +333,9 @@ export class RaftLoop {
       // After a restart Raft replays from its snapshot; entries whose effects are already in
       // the store (index <= the persisted applied index) only re-apply membership changes.
       if (e.index > this.appliedIndex) {
+        const t0 = performance.now();
         o.stateMachine.applyEntry(e);
+        if (performance.now() - t0 > SLOW_APPLY_MS) o.stats.slowApply();
         this.appliedIndex = e.index;
       } else if (e.type !== EntryType.EntryNormal) {
         o.stateMachine.applyEntry(e);

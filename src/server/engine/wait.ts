@@ -12,6 +12,9 @@ export interface Waiter<T = unknown> {
 export class WaitRegistry {
   private readonly waiters = new Map<number, Waiter>();
 
+  /** `onGiveUp`: called for each waiter rejected here (timed out, or dropped on a stop). */
+  constructor(private readonly onGiveUp: () => void = () => undefined) {}
+
   register<T>(id: number, deadline: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.waiters.set(id, { deadline, resolve: resolve as (r: unknown) => void, reject });
@@ -23,6 +26,7 @@ export class WaitRegistry {
     for (const [id, w] of this.waiters) {
       if (w.deadline < now) {
         this.waiters.delete(id);
+        this.onGiveUp();
         w.reject(err());
       }
     }
@@ -43,7 +47,10 @@ export class WaitRegistry {
   rejectAll(err: unknown): void {
     const all = [...this.waiters.values()];
     this.waiters.clear();
-    for (const w of all) w.reject(err);
+    for (const w of all) {
+      this.onGiveUp();
+      w.reject(err);
+    }
   }
 }
 

@@ -4,16 +4,57 @@
  * `process_resident_memory_bytes` (used by `etcdctl check datascale`) comes from prom-client's
  * default process metrics.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 import { ETCD_CLUSTER_VERSION, ETCD_VERSION } from '../../../version';
 import type { MemberApi } from '../../engine/member-api';
+import type { EngineStats } from '../../engine/stats';
+import { GrpcMetrics } from '../grpc-metrics';
 
 export class Metrics {
   readonly registry = new Registry();
+  /** What the engine reports as it happens (disk latencies, slow applies, failed proposals). */
+  readonly engine: EngineStats;
+  readonly grpc: GrpcMetrics;
 
-  constructor(m: MemberApi, dbSize: () => number) {
+  constructor() {
     const r = this.registry;
     collectDefaultMetrics({ register: r });
+    this.grpc = new GrpcMetrics(r);
+    // etcd: 1 ms doubling to 8.192 s.
+    const buckets = exponentialBuckets(0.001, 2, 14);
+    const walFsync = new Histogram({
+      name: 'etcd_disk_wal_fsync_duration_seconds',
+      help: 'The latency distributions of fsync called by WAL.',
+      buckets,
+      registers: [r],
+    });
+    const backendCommit = new Histogram({
+      name: 'etcd_disk_backend_commit_duration_seconds',
+      help: 'The latency distributions of commit called by backend.',
+      buckets,
+      registers: [r],
+    });
+    const slowApply = new Counter({
+      name: 'etcd_server_slow_apply_total',
+      help: 'The total number of slow apply requests (likely overloaded from slow disk).',
+      registers: [r],
+    });
+    const proposalsFailed = new Counter({
+      name: 'etcd_server_proposals_failed_total',
+      help: 'The total number of failed proposals seen.',
+      registers: [r],
+    });
+    this.engine = {
+      walFsync: (s) => walFsync.observe(s),
+      backendCommit: (s) => backendCommit.observe(s),
+      slowApply: () => slowApply.inc(),
+      proposalFailed: () => proposalsFailed.inc(),
+    };
+  }
+
+  /** The member's gauges, read when scraped. */
+  watch(m: MemberApi, dbSize: () => number): void {
+    const r = this.registry;
     const gauge = (name: string, help: string, read: () => number): void => {
       new Gauge({
         name,
