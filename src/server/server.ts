@@ -15,6 +15,7 @@ import { openMember } from './engine/member-open';
 import { ClientListener } from './api/client-listener';
 import { httpHandler } from './api/http/handler';
 import { Metrics } from './api/http/metrics';
+import { Gateway } from './api/http/gateway';
 import { PROTO_FILES, protoRoot, serviceDefinition } from './wire/protos';
 import { strictRequests } from './wire/strict-wire';
 import { withRawRequests } from './wire/raw-request';
@@ -45,6 +46,7 @@ export class EtcdServer {
   private listeners: ClientListener[] = [];
   private transport: PeerTransport | undefined;
   private leaseForwarder: LeaderForwarder | undefined;
+  private gateway: Gateway | undefined;
   private stopping: Promise<void> | undefined;
   private resolveDone!: () => void;
   /** Resolves when the server has stopped, whether by stop() or by itself (removed member). */
@@ -139,7 +141,11 @@ export class EtcdServer {
     });
     await member.start();
     metrics.watch(member, () => disk.bytes());
-    const handler = httpHandler(member, metrics);
+    // The JSON gateway is a gRPC client of this member's first client URL, as etcd's is.
+    const first = new URL(bound[0]!);
+    const host = ['0.0.0.0', '[::]', 'localhost', ''].includes(first.hostname) ? '127.0.0.1' : first.hostname;
+    this.gateway = new Gateway(() => `${host}:${first.port}`);
+    const handler = httpHandler(member, metrics, this.gateway);
     for (const l of this.listeners) l.serve(grpc, handler);
     this.clientUrls = bound;
     this.serving = true;
@@ -170,6 +176,7 @@ export class EtcdServer {
     this.grpc?.forceShutdown();
     this.grpc = undefined;
     this.leaseForwarder?.close();
+    this.gateway?.close();
     this.leaseForwarder = undefined;
     if (this.member) await this.member.stop().catch((e: Error) => this.log.error({ err: e.message }, 'stopping the member failed'));
     this.member = undefined;

@@ -119,6 +119,28 @@ let root: protobuf.Root | undefined;
 
 /** The protobufjs type of a fully qualified message name in `proto/`. */
 export function messageType(protoDir: string, files: readonly string[], name: string): protobuf.Type {
+  return typeRoot(protoDir, files).lookupType(name);
+}
+
+/** A method's request and response types and whether each side streams. */
+export function methodTypes(
+  protoDir: string,
+  files: readonly string[],
+  service: string,
+  method: string,
+): { request: protobuf.Type; response: protobuf.Type; requestStream: boolean; responseStream: boolean } {
+  const m = typeRoot(protoDir, files).lookupService(service).methods[method];
+  if (m === undefined) throw new Error(`no method ${service}/${method}`);
+  m.resolve();
+  return {
+    request: m.resolvedRequestType!,
+    response: m.resolvedResponseType!,
+    requestStream: m.requestStream === true,
+    responseStream: m.responseStream === true,
+  };
+}
+
+function typeRoot(protoDir: string, files: readonly string[]): protobuf.Root {
   if (root === undefined) {
     const r = new protobuf.Root();
     r.resolvePath = (_origin, target) => join(protoDir, target);
@@ -129,7 +151,7 @@ export function messageType(protoDir: string, files: readonly string[], name: st
     r.resolveAll();
     root = r;
   }
-  return root.lookupType(name);
+  return root;
 }
 
 /**

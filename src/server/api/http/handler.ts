@@ -1,11 +1,12 @@
 /**
  * etcd's HTTP endpoints on the client port: /health, /livez, /readyz,
- * /version, /metrics. Other paths answer 404; the JSON gateway (/v3/...) is not built yet.
+ * /version, /metrics, and the JSON gateway (/v3/..., gateway.ts). Other paths answer 404.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ETCD_CLUSTER_VERSION, ETCD_VERSION } from '../../../version';
 import type { MemberApi } from '../../engine/member-api';
 import type { Metrics } from './metrics';
+import type { Gateway } from './gateway';
 
 function send(res: ServerResponse, code: number, type: string, body: string): void {
   res.writeHead(code, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
@@ -24,10 +25,11 @@ async function healthy(m: MemberApi, serializable: boolean): Promise<string | un
   }
 }
 
-export function httpHandler(m: MemberApi, metrics: Metrics): (req: IncomingMessage, res: ServerResponse) => void {
+export function httpHandler(m: MemberApi, metrics: Metrics, gateway?: Gateway): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
+    if (gateway?.handles(path)) return gateway.serve(req, res, path);
     if (path === '/metrics') {
       void metrics.text().then(
         (t) => send(res, 200, t.type, t.body),
