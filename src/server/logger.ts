@@ -3,7 +3,7 @@
  * --log-format: JSON lines (or zap's console form) on every output named: `default` and `stderr`
  * (stderr), `stdout`, or a file path (appended to; the file must be creatable, as etcd's sink).
  */
-import { closeSync, openSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/config';
 import { ConfigError } from './config/error';
@@ -19,17 +19,18 @@ const LEVELS: Record<Config['logLevel'], pino.Level> = {
 
 type Sink = { write(s: string): unknown };
 
-/** One output; a file is opened (created) now so that a bad path fails at start with etcd's text. */
+/** One output; a file is opened (created) here, once, so that a bad path fails at start with etcd's text. */
 function sink(out: string): Sink {
   if (out === 'stdout') return pino.destination({ fd: 1, sync: false });
   if (out === 'default' || out === 'stderr' || out === 'systemd/journal') return pino.destination({ fd: 2, sync: false });
+  let fd: number;
   try {
-    closeSync(openSync(out, 'a'));
+    fd = openSync(out, 'a');
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message;
     throw new ConfigError(`open sink ${JSON.stringify(out)}: open ${out}: ${reason}`);
   }
-  return pino.destination({ dest: out, sync: false });
+  return pino.destination({ fd, sync: false });
 }
 
 /**

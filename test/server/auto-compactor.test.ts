@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { EtcdError } from '../../src/errors';
-import { AutoCompactor, goDuration, REVISION_CHECK_MS } from '../../src/server/engine/auto-compactor';
+import { AutoCompactor, REVISION_CHECK_MS } from '../../src/server/engine/auto-compactor';
+import { formatGoDuration as goDuration } from '../../src/server/config/duration';
 import { FakeScheduler } from '../watch/fakes';
 
 interface Rig {

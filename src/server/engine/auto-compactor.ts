@@ -16,6 +16,7 @@
 import type { Logger } from 'pino';
 import { isEtcdError } from '../../errors';
 import type { Scheduler } from './watch/types';
+import { formatGoDuration as goDuration } from '../config/duration';
 
 const HOUR_MS = 3_600_000;
 /** etcd's revInterval: how often revision mode looks. */
@@ -152,20 +153,4 @@ export class AutoCompactor {
       })
       .finally(() => this.wait(REVISION_CHECK_MS, () => this.checkRevision()));
   }
-}
-
-/** A duration as Go prints it in etcd's logs (1h0m0s, 5m0s, 2s, 1.5s, 250ms). */
-export function goDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  if (ms < 1000) return `${trim(ms)}ms`;
-  const h = Math.floor(ms / HOUR_MS);
-  const m = Math.floor((ms % HOUR_MS) / 60_000);
-  const s = (ms % 60_000) / 1000;
-  if (h > 0) return `${h}h${m}m${trim(s)}s`;
-  if (m > 0) return `${m}m${trim(s)}s`;
-  return `${trim(s)}s`;
-}
-
-function trim(n: number): string {
-  return String(Math.round(n * 1e6) / 1e6);
 }
