@@ -100,6 +100,8 @@ export function buildConfig(values: ReadonlyMap<string, string>, unimplementedFl
     logLevel: logLevel as LogLevel,
     logOutputs,
     logFormat: logFormat as Config['logFormat'],
+    enableLogRotation: bool('enable-log-rotation', false),
+    logRotationConfigJson: str('log-rotation-config-json', d.logRotationConfigJson),
     preVote: bool('pre-vote', true),
     strictReconfigCheck: bool('strict-reconfig-check', true),
     watchProgressNotifyMs,

@@ -60,6 +60,8 @@ const IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['log-level', 'string'],
   ['log-outputs', 'strings'],
   ['log-format', 'string'],
+  ['enable-log-rotation', 'bool'],
+  ['log-rotation-config-json', 'string'],
   ['pre-vote', 'bool'],
   ['strict-reconfig-check', 'bool'],
   ['watch-progress-notify-interval', 'duration'],
@@ -141,8 +143,6 @@ const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['bcrypt-cost', 'uint'],
   ['auth-token-ttl', 'uint'],
   // logging / observability
-  ['enable-log-rotation', 'bool'],
-  ['log-rotation-config-json', 'string'],
   ['enable-pprof', 'bool'],
   ['metrics', 'string'],
   ['experimental-enable-distributed-tracing', 'bool'],

@@ -43,6 +43,12 @@ const LOGGING: Entry[] = [
   ['log-outputs', "'default'", "'default', 'stderr', 'stdout' or file paths, comma-separated."],
   ['log-level', "'info'", 'One of debug, info, warn, error, panic, fatal.'],
   ['log-format', "'json'", 'One of json, console.'],
+  ['enable-log-rotation', "'false'", 'Enable log rotation of a single log-outputs file target.'],
+  [
+    'log-rotation-config-json',
+    `'{"maxsize": 100, "maxage": 0, "maxbackups": 0, "localtime": false, "compress": false}'`,
+    'Log rotation settings: maxsize (MB), maxage (days, 0 = no limit), maxbackups (0 = no limit), localtime, compress (gzip).',
+  ],
 ];
 
 const MISC: Entry[] = [

@@ -129,10 +129,11 @@ export function memberArgs(name: string, dataDir: string, clientPort: number, pe
  */
 export async function runEtcdTs(
   args: string[],
-  opts: { env?: Record<string, string>; timeoutMs?: number; signal?: AbortSignal } = {},
+  opts: { env?: Record<string, string>; timeoutMs?: number; signal?: AbortSignal; cwd?: string } = {},
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }> {
   const child = spawn(process.execPath, [etcdTsBin(), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     env: cleanEnv(opts.env),
     ...(opts.signal !== undefined ? { signal: opts.signal, killSignal: 'SIGKILL' as const } : {}),
   });

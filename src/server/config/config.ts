@@ -7,6 +7,7 @@
  */
 import { ConfigError } from './error';
 import { parseGoDuration } from './duration';
+import { DEFAULT_LOG_ROTATION_CONFIG_JSON, logRotation } from './log-rotation';
 import { parseEtcdUrl, splitHostPort, type InitialClusterMember, urlToEtcdString } from './urls';
 
 export { ConfigError } from './error';
@@ -64,6 +65,10 @@ export interface Config {
   logOutputs: string[];
   /** --log-format */
   logFormat: LogFormat;
+  /** --enable-log-rotation */
+  enableLogRotation: boolean;
+  /** --log-rotation-config-json, raw; see logRotation() in config/log-rotation */
+  logRotationConfigJson: string;
   /** --pre-vote */
   preVote: boolean;
   /** --strict-reconfig-check */
@@ -135,6 +140,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     logLevel: 'info',
     logOutputs: ['default'],
     logFormat: 'json',
+    enableLogRotation: false,
+    logRotationConfigJson: DEFAULT_LOG_ROTATION_CONFIG_JSON,
     preVote: true,
     strictReconfigCheck: true,
     watchProgressNotifyMs: DEFAULT_WATCH_PROGRESS_NOTIFY_MS,
@@ -231,6 +238,7 @@ export function validateConfig(c: Config): void {
   if (c.logOutputs.length > 1 && c.logOutputs.includes('default')) {
     throw new ConfigError('multi logoutput for "default" is not supported yet');
   }
+  if (c.enableLogRotation) logRotation(c.logOutputs, c.logRotationConfigJson);
   if (c.logOutputs.includes('systemd/journal') && c.logOutputs.length > 1) {
     throw new ConfigError(
       `running with systemd/journal but other '--log-outputs' values (${goQuoteList(c.logOutputs)}) are configured with 'default'; override 'default' value with something else`,
