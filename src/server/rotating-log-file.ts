@@ -7,7 +7,18 @@
  * Lines are written synchronously, so the size is exact and nothing is lost on exit. The
  * directory is created if missing, as lumberjack creates it.
  */
-import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { unlink as unlinkAsync } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -19,7 +30,15 @@ export function backupTimestamp(t: Date, localTime: boolean): string {
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
   const [y, mo, d, h, mi, s, ms] = localTime
     ? [t.getFullYear(), t.getMonth() + 1, t.getDate(), t.getHours(), t.getMinutes(), t.getSeconds(), t.getMilliseconds()]
-    : [t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate(), t.getUTCHours(), t.getUTCMinutes(), t.getUTCSeconds(), t.getUTCMilliseconds()];
+    : [
+        t.getUTCFullYear(),
+        t.getUTCMonth() + 1,
+        t.getUTCDate(),
+        t.getUTCHours(),
+        t.getUTCMinutes(),
+        t.getUTCSeconds(),
+        t.getUTCMilliseconds(),
+      ];
   return `${p(y, 4)}-${p(mo)}-${p(d)}T${p(h)}-${p(mi)}-${p(s)}.${p(ms, 3)}`;
 }
 
@@ -94,9 +113,11 @@ export class RotatingLogFile {
     renameSync(this.r.path, backup);
     this.fd = openSync(this.r.path, 'a', mode);
     this.size = 0;
-    this.milling = this.milling.then(() => this.mill()).catch((e: Error) => {
-      process.stderr.write(`log rotation: ${e.message}\n`);
-    });
+    this.milling = this.milling
+      .then(() => this.mill())
+      .catch((e: Error) => {
+        process.stderr.write(`log rotation: ${e.message}\n`);
+      });
   }
 
   private backups(): Backup[] {

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startProcessMember, type ProcessMember } from '../helpers/process-member';
 import { runEtcdctl, toolPath } from '../helpers/tools';
+import { type Family, scrapeMetrics } from '../helpers/prom-text';
 
 const COMPARED = [
   'etcd_server_has_leader',
@@ -29,44 +30,13 @@ const COMPARED = [
   'grpc_server_handled_total',
 ];
 
-interface Family {
-  help: string;
-  type: string;
-  labels: Set<string>;
-  series: Map<string, number>;
-}
-
-function parse(text: string): Map<string, Family> {
-  const out = new Map<string, Family>();
-  const fam = (name: string): Family => {
-    let f = out.get(name);
-    if (f === undefined) out.set(name, (f = { help: '', type: '', labels: new Set(), series: new Map() }));
-    return f;
-  };
-  for (const line of text.split('\n')) {
-    let m = /^# HELP (\S+) (.*)$/.exec(line);
-    if (m) fam(m[1]!).help = m[2]!;
-    else if ((m = /^# TYPE (\S+) (\S+)$/.exec(line))) fam(m[1]!).type = m[2]!;
-    else if ((m = /^([a-zA-Z_:][\w:]*?)(_bucket|_sum|_count)?(\{(.*)\})? (\S+)$/.exec(line))) {
-      const base = out.has(m[1]!) ? m[1]! : m[1]! + (m[2] ?? '');
-      const f = fam(base);
-      for (const [, k] of (m[4] ?? '').matchAll(/(\w+)="/g)) if (k !== 'le') f.labels.add(k!);
-      // Label order differs between client libraries: sorted here.
-      const labels = [...(m[4] ?? '').matchAll(/(\w+="(?:[^"\\]|\\.)*")/g)].map((x) => x[1]!).sort();
-      f.series.set(`${m[2] ?? ''}{${labels.join(',')}}`, Number(m[5]));
-    }
-  }
-  return out;
-}
-
 async function scrape(binary: string | undefined): Promise<Map<string, Family>> {
   const m: ProcessMember = await startProcessMember(binary !== undefined ? { binary: toolPath(binary) } : {});
   try {
     for (let i = 0; i < 3; i++) assert.equal((await runEtcdctl(m.clientUrl, ['put', `k${i}`, 'v'])).code, 0);
     assert.equal((await runEtcdctl(m.clientUrl, ['get', 'k0'])).code, 0);
     assert.notEqual((await runEtcdctl(m.clientUrl, ['get', 'k0', '--rev=1000'])).code, 0, 'a future revision fails (OutOfRange)');
-    const res = await fetch(`${m.clientUrl}/metrics`);
-    return parse(await res.text());
+    return await scrapeMetrics(m.clientUrl);
   } finally {
     await m.stop();
   }

@@ -30,7 +30,7 @@ function clock(start = Date.UTC(2026, 11, 5, 1, 2, 3, 4)): { now: () => Date; ad
   return { now: () => new Date(t), advance: (ms) => (t += ms) };
 }
 
-test('backup names are lumberjack\'s: <name>-2006-01-02T15-04-05.000<ext>, UTC', () => {
+test("backup names are lumberjack's: <name>-2006-01-02T15-04-05.000<ext>, UTC", () => {
   assert.equal(backupTimestamp(new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6)), false), '2026-01-02T03-04-05.006');
 });
 
@@ -103,8 +103,11 @@ test('maxbackups keeps the newest backups; maxage removes older ones; compress g
   fs.rmSync(dir, { recursive: true });
 });
 
-test('rotation settings: MB sizes, lumberjack\'s defaults, a single file output', () => {
-  const r = logRotation(['/var/log/etcd.log'], '{"maxsize": 1, "maxbackups": 3, "MaxAge": 7, "localtime": true, "compress": true, "zzz": 1}');
+test("rotation settings: MB sizes, lumberjack's defaults, a single file output", () => {
+  const r = logRotation(
+    ['/var/log/etcd.log'],
+    '{"maxsize": 1, "maxbackups": 3, "MaxAge": 7, "localtime": true, "compress": true, "zzz": 1}',
+  );
   assert.deepEqual(r, { path: '/var/log/etcd.log', maxBytes: 1024 * 1024, maxAgeDays: 7, maxBackups: 3, localTime: true, compress: true });
   assert.equal(logRotation(['stderr', 'x.log'], 'null')?.maxBytes, 100 * 1024 * 1024);
   assert.equal(logRotation(['stderr', 'stdout'], '{}'), undefined, 'several outputs and no file: accepted, nothing rotated');
@@ -121,7 +124,7 @@ function errorOf(stderr: string): unknown {
     .find((o) => o['error'] !== undefined)?.['error'];
 }
 
-test('bad rotation flags: etcd 3.6\'s error text, exit 1, for each case', { timeout: 120_000 }, async () => {
+test("bad rotation flags: etcd 3.6's error text, exit 1, for each case", { timeout: 120_000 }, async () => {
   const dir = tempDir();
   const cases: string[][] = [
     ['--log-outputs', 'stderr'],
@@ -159,14 +162,24 @@ test('a member whose debug log passes maxsize (1 MB) rotates it, keeping maxback
   const dir = tempDir();
   const file = path.join(dir, 'logs', 'member.log');
   const m = await startProcessMember({
-    extraArgs: ['--log-level', 'debug', '--log-outputs', file, '--enable-log-rotation', '--log-rotation-config-json', '{"maxsize": 1, "maxbackups": 1}'],
+    extraArgs: [
+      '--log-level',
+      'debug',
+      '--log-outputs',
+      file,
+      '--enable-log-rotation',
+      '--log-rotation-config-json',
+      '{"maxsize": 1, "maxbackups": 1}',
+    ],
   });
   const client = new EtcdClient(m.endpoint);
   try {
     // Each refused Range (a future revision) logs one debug line of about 150 bytes.
     for (let round = 0; round < 120; round++) {
       await Promise.all(
-        Array.from({ length: 100 }, () => client.call('etcdserverpb.KV', 'Range', { key: Buffer.from('k'), revision: 1_000_000 }).catch(() => undefined)),
+        Array.from({ length: 100 }, () =>
+          client.call('etcdserverpb.KV', 'Range', { key: Buffer.from('k'), revision: 1_000_000 }).catch(() => undefined),
+        ),
       );
     }
   } finally {

@@ -91,3 +91,40 @@ test('a round nobody answers fails with the request timeout', async () => {
   clock.advance(7000);
   await assert.rejects(p, (e: Error & { kind?: string }) => e.kind === 'Timeout');
 });
+
+test('a new leader fails the rounds already sent with "leader changed"; reads not yet sent wait for the next round', async () => {
+  const clock = new FakeTimers();
+  const ids = new RequestIdGenerator(1n, 0);
+  let slow = 0;
+  let failed = 0;
+  const r = new ReadRounds({
+    nextId: () => ids.nextId(),
+    send: () => undefined,
+    timeoutMs: 7000,
+    retryMs: 500,
+    timer: clock.timer,
+    onSlow: () => slow++,
+    onFailed: () => failed++,
+  });
+  r.leaderChanged();
+  assert.equal(failed, 0, 'nothing sent: nothing fails');
+  const sent = r.enqueue();
+  const ctx = r.issue()!;
+  const queued = r.enqueue();
+  r.leaderChanged();
+  await assert.rejects(sent, (e: Error & { kind?: string }) => e.kind === 'LeaderChanged');
+  assert.equal(failed, 1);
+  // The old round's answer arrives late: counted as slow (etcd's out-of-date read index response).
+  r.answer(ctx, Promise.resolve());
+  assert.equal(slow, 1);
+  const ctx2 = r.issue()!;
+  r.answer(ctx2, Promise.resolve());
+  await queued;
+  // A round nobody answers times out: slow again.
+  const lost = r.enqueue();
+  r.issue();
+  clock.advance(7000);
+  await assert.rejects(lost, (e: Error & { kind?: string }) => e.kind === 'Timeout');
+  assert.equal(slow, 2);
+  assert.equal(failed, 1);
+});

@@ -20,7 +20,7 @@ const EOF = 'unexpected end of JSON input';
 /** Go's quoteChar: the offending byte as a Go character literal. */
 function quoteChar(c: string): string {
   if (c === "'") return "'\\''";
-  if (c === '"') return '\'"\'';
+  if (c === '"') return "'\"'";
   const s = JSON.stringify(c);
   return `'${s.slice(1, -1)}'`;
 }
@@ -167,9 +167,9 @@ class Scanner {
       if (!/[0-9]/.test(this.peek())) this.fail('after decimal point in numeric literal');
       this.digits();
     }
-    if ((this.peek() === 'e' || this.peek() === 'E')) {
+    if (this.peek() === 'e' || this.peek() === 'E') {
       this.i++;
-      if ((this.peek() === '+' || this.peek() === '-')) this.i++;
+      if (this.peek() === '+' || this.peek() === '-') this.i++;
       if (!/[0-9]/.test(this.peek())) this.fail('in exponent of numeric literal');
       this.digits();
     }

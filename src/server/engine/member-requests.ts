@@ -41,7 +41,8 @@ export class MemberRequests implements MemberRequestApi {
   protected readonly store: StoreHolder;
   protected readonly waits: WaitRegistry;
   protected readonly ids: RequestIdGenerator;
-  private readonly stats: EngineStats;
+  /** What the engine reports for metrics. */
+  readonly stats: EngineStats;
   protected readonly memberIdStr: string;
   private readonly clusterIdStr: string;
   private readonly requestTimeoutMs: number;

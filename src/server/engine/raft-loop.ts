@@ -23,6 +23,7 @@ import { BatchWriter } from './batch-writer';
 import { SLOW_APPLY_MS } from './stats';
 import type { BatchOp } from './storage/level-engine';
 import { IndexWaiters } from './wait';
+import { HeartbeatDetector } from './heartbeat-detector';
 import { ReadRounds } from './read-rounds';
 
 export { ApplyError, type RaftLoopOptions, type StateMachine } from './raft-loop-deps';
@@ -61,6 +62,7 @@ export class RaftLoop {
   private readonly applyWaiters = new IndexWaiters();
 
   private readonly reads: ReadRounds;
+  private readonly heartbeats: HeartbeatDetector;
 
   constructor(o: RaftLoopOptions) {
     this.o = o;
@@ -76,7 +78,10 @@ export class RaftLoop {
         this.schedule();
       },
       timeoutMs: 5000 + 2 * o.electionMs,
+      onSlow: () => o.stats.slowReadIndex(),
+      onFailed: () => o.stats.readIndexFailed(),
     });
+    this.heartbeats = new HeartbeatDetector(o.heartbeatMs, o.log, () => o.stats.heartbeatSendFailed());
     this.writer = new BatchWriter({ db: o.db, busy: () => this.running, onError: (e, what) => this.fail(e, what), stats: o.stats });
     const st = o.node.basicStatus();
     this.term = st.term;
@@ -276,6 +281,8 @@ export class RaftLoop {
       if (lead !== this.lead) {
         this.lead = lead;
         if (lead !== 0n) this.leaderChangesSeen++;
+        if (lead !== 0n) this.reads.leaderChanged();
+        this.heartbeats.reset();
         o.log.info({ leader: lead.toString(16), term: rd.hardState?.term ?? this.term }, lead === 0n ? 'lost leader' : 'elected leader');
         this.onLeaderChange?.(lead, rd.hardState?.term ?? this.term);
       }
@@ -324,7 +331,10 @@ export class RaftLoop {
       }
       this.commitIndex = rd.hardState.commit;
     }
-    if (rd.messages.length > 0) this.sendMessages?.(rd.messages);
+    if (rd.messages.length > 0 && this.sendMessages !== undefined) {
+      this.heartbeats.observe(rd.messages);
+      this.sendMessages(rd.messages);
+    }
 
     // 3. Apply committed entries (all durable in this member's log by now) and answer their
     //    proposers. Their effects and the applied index go into the next batch, together.

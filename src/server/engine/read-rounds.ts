@@ -9,6 +9,7 @@
  * context, so contexts must differ across members (two fresh members counting from 1 sent the
  * same context at once, and only one was answered). A round unanswered after `retryMs` is asked
  * again under a new id (etcd's readIndexRetryTime); an answer to any of its ids resolves it.
+ * When a new leader is elected, rounds already sent fail with `leader changed`.
  */
 import { EtcdError } from '../../errors';
 
@@ -41,6 +42,10 @@ export interface ReadRoundsOptions {
   retryMs?: number;
   /** Timers (default: real ones; tests inject a fake clock). */
   timer?: Timer;
+  /** An answer came for a context no longer waited for, or a round timed out (etcd's slowReadIndex). */
+  onSlow?(): void;
+  /** Rounds failed because the leader changed (etcd's readIndexFailed). */
+  onFailed?(): void;
 }
 
 export class ReadRounds {
@@ -70,6 +75,7 @@ export class ReadRounds {
     this.queue = [];
     const round: Round = { waiters, keys: [], cancelTimeout: () => undefined, cancelRetry: () => undefined };
     round.cancelTimeout = this.timer(() => {
+      this.o.onSlow?.();
       this.forget(round);
       for (const w of waiters) w.reject(new EtcdError('Timeout'));
     }, this.o.timeoutMs);
@@ -105,11 +111,28 @@ export class ReadRounds {
   answer(requestCtx: Uint8Array, applied: Promise<void>): void {
     const key = Buffer.from(requestCtx).toString('hex');
     const round = this.rounds.get(key);
-    if (!round) return;
+    if (!round) {
+      this.o.onSlow?.();
+      return;
+    }
     this.forget(round);
     void applied.then(() => {
       for (const w of round.waiters) w.resolve();
     });
+  }
+
+  /**
+   * A new leader: the rounds already sent fail with etcd's retryable `leader changed` (as etcd's
+   * read loop does); reads not yet sent wait for the next round.
+   */
+  leaderChanged(): void {
+    const sent = new Set(this.rounds.values());
+    if (sent.size === 0) return;
+    this.o.onFailed?.();
+    for (const round of sent) {
+      this.forget(round);
+      for (const w of round.waiters) w.reject(new EtcdError('LeaderChanged'));
+    }
   }
 
   /** Fails every read (the member stops). */

@@ -1,3 +1,5 @@
+import { NO_PEER_STATS, type PeerStats } from './peer/peer-stats';
+
 /**
  * What the engine reports for etcd's disk and server metrics, as they happen (the API layer's
  * /metrics turns them into prom-client histograms and counters; the engine knows no registry).
@@ -11,6 +13,14 @@ export interface EngineStats {
   slowApply(): void;
   /** A proposal failed: refused, timed out, or dropped when the member stopped. */
   proposalFailed(): void;
+  /** The leader sent a heartbeat later than twice the heartbeat interval after the last one. */
+  heartbeatSendFailed(): void;
+  /** A ReadIndex answer came for a request no longer waited for, or a read timed out. */
+  slowReadIndex(): void;
+  /** Reads waiting for a ReadIndex answer failed because the leader changed. */
+  readIndexFailed(): void;
+  /** The peer transport's traffic. */
+  peer: PeerStats;
 }
 
 export const NO_STATS: EngineStats = {
@@ -18,6 +28,10 @@ export const NO_STATS: EngineStats = {
   backendCommit: () => undefined,
   slowApply: () => undefined,
   proposalFailed: () => undefined,
+  heartbeatSendFailed: () => undefined,
+  slowReadIndex: () => undefined,
+  readIndexFailed: () => undefined,
+  peer: NO_PEER_STATS,
 };
 
 /** etcd's default --warning-apply-duration. */

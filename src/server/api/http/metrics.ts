@@ -9,6 +9,7 @@ import { ETCD_CLUSTER_VERSION, ETCD_VERSION } from '../../../version';
 import type { MemberApi } from '../../engine/member-api';
 import type { EngineStats } from '../../engine/stats';
 import { GrpcMetrics } from '../grpc-metrics';
+import { PeerMetrics } from './peer-metrics';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -44,17 +45,35 @@ export class Metrics {
       help: 'The total number of failed proposals seen.',
       registers: [r],
     });
+    const counter = (name: string, help: string): Counter => new Counter({ name, help, registers: [r] });
+    const heartbeatFailures = counter(
+      'etcd_server_heartbeat_send_failures_total',
+      'The total number of leader heartbeat send failures (likely overloaded from slow disk).',
+    );
+    const slowReadIndex = counter(
+      'etcd_server_slow_read_indexes_total',
+      "The total number of pending read indexes not in sync with leader's or timed out read index requests.",
+    );
+    const readIndexFailed = counter('etcd_server_read_indexes_failed_total', 'The total number of failed read indexes seen.');
     this.engine = {
       walFsync: (s) => walFsync.observe(s),
       backendCommit: (s) => backendCommit.observe(s),
       slowApply: () => slowApply.inc(),
       proposalFailed: () => proposalsFailed.inc(),
+      heartbeatSendFailed: () => heartbeatFailures.inc(),
+      slowReadIndex: () => slowReadIndex.inc(),
+      readIndexFailed: () => readIndexFailed.inc(),
+      peer: new PeerMetrics(r, () => this.localId),
     };
   }
+
+  /** This member's id, for the Local label of the peer gauges (set by watch()). */
+  private localId = 0n;
 
   /** The member's gauges, read when scraped. */
   watch(m: MemberApi, dbSize: () => number): void {
     const r = this.registry;
+    this.localId = m.memberId;
     const gauge = (name: string, help: string, read: () => number): void => {
       new Gauge({
         name,

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { MessageType, type Message } from '../../../raft/types';
 import { admit, ERR_MEMBER_REMOVED, type Admission, type PeerError } from './headers';
 import { decodeBatch, decodeSnapshotChunk, type Identity } from './peer-codec';
+import type { PeerStats } from './peer-stats';
 
 export interface InboundContext extends Admission {
   log: Logger;
@@ -24,6 +25,7 @@ export interface InboundContext extends Admission {
   onSnapshot(m: Message): void;
   /** Largest snapshot blob accepted, in bytes. */
   maxSnapshotBytes: number;
+  stats: PeerStats;
 }
 
 type StreamCall = ServerDuplexStream<Buffer, Identity>;
@@ -124,6 +126,7 @@ export class Inbound {
       }
       this.stats.batches++;
       this.stats.messages += msgs.length;
+      this.ctx.stats.received(from, buf.length);
       for (const m of msgs) {
         if (this.ctx.isRemoved(m.from)) continue;
         this.deliver(m);
@@ -133,7 +136,10 @@ export class Inbound {
       untrack();
       call.end();
     });
-    call.on('error', untrack);
+    call.on('error', () => {
+      this.ctx.stats.receiveFailed(from);
+      untrack();
+    });
     call.on('cancelled', untrack);
   }
 

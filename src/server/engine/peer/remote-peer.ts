@@ -13,7 +13,8 @@ import type { Message } from '../../../raft/types';
 import { peerMetadata, refusalKind } from './headers';
 import { encodeBatch, type Identity } from './peer-codec';
 import { messageSize } from './raft-codec';
-import { PEER_SERVICE, STREAM_PATH } from './peer-service';
+import { PEER_SERVICE, PROBE_PATH, STREAM_PATH } from './peer-service';
+import type { PeerStats } from './peer-stats';
 import { grpcTarget } from './urls';
 
 export type PeerState = 'connecting' | 'active' | 'backoff' | 'stopped';
@@ -32,6 +33,9 @@ export interface RemotePeerOptions {
   backoffMinMs: number;
   backoffMaxMs: number;
   helloTimeoutMs: number;
+  stats: PeerStats;
+  /** How often an active stream's peer is probed for the round-trip time (etcd reports every 30 s). */
+  probeIntervalMs: number;
 }
 
 export interface RemotePeerStatus {
@@ -48,12 +52,14 @@ export interface RemotePeerStatus {
 }
 
 const streamDef = PEER_SERVICE.Stream!;
+const probeDef = PEER_SERVICE.Probe!;
 
 export class RemotePeer {
   private state: PeerState = 'connecting';
 
   private setState(st: PeerState): void {
     if (this.state === st) return;
+    if (st === 'active' || this.state === 'active') this.o.stats.activeChanged(this.id, st === 'active');
     this.state = st;
     this.o.onStateChange?.(this.id, st);
   }
@@ -67,6 +73,7 @@ export class RemotePeer {
   private blocked = false;
   private backoffMs: number;
   private timer: NodeJS.Timeout | undefined;
+  private prober: NodeJS.Timeout | undefined;
   private activeSince: Date | undefined;
   private lastRefusal: string | undefined;
   private readonly counters = { sentMessages: 0, sentBatches: 0, sentBytes: 0, dropped: 0, failures: 0 };
@@ -100,6 +107,7 @@ export class RemotePeer {
   enqueue(msgs: readonly Message[]): number {
     if (this.state === 'stopped' || this.state === 'backoff') {
       this.counters.dropped += msgs.length;
+      this.o.stats.sendFailed(this.id, msgs.length);
       return msgs.length;
     }
     let dropped = 0;
@@ -108,6 +116,7 @@ export class RemotePeer {
       else this.queue.push(m);
     }
     this.counters.dropped += dropped;
+    if (dropped > 0) this.o.stats.sendFailed(this.id, dropped);
     if (dropped > 0)
       this.o.log.warn({ to: this.id.toString(), dropped, queued: this.queue.length }, 'dropped raft messages: peer send queue full');
     this.scheduleFlush();
@@ -144,6 +153,8 @@ export class RemotePeer {
   }
 
   private teardown(): void {
+    if (this.prober !== undefined) clearInterval(this.prober);
+    this.prober = undefined;
     const call = this.call;
     this.call = undefined;
     this.blocked = false;
@@ -193,6 +204,9 @@ export class RemotePeer {
       this.lastRefusal = undefined;
       this.o.log.info({ peer: this.id.toString(), url }, 'peer stream established');
       this.scheduleFlush();
+      this.probe();
+      this.prober = setInterval(() => this.probe(), this.o.probeIntervalMs);
+      this.prober.unref();
     });
     call.on('drain', () => {
       if (this.call !== call) return;
@@ -215,6 +229,7 @@ export class RemotePeer {
     this.teardown();
     this.counters.failures++;
     this.counters.dropped += this.queue.length;
+    if (this.queue.length > 0) this.o.stats.sendFailed(this.id, this.queue.length);
     this.queue = [];
     this.activeSince = undefined;
     this.setState('backoff');
@@ -270,7 +285,26 @@ export class RemotePeer {
       this.counters.sentMessages += n;
       this.counters.sentBatches++;
       this.counters.sentBytes += buf.length;
+      this.o.stats.sent(this.id, buf.length);
       if (!call.write(buf)) this.blocked = true;
     }
+  }
+
+  /** One Probe call on the stream's connection; its round trip goes to the stats. */
+  private probe(): void {
+    const client = this.client;
+    if (client === undefined || this.state !== 'active') return;
+    const started = performance.now();
+    client.makeUnaryRequest<object, Identity>(
+      PROBE_PATH,
+      probeDef.requestSerialize,
+      probeDef.responseDeserialize,
+      {},
+      peerMetadata(this.o.clusterId, this.o.localId, this.id),
+      { deadline: Date.now() + this.o.probeIntervalMs },
+      (err) => {
+        if (err === null && this.client === client) this.o.stats.roundTrip(this.id, (performance.now() - started) / 1000);
+      },
+    );
   }
 }

@@ -21,6 +21,7 @@ import { peerMetadata } from './headers';
 import { Inbound } from './inbound';
 import { PEER_SERVICE, PROBE_PATH } from './peer-service';
 import type { Identity } from './peer-codec';
+import { NO_PEER_STATS, type PeerStats } from './peer-stats';
 import { RemotePeer, type PeerState, type RemotePeerStatus } from './remote-peer';
 import { sendSnapshot } from './snapshot-sender';
 import { grpcTarget } from './urls';
@@ -40,6 +41,8 @@ export interface PeerTransportTuning {
   keepaliveMs: number;
   /** Snapshot progress log interval, bytes. */
   snapshotProgressBytes: number;
+  /** Round-trip probes of each active peer (etcd records the probed RTT every 30 s). */
+  probeIntervalMs: number;
 }
 
 export const DEFAULT_TUNING: PeerTransportTuning = {
@@ -52,6 +55,7 @@ export const DEFAULT_TUNING: PeerTransportTuning = {
   helloTimeoutMs: 5000,
   keepaliveMs: 10_000,
   snapshotProgressBytes: 64 << 20,
+  probeIntervalMs: 30_000,
 };
 
 export interface PeerTransportOptions {
@@ -75,6 +79,8 @@ export interface PeerTransportOptions {
   /** Ids already known to be removed (refused from the start). */
   removed?: Iterable<bigint>;
   tuning?: Partial<PeerTransportTuning>;
+  /** Traffic for metrics (default: none). */
+  stats?: PeerStats;
   /** Fault injection for tests. */
   testHooks?: { mutateSnapshotChunk?: (index: number, data: Uint8Array) => Uint8Array };
 }
@@ -108,6 +114,7 @@ export class PeerTransport {
       onMessage: o.onMessage,
       onSnapshot: o.onSnapshot,
       maxSnapshotBytes: this.tuning.maxSnapshotBytes,
+      stats: o.stats ?? NO_PEER_STATS,
     });
     const t = this.tuning;
     this.channelOptions = {
@@ -187,6 +194,8 @@ export class PeerTransport {
         backoffMinMs: this.tuning.backoffMinMs,
         backoffMaxMs: this.tuning.backoffMaxMs,
         helloTimeoutMs: this.tuning.helloTimeoutMs,
+        stats: this.o.stats ?? NO_PEER_STATS,
+        probeIntervalMs: this.tuning.probeIntervalMs,
       }),
     );
     this.o.log.info({ peer: id.toString(), urls }, 'added peer');
