@@ -64,7 +64,6 @@ function restartIdentity(boot: BootState, rec: MemberRecord): Identity {
 async function joinIdentity(config: Config, log: Logger): Promise<Identity> {
   const mine = [...config.initialAdvertisePeerUrls].sort();
   const others = config.initialCluster.filter((m) => m.name !== config.name).flatMap((m) => m.peerUrls);
-  const errors: string[] = [];
   for (let attempt = 0; attempt < 5; attempt++) {
     for (const url of others) {
       try {
@@ -80,12 +79,15 @@ async function joinIdentity(config: Config, log: Logger): Promise<Identity> {
         return { memberId: me.id, clusterId: cid, membership, bootstrap: false, fresh: true, peers: [] };
       } catch (e) {
         if (e instanceof DataDirError) throw e;
-        errors.push(`${url}: ${(e as Error).message}`);
+        if (attempt === 4) log.warn({ address: url, error: (e as Error).message }, 'failed to get cluster response');
       }
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new DataDirError(`cannot fetch cluster info from the peers in --initial-cluster: ${errors.slice(-3).join('; ')}`);
+  throw new DataDirError(
+    'cannot fetch cluster info from peer urls: could not retrieve cluster information from the given URLs',
+    'discovery failed',
+  );
 }
 
 export function memberRecord(name: string, id: Identity): MemberRecord {

@@ -31,7 +31,11 @@ import { decodeEntry, decodeHardState, decodeSnapshotMeta, type SnapshotMeta } f
 export const MARKER_FILE = 'etcd-ts';
 
 export class DataDirError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The message of the fatal line the process exits with, when etcd's differs from the default. */
+    readonly startMessage?: string,
+  ) {
     super(message);
     this.name = 'DataDirError';
   }
