@@ -31,6 +31,7 @@ import { leaseService } from './api/lease/lease-service';
 import { electionService } from './api/lock/election-service';
 import { lockService } from './api/lock/lock-service';
 import { intercept } from './api/interceptor';
+import { healthDefinition, healthService } from './api/health-service';
 import { linkPeers } from './engine/cluster/peer-link';
 import type { PeerTransport } from './engine/peer/transport';
 
@@ -118,9 +119,9 @@ export class EtcdServer {
       'grpc.max_concurrent_streams': 2 ** 31 - 1,
     });
     // etcd initialises the counters of its own services (not v3lock and v3election) at 0.
-    const add = (def: ServiceDefinition, impl: UntypedServiceImplementation): void => {
+    const add = (def: ServiceDefinition, impl: UntypedServiceImplementation, strict = true): void => {
       const counters = metrics.grpc.service(def, def !== lockDef && def !== electionDef);
-      grpc.addService(strictRequests(def, protoRoot(), PROTO_FILES), intercept(def, impl, member, counters));
+      grpc.addService(strict ? strictRequests(def, protoRoot(), PROTO_FILES) : def, intercept(def, impl, member, counters));
     };
     const lockDef = serviceDefinition('v3lockpb.Lock');
     const electionDef = serviceDefinition('v3electionpb.Election');
@@ -135,6 +136,7 @@ export class EtcdServer {
     add(serviceDefinition('etcdserverpb.Lease'), leaseService(member, this.log, { forward }));
     add(lockDef, lockService(member, this.log));
     add(electionDef, electionService(member, this.log));
+    add(healthDefinition, healthService(this.log), false);
     this.grpc = grpc;
     this.transport = await linkPeers(member, c.listenPeerUrls, this.log, () => {
       void this.stop();

@@ -2,7 +2,7 @@
  * /metrics side by side with a real etcd 3.6 after the same requests: the metrics operators'
  * dashboards read have etcd's names, HELP texts, types, label names and histogram buckets; the
  * gRPC counters have etcd's series for its own services (every method, type and code, from 0)
- * and count the same outcomes. (Peer round-trip times need peers: see the cluster tests.)
+ * and count the same outcomes. (The peer metrics need peers: see test/cluster/peer-metrics.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,9 +59,14 @@ test('dashboard metrics: names, help, types, labels, buckets and gRPC series as 
       assert.ok((t.series.get('_count{}') ?? 0) > 0, `${name} observed`);
     }
   }
-  // Every series etcd initialises for its services (grpc.health.v1 aside: not served by etcd-ts).
-  const own = (f: Family | undefined) => [...(f?.series.keys() ?? [])].filter((k) => k.includes('grpc_service="etcdserverpb.')).sort();
+  // Every series etcd initialises for its services, grpc.health.v1 included.
+  const own = (f: Family | undefined) =>
+    [...(f?.series.keys() ?? [])].filter((k) => /grpc_service="(etcdserverpb|grpc\.health\.v1)\./.test(k)).sort();
   for (const name of ['grpc_server_started_total', 'grpc_server_handled_total']) {
+    assert.ok(
+      own(etcd.get(name)).some((k) => k.includes('grpc.health.v1.Health')),
+      `${name}: etcd initialises grpc.health.v1`,
+    );
     assert.deepEqual(own(ts.get(name)), own(etcd.get(name)), `${name} series`);
   }
   const count = (f: Map<string, Family>, method: string, code: string) =>
