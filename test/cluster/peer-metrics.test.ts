@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProcessCluster } from '../helpers/cluster';
-import { type Family, scrapeMetrics } from '../helpers/prom-text';
+import { assertSameFamily, type Family, scrapeMetrics } from '../helpers/prom-text';
 import { runEtcdctl, toolPath } from '../helpers/tools';
 
 const COMPARED = [
@@ -60,19 +60,7 @@ function labelValues(f: Family | undefined, label: string): string[] {
 
 test('peer metrics of a three-member cluster: as etcd 3.6 names, types and labels them, and counting', { timeout: 240_000 }, async () => {
   const [etcd, ts] = await Promise.all([scrapeCluster(toolPath('etcd')), scrapeCluster(undefined)]);
-  const compare = (name: string): void => {
-    const e = etcd.metrics.get(name);
-    const t = ts.metrics.get(name);
-    assert.ok(e !== undefined, `etcd has ${name}`);
-    assert.ok(t !== undefined, `etcd-ts has ${name}`);
-    assert.equal(t.help, e.help, `${name} HELP`);
-    assert.equal(t.type, e.type, `${name} TYPE`);
-    assert.deepEqual([...t.labels].sort(), [...e.labels].sort(), `${name} labels`);
-    if (e.type === 'histogram') {
-      const les = (f: Family): string[] => [...new Set([...f.series.keys()].flatMap((k) => /le="([^"]+)"/.exec(k)?.[1] ?? []))].sort();
-      assert.deepEqual(les(t), les(e), `${name} buckets`);
-    }
-  };
+  const compare = (name: string): Family => assertSameFamily(name, etcd.metrics, ts.metrics);
   for (const name of COMPARED) compare(name);
   for (const name of AFTER_FAILURES) if (etcd.metrics.has(name) && ts.metrics.has(name)) compare(name);
 

@@ -104,10 +104,36 @@ function start(binary: string, args: string[]): Started {
   };
 }
 
+/** One member's flags: listening on 127.0.0.1, advertising `host` (the first member of `cluster`'s form). */
+function memberFlags(name: string, dataDir: string, cp: number, pp: number, cluster: string, host = '127.0.0.1'): string[] {
+  return [
+    `--name=${name}`,
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=http://127.0.0.1:${cp}`,
+    `--advertise-client-urls=http://${host}:${cp}`,
+    `--listen-peer-urls=http://127.0.0.1:${pp}`,
+    `--initial-advertise-peer-urls=http://${host}:${pp}`,
+    `--initial-cluster=${cluster}`,
+  ];
+}
+
 const SERVERS: Array<[string, () => [string, string[]]]> = [
   ['etcd', () => [toolPath('etcd'), []]],
   ['etcd-ts', () => [process.execPath, [etcdTsBin()]]],
 ];
+
+/** Runs `fn` for etcd 3.6 then etcd-ts, each with a fresh temp dir (removed after). */
+async function eachServer(fn: (who: string, bin: string, pre: string[], dir: string) => Promise<void>): Promise<void> {
+  for (const [who, cmd] of SERVERS) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flag-walk-'));
+    const [bin, pre] = cmd();
+    try {
+      await fn(who, bin, pre, dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
 
 async function until(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -141,19 +167,11 @@ test(
   'identity and URL flags: non-default values reach member list, the data dir and the listeners, as in etcd',
   { timeout: 120_000 },
   async () => {
-    for (const [who, cmd] of SERVERS) {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flag-walk-'));
+    await eachServer(async (who, bin, pre, dir) => {
       const [cp, pp] = [await freePort(), await freePort()];
-      const [bin, pre] = cmd();
       const s = start(bin, [
         ...pre,
-        '--name=walker',
-        `--data-dir=${path.join(dir, 'state')}`,
-        `--listen-client-urls=http://127.0.0.1:${cp}`,
-        `--advertise-client-urls=http://localhost:${cp}`,
-        `--listen-peer-urls=http://127.0.0.1:${pp}`,
-        `--initial-advertise-peer-urls=http://localhost:${pp}`,
-        `--initial-cluster=walker=http://localhost:${pp}`,
+        ...memberFlags('walker', path.join(dir, 'state'), cp, pp, `walker=http://localhost:${pp}`, 'localhost'),
         '--max-request-bytes=2048',
       ]);
       try {
@@ -171,9 +189,8 @@ test(
         assert.equal((await runEtcdctl(url, ['put', 'k', 'x'.repeat(1000)])).code, 0, who);
       } finally {
         await s.stop();
-        fs.rmSync(dir, { recursive: true, force: true });
       }
-    }
+    });
   },
 );
 
@@ -181,23 +198,15 @@ test(
   'a two-member --initial-cluster: one member alone has no quorum; with the other one both serve and list each other, as in etcd',
   { timeout: 180_000 },
   async () => {
-    for (const [who, cmd] of SERVERS) {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flag-walk-'));
-      const ports = { a: [await freePort(), await freePort()], b: [await freePort(), await freePort()] };
+    await eachServer(async (who, bin, pre, dir) => {
+      const ports: Record<'a' | 'b', [number, number]> = {
+        a: [await freePort(), await freePort()],
+        b: [await freePort(), await freePort()],
+      };
       const cluster = `a=http://127.0.0.1:${ports.a[1]},b=http://127.0.0.1:${ports.b[1]}`;
-      const [bin, pre] = cmd();
       const member = (name: 'a' | 'b'): Started => {
         const [cp, pp] = ports[name];
-        return start(bin, [
-          ...pre,
-          `--name=${name}`,
-          `--data-dir=${path.join(dir, name)}`,
-          `--listen-client-urls=http://127.0.0.1:${cp}`,
-          `--advertise-client-urls=http://127.0.0.1:${cp}`,
-          `--listen-peer-urls=http://127.0.0.1:${pp}`,
-          `--initial-advertise-peer-urls=http://127.0.0.1:${pp}`,
-          `--initial-cluster=${cluster}`,
-        ]);
+        return start(bin, [...pre, ...memberFlags(name, path.join(dir, name), cp, pp, cluster)]);
       };
       const a = member('a');
       let b: Started | undefined;
@@ -213,9 +222,8 @@ test(
       } finally {
         await b?.stop();
         await a.stop();
-        fs.rmSync(dir, { recursive: true, force: true });
       }
-    }
+    });
   },
 );
 
@@ -224,27 +232,18 @@ test(
   { timeout: 120_000 },
   async () => {
     const errors: unknown[] = [];
-    for (const [who, cmd] of SERVERS) {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flag-walk-'));
+    await eachServer(async (who, bin, pre, dir) => {
       const [cp, pp, other] = [await freePort(), await freePort(), await freePort()];
-      const [bin, pre] = cmd();
       const child = spawn(
         bin,
         [
           ...pre,
-          '--name=a',
-          `--data-dir=${path.join(dir, 'a')}`,
-          `--listen-client-urls=http://127.0.0.1:${cp}`,
-          `--advertise-client-urls=http://127.0.0.1:${cp}`,
-          `--listen-peer-urls=http://127.0.0.1:${pp}`,
-          `--initial-advertise-peer-urls=http://127.0.0.1:${pp}`,
-          `--initial-cluster=a=http://127.0.0.1:${pp},b=http://127.0.0.1:${other}`,
+          ...memberFlags('a', path.join(dir, 'a'), cp, pp, `a=http://127.0.0.1:${pp},b=http://127.0.0.1:${other}`),
           '--initial-cluster-state=existing',
         ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
       const r = await waitForChild(child, 60_000);
-      fs.rmSync(dir, { recursive: true, force: true });
       assert.equal(r.code, 1, `${who} exits 1`);
       const fatal = r.stderr
         .split('\n')
@@ -253,7 +252,7 @@ test(
         .find((o) => o['level'] === 'fatal');
       assert.equal(fatal?.['msg'], 'discovery failed', `${who}: ${r.stderr.slice(-400)}`);
       errors.push(fatal?.['error']);
-    }
+    });
     assert.equal(errors[1], errors[0]);
   },
 );

@@ -2,6 +2,7 @@
  * Prometheus text format, parsed into families (HELP, TYPE, label names, series by sorted
  * labels), to compare two servers' /metrics whatever their client library's ordering.
  */
+import assert from 'node:assert/strict';
 
 export interface Family {
   help: string;
@@ -38,4 +39,25 @@ export function parseMetrics(text: string): Map<string, Family> {
 export async function scrapeMetrics(clientUrl: string): Promise<Map<string, Family>> {
   const res = await fetch(`${clientUrl}/metrics`);
   return parseMetrics(await res.text());
+}
+
+/** The `le` bounds of a histogram family's buckets, whatever its other labels. */
+function bucketBounds(f: Family): string[] {
+  return [...new Set([...f.series.keys()].flatMap((k) => (k.startsWith('_bucket') ? (/le="([^"]+)"/.exec(k)?.[1] ?? []) : [])))].sort();
+}
+
+/**
+ * Asserts that etcd-ts's family `name` is etcd's: present in both, same HELP, TYPE, label names
+ * and (for a histogram) bucket bounds. Returns etcd-ts's family.
+ */
+export function assertSameFamily(name: string, etcd: Map<string, Family>, ts: Map<string, Family>): Family {
+  const e = etcd.get(name);
+  const t = ts.get(name);
+  assert.ok(e !== undefined, `etcd has ${name}`);
+  assert.ok(t !== undefined, `etcd-ts has ${name}`);
+  assert.equal(t.help, e.help, `${name} HELP`);
+  assert.equal(t.type, e.type, `${name} TYPE`);
+  assert.deepEqual([...t.labels].sort(), [...e.labels].sort(), `${name} labels`);
+  if (e.type === 'histogram') assert.deepEqual(bucketBounds(t), bucketBounds(e), `${name} buckets`);
+  return t;
 }
