@@ -2,14 +2,22 @@
 # the etcd docs' `docker run ... /usr/local/bin/etcd --name ...` and
 # `docker exec ... /usr/local/bin/etcdctl member list` work as written.
 
-# 1. etcdctl 3.6 from the Go module proxy (the same module versions as test/go/go.mod).
-FROM golang:1.26-bookworm AS etcdctl
+# Base images: the official ones by default; docker/build-local.sh passes local ones built
+# without any image registry (see docker/README.md).
+ARG NODE_IMAGE=node:20-bookworm-slim
+ARG GO_IMAGE=golang:1.26-bookworm
+
+# 1. etcdctl 3.6 from the Go module proxy (the same module versions as test/go/go.mod), or the
+#    one built outside and passed in the context as docker/prebuilt/etcdctl.
+FROM ${GO_IMAGE} AS etcdctl
 WORKDIR /src
 COPY test/go/go.mod test/go/go.sum test/go/tools.go ./
-RUN CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -o /out/etcdctl go.etcd.io/etcd/etcdctl/v3
+COPY docker/ /context-docker/
+RUN mkdir -p /out && if [ -x /context-docker/prebuilt/etcdctl ]; then cp /context-docker/prebuilt/etcdctl /out/etcdctl; \
+    else CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -o /out/etcdctl go.etcd.io/etcd/etcdctl/v3; fi
 
 # 2. Build the TypeScript.
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 RUN npm ci
@@ -19,7 +27,7 @@ COPY bin ./bin
 RUN npx tsc -p tsconfig.json --incremental false && rm -rf dist/test
 
 # 3. Runtime: production dependencies only.
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
