@@ -109,6 +109,14 @@ test(
       assert.equal(build.code, 0, build.stderr.slice(-3000));
       const size = Number((await must(['image', 'inspect', '-f', '{{.Size}}', 'etcd-ts:local'])).trim());
       console.log(`# image etcd-ts:local built in ${Math.round((performance.now() - t0) / 1000)} s, ${Math.round(size / 1e6)} MB`);
+      const config = JSON.parse(await must(['image', 'inspect', '-f', '{{json .Config}}', 'etcd-ts:local'])) as {
+        ExposedPorts: Record<string, unknown>;
+        Volumes: Record<string, unknown>;
+        Healthcheck?: { Test: string[] };
+      };
+      assert.deepEqual(Object.keys(config.ExposedPorts).sort(), ['2379/tcp', '2380/tcp']);
+      assert.deepEqual(Object.keys(config.Volumes).sort(), ['/etcd-data', '/var/lib/etcd']);
+      assert.ok(config.Healthcheck !== undefined, 'a HEALTHCHECK');
 
       // 2. The three commands of docker/README.md.
       await cleanup();
@@ -124,6 +132,11 @@ test(
       );
       console.log(`# docker run to a healthy three-member cluster: ${Math.round(performance.now() - t1)} ms`);
       console.log(members.trim().replace(/^/gm, '# '));
+      const logs = await docker(['logs', 'etcd-node-1']);
+      const lines = logs.stderr.split('\n').filter((l) => l !== '');
+      assert.ok(lines.length > 0 && logs.stdout === '', 'logs on stderr only');
+      for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `a JSON log line: ${l}`);
+      assert.ok(lines.some((l) => l.includes('"msg":"serving client traffic"')));
 
       // 3. The clientv3 tutorial program, from the host, against the three addresses.
       const agent = await run(toolPath('logagent'), [], { env: { ETCD_ENDPOINTS: ENDPOINTS }, timeoutMs: 60_000 });
