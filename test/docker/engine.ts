@@ -64,9 +64,7 @@ export async function ensureEngine(): Promise<Engine | { skip: string }> {
   if (process.getuid?.() !== 0) return { skip: 'no Docker engine runs and this user is not root, so none can be started' };
   if (!commandExists('dockerd')) await aptInstall(['docker.io']);
   const logFile = path.join(os.tmpdir(), `etcd-ts-dockerd-${process.pid}.log`);
-  const iptablesOk = (await run('iptables', ['-L', '-n'], { timeoutMs: 10_000 }).catch(() => ({ code: 1 }))).code === 0;
-  const child =
-    (await startDockerd(iptablesOk ? [] : ['--iptables=false'], logFile)) ?? (await startDockerd(['--iptables=false'], logFile));
+  const child = await startDockerd(['--iptables=false'], logFile);
   if (child === undefined) {
     const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(-600) : '';
     return { skip: `dockerd could not start here: ${tail}` };
