@@ -106,6 +106,18 @@ export function buildConfig(values: ReadonlyMap<string, string>, unimplementedFl
     strictReconfigCheck: bool('strict-reconfig-check', true),
     watchProgressNotifyMs,
     unsafeNoFsync: bool('unsafe-no-fsync', false),
+    clientTls: {
+      certFile: str('cert-file', ''),
+      keyFile: str('key-file', ''),
+      trustedCaFile: str('trusted-ca-file', ''),
+      clientCertAuth: bool('client-cert-auth', false),
+    },
+    peerTls: {
+      certFile: str('peer-cert-file', ''),
+      keyFile: str('peer-key-file', ''),
+      trustedCaFile: str('peer-trusted-ca-file', ''),
+      clientCertAuth: bool('peer-client-cert-auth', false),
+    },
     unimplementedFlags,
   };
   const walDir = str('wal-dir', '');

@@ -51,6 +51,13 @@ const LOGGING: Entry[] = [
   ],
 ];
 
+const SECURITY: Entry[] = [
+  ['cert-file', "''", 'Path to the client server TLS cert file (read again when it changes).'],
+  ['key-file', "''", 'Path to the client server TLS key file.'],
+  ['client-cert-auth', "'false'", 'Require and verify client certificates.'],
+  ['trusted-ca-file', "''", 'Path to the client server TLS trusted CA cert file (implies client certificates are required).'],
+];
+
 const MISC: Entry[] = [
   ['watch-progress-notify-interval', "'10m'", 'Interval of periodic watch progress notifications (Go duration, e.g. 10m, 500ms).'],
   ['experimental-watch-progress-notify-interval', "'10m'", 'Deprecated alias of --watch-progress-notify-interval.'],
@@ -90,6 +97,8 @@ export function helpText(): string {
     section('Clustering', CLUSTERING) +
     '\n' +
     section('Logging', LOGGING) +
+    '\n' +
+    section('Security', SECURITY) +
     '\n' +
     section('Other', MISC) +
     '\n' +

@@ -23,8 +23,8 @@ async function main(): Promise<void> {
     const { startServer } = await import('../src/server/server');
     server = await startServer(parsed.config);
   } catch (e) {
-    const own = (e as { startMessage?: unknown } | undefined)?.startMessage;
-    const msg = typeof own === 'string' ? own : e instanceof ConfigError ? 'failed to start' : 'failed to start etcd-ts';
+    // etcd logs every failed start (ports, data dir, peers) as "discovery failed".
+    const msg = e instanceof ConfigError ? 'failed to start' : 'discovery failed';
     process.stderr.write(logLine('fatal', msg, { error: e instanceof Error ? e.message : String(e) }) + '\n');
     process.exit(1);
   }

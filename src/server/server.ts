@@ -13,6 +13,7 @@ import { createLogger } from './logger';
 import type { EtcdMember } from './engine/member';
 import { openMember } from './engine/member-open';
 import { ClientListener } from './api/client-listener';
+import { clientTls } from './engine/tls/client-tls';
 import { httpHandler } from './api/http/handler';
 import { Metrics } from './api/http/metrics';
 import { Gateway } from './api/http/gateway';
@@ -99,12 +100,13 @@ export class EtcdServer {
     const c = this.config;
     for (const f of c.unimplementedFlags) this.log.warn({ flag: f }, 'flag is accepted but not implemented yet; ignoring it');
     const bound: string[] = [];
+    const tls = clientTls(c, this.log);
     for (const u of c.listenClientUrls) {
-      if (u.protocol !== 'http:') throw new Error(`listen client URL ${u.href}: only http:// is supported yet`);
-      const l = new ClientListener(this.log);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`listen client URL ${u.href}: only http:// and https:// are supported yet`);
+      const l = new ClientListener(this.log, u.protocol === 'https:' ? tls : undefined);
       this.listeners.push(l);
       const port = await l.bind(urlPort(u), urlHost(u));
-      bound.push(`http://${urlHost(u) || 'localhost'}:${port}`);
+      bound.push(`${u.protocol}//${urlHost(u) || 'localhost'}:${port}`);
     }
     const metrics = new Metrics();
     const member = await openMember(c, this.log, metrics.engine);
@@ -146,7 +148,7 @@ export class EtcdServer {
     // The JSON gateway is a gRPC client of this member's first client URL, as etcd's is.
     const first = new URL(bound[0]!);
     const host = ['0.0.0.0', '[::]', 'localhost', ''].includes(first.hostname) ? '127.0.0.1' : first.hostname;
-    this.gateway = new Gateway(() => `${host}:${first.port}`);
+    this.gateway = new Gateway(() => `${host}:${first.port}`, first.protocol === 'https:' && tls !== undefined ? tls.info : undefined);
     const handler = httpHandler(member, metrics, this.gateway);
     for (const l of this.listeners) l.serve(grpc, handler);
     this.clientUrls = bound;

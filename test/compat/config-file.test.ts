@@ -86,6 +86,9 @@ const BAD_FILES = [
   'pre-vote: "true"',
   'listen-client-urls: 5',
   'client-transport-security: 5',
+  'client-transport-security:\n  cert-file: 5',
+  'client-transport-security:\n  client-cert-auth: "yes"',
+  'peer-transport-security:\n  allowed-cn: cn',
   '- a',
 ];
 

@@ -53,6 +53,10 @@ const WITNESSES: Record<string, { file: string; title: string }> = {
   'strict-reconfig-check': { file: 'test/compat/strict-reconfig.test.ts', title: '' },
   'watch-progress-notify-interval': { file: 'test/watch/restartable.ts', title: '' },
   'unsafe-no-fsync': { file: 'test/compat/flag-behaviour.test.ts', title: '--unsafe-no-fsync: writes are no longer fsynced' },
+  'cert-file': { file: 'test/tls/client-tls.test.ts', title: 'client TLS: etcdctl 3.6 and /health over https' },
+  'key-file': { file: 'test/tls/client-tls.test.ts', title: 'client TLS: etcdctl 3.6 and /health over https' },
+  'trusted-ca-file': { file: 'test/tls/client-tls.test.ts', title: 'client mTLS: a certificate from the trusted CA is required' },
+  'client-cert-auth': { file: 'test/tls/client-tls.test.ts', title: 'client mTLS: a certificate from the trusted CA is required' },
   version: { file: 'test/bin/cli.test.ts', title: 'bin/etcd-ts --version exits 0' },
   help: { file: 'test/bin/parse-args.test.ts', title: '--help / -h print usage and exit 0' },
 };

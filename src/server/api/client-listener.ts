@@ -2,12 +2,20 @@
  * The client port serves gRPC and HTTP/1.1 on one socket, as etcd's cmux does: a connection
  * whose first bytes are the HTTP/2 prior-knowledge preface goes to grpc-js through its
  * connection injector, anything else to the HTTP handler.
+ *
+ * An https listener first completes the TLS handshake (client certificates required when the
+ * ServerTls says so) and routes by ALPN: `h2` (what gRPC clients offer) to grpc-js,
+ * `http/1.1` (preferred when the client offers it, as curl and browsers do) to the HTTP handler,
+ * no ALPN by the preface as above. etcd serves its HTTP endpoints over TLS with HTTP/2 too;
+ * etcd-ts answers them over HTTP/1.1.
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
 import { ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { ServerTls } from '../engine/tls/server-tls';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -18,8 +26,13 @@ export class ClientListener {
   /** Connections accepted before serve(): held, unread, until the member can answer them. */
   private held: Socket[] | undefined = [];
   private route: ((socket: Socket) => void) | undefined;
+  private tlsServer: TlsServer | undefined;
+  private tlsVersion = 0;
 
-  constructor(log: Logger) {
+  constructor(
+    private readonly log: Logger,
+    private readonly tls?: ServerTls,
+  ) {
     this.net = createNetServer((socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -42,7 +55,7 @@ export class ClientListener {
     const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
     const http = createHttpServer(handler);
     this.http = http;
-    this.route = (socket) => {
+    const sniff = (socket: Socket): void => {
       let buffered: Buffer = Buffer.alloc(0);
       const onData = (chunk: Buffer): void => {
         buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
@@ -62,9 +75,46 @@ export class ClientListener {
       socket.on('data', onData);
       socket.resume();
     };
+    const tls = this.tls;
+    const byAlpn = (t: TLSSocket): void => {
+      if (t.alpnProtocol === 'h2') injector.injectConnection(t);
+      else if (t.alpnProtocol === 'http/1.1') http.emit('connection', t);
+      else sniff(t);
+    };
+    this.route = tls === undefined ? sniff : (socket) => this.handshake(socket, tls, byAlpn);
     const held = this.held ?? [];
     this.held = undefined;
     for (const socket of held) if (!socket.destroyed) this.route(socket);
+  }
+
+  /**
+   * Hands a raw connection to a (never listening) tls.Server, the path Node's own secure HTTP/2
+   * servers take; the secure socket is then routed by its ALPN protocol.
+   */
+  private handshake(socket: Socket, tls: ServerTls, route: (t: TLSSocket) => void): void {
+    const options = tls.options();
+    if (this.tlsServer === undefined) {
+      this.tlsServer = createTlsServer({
+        ...options,
+        ALPNProtocols: ['http/1.1', 'h2'],
+        requestCert: tls.requestCert,
+        rejectUnauthorized: tls.requestCert,
+      });
+      this.tlsServer.on('secureConnection', (t: TLSSocket) => {
+        this.sockets.add(t);
+        t.once('close', () => this.sockets.delete(t));
+        t.on('error', (e) => this.log.debug({ err: e.message }, 'client connection error'));
+        route(t);
+      });
+      this.tlsServer.on('tlsClientError', (e, t) =>
+        this.log.warn({ 'remote-addr': `${t.remoteAddress}:${t.remotePort}`, error: e.message }, 'rejected connection on client endpoint'),
+      );
+      this.tlsVersion = tls.version;
+    } else if (this.tlsVersion !== tls.version) {
+      this.tlsServer.setSecureContext(options);
+      this.tlsVersion = tls.version;
+    }
+    this.tlsServer.emit('connection', socket);
   }
 
   /** Binds the port (0: a free one) and resolves with it; connections wait for serve(). */

@@ -8,6 +8,7 @@
 import { ConfigError } from './error';
 import { parseGoDuration } from './duration';
 import { DEFAULT_LOG_ROTATION_CONFIG_JSON, logRotation } from './log-rotation';
+import { NO_TLS, type TlsInfo } from './tls';
 import { parseEtcdUrl, splitHostPort, type InitialClusterMember, urlToEtcdString } from './urls';
 
 export { ConfigError } from './error';
@@ -80,6 +81,10 @@ export interface Config {
   watchProgressNotifyMs: number;
   /** --unsafe-no-fsync */
   unsafeNoFsync: boolean;
+  /** --cert-file, --key-file, --trusted-ca-file, --client-cert-auth: the https client URLs' TLS */
+  clientTls: TlsInfo;
+  /** --peer-cert-file, --peer-key-file, --peer-trusted-ca-file, --peer-client-cert-auth */
+  peerTls: TlsInfo;
   /** Flags that were given but are accepted-and-ignored (e.g. '--cert-file'), for logging. */
   unimplementedFlags: string[];
 }
@@ -142,6 +147,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     logFormat: 'json',
     enableLogRotation: false,
     logRotationConfigJson: DEFAULT_LOG_ROTATION_CONFIG_JSON,
+    clientTls: NO_TLS,
+    peerTls: NO_TLS,
     preVote: true,
     strictReconfigCheck: true,
     watchProgressNotifyMs: DEFAULT_WATCH_PROGRESS_NOTIFY_MS,

@@ -84,10 +84,7 @@ async function joinIdentity(config: Config, log: Logger): Promise<Identity> {
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new DataDirError(
-    'cannot fetch cluster info from peer urls: could not retrieve cluster information from the given URLs',
-    'discovery failed',
-  );
+  throw new DataDirError('cannot fetch cluster info from peer urls: could not retrieve cluster information from the given URLs');
 }
 
 export function memberRecord(name: string, id: Identity): MemberRecord {

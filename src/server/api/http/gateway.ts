@@ -6,7 +6,9 @@
  * `{"result": ...}` lines; errors are `{"code", "message"}` with grpc-gateway's HTTP status.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { type ChannelCredentials, Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import type { TlsInfo } from '../../config/tls';
 import type * as protobuf from 'protobufjs';
 import { GatewayJsonError, messageFromJson, messageToJson } from '../../wire/gateway-json';
 import { PROTO_FILES, protoRoot } from '../../wire/protos';
@@ -83,7 +85,14 @@ export class Gateway {
   private readonly routes = new Map<string, Route>();
   private client: Client | undefined;
 
-  constructor(private readonly target: () => string) {
+  /**
+   * `tls`: the client URL is https; the gateway then dials it as etcd's does, over TLS without
+   * verifying the server (it is this member) and presenting the member's own certificate.
+   */
+  constructor(
+    private readonly target: () => string,
+    private readonly tls?: TlsInfo,
+  ) {
     for (const [path, service, method] of ROUTES) {
       const t = methodTypes(protoRoot(), PROTO_FILES, service, method);
       this.routes.set(path, { grpcPath: `/${service}/${method}`, ...t });
@@ -113,8 +122,16 @@ export class Gateway {
   }
 
   private rpc(): Client {
-    this.client ??= new Client(this.target(), credentials.createInsecure());
+    this.client ??= new Client(this.target(), this.credentials());
     return this.client;
+  }
+
+  private credentials(): ChannelCredentials {
+    if (this.tls === undefined) return credentials.createInsecure();
+    return credentials.createSsl(null, readFileSync(this.tls.keyFile), readFileSync(this.tls.certFile), {
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
+    });
   }
 
   private unary(req: IncomingMessage, res: ServerResponse, route: Route, body: string): void {

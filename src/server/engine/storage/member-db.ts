@@ -31,11 +31,7 @@ import { decodeEntry, decodeHardState, decodeSnapshotMeta, type SnapshotMeta } f
 export const MARKER_FILE = 'etcd-ts';
 
 export class DataDirError extends Error {
-  constructor(
-    message: string,
-    /** The message of the fatal line the process exits with, when etcd's differs from the default. */
-    readonly startMessage?: string,
-  ) {
+  constructor(message: string) {
     super(message);
     this.name = 'DataDirError';
   }

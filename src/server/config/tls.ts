@@ -1,0 +1,51 @@
+/**
+ * A listener's TLS files and client-certificate policy, as etcd's transport.TLSInfo holds them
+ * (`--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`), with etcd's checks
+ * and texts. Pure: reading the files is the server's (api/server-tls.ts).
+ */
+import { urlToEtcdString } from './urls';
+
+/** A TLS setup etcd refuses when it configures its listeners (logged as etcd logs a failed start). */
+export class TlsSetupError extends Error {
+  override readonly name = 'TlsSetupError';
+}
+
+export interface TlsInfo {
+  certFile: string;
+  keyFile: string;
+  trustedCaFile: string;
+  clientCertAuth: boolean;
+}
+
+export const NO_TLS: TlsInfo = { certFile: '', keyFile: '', trustedCaFile: '', clientCertAuth: false };
+
+/** etcd's TLSInfo.Empty: neither a certificate nor a key. */
+export function tlsEmpty(t: TlsInfo): boolean {
+  return t.certFile === '' && t.keyFile === '';
+}
+
+/** etcd's ServerConfig: a trusted CA file or --client-cert-auth requires and verifies client certificates. */
+export function requiresClientCert(t: TlsInfo): boolean {
+  return t.trustedCaFile !== '' || t.clientCertAuth;
+}
+
+/** A scheme served over TLS. */
+export function isTlsScheme(protocol: string): boolean {
+  return protocol === 'https:' || protocol === 'unixs:';
+}
+
+/**
+ * etcd's configureClientListeners checks for one client URL: an https URL needs the key pair;
+ * both files or neither (baseConfig). Throws TlsSetupError with etcd's text.
+ */
+export function checkClientUrlTls(url: URL, t: TlsInfo): void {
+  if (!isTlsScheme(url.protocol)) return;
+  if (tlsEmpty(t)) {
+    throw new TlsSetupError(
+      `TLS key/cert (--cert-file, --key-file) must be provided for client url ${urlToEtcdString(url)} with HTTPS scheme`,
+    );
+  }
+  if (t.certFile === '' || t.keyFile === '') {
+    throw new TlsSetupError(`KeyFile and CertFile must both be present[key: ${t.keyFile}, cert: ${t.certFile}]`);
+  }
+}

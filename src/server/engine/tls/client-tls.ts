@@ -1,0 +1,29 @@
+/**
+ * The TLS of the client URLs, set up as etcd's configureClientListeners does: an https URL needs
+ * --cert-file and --key-file (etcd's texts otherwise), the files are read and checked before the
+ * data dir is touched, and an http URL beside cert files or --client-cert-auth gets etcd's warning.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../../config/config';
+import { checkClientUrlTls, isTlsScheme, tlsEmpty } from '../../config/tls';
+import { urlToEtcdString } from '../../config/urls';
+import { ServerTls } from './server-tls';
+
+/** The ServerTls for the https client URLs, or undefined when there are none. */
+export function clientTls(c: Pick<Config, 'listenClientUrls' | 'clientTls'>, log: Logger): ServerTls | undefined {
+  let secure = false;
+  for (const u of c.listenClientUrls) {
+    if (isTlsScheme(u.protocol)) {
+      checkClientUrlTls(u, c.clientTls);
+      secure = true;
+      continue;
+    }
+    const url = urlToEtcdString(u);
+    if (!tlsEmpty(c.clientTls))
+      log.warn({ 'client-url': url }, 'scheme is http or unix while key and cert files are present; ignoring key and cert files');
+    if (c.clientTls.clientCertAuth) {
+      log.warn({ 'client-url': url }, 'scheme is http or unix while --client-cert-auth is enabled; ignoring client cert auth for this URL');
+    }
+  }
+  return secure ? new ServerTls(c.clientTls, log) : undefined;
+}

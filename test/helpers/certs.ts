@@ -1,0 +1,65 @@
+/**
+ * Certificates made by the tests themselves (ECDSA P-256, through src/server/engine/tls/x509):
+ * a CA; a server certificate for 127.0.0.1 and localhost (server and client auth, as etcd's
+ * docs make them); a client certificate `CN=root`; one from another CA; one expired.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { makeCert } from '../../src/server/engine/tls/x509';
+
+export interface CertFiles {
+  dir: string;
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+  otherCaClientCert: string;
+  otherCaClientKey: string;
+  expiredClientCert: string;
+  expiredClientKey: string;
+}
+
+const DAY = 24 * 3600 * 1000;
+
+export async function makeCertFiles(serverHosts = ['127.0.0.1', 'localhost']): Promise<CertFiles> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-certs-'));
+  const later = new Date(Date.now() + 2 * DAY);
+  const ca = await makeCert({ subject: 'CN=etcd-ts test CA', isCa: true, notAfter: later });
+  const other = await makeCert({ subject: 'CN=another CA', isCa: true, notAfter: later });
+  const server = await makeCert({
+    subject: 'CN=etcd-server',
+    hosts: serverHosts,
+    serverAuth: true,
+    clientAuth: true,
+    notAfter: later,
+    issuer: ca.asIssuer,
+  });
+  const client = await makeCert({ subject: 'CN=root', clientAuth: true, notAfter: later, issuer: ca.asIssuer });
+  const stranger = await makeCert({ subject: 'CN=root', clientAuth: true, notAfter: later, issuer: other.asIssuer });
+  const expired = await makeCert({
+    subject: 'CN=root',
+    clientAuth: true,
+    notBefore: new Date(Date.now() - 3 * DAY),
+    notAfter: new Date(Date.now() - DAY),
+    issuer: ca.asIssuer,
+  });
+  const write = (name: string, text: string): string => {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, text, { mode: 0o600 });
+    return p;
+  };
+  return {
+    dir,
+    ca: write('ca.pem', ca.certPem),
+    serverCert: write('server.pem', server.certPem),
+    serverKey: write('server-key.pem', server.keyPem),
+    clientCert: write('client.pem', client.certPem),
+    clientKey: write('client-key.pem', client.keyPem),
+    otherCaClientCert: write('other-client.pem', stranger.certPem),
+    otherCaClientKey: write('other-client-key.pem', stranger.keyPem),
+    expiredClientCert: write('expired-client.pem', expired.certPem),
+    expiredClientKey: write('expired-client-key.pem', expired.keyPem),
+  };
+}
