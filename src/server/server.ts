@@ -102,7 +102,8 @@ export class EtcdServer {
     const bound: string[] = [];
     const tls = clientTls(c, this.log);
     for (const u of c.listenClientUrls) {
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`listen client URL ${u.href}: only http:// and https:// are supported yet`);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:')
+        throw new Error(`listen client URL ${u.href}: only http:// and https:// are supported yet`);
       const l = new ClientListener(this.log, u.protocol === 'https:' ? tls : undefined);
       this.listeners.push(l);
       const port = await l.bind(urlPort(u), urlHost(u));
