@@ -104,8 +104,15 @@ export default tseslint.config(
   {
     files: ['src/server/wire/**/*.ts', 'src/server/config/**/*.ts'],
     rules: layer(
-      '^(\\.\\./)+(engine|api)(/|$)|^(\\.\\./)+(server|logger)$',
-      'wire and config are the bottom layer: they import nothing from engine, api or the server',
+      '^(\\.\\./)+(engine|api|tls)(/|$)|^(\\.\\./)+(server|logger)$',
+      'wire and config are the bottom layer: they import nothing from engine, api, tls or the server',
+    ),
+  },
+  {
+    files: ['src/server/tls/**/*.ts'],
+    rules: layer(
+      '^(\\.\\./)+(engine|api|wire)(/|$)|^(\\.\\./)+(server|logger)$',
+      'tls (certificates and TLS listeners, for the client and peer ports) sits on config only',
     ),
   },
   {

@@ -198,10 +198,10 @@ function flagValue(key: string, goType: string, v: unknown): string | undefined 
 
 /** etcd's securityConfig fields read by etcd-ts: key -> [Go type, flag of the client section, flag of the peer section]. */
 const SECURITY_KEYS: Record<string, [string, string | undefined, string | undefined]> = {
-  'cert-file': ['string', 'cert-file', undefined],
-  'key-file': ['string', 'key-file', undefined],
-  'client-cert-auth': ['bool', 'client-cert-auth', undefined],
-  'trusted-ca-file': ['string', 'trusted-ca-file', undefined],
+  'cert-file': ['string', 'cert-file', 'peer-cert-file'],
+  'key-file': ['string', 'key-file', 'peer-key-file'],
+  'client-cert-auth': ['bool', 'client-cert-auth', 'peer-client-cert-auth'],
+  'trusted-ca-file': ['string', 'trusted-ca-file', 'peer-trusted-ca-file'],
   'client-cert-file': ['string', undefined, undefined],
   'client-key-file': ['string', undefined, undefined],
   'auto-tls': ['bool', undefined, undefined],

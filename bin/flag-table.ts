@@ -72,6 +72,10 @@ const IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['key-file', 'string'],
   ['trusted-ca-file', 'string'],
   ['client-cert-auth', 'bool'],
+  ['peer-cert-file', 'string'],
+  ['peer-key-file', 'string'],
+  ['peer-trusted-ca-file', 'string'],
+  ['peer-client-cert-auth', 'bool'],
 ];
 
 const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
@@ -120,10 +124,6 @@ const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['client-crl-file', 'string'],
   ['client-cert-allowed-hostname', 'strings'],
   ['auto-tls', 'bool'],
-  ['peer-cert-file', 'string'],
-  ['peer-key-file', 'string'],
-  ['peer-trusted-ca-file', 'string'],
-  ['peer-client-cert-auth', 'bool'],
   ['peer-client-cert-file', 'string'],
   ['peer-client-key-file', 'string'],
   ['peer-auto-tls', 'bool'],

@@ -56,6 +56,10 @@ const SECURITY: Entry[] = [
   ['key-file', "''", 'Path to the client server TLS key file.'],
   ['client-cert-auth', "'false'", 'Require and verify client certificates.'],
   ['trusted-ca-file', "''", 'Path to the client server TLS trusted CA cert file (implies client certificates are required).'],
+  ['peer-cert-file', "''", 'Path to the peer server TLS cert file (also the client certificate towards peers).'],
+  ['peer-key-file', "''", 'Path to the peer server TLS key file.'],
+  ['peer-client-cert-auth', "'false'", 'Require and verify peer client certificates.'],
+  ['peer-trusted-ca-file', "''", 'Path to the peer server TLS trusted CA file (implies peer client certificates are required).'],
 ];
 
 const MISC: Entry[] = [

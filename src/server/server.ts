@@ -13,7 +13,8 @@ import { createLogger } from './logger';
 import type { EtcdMember } from './engine/member';
 import { openMember } from './engine/member-open';
 import { ClientListener } from './api/client-listener';
-import { clientTls } from './engine/tls/client-tls';
+import { clientTls } from './tls/client-tls';
+import { peerTlsSetup } from './tls/peer-tls';
 import { httpHandler } from './api/http/handler';
 import { Metrics } from './api/http/metrics';
 import { Gateway } from './api/http/gateway';
@@ -101,6 +102,7 @@ export class EtcdServer {
     for (const f of c.unimplementedFlags) this.log.warn({ flag: f }, 'flag is accepted but not implemented yet; ignoring it');
     const bound: string[] = [];
     const tls = clientTls(c, this.log);
+    const peerTls = peerTlsSetup(c, this.log);
     for (const u of c.listenClientUrls) {
       if (u.protocol !== 'http:' && u.protocol !== 'https:')
         throw new Error(`listen client URL ${u.href}: only http:// and https:// are supported yet`);
@@ -110,7 +112,7 @@ export class EtcdServer {
       bound.push(`${u.protocol}//${urlHost(u) || 'localhost'}:${port}`);
     }
     const metrics = new Metrics();
-    const member = await openMember(c, this.log, metrics.engine);
+    const member = await openMember(c, this.log, metrics.engine, peerTls);
     this.member = member;
     member.onFatal = (err) => this.onMemberFailure(err);
     const grpc = new GrpcServer({
@@ -134,7 +136,7 @@ export class EtcdServer {
     add(serviceDefinition('etcdserverpb.Cluster'), clusterService(member, this.log));
     add(serviceDefinition('etcdserverpb.Auth'), authService(member, this.log));
     add(passBuffersThrough(serviceDefinition('etcdserverpb.Watch')), watchService(member, this.log));
-    const forward = new LeaderForwarder(() => member.membership.get(member.loop.lead)?.clientURLs ?? []);
+    const forward = new LeaderForwarder(() => member.membership.get(member.loop.lead)?.clientURLs ?? [], 5000, tls?.info);
     this.leaseForwarder = forward;
     add(serviceDefinition('etcdserverpb.Lease'), leaseService(member, this.log, { forward }));
     add(lockDef, lockService(member, this.log));

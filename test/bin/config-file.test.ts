@@ -42,7 +42,8 @@ test('values come out in flag syntax: lists comma-joined, durations in ns, YAML 
       'experimental-snapshot-catch-up-entries: 10',
       'snapshot-count:',
       'no-such-key: 1',
-      'client-transport-security: {cert-file: /c.pem}',
+      'client-transport-security: {cert-file: /c.pem, auto-tls: true}',
+      'peer-transport-security: {cert-file: /p.pem, client-cert-auth: true}',
       'name: n2',
     ].join('\n'),
   );
@@ -53,9 +54,12 @@ test('values come out in flag syntax: lists comma-joined, durations in ns, YAML 
     'log-outputs': 'stderr,stdout',
     'watch-progress-notify-interval': '5000000000ns',
     'experimental-snapshot-catchup-entries': '10',
+    'cert-file': '/c.pem',
+    'peer-cert-file': '/p.pem',
+    'peer-client-cert-auth': 'true',
   });
   assert.deepEqual(v.unknown, ['no-such-key']);
-  assert.deepEqual(v.unsupported, ['client-transport-security']);
+  assert.deepEqual(v.unsupported, ['client-transport-security.auto-tls']);
   assert.deepEqual(configFileValues('').values.size, 0);
 });
 

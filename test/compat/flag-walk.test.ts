@@ -57,6 +57,10 @@ const WITNESSES: Record<string, { file: string; title: string }> = {
   'key-file': { file: 'test/tls/client-tls.test.ts', title: 'client TLS: etcdctl 3.6 and /health over https' },
   'trusted-ca-file': { file: 'test/tls/client-tls.test.ts', title: 'client mTLS: a certificate from the trusted CA is required' },
   'client-cert-auth': { file: 'test/tls/client-tls.test.ts', title: 'client mTLS: a certificate from the trusted CA is required' },
+  'peer-cert-file': { file: 'test/tls/peer-tls.test.ts', title: 'three members over peer TLS' },
+  'peer-key-file': { file: 'test/tls/peer-tls.test.ts', title: 'three members over peer TLS' },
+  'peer-trusted-ca-file': { file: 'test/tls/peer-tls.test.ts', title: 'a member with a certificate from another CA is refused' },
+  'peer-client-cert-auth': { file: 'test/tls/peer-tls.test.ts', title: 'a member with a certificate from another CA is refused' },
   version: { file: 'test/bin/cli.test.ts', title: 'bin/etcd-ts --version exits 0' },
   help: { file: 'test/bin/parse-args.test.ts', title: '--help / -h print usage and exit 0' },
 };

@@ -1,12 +1,12 @@
 /**
- * Certificates made by the tests themselves (ECDSA P-256, through src/server/engine/tls/x509):
+ * Certificates made by the tests themselves (ECDSA P-256, through src/server/tls/x509):
  * a CA; a server certificate for 127.0.0.1 and localhost (server and client auth, as etcd's
  * docs make them); a client certificate `CN=root`; one from another CA; one expired.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { makeCert } from '../../src/server/engine/tls/x509';
+import { makeCert } from '../../src/server/tls/x509';
 
 export interface CertFiles {
   dir: string;

@@ -17,7 +17,7 @@ import { type CertFiles, makeCertFiles } from '../helpers/certs';
 import { etcdTsBin, runEtcdTs } from '../helpers/process-member';
 import { freePort } from '../helpers/ports';
 import { run, runEtcdctl, toolPath, waitForChild } from '../helpers/tools';
-import { makeCert } from '../../src/server/engine/tls/x509';
+import { makeCert } from '../../src/server/tls/x509';
 
 const SERVERS: Array<[string, () => [string, string[]]]> = [
   ['etcd', () => [toolPath('etcd'), []]],

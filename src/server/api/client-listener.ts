@@ -10,12 +10,13 @@
  * etcd-ts answers them over HTTP/1.1.
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
 import { ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { ServerTls } from '../engine/tls/server-tls';
+import type { ServerTls } from '../tls/server-tls';
+import { TlsAcceptor } from '../tls/tls-acceptor';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -26,8 +27,6 @@ export class ClientListener {
   /** Connections accepted before serve(): held, unread, until the member can answer them. */
   private held: Socket[] | undefined = [];
   private route: ((socket: Socket) => void) | undefined;
-  private tlsServer: TlsServer | undefined;
-  private tlsVersion = 0;
 
   constructor(
     private readonly log: Logger,
@@ -81,40 +80,25 @@ export class ClientListener {
       else if (t.alpnProtocol === 'http/1.1') http.emit('connection', t);
       else sniff(t);
     };
-    this.route = tls === undefined ? sniff : (socket) => this.handshake(socket, tls, byAlpn);
+    if (tls === undefined) this.route = sniff;
+    else {
+      const acceptor = new TlsAcceptor({
+        tls,
+        log: this.log,
+        rejectedMessage: 'rejected connection on client endpoint',
+        alpn: ['http/1.1', 'h2'],
+        onSecure: (t) => {
+          this.sockets.add(t);
+          t.once('close', () => this.sockets.delete(t));
+          t.on('error', (e) => this.log.debug({ err: e.message }, 'client connection error'));
+          byAlpn(t);
+        },
+      });
+      this.route = (socket) => acceptor.accept(socket);
+    }
     const held = this.held ?? [];
     this.held = undefined;
     for (const socket of held) if (!socket.destroyed) this.route(socket);
-  }
-
-  /**
-   * Hands a raw connection to a (never listening) tls.Server, the path Node's own secure HTTP/2
-   * servers take; the secure socket is then routed by its ALPN protocol.
-   */
-  private handshake(socket: Socket, tls: ServerTls, route: (t: TLSSocket) => void): void {
-    const options = tls.options();
-    if (this.tlsServer === undefined) {
-      this.tlsServer = createTlsServer({
-        ...options,
-        ALPNProtocols: ['http/1.1', 'h2'],
-        requestCert: tls.requestCert,
-        rejectUnauthorized: tls.requestCert,
-      });
-      this.tlsServer.on('secureConnection', (t: TLSSocket) => {
-        this.sockets.add(t);
-        t.once('close', () => this.sockets.delete(t));
-        t.on('error', (e) => this.log.debug({ err: e.message }, 'client connection error'));
-        route(t);
-      });
-      this.tlsServer.on('tlsClientError', (e, t) =>
-        this.log.warn({ 'remote-addr': `${t.remoteAddress}:${t.remotePort}`, error: e.message }, 'rejected connection on client endpoint'),
-      );
-      this.tlsVersion = tls.version;
-    } else if (this.tlsVersion !== tls.version) {
-      this.tlsServer.setSecureContext(options);
-      this.tlsVersion = tls.version;
-    }
-    this.tlsServer.emit('connection', socket);
   }
 
   /** Binds the port (0: a free one) and resolves with it; connections wait for serve(). */

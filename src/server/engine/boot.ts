@@ -10,6 +10,7 @@ import { Membership } from './cluster/membership';
 import type { BootState, MemberRecord } from './storage/member-db';
 import { DataDirError } from './storage/member-db';
 import type { Logger } from 'pino';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { fetchMembers } from './cluster/members-rpc';
 
 export interface Identity {
@@ -24,10 +25,15 @@ export interface Identity {
   peers: bigint[];
 }
 
-export async function resolveIdentity(config: Config, boot: BootState, log: Logger): Promise<Identity> {
+export async function resolveIdentity(
+  config: Config,
+  boot: BootState,
+  log: Logger,
+  peerCredentials: (url: string) => ChannelCredentials,
+): Promise<Identity> {
   if (boot.member !== undefined) return restartIdentity(boot, boot.member);
   verifyBootstrap(config);
-  if (config.initialClusterState === 'existing') return joinIdentity(config, log);
+  if (config.initialClusterState === 'existing') return joinIdentity(config, log, peerCredentials);
   const ids = config.initialCluster.map((m) => memberId(m.peerUrls, config.initialClusterToken));
   const self = config.initialCluster.findIndex((m) => m.name === config.name);
   const myId = ids[self]!;
@@ -61,13 +67,13 @@ function restartIdentity(boot: BootState, rec: MemberRecord): Identity {
  * --initial-cluster-state existing: asks the other members of --initial-cluster for the cluster's
  * membership and finds this member (added beforehand with `etcdctl member add`) by its peer URLs.
  */
-async function joinIdentity(config: Config, log: Logger): Promise<Identity> {
+async function joinIdentity(config: Config, log: Logger, peerCredentials: (url: string) => ChannelCredentials): Promise<Identity> {
   const mine = [...config.initialAdvertisePeerUrls].sort();
   const others = config.initialCluster.filter((m) => m.name !== config.name).flatMap((m) => m.peerUrls);
   for (let attempt = 0; attempt < 5; attempt++) {
     for (const url of others) {
       try {
-        const { clusterId: cid, membersJson } = await fetchMembers(url, 2000);
+        const { clusterId: cid, membersJson } = await fetchMembers(url, 2000, peerCredentials(url));
         const membership = Membership.fromJson(membersJson);
         const me = membership.list().find((m) => [...m.peerURLs].sort().join(',') === mine.join(','));
         if (me === undefined) {

@@ -26,13 +26,22 @@ import { AlarmStore } from './alarm/alarm-store';
 import { Quota } from './alarm/quota';
 import { EtcdMember } from './member';
 import { NO_STATS, type EngineStats } from './stats';
+import { PLAIN_PEERS, type PeerTls } from '../tls/peer-tls';
 
-/** Opens the data dir, restores or bootstraps, and builds (but does not start) the member. */
-export async function openMember(config: Config, log: Logger, stats: EngineStats = NO_STATS): Promise<EtcdMember> {
+/**
+ * Opens the data dir, restores or bootstraps, and builds (but does not start) the member.
+ * `peerTls` dials the peers (a joining member asks them for the membership); plain HTTP/2 when absent.
+ */
+export async function openMember(
+  config: Config,
+  log: Logger,
+  stats: EngineStats = NO_STATS,
+  peerTls: PeerTls = PLAIN_PEERS,
+): Promise<EtcdMember> {
   const started = Date.now();
   const { db, boot } = await openMemberDb(config.dataDir);
   try {
-    const id = await resolveIdentity(config, boot, log);
+    const id = await resolveIdentity(config, boot, log, (url) => peerTls.credentials(url));
     const engine = new LevelEngine();
     engine.load(boot.mvcc);
     const lessor = openLessor(config, engine);
@@ -166,6 +175,7 @@ export async function openMember(config: Config, log: Logger, stats: EngineStats
       ids,
       stats,
       identity,
+      peerTls,
     });
     refs.member = m;
     log.info(

@@ -25,6 +25,7 @@ import type { Quota } from './alarm/quota';
 import { addMember, promoteMember, removeMember, updateMember } from './cluster/reconfig';
 import { MemberRequests } from './member-requests';
 import type { EngineStats } from './stats';
+import type { PeerTls } from '../tls/peer-tls';
 import { AutoCompactor } from './auto-compactor';
 import { realScheduler } from './watch/types';
 import { method } from '../wire/protos';
@@ -49,6 +50,8 @@ export interface MemberParts {
   ids: RequestIdGenerator;
   stats: EngineStats;
   identity: BatchOp[];
+  /** TLS towards the peers (credentials to dial them; the files serving https peer URLs). */
+  peerTls: PeerTls;
 }
 
 export class EtcdMember extends MemberRequests implements MemberApi {
@@ -66,6 +69,8 @@ export class EtcdMember extends MemberRequests implements MemberApi {
   readonly lessor: Lessor;
   /** The cluster's alarms (NOSPACE, CORRUPT), as applied. */
   readonly alarms: AlarmStore;
+  /** TLS towards the peers. */
+  readonly peerTls: PeerTls;
   readonly reconfig: ClusterReconfig = {
     add: (peerURLs, isLearner) => addMember(this, peerURLs, isLearner),
     remove: (id) => removeMember(this, id),
@@ -104,6 +109,7 @@ export class EtcdMember extends MemberRequests implements MemberApi {
     this.lessor = parts.lessor;
     this.alarms = parts.alarms;
     this.identity = parts.identity;
+    this.peerTls = parts.peerTls;
   }
 
   /** The Raft state, read-only, for the services. */

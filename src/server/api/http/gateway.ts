@@ -6,9 +6,9 @@
  * `{"result": ...}` lines; errors are `{"code", "message"}` with grpc-gateway's HTTP status.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ChannelCredentials, Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { readFileSync } from 'node:fs';
+import { type ChannelCredentials, Client, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { TlsInfo } from '../../config/tls';
+import { selfDialCredentials } from '../../tls/self-dial';
 import type * as protobuf from 'protobufjs';
 import { GatewayJsonError, messageFromJson, messageToJson } from '../../wire/gateway-json';
 import { PROTO_FILES, protoRoot } from '../../wire/protos';
@@ -127,11 +127,7 @@ export class Gateway {
   }
 
   private credentials(): ChannelCredentials {
-    if (this.tls === undefined) return credentials.createInsecure();
-    return credentials.createSsl(null, readFileSync(this.tls.keyFile), readFileSync(this.tls.certFile), {
-      rejectUnauthorized: false,
-      checkServerIdentity: () => undefined,
-    });
+    return selfDialCredentials(this.tls === undefined ? 'http:' : 'https:', this.tls);
   }
 
   private unary(req: IncomingMessage, res: ServerResponse, route: Route, body: string): void {

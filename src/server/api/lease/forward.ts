@@ -6,6 +6,8 @@
  * unreachable leader, or none known: NoLeader (Unavailable), which clientv3 retries.
  */
 import * as grpc from '@grpc/grpc-js';
+import type { TlsInfo } from '../../config/tls';
+import { selfDialCredentials } from '../../tls/self-dial';
 import { EtcdError } from '../../../errors';
 import type { LeaseId } from '../../../lease';
 import { serviceDefinition } from '../../wire/protos';
@@ -31,7 +33,12 @@ export class LeaderForwarder {
   private readonly channels = new Map<string, KeepAliveChannel>();
 
   /** `leaderUrls`: the current leader's client URLs (empty when there is no leader). */
-  constructor(leaderUrls: () => readonly string[], timeoutMs = 5000) {
+  /** `tls`: the client TLS files, to dial an https leader URL as this member. */
+  constructor(
+    leaderUrls: () => readonly string[],
+    timeoutMs = 5000,
+    private readonly tls?: TlsInfo,
+  ) {
     this.leaderUrls = leaderUrls;
     this.timeoutMs = timeoutMs;
   }
@@ -98,7 +105,7 @@ export class LeaderForwarder {
     if (c === undefined) {
       const target = url.replace(/^[a-z]+:\/\//, '').replace(/\/$/, '');
       const Ctor = grpc.makeGenericClientConstructor(serviceDefinition('etcdserverpb.Lease'), 'etcdserverpb.Lease');
-      c = new Ctor(target, grpc.credentials.createInsecure()) as unknown as LeaseClient;
+      c = new Ctor(target, selfDialCredentials(url, this.tls)) as unknown as LeaseClient;
       this.clients.set(url, c);
     }
     return c;

@@ -3,7 +3,7 @@
  * --initial-cluster-state existing learns the cluster id and its own member id (etcd asks
  * GET /members of the peers in --initial-cluster for the same purpose).
  */
-import { Client, credentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { type ChannelCredentials, Client, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoRoot } from '../../wire/protos';
 import type { Membership } from './membership';
@@ -45,9 +45,9 @@ export function membersService(
 }
 
 /** Forwards MemberPromote to the leader at `peerUrl`; a relayed etcd error keeps its kind. */
-export async function forwardPromote(peerUrl: string, id: bigint, timeoutMs: number): Promise<void> {
+export async function forwardPromote(peerUrl: string, id: bigint, timeoutMs: number, creds: ChannelCredentials): Promise<void> {
   const u = new URL(peerUrl);
-  const client = new Client(`${u.hostname}:${u.port}`, credentials.createInsecure());
+  const client = new Client(`${u.hostname}:${u.port}`, creds);
   const m = definition().Promote!;
   try {
     await new Promise<void>((resolve, reject) =>
@@ -70,9 +70,13 @@ export async function forwardPromote(peerUrl: string, id: bigint, timeoutMs: num
 }
 
 /** Asks the member at `peerUrl` for the cluster's membership. */
-export async function fetchMembers(peerUrl: string, timeoutMs: number): Promise<{ clusterId: bigint; membersJson: string }> {
+export async function fetchMembers(
+  peerUrl: string,
+  timeoutMs: number,
+  creds: ChannelCredentials,
+): Promise<{ clusterId: bigint; membersJson: string }> {
   const u = new URL(peerUrl);
-  const client = new Client(`${u.hostname}:${u.port}`, credentials.createInsecure());
+  const client = new Client(`${u.hostname}:${u.port}`, creds);
   const m = definition().Members!;
   try {
     const res = await new Promise<{ cluster_id: string; members_json: string }>((resolve, reject) =>

@@ -39,6 +39,7 @@ export async function linkPeers(m: EtcdMember, listenPeerUrls: URL[], log: Logge
     onRemoved: stopSoon,
     removed: m.membership.removedIds(),
     stats: m.stats.peer,
+    tls: m.peerTls,
     services: [membersService(m.membership, (id) => promoteMember(m, id))],
   });
   await transport.listen(listenPeerUrls);

@@ -172,7 +172,7 @@ export async function promoteMember(m: EtcdMember, id: bigint): Promise<void> {
     let last: unknown;
     for (const url of leader.peerURLs) {
       try {
-        return await forwardPromote(url, id, 5000 + 2 * m.config.electionMs);
+        return await forwardPromote(url, id, 5000 + 2 * m.config.electionMs, m.peerTls.credentials(url));
       } catch (e) {
         if (e instanceof EtcdError && e.kind !== 'Timeout') throw e;
         last = e;

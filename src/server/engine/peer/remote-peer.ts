@@ -7,7 +7,7 @@
  * active (queue flushed every turn), backoff (after a failure; messages are dropped and reported
  * unreachable, as etcd does when no stream is working), stopped.
  */
-import { credentials, Client, status, type ClientDuplexStream, type ServiceError, type ChannelOptions } from '@grpc/grpc-js';
+import { Client, status, type ChannelCredentials, type ClientDuplexStream, type ServiceError, type ChannelOptions } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Message } from '../../../raft/types';
 import { peerMetadata, refusalKind } from './headers';
@@ -36,6 +36,8 @@ export interface RemotePeerOptions {
   stats: PeerStats;
   /** How often an active stream's peer is probed for the round-trip time (etcd reports every 30 s). */
   probeIntervalMs: number;
+  /** Credentials to dial a URL (TLS for https; a new object when the files changed). */
+  credentials(url: string): ChannelCredentials;
 }
 
 export interface RemotePeerStatus {
@@ -67,6 +69,7 @@ export class RemotePeer {
   private urlIdx = 0;
   private client: Client | undefined;
   private clientUrl = '';
+  private creds: ChannelCredentials | undefined;
   private call: ClientDuplexStream<Buffer, Identity> | undefined;
   private queue: Message[] = [];
   private flushScheduled = false;
@@ -171,7 +174,8 @@ export class RemotePeer {
     this.setState('connecting');
     if (this.urls.length === 0) return this.fail(new Error('peer has no URLs'));
     const url = this.urls[this.urlIdx % this.urls.length]!;
-    if (this.client === undefined || url !== this.clientUrl) {
+    const creds = this.o.credentials(url);
+    if (this.client === undefined || url !== this.clientUrl || creds !== this.creds) {
       this.closeClient();
       let target: string;
       try {
@@ -179,8 +183,9 @@ export class RemotePeer {
       } catch (err) {
         return this.fail(err as Error);
       }
-      this.client = new Client(target, credentials.createInsecure(), this.o.channelOptions);
+      this.client = new Client(target, creds, this.o.channelOptions);
       this.clientUrl = url;
+      this.creds = creds;
     }
     const md = peerMetadata(this.o.clusterId, this.o.localId, this.id);
     const call = this.client.makeBidiStreamRequest<Buffer, Identity>(
@@ -240,7 +245,11 @@ export class RemotePeer {
       this.lastRefusal = kind;
       if (kind === 'removed') this.o.onRemoved?.(this.id);
     } else if (wasActive) this.o.log.warn(fields, 'peer stream lost');
-    else this.o.log.debug(fields, 'peer stream connect failed');
+    else if (/certificate|ssl|tls|handshake/i.test(fields.error) && this.lastRefusal !== fields.error) {
+      // A TLS refusal (untrusted or refused certificate) is logged once per distinct error.
+      this.lastRefusal = fields.error;
+      this.o.log.warn(fields, 'peer stream connect failed');
+    } else this.o.log.debug(fields, 'peer stream connect failed');
     this.o.reportUnreachable(this.id);
     this.urlIdx++;
     this.timer = setTimeout(() => this.connect(), this.backoffMs);

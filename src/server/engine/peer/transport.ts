@@ -10,6 +10,7 @@ import {
   ServerCredentials,
   credentials,
   Client,
+  type ChannelCredentials,
   type ChannelOptions,
   type ServiceDefinition,
   type UntypedServiceImplementation,
@@ -22,6 +23,8 @@ import { Inbound } from './inbound';
 import { PEER_SERVICE, PROBE_PATH } from './peer-service';
 import type { Identity } from './peer-codec';
 import { NO_PEER_STATS, type PeerStats } from './peer-stats';
+import type { PeerTls } from '../../tls/peer-tls';
+import { listenTls, type TlsPeerListener } from './tls-listener';
 import { RemotePeer, type PeerState, type RemotePeerStatus } from './remote-peer';
 import { sendSnapshot } from './snapshot-sender';
 import { grpcTarget } from './urls';
@@ -81,6 +84,8 @@ export interface PeerTransportOptions {
   tuning?: Partial<PeerTransportTuning>;
   /** Traffic for metrics (default: none). */
   stats?: PeerStats;
+  /** TLS for https peer URLs, served and dialled (default: plain HTTP/2 only). */
+  tls?: PeerTls;
   /** Fault injection for tests. */
   testHooks?: { mutateSnapshotChunk?: (index: number, data: Uint8Array) => Uint8Array };
 }
@@ -101,6 +106,7 @@ export class PeerTransport {
   private readonly snapshotsInFlight = new Map<bigint, number>();
   private server: Server | undefined;
   private bound: URL[] = [];
+  private tlsListeners: TlsPeerListener[] = [];
   private stopped = false;
 
   constructor(private readonly o: PeerTransportOptions) {
@@ -146,9 +152,17 @@ export class PeerTransport {
     try {
       for (const url of urls) {
         const target = grpcTarget(url);
-        const port = await new Promise<number>((resolve, reject) =>
-          server.bindAsync(target, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-        );
+        const files = this.o.tls?.files;
+        let port: number;
+        if (url.protocol === 'https:' && files !== undefined) {
+          const l = await listenTls(server, url.hostname.replace(/^\[|\]$/g, ''), Number(url.port), files, this.o.log);
+          this.tlsListeners.push(l);
+          port = l.port;
+        } else {
+          port = await new Promise<number>((resolve, reject) =>
+            server.bindAsync(target, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+          );
+        }
         const b = new URL(url.href);
         b.port = String(port);
         this.bound.push(b);
@@ -156,6 +170,8 @@ export class PeerTransport {
       }
     } catch (err) {
       server.forceShutdown();
+      for (const l of this.tlsListeners) l.close();
+      this.tlsListeners = [];
       this.server = undefined;
       this.bound = [];
       throw err;
@@ -196,6 +212,7 @@ export class PeerTransport {
         helloTimeoutMs: this.tuning.helloTimeoutMs,
         stats: this.o.stats ?? NO_PEER_STATS,
         probeIntervalMs: this.tuning.probeIntervalMs,
+        credentials: (url) => this.credentials(url),
       }),
     );
     this.o.log.info({ peer: id.toString(), urls }, 'added peer');
@@ -276,7 +293,7 @@ export class PeerTransport {
   async probe(id: bigint, timeoutMs = 2000): Promise<Identity> {
     const url = this.peers.get(id)?.preferredUrl();
     if (url === undefined) throw new Error(`unknown peer ${id}`);
-    const client = new Client(grpcTarget(url), credentials.createInsecure(), this.channelOptions);
+    const client = new Client(grpcTarget(url), this.credentials(url), this.channelOptions);
     try {
       const def = PEER_SERVICE.Probe!;
       return await new Promise<Identity>((resolve, reject) =>
@@ -295,6 +312,11 @@ export class PeerTransport {
     }
   }
 
+  /** Credentials to dial a peer URL (TLS for https). */
+  credentials(url: string): ChannelCredentials {
+    return this.o.tls?.credentials(url) ?? credentials.createInsecure();
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -303,6 +325,8 @@ export class PeerTransport {
     for (const c of this.snapshotClients) c.close();
     this.snapshotClients.clear();
     this.inbound.closeAll();
+    for (const l of this.tlsListeners) l.close();
+    this.tlsListeners = [];
     const server = this.server;
     this.server = undefined;
     if (server !== undefined) {
@@ -332,7 +356,7 @@ export class PeerTransport {
     try {
       const blob = await this.o.snapshotBlob(m);
       if (this.stopped || this.peers.get(to) !== peer) throw new Error('peer removed or transport stopped');
-      client = new Client(grpcTarget(url), credentials.createInsecure(), this.channelOptions);
+      client = new Client(grpcTarget(url), this.credentials(url), this.channelOptions);
       this.snapshotClients.add(client);
       await sendSnapshot({
         client,

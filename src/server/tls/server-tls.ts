@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { requiresClientCert, type TlsInfo, TlsSetupError } from '../../config/tls';
+import { requiresClientCert, type TlsInfo, TlsSetupError } from '../config/tls';
 
 /** Go's text for a file it cannot read. */
 function readOrFail(path: string): Buffer {

@@ -4,9 +4,9 @@
  * data dir is touched, and an http URL beside cert files or --client-cert-auth gets etcd's warning.
  */
 import type { Logger } from 'pino';
-import type { Config } from '../../config/config';
-import { checkClientUrlTls, isTlsScheme, tlsEmpty } from '../../config/tls';
-import { urlToEtcdString } from '../../config/urls';
+import type { Config } from '../config/config';
+import { checkClientUrlTls, isTlsScheme, tlsEmpty } from '../config/tls';
+import { urlToEtcdString } from '../config/urls';
 import { ServerTls } from './server-tls';
 
 /** The ServerTls for the https client URLs, or undefined when there are none. */
