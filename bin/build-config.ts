@@ -112,6 +112,9 @@ export function buildConfig(values: ReadonlyMap<string, string>, unimplementedFl
       trustedCaFile: str('trusted-ca-file', ''),
       clientCertAuth: bool('client-cert-auth', false),
     },
+    clientAutoTls: bool('auto-tls', false),
+    peerAutoTls: bool('peer-auto-tls', false),
+    selfSignedCertValidity: uint('self-signed-cert-validity', d.selfSignedCertValidity),
     peerTls: {
       certFile: str('peer-cert-file', ''),
       keyFile: str('peer-key-file', ''),

@@ -204,7 +204,7 @@ const SECURITY_KEYS: Record<string, [string, string | undefined, string | undefi
   'trusted-ca-file': ['string', 'trusted-ca-file', 'peer-trusted-ca-file'],
   'client-cert-file': ['string', undefined, undefined],
   'client-key-file': ['string', undefined, undefined],
-  'auto-tls': ['bool', undefined, undefined],
+  'auto-tls': ['bool', 'auto-tls', 'peer-auto-tls'],
   'allowed-cn': ['[]string', undefined, undefined],
   'allowed-hostname': ['[]string', undefined, undefined],
   'skip-client-san-verification': ['bool', undefined, undefined],

@@ -76,6 +76,9 @@ const IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['peer-key-file', 'string'],
   ['peer-trusted-ca-file', 'string'],
   ['peer-client-cert-auth', 'bool'],
+  ['auto-tls', 'bool'],
+  ['peer-auto-tls', 'bool'],
+  ['self-signed-cert-validity', 'uint'],
 ];
 
 const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
@@ -123,11 +126,8 @@ const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['client-key-file', 'string'],
   ['client-crl-file', 'string'],
   ['client-cert-allowed-hostname', 'strings'],
-  ['auto-tls', 'bool'],
   ['peer-client-cert-file', 'string'],
   ['peer-client-key-file', 'string'],
-  ['peer-auto-tls', 'bool'],
-  ['self-signed-cert-validity', 'uint'],
   ['peer-crl-file', 'string'],
   ['peer-cert-allowed-cn', 'strings'],
   ['peer-cert-allowed-hostname', 'strings'],

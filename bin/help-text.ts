@@ -60,6 +60,13 @@ const SECURITY: Entry[] = [
   ['peer-key-file', "''", 'Path to the peer server TLS key file.'],
   ['peer-client-cert-auth', "'false'", 'Require and verify peer client certificates.'],
   ['peer-trusted-ca-file', "''", 'Path to the peer server TLS trusted CA file (implies peer client certificates are required).'],
+  ['auto-tls', "'false'", 'Client TLS using generated certificates (in <data-dir>/fixtures/client).'],
+  ['peer-auto-tls', "'false'", 'Peer TLS using generated certificates (in <data-dir>/fixtures/peer).'],
+  [
+    'self-signed-cert-validity',
+    "'1'",
+    'The validity period of the client and peer certificates that are automatically generated, in years.',
+  ],
 ];
 
 const MISC: Entry[] = [

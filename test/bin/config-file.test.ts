@@ -42,7 +42,7 @@ test('values come out in flag syntax: lists comma-joined, durations in ns, YAML 
       'experimental-snapshot-catch-up-entries: 10',
       'snapshot-count:',
       'no-such-key: 1',
-      'client-transport-security: {cert-file: /c.pem, auto-tls: true}',
+      'client-transport-security: {cert-file: /c.pem, auto-tls: true, allowed-hostname: [h]}',
       'peer-transport-security: {cert-file: /p.pem, client-cert-auth: true}',
       'name: n2',
     ].join('\n'),
@@ -57,9 +57,10 @@ test('values come out in flag syntax: lists comma-joined, durations in ns, YAML 
     'cert-file': '/c.pem',
     'peer-cert-file': '/p.pem',
     'peer-client-cert-auth': 'true',
+    'auto-tls': 'true',
   });
   assert.deepEqual(v.unknown, ['no-such-key']);
-  assert.deepEqual(v.unsupported, ['client-transport-security.auto-tls']);
+  assert.deepEqual(v.unsupported, ['client-transport-security.allowed-hostname']);
   assert.deepEqual(configFileValues('').values.size, 0);
 });
 

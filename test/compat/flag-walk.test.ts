@@ -61,6 +61,9 @@ const WITNESSES: Record<string, { file: string; title: string }> = {
   'peer-key-file': { file: 'test/tls/peer-tls.test.ts', title: 'three members over peer TLS' },
   'peer-trusted-ca-file': { file: 'test/tls/peer-tls.test.ts', title: 'a member with a certificate from another CA is refused' },
   'peer-client-cert-auth': { file: 'test/tls/peer-tls.test.ts', title: 'a member with a certificate from another CA is refused' },
+  'auto-tls': { file: 'test/tls/auto-tls.test.ts', title: '--auto-tls / --peer-auto-tls' },
+  'peer-auto-tls': { file: 'test/tls/auto-tls.test.ts', title: 'three members over peer auto-TLS' },
+  'self-signed-cert-validity': { file: 'test/tls/auto-tls.test.ts', title: '--self-signed-cert-validity=0' },
   version: { file: 'test/bin/cli.test.ts', title: 'bin/etcd-ts --version exits 0' },
   help: { file: 'test/bin/parse-args.test.ts', title: '--help / -h print usage and exit 0' },
 };
@@ -92,7 +95,7 @@ test("the README's implemented flags are the flag table's, and each has a test s
     const text = fs.readFileSync(path.join(repoRootDir(), w.file), 'utf8');
     assert.ok(text.includes(`--${f}`) || text.includes(`'${f}'`), `${w.file} passes --${f}`);
     if (w.title !== '')
-      assert.ok(text.replace(/test\(\s+'/g, "test('").includes(`test('${w.title}`), `${w.file} has the test "${w.title}..."`);
+      assert.ok(text.replace(/test\(\s*["'`]/g, "test('").includes(`test('${w.title}`), `${w.file} has the test "${w.title}..."`);
   }
 });
 

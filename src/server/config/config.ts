@@ -85,6 +85,12 @@ export interface Config {
   clientTls: TlsInfo;
   /** --peer-cert-file, --peer-key-file, --peer-trusted-ca-file, --peer-client-cert-auth */
   peerTls: TlsInfo;
+  /** --auto-tls */
+  clientAutoTls: boolean;
+  /** --peer-auto-tls */
+  peerAutoTls: boolean;
+  /** --self-signed-cert-validity (years) */
+  selfSignedCertValidity: number;
   /** Flags that were given but are accepted-and-ignored (e.g. '--cert-file'), for logging. */
   unimplementedFlags: string[];
 }
@@ -149,6 +155,9 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     logRotationConfigJson: DEFAULT_LOG_ROTATION_CONFIG_JSON,
     clientTls: NO_TLS,
     peerTls: NO_TLS,
+    clientAutoTls: false,
+    peerAutoTls: false,
+    selfSignedCertValidity: 1,
     preVote: true,
     strictReconfigCheck: true,
     watchProgressNotifyMs: DEFAULT_WATCH_PROGRESS_NOTIFY_MS,

@@ -15,6 +15,8 @@ export interface TlsInfo {
   keyFile: string;
   trustedCaFile: string;
   clientCertAuth: boolean;
+  /** Made by auto-TLS: peers and clients do not verify it (etcd's InsecureSkipVerify). */
+  selfCert?: boolean;
 }
 
 export const NO_TLS: TlsInfo = { certFile: '', keyFile: '', trustedCaFile: '', clientCertAuth: false };

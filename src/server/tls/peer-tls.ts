@@ -46,7 +46,9 @@ export function peerTlsSetup(c: Pick<Config, 'listenPeerUrls' | 'peerTls'>, log:
       const o = files.options();
       if (cached === undefined || cached.version !== files.version) {
         const ca = o.ca === undefined ? null : Buffer.from(o.ca as Buffer);
-        cached = { version: files.version, creds: credentials.createSsl(ca, o.key as Buffer, o.cert as Buffer) };
+        // An auto-TLS certificate is not verified (etcd: InsecureSkipVerify for self-signed certs).
+        const verify = files.info.selfCert ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {};
+        cached = { version: files.version, creds: credentials.createSsl(ca, o.key as Buffer, o.cert as Buffer, verify) };
       }
       return cached.creds;
     },

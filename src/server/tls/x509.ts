@@ -13,7 +13,10 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+/** ECDSA on P-256 with SHA-256, or on P-521 with SHA-512 (what Go signs with for that curve). */
+function algorithm(curve: 'P-256' | 'P-521'): { name: string; namedCurve: string; hash: string } {
+  return { name: 'ECDSA', namedCurve: curve, hash: curve === 'P-521' ? 'SHA-512' : 'SHA-256' };
+}
 
 export interface Issuer {
   certPem: string;
@@ -31,6 +34,10 @@ export interface CertRequest {
   clientAuth?: boolean;
   /** A CA certificate (basic constraints CA:true, keyCertSign). */
   isCa?: boolean;
+  /** etcd's self-signed certificates: CA:true, but key usages digitalSignature, keyEncipherment, cRLSign. */
+  selfSignedServer?: boolean;
+  /** Default P-256. */
+  curve?: 'P-256' | 'P-521';
   notBefore?: Date;
   notAfter: Date;
   /** Signed by this CA; self-signed when absent. */
@@ -45,15 +52,18 @@ export interface MadeCert {
 }
 
 export async function makeCert(r: CertRequest): Promise<MadeCert> {
+  const ALG = algorithm(r.curve ?? 'P-256');
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const usages = r.isCa
-    ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature
-    : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment;
+  const usages = r.selfSignedServer
+    ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.cRLSign
+    : r.isCa
+      ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature
+      : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment;
   const eku: string[] = [];
   if (r.serverAuth) eku.push(x509.ExtendedKeyUsage.serverAuth);
   if (r.clientAuth) eku.push(x509.ExtendedKeyUsage.clientAuth);
   const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(r.isCa === true, undefined, true),
+    new x509.BasicConstraintsExtension(r.isCa === true || r.selfSignedServer === true, undefined, true),
     new x509.KeyUsagesExtension(usages, true),
   ];
   if (eku.length > 0) extensions.push(new x509.ExtendedKeyUsageExtension(eku));

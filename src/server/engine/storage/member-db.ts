@@ -68,7 +68,8 @@ function checkNotForeign(dataDir: string): void {
   }
   const memberDir = join(dataDir, 'member');
   if (!existsSync(memberDir)) {
-    const stray = readdirSync(dataDir).filter((f) => !f.startsWith('.'));
+    // `fixtures` holds the auto-TLS certificates, made before the member's first start.
+    const stray = readdirSync(dataDir).filter((f) => !f.startsWith('.') && f !== 'fixtures');
     if (stray.length > 0) {
       throw new DataDirError(
         `data dir ${JSON.stringify(dataDir)} is not empty and holds no etcd-ts member (found: ${stray.slice(0, 5).join(', ')})`,
