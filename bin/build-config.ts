@@ -35,6 +35,10 @@ export function buildConfig(values: ReadonlyMap<string, string>, unimplementedFl
     const v = values.get(n);
     return v === undefined ? dflt : parseGoBool(v);
   };
+  const list = (n: string): string[] => {
+    const v = values.get(n);
+    return v === undefined || v === '' ? [] : v.split(',');
+  };
   const urls = (n: string, dflt: string[]): string[] => {
     const v = values.get(n);
     return v === undefined ? dflt : parseUrlList(v);
@@ -120,6 +124,8 @@ export function buildConfig(values: ReadonlyMap<string, string>, unimplementedFl
       keyFile: str('peer-key-file', ''),
       trustedCaFile: str('peer-trusted-ca-file', ''),
       clientCertAuth: bool('peer-client-cert-auth', false),
+      allowedCns: list('peer-cert-allowed-cn'),
+      allowedHostnames: list('peer-cert-allowed-hostname'),
     },
     unimplementedFlags,
   };

@@ -205,8 +205,8 @@ const SECURITY_KEYS: Record<string, [string, string | undefined, string | undefi
   'client-cert-file': ['string', undefined, undefined],
   'client-key-file': ['string', undefined, undefined],
   'auto-tls': ['bool', 'auto-tls', 'peer-auto-tls'],
-  'allowed-cn': ['[]string', undefined, undefined],
-  'allowed-hostname': ['[]string', undefined, undefined],
+  'allowed-cn': ['[]string', undefined, 'peer-cert-allowed-cn'],
+  'allowed-hostname': ['[]string', undefined, 'peer-cert-allowed-hostname'],
   'skip-client-san-verification': ['bool', undefined, undefined],
 };
 

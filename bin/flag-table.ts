@@ -79,6 +79,8 @@ const IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['auto-tls', 'bool'],
   ['peer-auto-tls', 'bool'],
   ['self-signed-cert-validity', 'uint'],
+  ['peer-cert-allowed-cn', 'strings'],
+  ['peer-cert-allowed-hostname', 'strings'],
 ];
 
 const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
@@ -129,8 +131,6 @@ const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['peer-client-cert-file', 'string'],
   ['peer-client-key-file', 'string'],
   ['peer-crl-file', 'string'],
-  ['peer-cert-allowed-cn', 'strings'],
-  ['peer-cert-allowed-hostname', 'strings'],
   ['cipher-suites', 'strings'],
   ['experimental-peer-skip-client-san-verification', 'bool'],
   ['peer-skip-client-san-verification', 'bool'],

@@ -64,6 +64,8 @@ const WITNESSES: Record<string, { file: string; title: string }> = {
   'auto-tls': { file: 'test/tls/auto-tls.test.ts', title: '--auto-tls / --peer-auto-tls' },
   'peer-auto-tls': { file: 'test/tls/auto-tls.test.ts', title: 'three members over peer auto-TLS' },
   'self-signed-cert-validity': { file: 'test/tls/auto-tls.test.ts', title: '--self-signed-cert-validity=0' },
+  'peer-cert-allowed-cn': { file: 'test/tls/peer-tls.test.ts', title: '--peer-cert-allowed-cn: a member whose certificate' },
+  'peer-cert-allowed-hostname': { file: 'test/tls/allowed-names.test.ts', title: 'allowed common names and host names decide' },
   version: { file: 'test/bin/cli.test.ts', title: 'bin/etcd-ts --version exits 0' },
   help: { file: 'test/bin/parse-args.test.ts', title: '--help / -h print usage and exit 0' },
 };

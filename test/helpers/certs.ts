@@ -1,7 +1,8 @@
 /**
  * Certificates made by the tests themselves (ECDSA P-256, through src/server/tls/x509):
  * a CA; a server certificate for 127.0.0.1 and localhost (server and client auth, as etcd's
- * docs make them); a client certificate `CN=root`; one from another CA; one expired.
+ * docs make them); a client certificate `CN=root`; one from another CA; one expired; a second
+ * server certificate with another common name.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -19,6 +20,9 @@ export interface CertFiles {
   otherCaClientKey: string;
   expiredClientCert: string;
   expiredClientKey: string;
+  /** Like the server certificate (same CA, hosts and usages) but `CN=intruder`. */
+  intruderCert: string;
+  intruderKey: string;
 }
 
 const DAY = 24 * 3600 * 1000;
@@ -30,6 +34,14 @@ export async function makeCertFiles(serverHosts = ['127.0.0.1', 'localhost']): P
   const other = await makeCert({ subject: 'CN=another CA', isCa: true, notAfter: later });
   const server = await makeCert({
     subject: 'CN=etcd-server',
+    hosts: serverHosts,
+    serverAuth: true,
+    clientAuth: true,
+    notAfter: later,
+    issuer: ca.asIssuer,
+  });
+  const intruder = await makeCert({
+    subject: 'CN=intruder',
     hosts: serverHosts,
     serverAuth: true,
     clientAuth: true,
@@ -61,5 +73,7 @@ export async function makeCertFiles(serverHosts = ['127.0.0.1', 'localhost']): P
     otherCaClientKey: write('other-client-key.pem', stranger.keyPem),
     expiredClientCert: write('expired-client.pem', expired.certPem),
     expiredClientKey: write('expired-client-key.pem', expired.keyPem),
+    intruderCert: write('intruder.pem', intruder.certPem),
+    intruderKey: write('intruder-key.pem', intruder.keyPem),
   };
 }

@@ -35,7 +35,7 @@ async function nodes(n: number): Promise<Node[]> {
   return out;
 }
 
-function start(node: Node, all: Node[], dir: string, peer: { cert: string; key: string }, certs: CertFiles): void {
+function start(node: Node, all: Node[], dir: string, peer: { cert: string; key: string }, certs: CertFiles, extra: string[] = []): void {
   const args = [
     etcdTsBin(),
     `--name=${node.name}`,
@@ -52,6 +52,7 @@ function start(node: Node, all: Node[], dir: string, peer: { cert: string; key: 
     `--peer-key-file=${peer.key}`,
     `--peer-trusted-ca-file=${certs.ca}`,
     '--peer-client-cert-auth',
+    ...extra,
   ];
   node.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   node.done = waitForChild(node.child, 600_000);
@@ -141,5 +142,32 @@ test('a member with a certificate from another CA is refused, and both sides log
       /"level":"warn".*"msg":"peer stream connect failed"|"msg":"rejected connection on peer endpoint"/,
       'the stranger logs it',
     );
+  }
+});
+
+test('--peer-cert-allowed-cn: a member whose certificate has another common name is refused', { timeout: 180_000 }, async () => {
+  const certs = await makeCertFiles();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peer-tls-'));
+  const all = await nodes(3);
+  const allowed = ['--peer-cert-allowed-cn=etcd-server'];
+  try {
+    start(all[0]!, all, dir, { cert: certs.serverCert, key: certs.serverKey }, certs, allowed);
+    start(all[1]!, all, dir, { cert: certs.serverCert, key: certs.serverKey }, certs, allowed);
+    start(all[2]!, all, dir, { cert: certs.intruderCert, key: certs.intruderKey }, certs, allowed);
+    const good = `${all[0]!.clientUrl},${all[1]!.clientUrl}`;
+    await until('the two allowed members serve', async () => (await ctl(certs, good, ['put', 'k', 'v'])).code === 0);
+    await new Promise((r) => setTimeout(r, 2000));
+    const list = await ctl(certs, all[0]!.clientUrl, ['member', 'list']);
+    assert.match(list.stdout, new RegExp(`, tls-3, ${all[2]!.peerUrl}, , false`), 'the intruder never joins');
+  } finally {
+    const logs = await stopAll(all);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(certs.dir, { recursive: true, force: true });
+    // The allowed members refuse the intruder's connections and its certificate when they dial it;
+    // the intruder sees its handshakes cut.
+    const trusted = logs.get('tls-1') ?? '';
+    assert.match(trusted, /"error":"client certificate authentication failed".*"msg":"rejected connection on peer endpoint"/);
+    assert.match(trusted, /"level":"warn".*client certificate authentication failed.*"msg":"peer stream connect failed"/);
+    assert.match(logs.get('tls-3') ?? '', /"msg":"rejected connection on peer endpoint"/);
   }
 });

@@ -17,6 +17,26 @@ export interface TlsInfo {
   clientCertAuth: boolean;
   /** Made by auto-TLS: peers and clients do not verify it (etcd's InsecureSkipVerify). */
   selfCert?: boolean;
+  /** --peer-cert-allowed-cn: the other side's certificate must have one of these common names. */
+  allowedCns?: string[];
+  /** --peer-cert-allowed-hostname: the other side's certificate must be valid for one of these names. */
+  allowedHostnames?: string[];
+}
+
+/** Go's %q of a []string: ["a" "b"]. */
+function goQuoteList(ss: string[]): string {
+  return `[${ss.map((s) => JSON.stringify(s)).join(' ')}]`;
+}
+
+/** etcd's baseConfig check of the allowed names. Throws TlsSetupError. */
+export function checkAllowedNames(t: TlsInfo): void {
+  const cns = t.allowedCns ?? [];
+  const hosts = t.allowedHostnames ?? [];
+  if (cns.length > 0 && hosts.length > 0) {
+    throw new TlsSetupError(
+      `AllowedCNs and AllowedHostnames are mutually exclusive (cns=${goQuoteList(cns)}, hostnames=${goQuoteList(hosts)})`,
+    );
+  }
 }
 
 export const NO_TLS: TlsInfo = { certFile: '', keyFile: '', trustedCaFile: '', clientCertAuth: false };

@@ -8,7 +8,9 @@
 import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
-import { isTlsScheme, tlsEmpty, TlsSetupError } from '../config/tls';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { checkAllowedNames, isTlsScheme, tlsEmpty, TlsSetupError } from '../config/tls';
+import { allowedNamesRefusal, hasAllowedNames } from './allowed-names';
 import { urlToEtcdString } from '../config/urls';
 import { ServerTls } from './server-tls';
 
@@ -27,6 +29,7 @@ export function peerTlsSetup(c: Pick<Config, 'listenPeerUrls' | 'peerTls'>, log:
       if (info.certFile === '' || info.keyFile === '') {
         throw new TlsSetupError(`KeyFile and CertFile must both be present[key: ${info.keyFile}, cert: ${info.certFile}]`);
       }
+      checkAllowedNames(info);
       continue;
     }
     const url = urlToEtcdString(u);
@@ -46,8 +49,18 @@ export function peerTlsSetup(c: Pick<Config, 'listenPeerUrls' | 'peerTls'>, log:
       const o = files.options();
       if (cached === undefined || cached.version !== files.version) {
         const ca = o.ca === undefined ? null : Buffer.from(o.ca as Buffer);
-        // An auto-TLS certificate is not verified (etcd: InsecureSkipVerify for self-signed certs).
-        const verify = files.info.selfCert ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {};
+        // An auto-TLS certificate is not verified (etcd: InsecureSkipVerify for self-signed certs);
+        // allowed names are checked on the peer's certificate when dialling too, as etcd does.
+        const verify = files.info.selfCert
+          ? { rejectUnauthorized: false, checkServerIdentity: () => undefined }
+          : hasAllowedNames(info)
+            ? {
+                checkServerIdentity: (host: string, cert: PeerCertificate) => {
+                  const refused = allowedNamesRefusal(info, cert);
+                  return refused !== undefined ? new Error(refused) : checkServerIdentity(host, cert);
+                },
+              }
+            : {};
         cached = { version: files.version, creds: credentials.createSsl(ca, o.key as Buffer, o.cert as Buffer, verify) };
       }
       return cached.creds;

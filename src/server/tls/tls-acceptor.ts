@@ -29,8 +29,9 @@ export class TlsAcceptor {
   constructor(private readonly o: TlsAcceptorOptions) {}
 
   private reject(t: TLSSocket, error: string, cert?: PeerCertificate): void {
+    // (The address is gone when the handshake failed on a socket already closed.)
     const fields: Record<string, unknown> = {
-      'remote-addr': `${t.remoteAddress ?? ''}:${t.remotePort ?? ''}`,
+      ...(t.remoteAddress !== undefined ? { 'remote-addr': `${t.remoteAddress}:${t.remotePort ?? ''}` } : {}),
       'server-name': typeof t.servername === 'string' ? t.servername : '',
       error,
     };

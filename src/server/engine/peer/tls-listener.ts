@@ -9,6 +9,7 @@ import { ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { ServerTls } from '../../tls/server-tls';
 import { TlsAcceptor } from '../../tls/tls-acceptor';
+import { allowedNamesRefusal } from '../../tls/allowed-names';
 
 export interface TlsPeerListener {
   port: number;
@@ -23,6 +24,7 @@ export function listenTls(grpc: Server, host: string, port: number, tls: ServerT
     log,
     rejectedMessage: 'rejected connection on peer endpoint',
     alpn: ['h2'],
+    checkCert: (cert) => allowedNamesRefusal(tls.info, cert),
     onSecure: (t) => injector.injectConnection(t),
   });
   const net = createServer((socket) => {
