@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { type CertFiles, makeCertFiles } from '../helpers/certs';
 import { etcdTsBin, runEtcdTs } from '../helpers/process-member';
 import { freePort } from '../helpers/ports';
-import { run, runEtcdctl, toolPath, waitForChild } from '../helpers/tools';
+import { goTestFailures, run, runEtcdctl, runGoTest, toolPath, waitForChild } from '../helpers/tools';
 import { makeCert } from '../../src/server/tls/x509';
 
 const SERVERS: Array<[string, () => [string, string[]]]> = [
@@ -264,3 +264,35 @@ test('certificate rotation: new files are served to new connections; an open wat
     assert.match(log, /"msg":"reloaded TLS certificate files"/);
   }
 });
+
+test(
+  'a Go clientv3 program with a tls.Config (mutual TLS): put, get, watch, lease keep-alive, member list, as against etcd',
+  { timeout: 180_000 },
+  async () => {
+    const certs = await makeCertFiles();
+    const env = { ETCD_CACERT: certs.ca, ETCD_CERT: certs.clientCert, ETCD_KEY: certs.clientKey };
+    Object.assign(process.env, env);
+    try {
+      for (const [who, bin] of SERVERS) {
+        const s = await startTls(bin(), [
+          `--cert-file=${certs.serverCert}`,
+          `--key-file=${certs.serverKey}`,
+          `--trusted-ca-file=${certs.ca}`,
+          '--client-cert-auth',
+        ]);
+        try {
+          await until(`${who} healthy`, async () => {
+            const r = await httpsGet(`${s.url}/health`, certs.ca, { cert: certs.clientCert, key: certs.clientKey });
+            return 'status' in r && r.status === 200;
+          });
+          const r = await runGoTest('tlsclient.test', s.url);
+          assert.equal(r.code, 0, `${who}:\n${goTestFailures(r.output)}`);
+        } finally {
+          await s.stop();
+        }
+      }
+    } finally {
+      for (const k of Object.keys(env)) delete process.env[k];
+    }
+  },
+);
