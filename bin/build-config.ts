@@ -119,6 +119,9 @@ export function buildConfig(values: ReadonlyMap<string, string>, unimplementedFl
     clientAutoTls: bool('auto-tls', false),
     peerAutoTls: bool('peer-auto-tls', false),
     selfSignedCertValidity: uint('self-signed-cert-validity', d.selfSignedCertValidity),
+    tlsMinVersion: str('tls-min-version', d.tlsMinVersion),
+    tlsMaxVersion: str('tls-max-version', d.tlsMaxVersion),
+    cipherSuites: list('cipher-suites'),
     peerTls: {
       certFile: str('peer-cert-file', ''),
       keyFile: str('peer-key-file', ''),

@@ -81,6 +81,9 @@ const IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['self-signed-cert-validity', 'uint'],
   ['peer-cert-allowed-cn', 'strings'],
   ['peer-cert-allowed-hostname', 'strings'],
+  ['cipher-suites', 'strings'],
+  ['tls-min-version', 'string'],
+  ['tls-max-version', 'string'],
 ];
 
 const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
@@ -131,11 +134,8 @@ const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['peer-client-cert-file', 'string'],
   ['peer-client-key-file', 'string'],
   ['peer-crl-file', 'string'],
-  ['cipher-suites', 'strings'],
   ['experimental-peer-skip-client-san-verification', 'bool'],
   ['peer-skip-client-san-verification', 'bool'],
-  ['tls-min-version', 'string'],
-  ['tls-max-version', 'string'],
   ['cors', 'urls-or-star'],
   ['host-whitelist', 'strings'],
   // auth

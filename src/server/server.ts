@@ -15,7 +15,8 @@ import { openMember } from './engine/member-open';
 import { ClientListener } from './api/client-listener';
 import { clientTls } from './tls/client-tls';
 import { peerTlsSetup } from './tls/peer-tls';
-import { withAutoTls } from './tls/self-cert';
+import { listenerTls } from './tls/self-cert';
+import { opensslCiphers } from './config/tls';
 import { httpHandler } from './api/http/handler';
 import { Metrics } from './api/http/metrics';
 import { Gateway } from './api/http/gateway';
@@ -102,19 +103,12 @@ export class EtcdServer {
     const c = this.config;
     for (const f of c.unimplementedFlags) this.log.warn({ flag: f }, 'flag is accepted but not implemented yet; ignoring it');
     const bound: string[] = [];
-    // etcd configures the peer listeners first, then the client ones (auto-TLS included).
-    const peerInfo = await withAutoTls('peer', c.peerAutoTls, c.peerTls, c.dataDir, c.listenPeerUrls, c.selfSignedCertValidity, this.log);
-    const peerTls = peerTlsSetup({ listenPeerUrls: c.listenPeerUrls, peerTls: peerInfo }, this.log);
-    const clientInfo = await withAutoTls(
-      'client',
-      c.clientAutoTls,
-      c.clientTls,
-      c.dataDir,
-      c.listenClientUrls,
-      c.selfSignedCertValidity,
-      this.log,
-    );
-    const tls = clientTls({ listenClientUrls: c.listenClientUrls, clientTls: clientInfo }, this.log);
+    // etcd configures the peer listeners first, then the client ones (auto-TLS included); the
+    // cipher suites are checked there whether TLS is used or not.
+    opensslCiphers(c.cipherSuites);
+    const tlsInfo = await listenerTls(c, this.log);
+    const peerTls = peerTlsSetup({ listenPeerUrls: c.listenPeerUrls, peerTls: tlsInfo.peer }, this.log);
+    const tls = clientTls({ listenClientUrls: c.listenClientUrls, clientTls: tlsInfo.client }, this.log);
     for (const u of c.listenClientUrls) {
       if (u.protocol !== 'http:' && u.protocol !== 'https:')
         throw new Error(`listen client URL ${u.href}: only http:// and https:// are supported yet`);

@@ -296,3 +296,103 @@ test(
     }
   },
 );
+
+/** Whether a handshake with these client options succeeds, and the version it got. */
+function handshake(url: string, ca: string, o: tls.ConnectionOptions): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = tls.connect({ host: u.hostname, port: Number(u.port), ca: fs.readFileSync(ca), ALPNProtocols: ['h2'], ...o }, () => {
+      resolve(`ok ${s.getProtocol() ?? ''}`);
+      s.end();
+    });
+    s.on('error', () => resolve('refused'));
+  });
+}
+
+test(
+  '--tls-min-version, --tls-max-version, --cipher-suites: the same handshakes succeed and fail as against etcd',
+  { timeout: 180_000 },
+  async () => {
+    const certs = await makeCertFiles();
+    const setups: Array<[string[], Array<[string, tls.ConnectionOptions]>]> = [
+      [
+        ['--tls-min-version=TLS1.3'],
+        [
+          ['default', {}],
+          ['TLS1.2 only', { maxVersion: 'TLSv1.2' }],
+        ],
+      ],
+      [
+        ['--tls-max-version=TLS1.2'],
+        [
+          ['default', {}],
+          ['TLS1.3 only', { minVersion: 'TLSv1.3' }],
+        ],
+      ],
+      [
+        ['--tls-max-version=TLS1.2', '--cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'],
+        [
+          ['the allowed suite', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }],
+          ['another suite', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' }],
+        ],
+      ],
+    ];
+    const outcomes: Record<string, string>[] = [];
+    for (const [who, bin] of SERVERS) {
+      const row: Record<string, string> = {};
+      for (const [flags, probes] of setups) {
+        const s = await startTls(bin(), [`--cert-file=${certs.serverCert}`, `--key-file=${certs.serverKey}`, ...flags]);
+        try {
+          await until(`${who} healthy`, async () => {
+            const r = await httpsGet(`${s.url}/health`, certs.ca);
+            return 'status' in r && r.status === 200;
+          });
+          for (const [name, o] of probes) row[`${flags.join(' ')}: ${name}`] = await handshake(s.url, certs.ca, o);
+        } finally {
+          await s.stop();
+        }
+      }
+      outcomes.push(row);
+    }
+    assert.deepEqual(outcomes[1], outcomes[0]);
+    assert.deepEqual(Object.values(outcomes[0]!), ['ok TLSv1.3', 'refused', 'ok TLSv1.2', 'refused', 'ok TLSv1.2', 'refused']);
+  },
+);
+
+test("bad TLS version and cipher flags: etcd 3.6's error, exit 1", { timeout: 120_000 }, async () => {
+  const cases = [
+    ['--tls-min-version=TLS1.1'],
+    ['--tls-max-version=SSL3'],
+    ['--tls-min-version=TLS1.3', '--tls-max-version=TLS1.2'],
+    ['--tls-min-version=TLS1.3', '--cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'],
+    ['--cipher-suites=TLS_NOT_A_SUITE'],
+  ];
+  const errorOf = (stderr: string): unknown =>
+    stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((o) => o['level'] === 'fatal' || o['msg'] === 'failed to verify flags')?.['error'];
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tls-flags-'));
+  try {
+    for (const flags of cases) {
+      const args = async (d: string): Promise<string[]> => {
+        const [cp, pp] = [await freePort(), await freePort()];
+        return [
+          `--data-dir=${path.join(root, d)}`,
+          `--listen-client-urls=http://127.0.0.1:${cp}`,
+          `--advertise-client-urls=http://127.0.0.1:${cp}`,
+          `--listen-peer-urls=http://127.0.0.1:${pp}`,
+          ...flags,
+        ];
+      };
+      const etcd = await run(toolPath('etcd'), await args('e'), { timeoutMs: 20_000 });
+      const ts = await runEtcdTs(await args('t'));
+      assert.equal(typeof errorOf(etcd.stderr), 'string', `etcd refused ${flags.join(' ')}: ${etcd.stderr.slice(-300)}`);
+      assert.equal(ts.code, 1, flags.join(' '));
+      assert.equal(errorOf(ts.stderr), errorOf(etcd.stderr), flags.join(' '));
+    }
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -8,7 +8,7 @@
 import { ConfigError } from './error';
 import { parseGoDuration } from './duration';
 import { DEFAULT_LOG_ROTATION_CONFIG_JSON, logRotation } from './log-rotation';
-import { NO_TLS, type TlsInfo } from './tls';
+import { checkTlsVersions, NO_TLS, type TlsInfo } from './tls';
 import { parseEtcdUrl, splitHostPort, type InitialClusterMember, urlToEtcdString } from './urls';
 
 export { ConfigError } from './error';
@@ -91,6 +91,12 @@ export interface Config {
   peerAutoTls: boolean;
   /** --self-signed-cert-validity (years) */
   selfSignedCertValidity: number;
+  /** --tls-min-version ('TLS1.2' by default, as etcd) */
+  tlsMinVersion: string;
+  /** --tls-max-version ('' lets the TLS library decide) */
+  tlsMaxVersion: string;
+  /** --cipher-suites (Go's names) */
+  cipherSuites: string[];
   /** Flags that were given but are accepted-and-ignored (e.g. '--cert-file'), for logging. */
   unimplementedFlags: string[];
 }
@@ -158,6 +164,9 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     clientAutoTls: false,
     peerAutoTls: false,
     selfSignedCertValidity: 1,
+    tlsMinVersion: 'TLS1.2',
+    tlsMaxVersion: '',
+    cipherSuites: [],
     preVote: true,
     strictReconfigCheck: true,
     watchProgressNotifyMs: DEFAULT_WATCH_PROGRESS_NOTIFY_MS,
@@ -289,6 +298,7 @@ export function validateConfig(c: Config): void {
   if (mode !== 'periodic' && mode !== 'revision') throw new ConfigError(`unknown auto-compaction-mode ${JSON.stringify(mode)}`);
   autoCompactionRetention(c);
   if (c.initialCluster.length === 0) throw new ConfigError('initial cluster unset and no discovery URL found');
+  checkTlsVersions(c.tlsMinVersion, c.tlsMaxVersion, c.cipherSuites);
 }
 
 /** Go's %q of a []string: ["a" "b"]. */

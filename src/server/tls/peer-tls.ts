@@ -8,7 +8,7 @@
 import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity, createSecureContext, type PeerCertificate } from 'node:tls';
 import { checkAllowedNames, isTlsScheme, tlsEmpty, TlsSetupError } from '../config/tls';
 import { allowedNamesRefusal, hasAllowedNames } from './allowed-names';
 import { urlToEtcdString } from '../config/urls';
@@ -48,7 +48,6 @@ export function peerTlsSetup(c: Pick<Config, 'listenPeerUrls' | 'peerTls'>, log:
       if (files === undefined) return credentials.createSsl();
       const o = files.options();
       if (cached === undefined || cached.version !== files.version) {
-        const ca = o.ca === undefined ? null : Buffer.from(o.ca as Buffer);
         // An auto-TLS certificate is not verified (etcd: InsecureSkipVerify for self-signed certs);
         // allowed names are checked on the peer's certificate when dialling too, as etcd does.
         const verify = files.info.selfCert
@@ -61,7 +60,7 @@ export function peerTlsSetup(c: Pick<Config, 'listenPeerUrls' | 'peerTls'>, log:
                 },
               }
             : {};
-        cached = { version: files.version, creds: credentials.createSsl(ca, o.key as Buffer, o.cert as Buffer, verify) };
+        cached = { version: files.version, creds: credentials.createFromSecureContext(createSecureContext(o), verify) };
       }
       return cached.creds;
     },

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Config } from '../config/config';
 import type { TlsInfo } from '../config/tls';
 import { TlsSetupError } from '../config/tls';
 import { makeCert } from './x509';
@@ -71,4 +72,31 @@ export async function withAutoTls(
     log,
   );
   return { ...info, clientCertAuth: given.clientCertAuth };
+}
+
+/**
+ * The client and peer TLS settings the listeners use: the given files or auto-TLS ones, with the
+ * TLS versions and cipher suites (shared by both, as etcd's).
+ */
+export async function listenerTls(
+  c: Pick<
+    Config,
+    | 'clientTls'
+    | 'peerTls'
+    | 'clientAutoTls'
+    | 'peerAutoTls'
+    | 'dataDir'
+    | 'listenClientUrls'
+    | 'listenPeerUrls'
+    | 'selfSignedCertValidity'
+    | 'tlsMinVersion'
+    | 'tlsMaxVersion'
+    | 'cipherSuites'
+  >,
+  log: Logger,
+): Promise<{ client: TlsInfo; peer: TlsInfo }> {
+  const versions = { minVersion: c.tlsMinVersion, maxVersion: c.tlsMaxVersion, cipherSuites: c.cipherSuites };
+  const peer = await withAutoTls('peer', c.peerAutoTls, c.peerTls, c.dataDir, c.listenPeerUrls, c.selfSignedCertValidity, log);
+  const client = await withAutoTls('client', c.clientAutoTls, c.clientTls, c.dataDir, c.listenClientUrls, c.selfSignedCertValidity, log);
+  return { client: { ...client, ...versions }, peer: { ...peer, ...versions } };
 }

@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { requiresClientCert, type TlsInfo, TlsSetupError } from '../config/tls';
+import { nodeTlsVersion, opensslCiphers, requiresClientCert, type TlsInfo, TlsSetupError } from '../config/tls';
 
 /** Go's text for a file it cannot read. */
 function readOrFail(path: string): Buffer {
@@ -30,7 +30,16 @@ function load(info: TlsInfo): SecureContextOptions {
   if (!hasPem(cert)) throw new TlsSetupError('tls: failed to find any PEM data in certificate input');
   if (!hasPem(key)) throw new TlsSetupError('tls: failed to find any PEM data in key input');
   const ca = info.trustedCaFile !== '' ? readOrFail(info.trustedCaFile) : undefined;
-  const options: SecureContextOptions = { cert, key, ...(ca !== undefined ? { ca } : {}), minVersion: 'TLSv1.2' };
+  const maxVersion = nodeTlsVersion(info.maxVersion ?? '');
+  const ciphers = opensslCiphers(info.cipherSuites ?? []);
+  const options: SecureContextOptions = {
+    cert,
+    key,
+    ...(ca !== undefined ? { ca } : {}),
+    minVersion: nodeTlsVersion(info.minVersion ?? '') ?? 'TLSv1.2',
+    ...(maxVersion !== undefined ? { maxVersion } : {}),
+    ...(ciphers !== undefined ? { ciphers } : {}),
+  };
   try {
     createSecureContext(options);
   } catch (e) {
