@@ -66,6 +66,9 @@ const WITNESSES: Record<string, { file: string; title: string }> = {
   'self-signed-cert-validity': { file: 'test/tls/auto-tls.test.ts', title: '--self-signed-cert-validity=0' },
   'peer-cert-allowed-cn': { file: 'test/tls/peer-tls.test.ts', title: '--peer-cert-allowed-cn: a member whose certificate' },
   'peer-cert-allowed-hostname': { file: 'test/tls/allowed-names.test.ts', title: 'allowed common names and host names decide' },
+  'tls-min-version': { file: 'test/tls/client-tls.test.ts', title: '--tls-min-version, --tls-max-version, --cipher-suites' },
+  'tls-max-version': { file: 'test/tls/client-tls.test.ts', title: '--tls-min-version, --tls-max-version, --cipher-suites' },
+  'cipher-suites': { file: 'test/tls/client-tls.test.ts', title: '--tls-min-version, --tls-max-version, --cipher-suites' },
   version: { file: 'test/bin/cli.test.ts', title: 'bin/etcd-ts --version exits 0' },
   help: { file: 'test/bin/parse-args.test.ts', title: '--help / -h print usage and exit 0' },
 };
