@@ -84,6 +84,8 @@ const IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['cipher-suites', 'strings'],
   ['tls-min-version', 'string'],
   ['tls-max-version', 'string'],
+  ['client-crl-file', 'string'],
+  ['peer-crl-file', 'string'],
 ];
 
 const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
@@ -129,11 +131,9 @@ const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   // security
   ['client-cert-file', 'string'],
   ['client-key-file', 'string'],
-  ['client-crl-file', 'string'],
   ['client-cert-allowed-hostname', 'strings'],
   ['peer-client-cert-file', 'string'],
   ['peer-client-key-file', 'string'],
-  ['peer-crl-file', 'string'],
   ['experimental-peer-skip-client-san-verification', 'bool'],
   ['peer-skip-client-san-verification', 'bool'],
   ['cors', 'urls-or-star'],

@@ -304,12 +304,12 @@ test('implemented scalar flags feed the Config', () => {
 });
 
 test('unimplemented flags are accepted with one warning each, never silently', () => {
-  const { config, warnings } = run(['--peer-crl-file', '/c.pem', '--enable-grpc-gateway', '--max-wals=3'], {
+  const { config, warnings } = run(['--listen-metrics-urls', 'http://a:1', '--enable-grpc-gateway', '--max-wals=3'], {
     ETCD_ENABLE_PPROF: 'true',
   });
-  assert.deepEqual(config.unimplementedFlags, ['--enable-grpc-gateway', '--enable-pprof', '--max-wals', '--peer-crl-file']);
+  assert.deepEqual(config.unimplementedFlags, ['--enable-grpc-gateway', '--enable-pprof', '--listen-metrics-urls', '--max-wals']);
   const w = msgs(warnings);
-  for (const f of ['--enable-grpc-gateway', '--peer-crl-file', '--max-wals', '--enable-pprof']) {
+  for (const f of ['--enable-grpc-gateway', '--listen-metrics-urls', '--max-wals', '--enable-pprof']) {
     const hits = w.filter((m) => m['flag'] === f);
     assert.equal(hits.length, 1, f);
     assert.equal(hits[0]?.['msg'], NOT_IMPLEMENTED_MSG);

@@ -69,6 +69,8 @@ const WITNESSES: Record<string, { file: string; title: string }> = {
   'tls-min-version': { file: 'test/tls/client-tls.test.ts', title: '--tls-min-version, --tls-max-version, --cipher-suites' },
   'tls-max-version': { file: 'test/tls/client-tls.test.ts', title: '--tls-min-version, --tls-max-version, --cipher-suites' },
   'cipher-suites': { file: 'test/tls/client-tls.test.ts', title: '--tls-min-version, --tls-max-version, --cipher-suites' },
+  'client-crl-file': { file: 'test/tls/client-tls.test.ts', title: '--client-crl-file: a revoked client certificate' },
+  'peer-crl-file': { file: 'test/tls/peer-tls.test.ts', title: '--peer-crl-file: a member whose certificate is revoked' },
   version: { file: 'test/bin/cli.test.ts', title: 'bin/etcd-ts --version exits 0' },
   help: { file: 'test/bin/parse-args.test.ts', title: '--help / -h print usage and exit 0' },
 };

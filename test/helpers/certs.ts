@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeCert } from '../../src/server/tls/x509';
+import * as x509 from '@peculiar/x509';
 
 export interface CertFiles {
   dir: string;
@@ -23,6 +24,11 @@ export interface CertFiles {
   /** Like the server certificate (same CA, hosts and usages) but `CN=intruder`. */
   intruderCert: string;
   intruderKey: string;
+  /** A client certificate from the CA, revoked by `crl`. */
+  revokedClientCert: string;
+  revokedClientKey: string;
+  /** The CA's revocation list (DER, as etcd reads it) naming revokedClientCert. */
+  crl: string;
 }
 
 const DAY = 24 * 3600 * 1000;
@@ -48,6 +54,23 @@ export async function makeCertFiles(serverHosts = ['127.0.0.1', 'localhost']): P
     notAfter: later,
     issuer: ca.asIssuer,
   });
+  // Usable as a client certificate and as a member's peer certificate.
+  const revoked = await makeCert({
+    subject: 'CN=root',
+    hosts: serverHosts,
+    serverAuth: true,
+    clientAuth: true,
+    notAfter: later,
+    issuer: ca.asIssuer,
+  });
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: ca.asIssuer.subject,
+    thisUpdate: new Date(Date.now() - 60_000),
+    nextUpdate: later,
+    entries: [{ serialNumber: new x509.X509Certificate(revoked.certPem).serialNumber, revocationDate: new Date(Date.now() - 60_000) }],
+    signingKey: ca.asIssuer.privateKey,
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+  });
   const client = await makeCert({ subject: 'CN=root', clientAuth: true, notAfter: later, issuer: ca.asIssuer });
   const stranger = await makeCert({ subject: 'CN=root', clientAuth: true, notAfter: later, issuer: other.asIssuer });
   const expired = await makeCert({
@@ -57,6 +80,11 @@ export async function makeCertFiles(serverHosts = ['127.0.0.1', 'localhost']): P
     notAfter: new Date(Date.now() - DAY),
     issuer: ca.asIssuer,
   });
+  const writeBytes = (name: string, bytes: Buffer): string => {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, bytes, { mode: 0o600 });
+    return p;
+  };
   const write = (name: string, text: string): string => {
     const p = path.join(dir, name);
     fs.writeFileSync(p, text, { mode: 0o600 });
@@ -75,5 +103,8 @@ export async function makeCertFiles(serverHosts = ['127.0.0.1', 'localhost']): P
     expiredClientKey: write('expired-client-key.pem', expired.keyPem),
     intruderCert: write('intruder.pem', intruder.certPem),
     intruderKey: write('intruder-key.pem', intruder.keyPem),
+    revokedClientCert: write('revoked-client.pem', revoked.certPem),
+    revokedClientKey: write('revoked-client-key.pem', revoked.keyPem),
+    crl: writeBytes('crl.der', Buffer.from(crl.rawData)),
   };
 }

@@ -396,3 +396,36 @@ test("bad TLS version and cipher flags: etcd 3.6's error, exit 1", { timeout: 12
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('--client-crl-file: a revoked client certificate is refused, others are served, as by etcd', { timeout: 180_000 }, async () => {
+  const certs = await makeCertFiles();
+  const outcomes: string[][] = [];
+  for (const [who, bin] of SERVERS) {
+    const s = await startTls(bin(), [
+      `--cert-file=${certs.serverCert}`,
+      `--key-file=${certs.serverKey}`,
+      `--trusted-ca-file=${certs.ca}`,
+      '--client-cert-auth',
+      `--client-crl-file=${certs.crl}`,
+    ]);
+    const good = { cert: certs.clientCert, key: certs.clientKey };
+    const revoked = { cert: certs.revokedClientCert, key: certs.revokedClientKey };
+    let log = '';
+    try {
+      await until(`${who} healthy`, async () => {
+        const r = await httpsGet(`${s.url}/health`, certs.ca, good);
+        return 'status' in r && r.status === 200;
+      });
+      outcomes.push([
+        String((await ctl(s, certs, ['put', 'k', 'v'], good)).code),
+        String((await ctl(s, certs, ['get', 'k'], revoked)).code === 0),
+        'error' in (await httpsGet(`${s.url}/health`, certs.ca, revoked)) ? 'refused' : 'served',
+      ]);
+    } finally {
+      log = await s.stop();
+    }
+    if (who === 'etcd-ts') assert.match(log, /"error":"transport: certificate serial [0-9a-f]+ revoked"/);
+  }
+  assert.deepEqual(outcomes[1], outcomes[0]);
+  assert.deepEqual(outcomes[0], ['0', 'false', 'refused']);
+});

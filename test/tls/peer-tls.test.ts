@@ -222,3 +222,28 @@ test('a fourth TLS member added with member add catches up by snapshot over peer
     assert.match(logs.get('tls-4') ?? '', /"msg":"installing snapshot from leader"/, 'caught up by snapshot');
   }
 });
+
+test('--peer-crl-file: a member whose certificate is revoked is refused', { timeout: 180_000 }, async () => {
+  const certs = await makeCertFiles();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peer-tls-'));
+  const all = await nodes(3);
+  const crl = [`--peer-crl-file=${certs.crl}`];
+  try {
+    start(all[0]!, all, dir, { cert: certs.serverCert, key: certs.serverKey }, certs, crl);
+    start(all[1]!, all, dir, { cert: certs.serverCert, key: certs.serverKey }, certs, crl);
+    start(all[2]!, all, dir, { cert: certs.revokedClientCert, key: certs.revokedClientKey }, certs, crl);
+    const good = `${all[0]!.clientUrl},${all[1]!.clientUrl}`;
+    await until('the two members with valid certificates serve', async () => (await ctl(certs, good, ['put', 'k', 'v'])).code === 0);
+    await new Promise((r) => setTimeout(r, 2000));
+    const list = await ctl(certs, all[0]!.clientUrl, ['member', 'list']);
+    assert.match(list.stdout, new RegExp(`, tls-3, ${all[2]!.peerUrl}, , false`), 'the revoked member never joins');
+  } finally {
+    const logs = await stopAll(all);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(certs.dir, { recursive: true, force: true });
+    assert.match(
+      logs.get('tls-1') ?? '',
+      /"error":"transport: certificate serial [0-9a-f]+ revoked".*"msg":"rejected connection on peer endpoint"/,
+    );
+  }
+});

@@ -10,13 +10,14 @@
  * etcd-ts answers them over HTTP/1.1.
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
 import { ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { ServerTls } from '../tls/server-tls';
 import { TlsAcceptor } from '../tls/tls-acceptor';
+import { CrlCheck } from '../tls/crl';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -82,11 +83,13 @@ export class ClientListener {
     };
     if (tls === undefined) this.route = sniff;
     else {
+      const crl = tls.info.crlFile ? new CrlCheck(tls.info.crlFile) : undefined;
       const acceptor = new TlsAcceptor({
         tls,
         log: this.log,
         rejectedMessage: 'rejected connection on client endpoint',
         alpn: ['http/1.1', 'h2'],
+        ...(crl !== undefined ? { checkCert: (cert: PeerCertificate) => crl.refusal(cert) } : {}),
         onSecure: (t) => {
           this.sockets.add(t);
           t.once('close', () => this.sockets.delete(t));

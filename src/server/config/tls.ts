@@ -22,6 +22,8 @@ export interface TlsInfo {
   allowedCns?: string[];
   /** --peer-cert-allowed-hostname: the other side's certificate must be valid for one of these names. */
   allowedHostnames?: string[];
+  /** --client-crl-file / --peer-crl-file: client certificates it lists are refused. */
+  crlFile?: string;
   /** --tls-min-version / --tls-max-version ('' = default), shared by client and peer TLS. */
   minVersion?: string;
   maxVersion?: string;

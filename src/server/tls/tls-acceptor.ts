@@ -52,7 +52,7 @@ export class TlsAcceptor {
       this.server.on('secureConnection', (t: TLSSocket) => {
         const check = this.o.checkCert;
         if (check !== undefined) {
-          const cert = t.getPeerCertificate();
+          const cert = t.getPeerCertificate(true);
           const refused = check(cert);
           if (refused !== undefined) {
             this.reject(t, refused, cert);

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { ServerTls } from '../../tls/server-tls';
 import { TlsAcceptor } from '../../tls/tls-acceptor';
 import { allowedNamesRefusal } from '../../tls/allowed-names';
+import { CrlCheck } from '../../tls/crl';
 
 export interface TlsPeerListener {
   port: number;
@@ -19,12 +20,13 @@ export interface TlsPeerListener {
 export function listenTls(grpc: Server, host: string, port: number, tls: ServerTls, log: Logger): Promise<TlsPeerListener> {
   const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
   const sockets = new Set<Socket>();
+  const crl = tls.info.crlFile ? new CrlCheck(tls.info.crlFile) : undefined;
   const acceptor = new TlsAcceptor({
     tls,
     log,
     rejectedMessage: 'rejected connection on peer endpoint',
     alpn: ['h2'],
-    checkCert: (cert) => allowedNamesRefusal(tls.info, cert),
+    checkCert: (cert) => allowedNamesRefusal(tls.info, cert) ?? crl?.refusal(cert),
     onSecure: (t) => injector.injectConnection(t),
   });
   const net = createServer((socket) => {
