@@ -70,7 +70,7 @@ test('a client port in use: exit 1, one fatal line, data dir files untouched', a
     assert.equal(r.code, 1, r.stderr);
     const fatal = fatalLines(r.stderr);
     assert.equal(fatal.length, 1, r.stderr);
-    assert.match(fatal[0]!, /EADDRINUSE/);
+    assert.match(fatal[0]!, /"msg":"discovery failed","error":"listen tcp 127\.0\.0\.1:\d+: bind: address already in use"/);
     assert.doesNotMatch(r.stderr, /raft loop failed|Database is not open/);
     assert.deepEqual(fileHashes(dataDir), before, 'the data dir was not opened');
   } finally {
@@ -88,7 +88,7 @@ test('a peer port in use: exit 1, one fatal line, no Raft loop, the database con
     assert.equal(r.code, 1, r.stderr);
     const fatal = fatalLines(r.stderr);
     assert.equal(fatal.length, 1, r.stderr);
-    assert.match(fatal[0]!, /failed to start/);
+    assert.match(fatal[0]!, /"msg":"discovery failed","error":"listen tcp 127\.0\.0\.1:\d+: bind: address already in use"/);
     assert.doesNotMatch(r.stderr, /raft loop failed|Database is not open/);
     assert.deepEqual(await dbContent(dataDir), before);
   } finally {

@@ -17,6 +17,7 @@ import { ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { ServerTls } from '../tls/server-tls';
 import { TlsAcceptor } from '../tls/tls-acceptor';
+import { listenError } from '../wire/listen-error';
 import { CrlCheck } from '../tls/crl';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -107,9 +108,9 @@ export class ClientListener {
   /** Binds the port (0: a free one) and resolves with it; connections wait for serve(). */
   bind(port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.net.once('error', reject);
+      this.net.once('error', (e) => reject(listenError(e, host, port)));
       this.net.listen({ port, host: host === '' ? undefined : host, exclusive: true }, () => {
-        this.net.off('error', reject);
+        this.net.removeAllListeners('error');
         const addr = this.net.address();
         resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
       });

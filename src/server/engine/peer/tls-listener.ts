@@ -9,6 +9,7 @@ import { ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { ServerTls } from '../../tls/server-tls';
 import { TlsAcceptor } from '../../tls/tls-acceptor';
+import { listenError } from '../../wire/listen-error';
 import { allowedNamesRefusal } from '../../tls/allowed-names';
 import { CrlCheck } from '../../tls/crl';
 
@@ -36,9 +37,9 @@ export function listenTls(grpc: Server, host: string, port: number, tls: ServerT
     acceptor.accept(socket);
   });
   return new Promise((resolve, reject) => {
-    net.once('error', reject);
+    net.once('error', (e) => reject(listenError(e, host, port)));
     net.listen({ port, host: host === '' ? undefined : host, exclusive: true }, () => {
-      net.off('error', reject);
+      net.removeAllListeners('error');
       const addr = net.address();
       resolve({
         port: typeof addr === 'object' && addr !== null ? addr.port : port,

@@ -25,6 +25,7 @@ import type { Identity } from './peer-codec';
 import { NO_PEER_STATS, type PeerStats } from './peer-stats';
 import type { PeerTls } from '../../tls/peer-tls';
 import { listenTls, type TlsPeerListener } from './tls-listener';
+import { listenError } from '../../wire/listen-error';
 import { RemotePeer, type PeerState, type RemotePeerStatus } from './remote-peer';
 import { sendSnapshot } from './snapshot-sender';
 import { grpcTarget } from './urls';
@@ -160,7 +161,9 @@ export class PeerTransport {
           port = l.port;
         } else {
           port = await new Promise<number>((resolve, reject) =>
-            server.bindAsync(target, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+            server.bindAsync(target, ServerCredentials.createInsecure(), (err, p) =>
+              err ? reject(listenError(err, url.hostname, Number(url.port))) : resolve(p),
+            ),
           );
         }
         const b = new URL(url.href);
