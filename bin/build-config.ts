@@ -87,6 +87,8 @@ export function buildConfig(values: ReadonlyMap<string, string>, unimplementedFl
     listenClientUrls: toNodeUrls(listenClient),
     advertiseClientUrls: advertiseClient,
     listenPeerUrls: toNodeUrls(urls('listen-peer-urls', ['http://localhost:2380'])),
+    listenClientHttpUrls: toNodeUrls(urls('listen-client-http-urls', [])),
+    listenMetricsUrls: toNodeUrls(urls('listen-metrics-urls', [])),
     initialAdvertisePeerUrls: advertisePeer,
     initialCluster: parseInitialCluster(initialCluster),
     initialClusterState: str('initial-cluster-state', 'new') as Config['initialClusterState'],

@@ -86,12 +86,12 @@ const IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['tls-max-version', 'string'],
   ['client-crl-file', 'string'],
   ['peer-crl-file', 'string'],
+  ['listen-client-http-urls', 'urls'],
+  ['listen-metrics-urls', 'urls'],
 ];
 
 const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   // member
-  ['listen-client-http-urls', 'urls'],
-  ['listen-metrics-urls', 'urls'],
   ['max-snapshots', 'uint'],
   ['max-wals', 'uint'],
   ['initial-election-tick-advance', 'bool'],

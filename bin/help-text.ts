@@ -13,6 +13,8 @@ const MEMBER: Entry[] = [
   ['election-timeout', "'1000'", 'Election timeout in milliseconds; at least 5x the heartbeat interval, at most 50000.'],
   ['listen-peer-urls', "'http://localhost:2380'", 'Comma-separated URLs to listen on for peer traffic.'],
   ['listen-client-urls', "'http://localhost:2379'", 'Comma-separated URLs to listen on for client gRPC and HTTP traffic.'],
+  ['listen-client-http-urls', "''", 'URLs for HTTP-only client traffic; the client URLs then serve gRPC only.'],
+  ['listen-metrics-urls', "''", 'URLs serving /metrics and the health endpoints only (https uses the client TLS files).'],
   ['quota-backend-bytes', "'0'", 'Backend size limit in bytes; exceeding it raises a NOSPACE alarm. 0 means the default of 2GiB.'],
   ['max-txn-ops', "'128'", 'Maximum number of operations in one transaction.'],
   ['max-request-bytes', "'1572864'", 'Maximum size in bytes of a client request.'],

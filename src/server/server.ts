@@ -17,7 +17,7 @@ import { clientTls } from './tls/client-tls';
 import { peerTlsSetup } from './tls/peer-tls';
 import { listenerTls } from './tls/self-cert';
 import { opensslCiphers } from './config/tls';
-import { httpHandler } from './api/http/handler';
+import { httpHandler, metricsOnlyHandler } from './api/http/handler';
 import { Metrics } from './api/http/metrics';
 import { Gateway } from './api/http/gateway';
 import { PROTO_FILES, protoRoot, serviceDefinition } from './wire/protos';
@@ -49,6 +49,8 @@ export class EtcdServer {
   private member: EtcdMember | undefined;
   private grpc: GrpcServer | undefined;
   private listeners: ClientListener[] = [];
+  /** The --listen-metrics-urls listeners (served /metrics and health only). */
+  private readonly metricsListeners = new Set<ClientListener>();
   private transport: PeerTransport | undefined;
   private leaseForwarder: LeaderForwarder | undefined;
   private gateway: Gateway | undefined;
@@ -108,14 +110,22 @@ export class EtcdServer {
     opensslCiphers(c.cipherSuites);
     const tlsInfo = await listenerTls(c, this.log);
     const peerTls = peerTlsSetup({ listenPeerUrls: c.listenPeerUrls, peerTls: tlsInfo.peer }, this.log);
-    const tls = clientTls({ listenClientUrls: c.listenClientUrls, clientTls: tlsInfo.client }, this.log);
-    for (const u of c.listenClientUrls) {
+    const tls = clientTls({ ...c, clientTls: tlsInfo.client }, this.log);
+    // With --listen-client-http-urls the client URLs serve gRPC only; metrics URLs serve only
+    // /metrics and the health endpoints.
+    const ports: Array<[URL, 'both' | 'grpc' | 'http', boolean]> = [
+      ...c.listenClientUrls.map((u): [URL, 'both' | 'grpc', boolean] => [u, c.listenClientHttpUrls.length > 0 ? 'grpc' : 'both', false]),
+      ...c.listenClientHttpUrls.map((u): [URL, 'http', boolean] => [u, 'http', false]),
+      ...c.listenMetricsUrls.map((u): [URL, 'http', boolean] => [u, 'http', true]),
+    ];
+    for (const [u, mode, metricsOnly] of ports) {
       if (u.protocol !== 'http:' && u.protocol !== 'https:')
         throw new Error(`listen client URL ${u.href}: only http:// and https:// are supported yet`);
-      const l = new ClientListener(this.log, u.protocol === 'https:' ? tls : undefined);
+      const l = new ClientListener(this.log, u.protocol === 'https:' ? tls : undefined, mode);
       this.listeners.push(l);
+      if (metricsOnly) this.metricsListeners.add(l);
       const port = await l.bind(urlPort(u), urlHost(u));
-      bound.push(`${u.protocol}//${urlHost(u) || 'localhost'}:${port}`);
+      if (mode !== 'http') bound.push(`${u.protocol}//${urlHost(u) || 'localhost'}:${port}`);
     }
     const metrics = new Metrics();
     const member = await openMember(c, this.log, metrics.engine, peerTls);
@@ -159,7 +169,8 @@ export class EtcdServer {
     const host = ['0.0.0.0', '[::]', 'localhost', ''].includes(first.hostname) ? '127.0.0.1' : first.hostname;
     this.gateway = new Gateway(() => `${host}:${first.port}`, first.protocol === 'https:' && tls !== undefined ? tls.info : undefined);
     const handler = httpHandler(member, metrics, this.gateway);
-    for (const l of this.listeners) l.serve(grpc, handler);
+    const metricsHandler = metricsOnlyHandler(handler);
+    for (const l of this.listeners) l.serve(grpc, this.metricsListeners.has(l) ? metricsHandler : handler);
     this.clientUrls = bound;
     this.serving = true;
     this.log.info({ 'listen-client-urls': this.clientUrls, 'member-id': member.memberId.toString(16) }, 'serving client traffic');

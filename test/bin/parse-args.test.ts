@@ -304,12 +304,12 @@ test('implemented scalar flags feed the Config', () => {
 });
 
 test('unimplemented flags are accepted with one warning each, never silently', () => {
-  const { config, warnings } = run(['--listen-metrics-urls', 'http://a:1', '--enable-grpc-gateway', '--max-wals=3'], {
+  const { config, warnings } = run(['--backend-bbolt-freelist-type', 'map', '--enable-grpc-gateway', '--max-wals=3'], {
     ETCD_ENABLE_PPROF: 'true',
   });
-  assert.deepEqual(config.unimplementedFlags, ['--enable-grpc-gateway', '--enable-pprof', '--listen-metrics-urls', '--max-wals']);
+  assert.deepEqual(config.unimplementedFlags, ['--backend-bbolt-freelist-type', '--enable-grpc-gateway', '--enable-pprof', '--max-wals']);
   const w = msgs(warnings);
-  for (const f of ['--enable-grpc-gateway', '--listen-metrics-urls', '--max-wals', '--enable-pprof']) {
+  for (const f of ['--enable-grpc-gateway', '--backend-bbolt-freelist-type', '--max-wals', '--enable-pprof']) {
     const hits = w.filter((m) => m['flag'] === f);
     assert.equal(hits.length, 1, f);
     assert.equal(hits[0]?.['msg'], NOT_IMPLEMENTED_MSG);

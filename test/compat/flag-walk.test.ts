@@ -71,6 +71,8 @@ const WITNESSES: Record<string, { file: string; title: string }> = {
   'cipher-suites': { file: 'test/tls/client-tls.test.ts', title: '--tls-min-version, --tls-max-version, --cipher-suites' },
   'client-crl-file': { file: 'test/tls/client-tls.test.ts', title: '--client-crl-file: a revoked client certificate' },
   'peer-crl-file': { file: 'test/tls/peer-tls.test.ts', title: '--peer-crl-file: a member whose certificate is revoked' },
+  'listen-client-http-urls': { file: 'test/compat/client-ports.test.ts', title: 'client, client-HTTP and metrics URLs serve' },
+  'listen-metrics-urls': { file: 'test/compat/client-ports.test.ts', title: 'client, client-HTTP and metrics URLs serve' },
   version: { file: 'test/bin/cli.test.ts', title: 'bin/etcd-ts --version exits 0' },
   help: { file: 'test/bin/parse-args.test.ts', title: '--help / -h print usage and exit 0' },
 };

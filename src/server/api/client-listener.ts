@@ -30,9 +30,14 @@ export class ClientListener {
   private held: Socket[] | undefined = [];
   private route: ((socket: Socket) => void) | undefined;
 
+  /**
+   * `mode`: `both` (gRPC and HTTP, etcd's default client port), `grpc` (a client URL when
+   * --listen-client-http-urls takes the HTTP traffic), `http` (those URLs, and the metrics URLs).
+   */
   constructor(
     private readonly log: Logger,
     private readonly tls?: ServerTls,
+    private readonly mode: 'both' | 'grpc' | 'http' = 'both',
   ) {
     this.net = createNetServer((socket) => {
       this.sockets.add(socket);
@@ -56,7 +61,17 @@ export class ClientListener {
     const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
     const http = createHttpServer(handler);
     this.http = http;
+    const mode = this.mode;
     const sniff = (socket: Socket): void => {
+      if (mode === 'http') {
+        http.emit('connection', socket);
+        socket.resume();
+        return;
+      }
+      if (mode === 'grpc') {
+        injector.injectConnection(socket);
+        return;
+      }
       let buffered: Buffer = Buffer.alloc(0);
       const onData = (chunk: Buffer): void => {
         buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
@@ -78,7 +93,8 @@ export class ClientListener {
     };
     const tls = this.tls;
     const byAlpn = (t: TLSSocket): void => {
-      if (t.alpnProtocol === 'h2') injector.injectConnection(t);
+      if (mode !== 'both') sniff(t);
+      else if (t.alpnProtocol === 'h2') injector.injectConnection(t);
       else if (t.alpnProtocol === 'http/1.1') http.emit('connection', t);
       else sniff(t);
     };
@@ -89,7 +105,7 @@ export class ClientListener {
         tls,
         log: this.log,
         rejectedMessage: 'rejected connection on client endpoint',
-        alpn: ['http/1.1', 'h2'],
+        alpn: mode === 'grpc' ? ['h2'] : mode === 'http' ? ['http/1.1'] : ['http/1.1', 'h2'],
         ...(crl !== undefined ? { checkCert: (cert: PeerCertificate) => crl.refusal(cert) } : {}),
         onSecure: (t) => {
           this.sockets.add(t);

@@ -32,6 +32,10 @@ export interface Config {
   advertiseClientUrls: string[];
   /** --listen-peer-urls */
   listenPeerUrls: URL[];
+  /** --listen-client-http-urls: HTTP only (then the client URLs serve gRPC only) */
+  listenClientHttpUrls: URL[];
+  /** --listen-metrics-urls: /metrics and the health endpoints only */
+  listenMetricsUrls: URL[];
   /** --initial-advertise-peer-urls, as etcd prints them */
   initialAdvertisePeerUrls: string[];
   /** --initial-cluster, parsed */
@@ -140,6 +144,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     listenClientUrls: [new URL(DEFAULT_LISTEN_CLIENT_URL)],
     advertiseClientUrls: [DEFAULT_ADVERTISE_CLIENT_URL],
     listenPeerUrls: [new URL(DEFAULT_LISTEN_PEER_URL)],
+    listenClientHttpUrls: [],
+    listenMetricsUrls: [],
     initialAdvertisePeerUrls,
     initialCluster: [{ name, peerUrls: [...initialAdvertisePeerUrls] }],
     initialClusterState: 'new',
@@ -276,6 +282,8 @@ export function validateConfig(c: Config): void {
   }
   checkBindUrls(c.listenPeerUrls);
   checkBindUrls(c.listenClientUrls);
+  checkBindUrls(c.listenClientHttpUrls);
+  checkBindUrls(c.listenMetricsUrls);
   checkHostUrls('--initial-advertise-peer-urls', c.initialAdvertisePeerUrls);
   checkHostUrls('--advertise-client-urls', c.advertiseClientUrls);
   const state: string = c.initialClusterState;

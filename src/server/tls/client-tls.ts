@@ -5,14 +5,32 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
-import { checkClientUrlTls, isTlsScheme, tlsEmpty } from '../config/tls';
+import { checkClientUrlTls, isTlsScheme, tlsEmpty, TlsSetupError } from '../config/tls';
 import { urlToEtcdString } from '../config/urls';
 import { ServerTls } from './server-tls';
 
-/** The ServerTls for the https client URLs, or undefined when there are none. */
-export function clientTls(c: Pick<Config, 'listenClientUrls' | 'clientTls'>, log: Logger): ServerTls | undefined {
+/**
+ * The ServerTls for the https client, client-HTTP and metrics URLs, or undefined when there are
+ * none. Throws TlsSetupError with etcd's texts.
+ */
+export function clientTls(
+  c: Pick<Config, 'listenClientUrls' | 'clientTls'> & Partial<Pick<Config, 'listenClientHttpUrls' | 'listenMetricsUrls'>>,
+  log: Logger,
+): ServerTls | undefined {
   let secure = false;
-  for (const u of c.listenClientUrls) {
+  for (const u of c.listenMetricsUrls ?? []) {
+    if (!isTlsScheme(u.protocol)) continue;
+    if (tlsEmpty(c.clientTls))
+      throw new TlsSetupError('client TLS key/cert (--cert-file, --key-file) must be provided for metrics secure url');
+    secure = true;
+  }
+  const seen = new Set(c.listenClientUrls.map((u) => u.host));
+  for (const u of c.listenClientHttpUrls ?? []) {
+    if (seen.has(u.host)) {
+      throw new TlsSetupError(`cannot bind both --listen-client-urls and --listen-client-http-urls on the same url ${urlToEtcdString(u)}`);
+    }
+  }
+  for (const u of [...c.listenClientUrls, ...(c.listenClientHttpUrls ?? [])]) {
     if (isTlsScheme(u.protocol)) {
       checkClientUrlTls(u, c.clientTls);
       secure = true;

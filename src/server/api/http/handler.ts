@@ -65,3 +65,17 @@ export function httpHandler(m: MemberApi, metrics: Metrics, gateway?: Gateway): 
     send(res, 404, 'text/plain', '404 page not found\n');
   };
 }
+
+/** The paths etcd serves on --listen-metrics-urls (its metrics mux: metrics and health). */
+const METRICS_PATHS = new Set(['/metrics', '/health', '/livez', '/readyz']);
+
+/** The client handler limited to the metrics URLs' paths; anything else is a 404. */
+export function metricsOnlyHandler(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (METRICS_PATHS.has(path)) handler(req, res);
+    else send(res, 404, 'text/plain; charset=utf-8', '404 page not found\n');
+  };
+}
