@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { etcdTsBin, healthy, runEtcdTs } from '../helpers/process-member';
 import { freePort } from '../helpers/ports';
-import { run, runEtcdctl, toolPath, waitForChild } from '../helpers/tools';
+import { run, runEtcdctl, toolPath, waitForChild, startError } from '../helpers/tools';
 
 /** The status of GET url, or `closed` when the connection ends without an answer. */
 function status(url: string): Promise<string> {
@@ -85,12 +85,6 @@ test('client, client-HTTP and metrics URLs serve what etcd 3.6 serves on each', 
 });
 
 test("bad client port setups: etcd 3.6's error, exit 1", { timeout: 120_000 }, async () => {
-  const fatal = (stderr: string): unknown =>
-    stderr
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((o) => o['level'] === 'fatal')?.['error'];
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'client-ports-'));
   try {
     for (const kind of ['https metrics', 'same url']) {
@@ -107,9 +101,9 @@ test("bad client port setups: etcd 3.6's error, exit 1", { timeout: 120_000 }, a
       };
       const etcd = await run(toolPath('etcd'), args(`e-${kind}`), { timeoutMs: 20_000 });
       const ts = await runEtcdTs(args(`t-${kind}`));
-      assert.equal(typeof fatal(etcd.stderr), 'string', `${kind}: ${etcd.stderr.slice(-300)}`);
+      assert.equal(typeof startError(etcd.stderr), 'string', `${kind}: ${etcd.stderr.slice(-300)}`);
       assert.equal(ts.code, 1, kind);
-      assert.equal(fatal(ts.stderr), fatal(etcd.stderr), kind);
+      assert.equal(startError(ts.stderr), startError(etcd.stderr), kind);
     }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });

@@ -167,3 +167,15 @@ export function withoutClientLogs(stderr: string): string {
     .filter((l) => !l.startsWith('{"level":'))
     .join('\n');
 }
+
+/**
+ * The `error` field of the line a server exits with when it refuses to start: etcd's (and
+ * etcd-ts's) `fatal` line, or the `failed to verify flags` warning for a bad flag.
+ */
+export function startError(stderr: string): unknown {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((o) => o['level'] === 'fatal' || o['msg'] === 'failed to verify flags')?.['error'];
+}

@@ -15,7 +15,7 @@ import { NO_TLS } from '../../src/server/config/tls';
 import { makeCertFiles } from '../helpers/certs';
 import { freePort } from '../helpers/ports';
 import { runEtcdTs } from '../helpers/process-member';
-import { run, toolPath } from '../helpers/tools';
+import { run, toolPath, startError } from '../helpers/tools';
 
 /** The certificate a TLS server with `cert` presents, as Node hands it to a verifier. */
 async function presented(certPem: string, keyPem: string): Promise<tls.PeerCertificate> {
@@ -70,17 +70,11 @@ test("--peer-cert-allowed-cn with --peer-cert-allowed-hostname: etcd's error, ex
       '--peer-cert-allowed-hostname=h.example',
     ];
   };
-  const fatal = (stderr: string): unknown =>
-    stderr
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((o) => o['level'] === 'fatal')?.['error'];
   const etcd = await run(toolPath('etcd'), await args('e'), { timeoutMs: 20_000 });
   const ts = await runEtcdTs(await args('t'));
-  assert.equal(typeof fatal(etcd.stderr), 'string', etcd.stderr.slice(-500));
+  assert.equal(typeof startError(etcd.stderr), 'string', etcd.stderr.slice(-500));
   assert.equal(ts.code, 1);
-  assert.equal(fatal(ts.stderr), fatal(etcd.stderr));
+  assert.equal(startError(ts.stderr), startError(etcd.stderr));
   fs.rmSync(root, { recursive: true, force: true });
   fs.rmSync(certs.dir, { recursive: true, force: true });
 });

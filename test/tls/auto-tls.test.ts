@@ -14,7 +14,7 @@ import { X509Certificate } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { etcdTsBin, runEtcdTs } from '../helpers/process-member';
 import { freePort } from '../helpers/ports';
-import { run, runEtcdctl, toolPath, waitForChild, type ChildResult } from '../helpers/tools';
+import { run, runEtcdctl, toolPath, waitForChild, type ChildResult, startError } from '../helpers/tools';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 
@@ -136,17 +136,11 @@ test("--self-signed-cert-validity=0: etcd's error, exit 1", { timeout: 60_000 },
     '--auto-tls',
     '--self-signed-cert-validity=0',
   ];
-  const fatal = (stderr: string): unknown =>
-    stderr
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((o) => o['level'] === 'fatal')?.['error'];
   const etcd = await run(toolPath('etcd'), args('e', await freePort(), await freePort()), { timeoutMs: 20_000 });
   const ts = await runEtcdTs(args('t', await freePort(), await freePort()));
   assert.equal(ts.code, 1);
-  assert.equal(fatal(ts.stderr), fatal(etcd.stderr));
-  assert.equal(typeof fatal(etcd.stderr), 'string');
+  assert.equal(startError(ts.stderr), startError(etcd.stderr));
+  assert.equal(typeof startError(etcd.stderr), 'string');
   fs.rmSync(root, { recursive: true, force: true });
 });
 

@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { type CertFiles, makeCertFiles } from '../helpers/certs';
 import { etcdTsBin, runEtcdTs } from '../helpers/process-member';
 import { freePort } from '../helpers/ports';
-import { goTestFailures, run, runEtcdctl, runGoTest, toolPath, waitForChild } from '../helpers/tools';
+import { goTestFailures, run, runEtcdctl, runGoTest, toolPath, waitForChild, startError } from '../helpers/tools';
 import { makeCert } from '../../src/server/tls/x509';
 
 const SERVERS: Array<[string, () => [string, string[]]]> = [
@@ -196,12 +196,6 @@ test("bad client TLS setups: etcd 3.6's error, exit 1, the data dir not created"
     [`--cert-file=${certs.serverCert}`, `--key-file=${otherKey}`],
     [`--cert-file=${certs.serverCert}`, `--key-file=${certs.serverKey}`, `--trusted-ca-file=${path.join(certs.dir, 'no-ca.pem')}`],
   ];
-  const fatalError = (stderr: string): unknown =>
-    stderr
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((o) => o['level'] === 'fatal')?.['error'];
   for (const flags of cases) {
     const [port, peerPort] = [await freePort(), await freePort()];
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'client-tls-bad-'));
@@ -214,10 +208,10 @@ test("bad client TLS setups: etcd 3.6's error, exit 1, the data dir not created"
     ];
     const etcd = await run(toolPath('etcd'), args('e'), { timeoutMs: 20_000 });
     const ts = await runEtcdTs(args('t'));
-    const want = fatalError(etcd.stderr);
+    const want = startError(etcd.stderr);
     assert.equal(typeof want, 'string', `etcd refused ${flags.join(' ')}: ${etcd.stderr.slice(-300)}`);
     assert.equal(ts.code, 1, flags.join(' '));
-    assert.equal(fatalError(ts.stderr), want, flags.join(' '));
+    assert.equal(startError(ts.stderr), want, flags.join(' '));
     assert.equal(fs.existsSync(path.join(dir, 't')), false, 'the data dir is not created');
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -367,12 +361,6 @@ test("bad TLS version and cipher flags: etcd 3.6's error, exit 1", { timeout: 12
     ['--tls-min-version=TLS1.3', '--cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'],
     ['--cipher-suites=TLS_NOT_A_SUITE'],
   ];
-  const errorOf = (stderr: string): unknown =>
-    stderr
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((o) => o['level'] === 'fatal' || o['msg'] === 'failed to verify flags')?.['error'];
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tls-flags-'));
   try {
     for (const flags of cases) {
@@ -388,9 +376,9 @@ test("bad TLS version and cipher flags: etcd 3.6's error, exit 1", { timeout: 12
       };
       const etcd = await run(toolPath('etcd'), await args('e'), { timeoutMs: 20_000 });
       const ts = await runEtcdTs(await args('t'));
-      assert.equal(typeof errorOf(etcd.stderr), 'string', `etcd refused ${flags.join(' ')}: ${etcd.stderr.slice(-300)}`);
+      assert.equal(typeof startError(etcd.stderr), 'string', `etcd refused ${flags.join(' ')}: ${etcd.stderr.slice(-300)}`);
       assert.equal(ts.code, 1, flags.join(' '));
-      assert.equal(errorOf(ts.stderr), errorOf(etcd.stderr), flags.join(' '));
+      assert.equal(startError(ts.stderr), startError(etcd.stderr), flags.join(' '));
     }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
