@@ -53,6 +53,9 @@
 #                   keep-alive renewals/s of 10,000 leases on 4 streams, revoke of a lease with
 #                   10,000 keys (response time, watch sees all deletes, in how many revisions).
 #   BENCH_LEASE_ARGS flags for leasebench (default: its own defaults)
+#   BENCH_TLS       1 = both servers with client TLS (https client URLs, --cert-file/--key-file
+#                   from a CA the script makes with test/helpers/certs.ts) and etcdctl over TLS
+#                   (--cacert); the latency, watch and lease steps (plain gRPC clients) are skipped
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -113,6 +116,27 @@ for b in "${NEED[@]}"; do
   [[ -x "$b" ]] || { log "missing $b (run bash test/tools/install.sh)"; exit 1; }
 done
 [[ -f dist/bin/main.js ]] || { log "missing dist/bin/main.js (run npx tsc -p tsconfig.json)"; exit 1; }
+
+TLS="${BENCH_TLS:-0}"
+SCHEME=http
+TLS_FLAGS=()
+if [[ "$TLS" == 1 ]]; then
+  CERTS_JSON="$(node -e "require('./dist/test/helpers/certs.js').makeCertFiles().then((c) => console.log(JSON.stringify(c)))")"
+  cert_path() { node -e "console.log(JSON.parse(process.argv[1])[process.argv[2]])" "$CERTS_JSON" "$1"; }
+  TLS_CA="$(cert_path ca)"
+  TLS_FLAGS=(--cert-file "$(cert_path serverCert)" --key-file "$(cert_path serverKey)")
+  SCHEME=https
+  # etcdctl over TLS: a wrapper adding --cacert to every call below.
+  mkdir -p "$OUT"
+  printf '#!/bin/sh\nexec %q --cacert=%q "$@"\n' "$ETCDCTL" "$TLS_CA" >"$OUT/etcdctl-tls"
+  chmod +x "$OUT/etcdctl-tls"
+  ETCDCTL="$OUT/etcdctl-tls"
+  if [[ "$LAT_N" != 0 || "$WATCH" == 1 || "$LEASE" == 1 ]]; then
+    log "BENCH_TLS=1: the latency, watch and lease steps use plain gRPC clients; skipped"
+  fi
+  LAT_N=0 WATCH=0 LEASE=0
+  log "client TLS on both servers (CA $TLS_CA)"
+fi
 
 CLK_TCK="$(getconf CLK_TCK)"
 # Seconds a check of each load takes at most before we give up on it (60 s load + cleanup + slack).
@@ -197,7 +221,7 @@ start_server() {
   local initial="" eps=""
   for ((k = 1; k <= CLUSTER; k++)); do
     initial+="${initial:+,}n$k=http://127.0.0.1:${pports[k - 1]}"
-    eps+="${eps:+,}127.0.0.1:${cports[k - 1]}"
+    eps+="${eps:+,}$SCHEME://127.0.0.1:${cports[k - 1]}"
   done
   ENDPOINT="$eps"
   # ETCD_* variables would be read as flags by both servers; run them with a clean set.
@@ -207,7 +231,7 @@ start_server() {
   done < <(env)
   SERVER_PIDS=()
   for ((k = 1; k <= CLUSTER; k++)); do
-    local curl="http://127.0.0.1:${cports[k - 1]}" purl="http://127.0.0.1:${pports[k - 1]}"
+    local curl="$SCHEME://127.0.0.1:${cports[k - 1]}" purl="http://127.0.0.1:${pports[k - 1]}"
     local name="n$k" data="$SERVER_DIR/data" mlog="$logfile"
     if ((CLUSTER > 1)); then data="$SERVER_DIR/data$k"; mlog="$logfile.n$k"; fi
     local flags=(
@@ -216,6 +240,7 @@ start_server() {
       --listen-peer-urls "$purl" --initial-advertise-peer-urls "$purl"
       --initial-cluster "$initial" --initial-cluster-state new
       --log-level warn
+      "${TLS_FLAGS[@]}"
     )
     case "$target" in
       etcd)
