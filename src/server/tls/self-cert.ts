@@ -65,13 +65,13 @@ export async function withAutoTls(
     log.warn(`ignoring ${what} auto TLS since certs given`);
     return given;
   }
-  const info = await selfCert(
+  // As etcd, the self-signed files replace the whole TLS setting (--client-cert-auth included).
+  return selfCert(
     join(dataDir, 'fixtures', what),
     urls.map((u) => u.host),
     validityYears,
     log,
   );
-  return { ...info, clientCertAuth: given.clientCertAuth };
 }
 
 /**
