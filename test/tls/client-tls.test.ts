@@ -92,6 +92,14 @@ async function until(what: string, ok: () => Promise<boolean>, ms = 30_000): Pro
   }
 }
 
+/** Waits until GET /health over https answers 200 (with `id` as client certificate). */
+function untilHealthy(what: string, url: string, ca: string, id: Identity = {}): Promise<void> {
+  return until(what, async () => {
+    const r = await httpsGet(`${url}/health`, ca, id);
+    return 'status' in r && r.status === 200;
+  });
+}
+
 function ctl(s: Started, certs: CertFiles, args: string[], id: Identity = {}): ReturnType<typeof runEtcdctl> {
   const auth = id.cert !== undefined ? [`--cert=${id.cert}`, `--key=${id.key!}`] : [];
   return runEtcdctl(s.url, [`--cacert=${certs.ca}`, ...auth, '--dial-timeout=2s', '--command-timeout=3s', ...args], { timeoutMs: 20_000 });
@@ -111,10 +119,7 @@ test('client TLS: etcdctl 3.6 and /health over https, as against etcd', { timeou
   for (const [who, bin] of SERVERS) {
     const s = await startTls(bin(), [`--cert-file=${certs.serverCert}`, `--key-file=${certs.serverKey}`]);
     try {
-      await until(`${who} healthy over https`, async () => {
-        const r = await httpsGet(`${s.url}/health`, certs.ca);
-        return 'status' in r && r.status === 200;
-      });
+      await untilHealthy(`${who} healthy over https`, s.url, certs.ca);
       const out: string[] = [];
       const ok = async (args: string[]): Promise<string> => {
         const r = await ctl(s, certs, args);
@@ -156,10 +161,7 @@ test(
       const good = { cert: certs.clientCert, key: certs.clientKey };
       const row: Record<string, string> = {};
       try {
-        await until(`${who} healthy over mTLS`, async () => {
-          const r = await httpsGet(`${s.url}/health`, certs.ca, good);
-          return 'status' in r && r.status === 200;
-        });
+        await untilHealthy(`${who} healthy over mTLS`, s.url, certs.ca, good);
         const put = await ctl(s, certs, ['put', 'k', 'v'], good);
         assert.equal(put.code, 0, `${who}: ${put.stderr}`);
         for (const [name, id] of [
@@ -237,10 +239,7 @@ test('certificate rotation: new files are served to new connections; an open wat
   fs.copyFileSync(certs.serverKey, keyFile);
   const s = await startTls([process.execPath, [etcdTsBin()]], [`--cert-file=${certFile}`, `--key-file=${keyFile}`]);
   try {
-    await until('healthy', async () => {
-      const r = await httpsGet(`${s.url}/health`, certs.ca);
-      return 'status' in r && r.status === 200;
-    });
+    await untilHealthy('healthy', s.url, certs.ca);
     const before = await servedSerial(s.url, certs.ca);
     const watch = run(toolPath('etcdctl'), [`--endpoints=${s.url}`, `--cacert=${certs.ca}`, 'watch', 'r'], { timeoutMs: 6000 });
     await new Promise((r) => setTimeout(r, 1000));
@@ -275,10 +274,7 @@ test(
           '--client-cert-auth',
         ]);
         try {
-          await until(`${who} healthy`, async () => {
-            const r = await httpsGet(`${s.url}/health`, certs.ca, { cert: certs.clientCert, key: certs.clientKey });
-            return 'status' in r && r.status === 200;
-          });
+          await untilHealthy(`${who} healthy`, s.url, certs.ca, { cert: certs.clientCert, key: certs.clientKey });
           const r = await runGoTest('tlsclient.test', s.url);
           assert.equal(r.code, 0, `${who}:\n${goTestFailures(r.output)}`);
         } finally {
@@ -337,10 +333,7 @@ test(
       for (const [flags, probes] of setups) {
         const s = await startTls(bin(), [`--cert-file=${certs.serverCert}`, `--key-file=${certs.serverKey}`, ...flags]);
         try {
-          await until(`${who} healthy`, async () => {
-            const r = await httpsGet(`${s.url}/health`, certs.ca);
-            return 'status' in r && r.status === 200;
-          });
+          await untilHealthy(`${who} healthy`, s.url, certs.ca);
           for (const [name, o] of probes) row[`${flags.join(' ')}: ${name}`] = await handshake(s.url, certs.ca, o);
         } finally {
           await s.stop();
@@ -400,10 +393,7 @@ test('--client-crl-file: a revoked client certificate is refused, others are ser
     const revoked = { cert: certs.revokedClientCert, key: certs.revokedClientKey };
     let log = '';
     try {
-      await until(`${who} healthy`, async () => {
-        const r = await httpsGet(`${s.url}/health`, certs.ca, good);
-        return 'status' in r && r.status === 200;
-      });
+      await untilHealthy(`${who} healthy`, s.url, certs.ca, good);
       outcomes.push([
         String((await ctl(s, certs, ['put', 'k', 'v'], good)).code),
         String((await ctl(s, certs, ['get', 'k'], revoked)).code === 0),
