@@ -8,6 +8,9 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type * as mvcc from '../../mvcc';
 import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../../mvcc';
 import type { MemberApi } from '../engine/member-api';
+import type { Metadata } from '@grpc/grpc-js';
+import { checkRangeAuth, checkTxnAuth, type LeaseKeys } from '../../auth';
+import { checkFresh, requireAdmin, withCredential, type CertCall, type Credential } from './auth/credentials';
 import { RequestKind } from '../wire/request-codec';
 import { unary } from './unary';
 import { RAW, TOO_DEEP, type WithRaw } from '../wire/raw-request';
@@ -46,6 +49,7 @@ function allSerializable(ops: readonly mvcc.RequestOp[] | undefined): boolean {
 
 export function kvService(m: MemberApi, log: Logger): UntypedServiceImplementation {
   const maxTxnOps = m.config.maxTxnOps;
+  const leaseKeys: LeaseKeys = (id) => m.leaseKeys(id);
   const range = (req: mvcc.RangeRequest): object => {
     const r = m.mvcc.range(req);
     return rangeToWire(r, m.header(r.revision));
@@ -54,31 +58,61 @@ export function kvService(m: MemberApi, log: Logger): UntypedServiceImplementati
     const r = m.mvcc.txn(req).response;
     return txnToWire(r, m.header(r.revision));
   };
+  /** etcd's doSerialize: check the reader's permission, read, then refuse a credential gone stale meanwhile. */
+  const serialize = (md: Metadata, call: CertCall, check: (ai: Credential) => void, read: () => object): object | Promise<object> => {
+    if (!m.auth.enabled) return read();
+    return withCredential(
+      m,
+      md,
+      call,
+      (ai) => {
+        check(ai);
+        const out = read();
+        checkFresh(m, ai);
+        return out;
+      },
+      log,
+    );
+  };
+  /** The sender's credential for a write: undefined (no header) unless auth is enabled. */
+  const writer = (md: Metadata, call: CertCall, f: (ai: Credential) => Promise<object>): object | Promise<object> =>
+    m.auth.enabled ? withCredential(m, md, call, f, log) : f(undefined);
   return {
-    Range: unary('Range', log, (w) => {
+    Range: unary('Range', log, (w, md, call) => {
       const req = rangeFromWire(w);
       validateRange(req);
+      const read = (): object | Promise<object> =>
+        serialize(
+          md,
+          call,
+          (ai) => checkRangeAuth(m.auth.store, ai, req),
+          () => range(req),
+        );
       const barrier = m.readBarrier(req.serializable === true);
-      return barrier === undefined ? range(req) : barrier.then(() => range(req));
+      return barrier === undefined ? read() : barrier.then(read);
     }),
-    Put: unary('Put', log, (w) => {
+    Put: unary('Put', log, (w, md, call) => {
       const req = putFromWire(w);
       // etcd checks the quota before validating (quotaKVServer wraps the KV server).
       const overQuota = m.checkQuota(costPut(req));
       if (overQuota !== undefined) return overQuota;
       validatePut(req);
-      return m
-        .propose<mvcc.WriteResult<mvcc.PutResponse>>(RequestKind.Put, (w as WithRaw)[RAW])
-        .then((r) => putToWire(r.response, m.header(r.response.revision)));
+      return writer(md, call, (ai) =>
+        m
+          .propose<mvcc.WriteResult<mvcc.PutResponse>>(RequestKind.Put, (w as WithRaw)[RAW], ai)
+          .then((r) => putToWire(r.response, m.header(r.response.revision))),
+      );
     }),
-    DeleteRange: unary('DeleteRange', log, (w) => {
+    DeleteRange: unary('DeleteRange', log, (w, md, call) => {
       const req = deleteRangeFromWire(w);
       validateDeleteRange(req);
-      return m
-        .propose<mvcc.WriteResult<mvcc.DeleteRangeResponse>>(RequestKind.DeleteRange, (w as WithRaw)[RAW])
-        .then((r) => deleteRangeToWire(r.response, m.header(r.response.revision)));
+      return writer(md, call, (ai) =>
+        m
+          .propose<mvcc.WriteResult<mvcc.DeleteRangeResponse>>(RequestKind.DeleteRange, (w as WithRaw)[RAW], ai)
+          .then((r) => deleteRangeToWire(r.response, m.header(r.response.revision))),
+      );
     }),
-    Txn: unary('Txn', log, (w) => {
+    Txn: unary('Txn', log, (w, md, call) => {
       if ((w as Record<symbol, unknown>)[TOO_DEEP] === true) throw new EtcdError('TooManyOps');
       const req = txnFromWire(w);
       const overQuota = m.checkQuota(costTxn(req));
@@ -86,15 +120,32 @@ export function kvService(m: MemberApi, log: Logger): UntypedServiceImplementati
       validateTxn(req, maxTxnOps);
       if (isReadOnly(req.success) && isReadOnly(req.failure)) {
         const serializable = allSerializable(req.success) && allSerializable(req.failure);
+        const read = (): object | Promise<object> =>
+          serialize(
+            md,
+            call,
+            (ai) => checkTxnAuth(m.auth.store, ai, leaseKeys, req),
+            () => readTxn(req),
+          );
         const barrier = m.readBarrier(serializable);
-        return barrier === undefined ? readTxn(req) : barrier.then(() => readTxn(req));
+        return barrier === undefined ? read() : barrier.then(read);
       }
-      return m
-        .propose<mvcc.WriteResult<mvcc.TxnResponse>>(RequestKind.Txn, (w as WithRaw)[RAW])
-        .then((r) => txnToWire(r.response, m.header(r.response.revision)));
+      return writer(md, call, (ai) =>
+        m
+          .propose<mvcc.WriteResult<mvcc.TxnResponse>>(RequestKind.Txn, (w as WithRaw)[RAW], ai)
+          .then((r) => txnToWire(r.response, m.header(r.response.revision))),
+      );
     }),
-    Compact: unary('Compact', log, (w) => {
-      return m.propose<{ revision: number }>(RequestKind.Compaction, (w as WithRaw)[RAW]).then((r) => ({ header: m.header(r.revision) }));
-    }),
+    Compact: unary('Compact', log, (w, md, call) =>
+      // etcd's kvServer.Compact: admin only.
+      requireAdmin(
+        m,
+        md,
+        call,
+        (ai) =>
+          m.propose<{ revision: number }>(RequestKind.Compaction, (w as WithRaw)[RAW], ai).then((r) => ({ header: m.header(r.revision) })),
+        log,
+      ),
+    ),
   };
 }

@@ -6,8 +6,9 @@ import type { ServerUnaryCall, sendUnaryData, UntypedHandleCall, Metadata } from
 import type { Logger } from 'pino';
 import { toServiceError } from '../wire/error-table';
 import { isEtcdError } from '../../errors';
+import type { CertCall } from './auth/credentials';
 
-export type UnaryHandler = (req: Record<string, unknown>, metadata: Metadata) => object | Promise<object>;
+export type UnaryHandler = (req: Record<string, unknown>, metadata: Metadata, call: CertCall) => object | Promise<object>;
 
 export function unary(name: string, log: Logger, fn: UnaryHandler): UntypedHandleCall {
   const fail = (cb: sendUnaryData<object>, err: unknown): void => {
@@ -18,7 +19,7 @@ export function unary(name: string, log: Logger, fn: UnaryHandler): UntypedHandl
   return (call: ServerUnaryCall<Record<string, unknown>, object>, cb: sendUnaryData<object>): void => {
     let out: object | Promise<object>;
     try {
-      out = fn(call.request, call.metadata);
+      out = fn(call.request, call.metadata, call);
     } catch (err) {
       fail(cb, err);
       return;

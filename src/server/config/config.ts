@@ -58,6 +58,12 @@ export interface Config {
   maxRequestBytes: number;
   /** --max-txn-ops */
   maxTxnOps: number;
+  /** --auth-token: 'simple', 'jwt,<options>' or '' (see config/auth-token.ts) */
+  authToken: string;
+  /** --auth-token-ttl (seconds, simple tokens) */
+  authTokenTtlSec: number;
+  /** --bcrypt-cost */
+  bcryptCost: number;
   /** --auto-compaction-mode */
   autoCompactionMode: AutoCompactionMode;
   /** --auto-compaction-retention, raw ("0" = off); see autoCompactionRetention() */
@@ -157,6 +163,9 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     quotaBackendBytes: 0,
     maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES,
     maxTxnOps: DEFAULT_MAX_TXN_OPS,
+    authToken: 'simple',
+    authTokenTtlSec: 300,
+    bcryptCost: 10,
     autoCompactionMode: 'periodic',
     autoCompactionRetention: '0',
     logger: 'zap',

@@ -5,6 +5,8 @@
  * imports from src/server/engine.
  */
 import type { MvccStore } from '../../mvcc';
+import type { AuthInfo } from '../../auth';
+import type { MemberAuth } from './auth/member-auth';
 import type { Config } from '../config/config';
 import type { Header } from '../wire/convert';
 import type { RequestKind } from '../wire/request-codec';
@@ -48,8 +50,14 @@ export interface MemberRequestApi {
   readonly mvcc: MvccStore;
   /** A response header; `revision` defaults to the current store revision. */
   header(revision?: number): Header;
-  /** Proposes a request (its etcd protobuf bytes) and resolves with its apply result. */
-  propose<T>(kind: RequestKind, payload: Uint8Array): Promise<T>;
+  /**
+   * Proposes a request (its etcd protobuf bytes) and resolves with its apply result; `ai`, the
+   * sender's credential, is checked when the entry is applied.
+   */
+  propose<T>(kind: RequestKind, payload: Uint8Array, ai?: AuthInfo): Promise<T>;
+  /** Resolves once this member has applied the entry at `index`. */
+  waitApplied(index: number): Promise<void>;
+
   /** Waits for a linearizable read point unless the read is serializable. */
   readBarrier(serializable: boolean): Promise<void> | undefined;
   /** Fails with NoSpace (raising the alarm) when a request of this cost would exceed the quota. */
@@ -60,6 +68,12 @@ export interface MemberRequestApi {
 
 export interface MemberApi extends MemberRequestApi {
   readonly config: Config;
+  /** Users, roles and tokens. */
+  readonly auth: MemberAuth;
+  /** The keys attached to a lease, or undefined when there is no such lease (auth checks). */
+  leaseKeys(id: bigint): readonly Buffer[] | undefined;
+  /** Every lease id held (auth checks of Leases). */
+  leaseIdsHeld(): bigint[];
   readonly raft: RaftView;
   readonly membership: MembershipView;
   readonly reconfig: ClusterReconfig;

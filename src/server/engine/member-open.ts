@@ -23,6 +23,10 @@ import { AnswersInFlight } from './answers-in-flight';
 import { attachAllKeys, openLessor } from './lease/setup';
 import { roleOf } from './lease/role';
 import { AlarmStore } from './alarm/alarm-store';
+import { AuthStore } from '../../auth';
+import { MemberAuth } from './auth/member-auth';
+import { createTokenProvider } from './auth/token-provider';
+import { parseAuthToken } from '../config/auth-token';
 import { Quota } from './alarm/quota';
 import { EtcdMember } from './member';
 import { NO_STATS, type EngineStats } from './stats';
@@ -39,6 +43,8 @@ export async function openMember(
   peerTls: PeerTls = PLAIN_PEERS,
 ): Promise<EtcdMember> {
   const started = Date.now();
+  // Read the JWT key files before touching the data dir: a bad --auth-token fails the start alone.
+  const tokens = createTokenProvider(parseAuthToken(config.authToken), config.authTokenTtlSec * 1000, () => performance.now());
   const { db, boot } = await openMemberDb(config.dataDir);
   try {
     const id = await resolveIdentity(config, boot, log, (url) => peerTls.credentials(url));
@@ -114,7 +120,17 @@ export async function openMember(
     refs.watchHub = watchHub;
     const alarms = new AlarmStore(engine);
     const quota = new Quota(effectiveQuotaBackendBytes(config), () => engine.sizeBytes);
+    const auth = new MemberAuth({
+      store: new AuthStore(engine),
+      tokens,
+      bcryptCost: config.bcryptCost,
+      clientCertAuth: config.clientTls.clientCertAuth,
+      now: () => Date.now(),
+      appliedIndex: () => refs.loop?.appliedIndex ?? 0,
+    });
     const applier = new Applier({
+      auth,
+      now: () => Date.now(),
       alarms,
       quota,
       store,
@@ -171,6 +187,7 @@ export async function openMember(
       lessor,
       answers,
       alarms,
+      auth,
       quota,
       ids,
       stats,

@@ -7,7 +7,8 @@ import type { ConfChange } from '../../raft';
 import type { MvccStore } from '../../mvcc';
 import { EtcdError } from '../../errors';
 import type { Config } from '../config/config';
-import { encodeRequest, RequestKind, type RequestIdGenerator } from '../wire/request-codec';
+import { encodeAuthed, encodeRequest, RequestKind, type RequestIdGenerator } from '../wire/request-codec';
+import type { AuthInfo } from '../../auth';
 import type { Header } from '../wire/convert';
 import { method } from '../wire/protos';
 import type { StoreHolder, AlarmResult } from './apply/applier';
@@ -90,7 +91,13 @@ export class MemberRequests implements MemberRequestApi {
    * Proposes a request (`payload`: its etcd protobuf encoding, as the client sent it) and
    * resolves with its apply result. Every member, this one included, applies the log's bytes.
    */
-  propose<T>(kind: RequestKind, payload: Uint8Array): Promise<T> {
+  propose<T>(kind: RequestKind, payload: Uint8Array, ai?: AuthInfo): Promise<T> {
+    // The sender's credential travels with the request (etcd's RequestHeader username and
+    // auth_revision); the applier checks it on every member.
+    if (ai !== undefined) {
+      payload = encodeAuthed(kind, ai.user, ai.revision, payload);
+      kind = RequestKind.Authed;
+    }
     const id = this.ids.next();
     const data = encodeRequest(kind, this.ids.high, id, payload);
     // etcd compares the marshaled InternalRaftRequest, 17 bytes larger than the client's message.
@@ -140,6 +147,11 @@ export class MemberRequests implements MemberRequestApi {
       return Promise.reject(e);
     }
     return p;
+  }
+
+  /** Resolves once this member has applied the entry at `index`. */
+  waitApplied(index: number): Promise<void> {
+    return this.loop.waitApplied(index);
   }
 
   /** Waits for a linearizable read point unless the read is serializable. */

@@ -30,6 +30,7 @@ import { AutoCompactor } from './auto-compactor';
 import { realScheduler } from './watch/types';
 import { method } from '../wire/protos';
 import type { ClusterReconfig, MemberApi, RaftView } from './member-api';
+import type { MemberAuth } from './auth/member-auth';
 
 /** The parts a member is built from (see member-open.ts, which builds them in order). */
 export interface MemberParts {
@@ -46,6 +47,7 @@ export interface MemberParts {
   lessor: Lessor;
   answers: AnswersInFlight;
   alarms: AlarmStore;
+  auth: MemberAuth;
   quota: Quota;
   ids: RequestIdGenerator;
   stats: EngineStats;
@@ -71,6 +73,8 @@ export class EtcdMember extends MemberRequests implements MemberApi {
   readonly alarms: AlarmStore;
   /** TLS towards the peers. */
   readonly peerTls: PeerTls;
+  /** Users, roles, tokens. */
+  readonly auth: MemberAuth;
   readonly reconfig: ClusterReconfig = {
     add: (peerURLs, isLearner) => addMember(this, peerURLs, isLearner),
     remove: (id) => removeMember(this, id),
@@ -108,8 +112,17 @@ export class EtcdMember extends MemberRequests implements MemberApi {
     this.answers = parts.answers;
     this.lessor = parts.lessor;
     this.alarms = parts.alarms;
+    this.auth = parts.auth;
     this.identity = parts.identity;
     this.peerTls = parts.peerTls;
+  }
+
+  leaseKeys(id: bigint): readonly Buffer[] | undefined {
+    return this.lessor.has(id) ? this.lessor.keysOf(id) : undefined;
+  }
+
+  leaseIdsHeld(): bigint[] {
+    return this.lessor.leases();
   }
 
   /** The Raft state, read-only, for the services. */

@@ -56,6 +56,10 @@ const TABLE: Record<ErrorKind, WireError> = {
     code: Code.INVALID_ARGUMENT,
     message: 'etcdserver: authentication failed, invalid user ID or password',
   },
+  // Not in etcd's rpctypes table: the server's togRPCError passes them as UNKNOWN with the auth text.
+  NoPasswordUser: { code: Code.UNKNOWN, message: 'auth: authentication failed, password was given for no password user' },
+  PasswordTooLong: { code: Code.UNKNOWN, message: 'bcrypt: password length exceeds 72 bytes' },
+  VerifyOnly: { code: Code.UNKNOWN, message: 'auth: token signing attempted with verify-only key' },
   PermissionNotGiven: { code: Code.INVALID_ARGUMENT, message: 'etcdserver: permission not given' },
   PermissionDenied: { code: Code.PERMISSION_DENIED, message: 'etcdserver: permission denied' },
   RoleNotGranted: { code: Code.FAILED_PRECONDITION, message: 'etcdserver: role is not granted to the user' },
@@ -118,4 +122,33 @@ export function wireMessage(kind: ErrorKind): string {
 
 export function wireCode(kind: ErrorKind): Code {
   return TABLE[kind].code;
+}
+
+/** Go's names of the gRPC codes (google.golang.org/grpc/codes String()). */
+const GO_CODE_NAMES = [
+  'OK',
+  'Canceled',
+  'Unknown',
+  'InvalidArgument',
+  'DeadlineExceeded',
+  'NotFound',
+  'AlreadyExists',
+  'PermissionDenied',
+  'ResourceExhausted',
+  'FailedPrecondition',
+  'Aborted',
+  'OutOfRange',
+  'Unimplemented',
+  'Internal',
+  'Unavailable',
+  'DataLoss',
+  'Unauthenticated',
+];
+
+/**
+ * The text of a gRPC status error in Go (`status.Error(...).Error()`): what etcd puts where it
+ * sends an rpctypes error as a string, e.g. a watch's cancel_reason.
+ */
+export function goStatusText(kind: ErrorKind): string {
+  return `rpc error: code = ${GO_CODE_NAMES[wireCode(kind)] ?? 'Unknown'} desc = ${wireMessage(kind)}`;
 }

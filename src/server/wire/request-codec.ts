@@ -19,6 +19,10 @@ export enum RequestKind {
   Alarm = 7,
   PublishMember = 8,
   LeaseCheckpoint = 9,
+  /** A request with its sender's credential: see encodeAuthed. */
+  Authed = 10,
+  /** An auth management request (JSON, see engine/auth/auth-request.ts). */
+  Auth = 11,
 }
 
 export const HEADER_BYTES = 9;
@@ -71,4 +75,43 @@ export class RequestIdGenerator {
   nextId(): bigint {
     return (BigInt(this.high) << 48n) | BigInt(this.next());
   }
+}
+
+/**
+ * The payload of an Authed entry: the sender's credential (etcd's RequestHeader username and
+ * auth_revision), then the inner request.
+ *
+ *   byte 0        inner kind
+ *   bytes 1..6    auth revision, big-endian
+ *   bytes 7..8    user name length n
+ *   bytes 9..9+n  user name (UTF-8)
+ *   then          the inner payload
+ */
+export function encodeAuthed(kind: RequestKind, user: string, revision: number, payload: Uint8Array): Buffer {
+  const name = Buffer.from(user, 'utf8');
+  const buf = Buffer.allocUnsafe(9 + name.length + payload.length);
+  buf[0] = kind;
+  buf.writeUIntBE(revision, 1, 6);
+  buf.writeUInt16BE(name.length, 7);
+  name.copy(buf, 9);
+  buf.set(payload, 9 + name.length);
+  return buf;
+}
+
+export interface AuthedRequest {
+  kind: RequestKind;
+  user: string;
+  revision: number;
+  payload: Buffer;
+}
+
+export function decodeAuthed(payload: Buffer): AuthedRequest {
+  if (payload.length < 9) throw new Error(`authed request too short (${payload.length} bytes)`);
+  const n = payload.readUInt16BE(7);
+  return {
+    kind: payload[0] as RequestKind,
+    revision: payload.readUIntBE(1, 6),
+    user: payload.toString('utf8', 9, 9 + n),
+    payload: payload.subarray(9 + n),
+  };
 }

@@ -14,7 +14,7 @@ import { int64 } from '../../wire/lease-codec';
 type Wire = Record<string, unknown>;
 
 /** Renews one lease and returns its TTL; throws LeaseNotFound for unknown/expired leases. */
-export type Renew = (id: bigint) => number | Promise<number>;
+export type Renew = (id: bigint, call: ServerDuplexStream<Wire, object>) => number | Promise<number>;
 
 export function keepAliveHandler(header: () => object, renew: Renew, log: Logger): UntypedHandleCall {
   return (call: ServerDuplexStream<Wire, object>): void => {
@@ -36,7 +36,7 @@ export function keepAliveHandler(header: () => object, renew: Renew, log: Logger
       const hdr = header();
       let ttl: number;
       try {
-        ttl = await renew(id);
+        ttl = await renew(id, call);
       } catch (e) {
         if (!isEtcdError(e, 'LeaseNotFound')) throw e;
         ttl = 0;

@@ -12,7 +12,11 @@ import type { Logger } from 'pino';
 import { isEtcdError } from '../../../errors';
 import { toServiceError, wireMessage } from '../../wire/error-table';
 
-export type CancellableHandler = (req: Record<string, unknown>, signal: AbortSignal) => Promise<object>;
+export type CancellableHandler = (
+  req: Record<string, unknown>,
+  signal: AbortSignal,
+  call: ServerUnaryCall<Record<string, unknown>, object>,
+) => Promise<object>;
 
 /** An inner etcd error as clientv3 would surface it through a Go gRPC server: Unknown + message. */
 export function asClientError(err: unknown): unknown {
@@ -25,7 +29,7 @@ export function cancellable(name: string, log: Logger, fn: CancellableHandler): 
     call.on('cancelled', () => ac.abort());
     let out: Promise<object>;
     try {
-      out = fn(call.request, ac.signal);
+      out = fn(call.request, ac.signal, call);
     } catch (err) {
       out = Promise.reject(err);
     }

@@ -11,6 +11,7 @@ import { asClientError, cancellable } from './cancellable';
 import { campaign, ERR_MISSING_LEADER_KEY, leader, observe, proclaim, resign, type LeaderKey } from './election';
 import type { LockHost } from './host';
 import { KvOps, type Wire } from './kv-ops';
+import { credentialOf } from '../auth/credentials';
 
 const buf = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.alloc(0));
 
@@ -25,16 +26,29 @@ const leaderKeyToWire = (l: LeaderKey): Wire => ({ name: l.name, key: l.key, rev
 export function electionService(host: LockHost, log: Logger): UntypedServiceImplementation {
   const ops = new KvOps(host);
   return {
-    Campaign: cancellable('Campaign', log, async (w, signal) => {
-      const r = await campaign(ops, buf(w.name), int64(w.lease), buf(w.value), signal);
+    Campaign: cancellable('Campaign', log, async (w, signal, call) => {
+      const r = await campaign(await ops.forCaller(call, log), buf(w.name), int64(w.lease), buf(w.value), signal);
       return { header: r.header, leader: leaderKeyToWire(r.leader) };
     }),
-    Proclaim: cancellable('Proclaim', log, async (w) => ({ header: await proclaim(ops, leaderKeyFromWire(w.leader), buf(w.value)) })),
-    Resign: cancellable('Resign', log, async (w) => ({ header: await resign(ops, leaderKeyFromWire(w.leader)) })),
-    Leader: cancellable('Leader', log, async (w) => leader(ops, buf(w.name))),
+    Proclaim: cancellable('Proclaim', log, async (w, _s, call) => ({
+      header: await proclaim(await ops.forCaller(call, log), leaderKeyFromWire(w.leader), buf(w.value)),
+    })),
+    Resign: cancellable('Resign', log, async (w, _s, call) => ({
+      header: await resign(await ops.forCaller(call, log), leaderKeyFromWire(w.leader)),
+    })),
+    Leader: cancellable('Leader', log, async (w, _s, call) => leader(await ops.forCaller(call, log), buf(w.name))),
     Observe: (call: ServerWritableStream<Wire, object>): void => {
+      let caller: KvOps;
+      try {
+        const c = credentialOf(host, call.metadata, call, log);
+        // A credential that needs waiting is rare; Observe then runs as no user (refused when auth is on).
+        caller = c instanceof Promise ? new KvOps(host) : new KvOps(host, c);
+      } catch (e) {
+        call.emit('error', toServiceError(asClientError(e)));
+        return;
+      }
       const stop = observe(
-        ops,
+        caller,
         buf(call.request.name),
         (r) => call.write(r),
         (e) => call.emit('error', toServiceError(asClientError(e))),

@@ -7,13 +7,18 @@ import type { MvccStore } from '../../../mvcc';
 import type { RequestKind } from '../../wire/request-codec';
 import type { WatchHub } from '../../engine/watch/hub';
 import type { LeaseIdGenerator } from '../../engine/lease/ids';
+import type { AuthInfo } from '../../../auth';
+import type { MemberAuth } from '../../engine/auth/member-auth';
 
 export interface LockHost {
   readonly memberId: bigint;
   readonly mvcc: MvccStore;
   readonly watchHub: WatchHub;
   readonly leaseIds: LeaseIdGenerator;
-  propose<T>(kind: RequestKind, payload: Uint8Array): Promise<T>;
+  propose<T>(kind: RequestKind, payload: Uint8Array, ai?: AuthInfo): Promise<T>;
+  /** Users, roles and tokens: the recipes' key operations are checked as the caller's. */
+  readonly auth: MemberAuth;
+  waitApplied(index: number): Promise<void>;
   header(revision?: number): object;
   readBarrier(serializable: boolean): Promise<void> | undefined;
 }

@@ -13,6 +13,10 @@ import type { LeaseApplyResult, LeaseGrantResponse } from '../../engine/lease/ap
 import { RequestKind } from '../../wire/request-codec';
 import type { HubResponse } from '../../engine/watch/types';
 import type { LockHost } from './host';
+import type { Logger } from 'pino';
+import type { Metadata } from '@grpc/grpc-js';
+import type { AuthInfo } from '../../../auth';
+import { credentialOf, type CertCall } from '../auth/credentials';
 
 export type Wire = Record<string, unknown>;
 
@@ -36,9 +40,23 @@ export class KvOps {
   private readonly txnCodec = method('etcdserverpb.KV', 'Txn');
   private readonly delCodec = method('etcdserverpb.KV', 'DeleteRange');
 
-  constructor(host: LockHost) {
+  /** The caller's credential: every operation is checked as theirs (etcd runs the recipes as a client with the caller's token). */
+  private readonly ai: AuthInfo | undefined;
+
+  constructor(host: LockHost, ai?: AuthInfo) {
     this.host = host;
     this.ids = host.leaseIds;
+    this.ai = ai;
+  }
+
+  /** These operations on behalf of the sender of `call`. */
+  async forCaller(call: CertCall & { metadata: Metadata }, log: Logger): Promise<KvOps> {
+    if (!this.host.auth.enabled) return this;
+    return new KvOps(this.host, await credentialOf(this.host, call.metadata, call, log));
+  }
+
+  private checkRead(key: Buffer, end: Buffer | undefined): void {
+    if (this.host.auth.enabled) this.host.auth.store.checkRange(this.ai, key.toString('latin1'), end?.toString('latin1') ?? '');
   }
 
   header(revision?: number): object {
@@ -47,18 +65,23 @@ export class KvOps {
 
   /** A write Txn given in wire form (etcdserverpb.TxnRequest as proto-loader objects). */
   async txn(w: Wire): Promise<TxnResponse> {
-    const r = await this.host.propose<WriteResult<TxnResponse>>(RequestKind.Txn, this.txnCodec.requestSerialize(w));
+    const r = await this.host.propose<WriteResult<TxnResponse>>(RequestKind.Txn, this.txnCodec.requestSerialize(w), this.ai);
     return r.response;
   }
 
   async deleteKey(key: Buffer): Promise<DeleteRangeResponse> {
-    const r = await this.host.propose<WriteResult<DeleteRangeResponse>>(RequestKind.DeleteRange, this.delCodec.requestSerialize({ key }));
+    const r = await this.host.propose<WriteResult<DeleteRangeResponse>>(
+      RequestKind.DeleteRange,
+      this.delCodec.requestSerialize({ key }),
+      this.ai,
+    );
     return r.response;
   }
 
   /** A linearizable range. */
   async range(req: RangeRequest): Promise<RangeResponse> {
     await this.host.readBarrier(false);
+    this.checkRead(req.key, req.range_end);
     return this.host.mvcc.range(req);
   }
 
@@ -82,7 +105,7 @@ export class KvOps {
   /** Grants a lease with a generated id (a session without a lease: clientv3's default TTL 60 s). */
   async grantLease(ttl: number): Promise<bigint> {
     const req = { id: this.ids.next(), ttl };
-    const r = await this.host.propose<LeaseApplyResult<LeaseGrantResponse>>(RequestKind.LeaseGrant, encodeGrant(req));
+    const r = await this.host.propose<LeaseApplyResult<LeaseGrantResponse>>(RequestKind.LeaseGrant, encodeGrant(req), this.ai);
     return r.response.id;
   }
 
@@ -92,6 +115,7 @@ export class KvOps {
    * is reported as `{ compacted: true }`.
    */
   subscribe(key: Buffer, end: Buffer | undefined, startRev: number, fn: (r: HubResponse) => void): () => void {
+    this.checkRead(key, end);
     const hub = this.host.watchHub;
     let closed = false;
     const w = hub.watch(

@@ -15,9 +15,9 @@ const buf = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.alloc(0));
 export function lockService(host: LockHost, log: Logger): UntypedServiceImplementation {
   const ops = new KvOps(host);
   return {
-    Lock: cancellable('Lock', log, async (w, signal) => acquire(ops, buf(w.name), int64(w.lease), signal)),
-    Unlock: cancellable('Unlock', log, async (w) => {
-      const r = await ops.deleteKey(buf(w.key));
+    Lock: cancellable('Lock', log, async (w, signal, call) => acquire(await ops.forCaller(call, log), buf(w.name), int64(w.lease), signal)),
+    Unlock: cancellable('Unlock', log, async (w, _signal, call) => {
+      const r = await (await ops.forCaller(call, log)).deleteKey(buf(w.key));
       return { header: ops.header(r.revision) };
     }),
   };

@@ -46,6 +46,11 @@ export interface StreamEnv {
   encoder: WatchEncoder;
   /** The encoded header for this revision (cached by the caller). */
   headerBytes(revision: number): Buffer;
+  /**
+   * etcd's isWatchPermitted, for each create request: the cancel reason when the stream's user
+   * may not read the range (auth enabled), else undefined.
+   */
+  authorize?(key: Buffer, rangeEnd: Buffer): string | undefined;
   /** The reason sent for a negative start_revision (etcd's ErrCompacted text). */
   compactedReason: string;
   /** Where the stream queues itself to be flushed (shared by the member's streams). */
@@ -161,6 +166,11 @@ export class ServerWatchStream {
       return;
     }
     const rangeEnd = (c.range_end as Buffer | undefined) ?? Buffer.alloc(0);
+    const denied = this.env.authorize?.(key, rangeEnd);
+    if (denied !== undefined) {
+      this.ctrl(this.invalidCreate(denied));
+      return;
+    }
     const span = toSpan(key, rangeEnd);
     if (span.end !== undefined && span.end !== KEY_MAX && !(span.start < span.end)) {
       this.ctrl(this.invalidCreate(ERR_EMPTY_WATCHER_RANGE));

@@ -19,6 +19,7 @@ import { method } from '../../wire/protos';
 import { toServiceError, wireMessage } from '../../wire/error-table';
 import type { MemberApi } from '../../engine/member-api';
 import { ServerWatchStream, type StreamEnv } from './stream';
+import { watchDenied } from '../auth/watch-check';
 import { FlushQueue } from './flush-queue';
 import type { WireWatchResponse } from './response';
 import { WatchEncoder, encodeHeader } from './wire-encoder';
@@ -112,15 +113,18 @@ export function watchService(m: MemberApi, log: Logger): UntypedServiceImplement
       }
       const writer = framedWriter(call);
       if (!writer.batched) warnUnbatched();
-      const stream = new ServerWatchStream(env(), {
-        write: (frames) => writer.write(frames),
-        onceDrain: (cb) => call.once('drain', cb),
-        setReading: (on) => (on ? call.resume() : call.pause()),
-        fail: (e) => {
-          log.warn({ err: (e as Error).message, stack: (e as Error).stack }, 'watch response failed');
-          call.emit('error', toServiceError(e));
+      const stream = new ServerWatchStream(
+        { ...env(), authorize: (key, end) => watchDenied(m, call, key, end, log) },
+        {
+          write: (frames) => writer.write(frames),
+          onceDrain: (cb) => call.once('drain', cb),
+          setReading: (on) => (on ? call.resume() : call.pause()),
+          fail: (e) => {
+            log.warn({ err: (e as Error).message, stack: (e as Error).stack }, 'watch response failed');
+            call.emit('error', toServiceError(e));
+          },
         },
-      });
+      );
       if (hasLeader) {
         needLeader.add(call);
         watchLeader();

@@ -14,7 +14,12 @@ import { isEtcdError } from '../../../errors';
 import type { MvccStore, Event } from '../../../mvcc';
 import type { Lessor } from '../../../lease';
 import { applyLeaseEntry } from '../lease/apply';
-import { decodeRequest, RequestKind } from '../../wire/request-codec';
+import { decodeAuthed, decodeRequest, RequestKind } from '../../wire/request-codec';
+import { checkDeleteRangeAuth, checkLeasePuts, checkPutAuth, checkTxnAuth, type AuthInfo, type LeaseKeys } from '../../../auth';
+import type { MemberAuth } from '../auth/member-auth';
+import { applyAuthRequest } from '../auth/apply-auth';
+import { decodeAuthRequest } from '../auth/auth-request';
+import { decodeRevoke } from '../../wire/lease-codec';
 import type { WaitRegistry } from '../wait';
 import { ApplyError, type StateMachine } from '../raft-loop-deps';
 import type { LevelEngine, BatchOp } from '../storage/level-engine';
@@ -57,6 +62,10 @@ export interface ApplierDeps {
   alarms: AlarmStore;
   /** The backend quota: a write applied beyond it is answered NoSpace (etcd's quotaApplierV3). */
   quota: Quota;
+  /** Users, roles and tokens: auth entries are applied to it, writes checked against it. */
+  auth: MemberAuth;
+  /** The wall clock (ms), for JWT expiry times. */
+  now(): number;
 }
 
 export interface AlarmResult {
@@ -83,9 +92,11 @@ export class Applier implements StateMachine {
   private readonly decodeCompact = decoders.compact();
   private readonly decodeAlarm = decoders.alarm();
   private acks: (() => void)[] = [];
+  private readonly leaseKeys: LeaseKeys;
 
   constructor(deps: ApplierDeps) {
     this.d = deps;
+    this.leaseKeys = (id) => (deps.lessor.has(id) ? deps.lessor.keysOf(id) : undefined);
   }
 
   applyEntry(e: Entry): void {
@@ -101,9 +112,18 @@ export class Applier implements StateMachine {
     }
     const req = decodeRequest(e.data);
     const waiter = req.idHigh === this.d.idHigh ? this.d.waits.take(req.idLow) : undefined;
+    let kind = req.kind;
+    let payload = req.payload;
+    let ai: AuthInfo | undefined;
+    if (kind === RequestKind.Authed) {
+      const a = decodeAuthed(payload);
+      kind = a.kind;
+      payload = a.payload;
+      ai = { user: a.user, revision: a.revision };
+    }
     let result: unknown;
     try {
-      result = this.dispatch(req.kind, req.payload);
+      result = this.dispatch(kind, payload, ai, e.index);
     } catch (err) {
       // etcd's errors are outcomes every member reaches alike (and change nothing); anything
       // else may have left this entry half applied here: this member must not go on (etcd
@@ -116,13 +136,15 @@ export class Applier implements StateMachine {
   }
 
   /** Applies one request from the log's bytes: every member, the proposer too, decodes the same payload. */
-  private dispatch(kind: RequestKind, payload: Buffer): unknown {
+  private dispatch(kind: RequestKind, payload: Buffer, ai: AuthInfo | undefined, index: number): unknown {
     const d = this.d;
     const mvcc = d.store.mvcc;
+    const as = d.auth.store;
     failpoint('applyEntry');
     switch (kind) {
       case RequestKind.Put: {
         const req = putFromWire(this.decodePut(payload) as Wire);
+        if (as.enabled) checkPutAuth(as, ai, this.leaseKeys, req);
         return this.withinQuota(costPut(req), () => {
           const r = mvcc.put(req);
           if (r.events.length > 0) d.onEvents?.(r.events);
@@ -130,12 +152,15 @@ export class Applier implements StateMachine {
         });
       }
       case RequestKind.DeleteRange: {
-        const r = mvcc.deleteRange(deleteRangeFromWire(this.decodeDel(payload) as Wire));
+        const req = deleteRangeFromWire(this.decodeDel(payload) as Wire);
+        if (as.enabled) checkDeleteRangeAuth(as, ai, req);
+        const r = mvcc.deleteRange(req);
         if (r.events.length > 0) d.onEvents?.(r.events);
         return r;
       }
       case RequestKind.Txn: {
         const req = txnFromWire(this.decodeTxn(payload) as Wire);
+        if (as.enabled) checkTxnAuth(as, ai, this.leaseKeys, req);
         return this.withinQuota(costTxn(req), () => {
           const r = mvcc.txn(req);
           if (r.events.length > 0) d.onEvents?.(r.events);
@@ -152,10 +177,13 @@ export class Applier implements StateMachine {
         return this.applyAlarm(this.decodeAlarm(payload) as Wire);
       case RequestKind.LeaseRevoke:
       case RequestKind.LeaseCheckpoint: {
+        if (kind === RequestKind.LeaseRevoke && as.enabled) checkLeasePuts(as, ai, this.leaseKeys, decodeRevoke(payload).id);
         const r = applyLeaseEntry({ lessor: d.lessor, mvcc }, kind, payload)!;
         if (r.events.length > 0) d.onEvents?.(r.events);
         return r;
       }
+      case RequestKind.Auth:
+        return applyAuthRequest({ store: as, tokens: d.auth.tokens, log: d.log, now: d.now }, decodeAuthRequest(payload), ai, index);
       case RequestKind.PublishMember: {
         const o = JSON.parse(payload.toString('utf8')) as { id: string; name: string; clientURLs: string[] };
         d.membership.publish(BigInt(o.id), o.name, o.clientURLs);
@@ -266,6 +294,8 @@ export class Applier implements StateMachine {
         this.d.engine.reset(mvccRecords);
         this.d.store.mvcc = this.d.store.reopen();
         this.d.alarms.reload();
+        this.d.auth.store.reload();
+        this.d.auth.syncTokens();
         this.d.membership.replaceFrom(blob.members);
         this.d.membership.takeDirty();
       },
