@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/config';
 import { validateConfig } from './config/config';
-import { urlHost, urlPort } from './config/urls';
+import { isUnixScheme, unixSocketPath, urlHost, urlPort, urlToEtcdString } from './config/urls';
 import { createLogger } from './logger';
 import type { EtcdMember } from './engine/member';
 import { openMember } from './engine/member-open';
@@ -16,7 +16,7 @@ import { ClientListener } from './api/client-listener';
 import { clientTls } from './tls/client-tls';
 import { peerTlsSetup } from './tls/peer-tls';
 import { listenerTls } from './tls/self-cert';
-import { opensslCiphers } from './config/tls';
+import { isTlsScheme, opensslCiphers } from './config/tls';
 import { httpHandler, metricsOnlyHandler } from './api/http/handler';
 import { Metrics } from './api/http/metrics';
 import { Gateway } from './api/http/gateway';
@@ -105,6 +105,8 @@ export class EtcdServer {
     const c = this.config;
     for (const f of c.unimplementedFlags) this.log.warn({ flag: f }, 'flag is accepted but not implemented yet; ignoring it');
     const bound: string[] = [];
+    // The JSON gateway is a gRPC client of this member's first client URL, as etcd's is.
+    let gatewayDial: { target: string; secure: boolean } | undefined;
     // etcd configures the peer listeners first, then the client ones (auto-TLS included); the
     // cipher suites are checked there whether TLS is used or not.
     opensslCiphers(c.cipherSuites);
@@ -119,13 +121,28 @@ export class EtcdServer {
       ...c.listenMetricsUrls.map((u): [URL, 'http', boolean] => [u, 'http', true]),
     ];
     for (const [u, mode, metricsOnly] of ports) {
-      if (u.protocol !== 'http:' && u.protocol !== 'https:')
-        throw new Error(`listen client URL ${u.href}: only http:// and https:// are supported yet`);
-      const l = new ClientListener(this.log, u.protocol === 'https:' ? tls : undefined, mode);
+      // etcd's metrics listener (createMetricsListener) is a plain transport.NewUnixListener for
+      // unixs too: TLS files required, but no TLS served.
+      const secure = isTlsScheme(u.protocol) && !(metricsOnly && isUnixScheme(u.protocol));
+      const l = new ClientListener(this.log, secure ? tls : undefined, mode);
       this.listeners.push(l);
       if (metricsOnly) this.metricsListeners.add(l);
+      if (isUnixScheme(u.protocol)) {
+        const path = unixSocketPath(u, metricsOnly);
+        // (etcd would listen on an unnamed, unreachable socket.)
+        if (path === '') throw new Error(`listen URL ${urlToEtcdString(u)}: no unix socket path (unix://<path>)`);
+        await l.bindUnix(path);
+        if (mode === 'http') continue;
+        bound.push(urlToEtcdString(u));
+        // etcd's grpcGatewayDial dials `unix:<addr>` for a unix listener.
+        gatewayDial ??= { target: `unix:${path}`, secure };
+        continue;
+      }
       const port = await l.bind(urlPort(u), urlHost(u));
-      if (mode !== 'http') bound.push(`${u.protocol}//${urlHost(u) || 'localhost'}:${port}`);
+      if (mode === 'http') continue;
+      bound.push(`${u.protocol}//${urlHost(u) || 'localhost'}:${port}`);
+      const host = ['0.0.0.0', '::', 'localhost', ''].includes(urlHost(u)) ? '127.0.0.1' : u.hostname;
+      gatewayDial ??= { target: `${host}:${port}`, secure };
     }
     const metrics = new Metrics();
     const member = await openMember(c, this.log, metrics.engine, peerTls);
@@ -164,10 +181,8 @@ export class EtcdServer {
     });
     await member.start();
     metrics.watch(member, () => disk.bytes());
-    // The JSON gateway is a gRPC client of this member's first client URL, as etcd's is.
-    const first = new URL(bound[0]!);
-    const host = ['0.0.0.0', '[::]', 'localhost', ''].includes(first.hostname) ? '127.0.0.1' : first.hostname;
-    this.gateway = new Gateway(() => `${host}:${first.port}`, first.protocol === 'https:' && tls !== undefined ? tls.info : undefined);
+    const dial = gatewayDial!;
+    this.gateway = new Gateway(() => dial.target, dial.secure && tls !== undefined ? tls.info : undefined);
     const handler = httpHandler(member, metrics, this.gateway);
     const metricsHandler = metricsOnlyHandler(handler);
     for (const l of this.listeners) l.serve(grpc, this.metricsListeners.has(l) ? metricsHandler : handler);

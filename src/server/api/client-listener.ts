@@ -8,7 +8,13 @@
  * `http/1.1` (preferred when the client offers it, as curl and browsers do) to the HTTP handler,
  * no ALPN by the preface as above. etcd serves its HTTP endpoints over TLS with HTTP/2 too;
  * etcd-ts answers them over HTTP/1.1.
+ *
+ * The same listener serves a unix domain socket (`unix://` and `unixs://` URLs, bindUnix):
+ * as etcd's transport.NewUnixListener, a file already at the path is removed before binding,
+ * and the socket file is removed again when the listener closes.
  */
+import { rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -17,10 +23,36 @@ import { ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { ServerTls } from '../tls/server-tls';
 import { TlsAcceptor } from '../tls/tls-acceptor';
-import { listenError } from '../wire/listen-error';
+import { listenError, removeError, unixListenError } from '../wire/listen-error';
 import { CrlCheck } from '../tls/crl';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+
+/** The longest unix socket path Go binds (syscall.SockaddrUnix: sun_path is 108 bytes, NUL included). */
+const MAX_UNIX_PATH_BYTES = 107;
+
+/**
+ * Go's os.Remove (unlink, then rmdir: an empty directory goes too), a missing file not an error,
+ * as etcd's NewUnixListener and unixListener.Close call it. Throws Go's text.
+ */
+function removeSocketFile(path: string): void {
+  let unlinkError: unknown;
+  try {
+    unlinkSync(path);
+    return;
+  } catch (e) {
+    unlinkError = e;
+  }
+  try {
+    rmdirSync(path);
+    return;
+  } catch (e) {
+    // rmdir of a file says ENOTDIR: the unlink error is the real one.
+    const err = (e as NodeJS.ErrnoException).code === 'ENOTDIR' ? unlinkError : e;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw removeError(err, path);
+  }
+}
 
 export class ClientListener {
   private readonly net: NetServer;
@@ -29,6 +61,8 @@ export class ClientListener {
   /** Connections accepted before serve(): held, unread, until the member can answer them. */
   private held: Socket[] | undefined = [];
   private route: ((socket: Socket) => void) | undefined;
+  /** The socket file of a unix listener (removed on close). */
+  private unixPath: string | undefined;
 
   /**
    * `mode`: `both` (gRPC and HTTP, etcd's default client port), `grpc` (a client URL when
@@ -133,7 +167,53 @@ export class ClientListener {
     });
   }
 
+  /**
+   * Binds a unix domain socket at `path` (relative to the working directory unless absolute), as
+   * etcd's transport.NewUnixListener: whatever is at the path is removed first (a stale socket
+   * from a killed member, as any other file). Connections wait for serve().
+   */
+  bindUnix(path: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      try {
+        removeSocketFile(path);
+      } catch (e) {
+        reject(e as Error);
+        return;
+      }
+      // Go refuses a path sun_path cannot hold (EINVAL); Node would bind a truncated one.
+      if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) {
+        reject(unixListenError(Object.assign(new Error('EINVAL'), { code: 'EINVAL' }), path));
+        return;
+      }
+      this.net.once('error', (e: NodeJS.ErrnoException) => {
+        // libuv reports a missing directory (ENOENT) as EACCES; Go reports what bind(2) said.
+        if (e.code === 'EACCES') {
+          try {
+            statSync(dirname(path));
+          } catch (s) {
+            if ((s as NodeJS.ErrnoException).code === 'ENOENT') e = Object.assign(new Error(e.message), { code: 'ENOENT' });
+          }
+        }
+        reject(unixListenError(e, path));
+      });
+      this.net.listen({ path, exclusive: true }, () => {
+        this.net.removeAllListeners('error');
+        this.unixPath = path;
+        resolve();
+      });
+    });
+  }
+
   close(): Promise<void> {
+    // etcd's unixListener.Close removes the socket file, then closes the listener.
+    if (this.unixPath !== undefined) {
+      try {
+        removeSocketFile(this.unixPath);
+      } catch (e) {
+        this.log.warn({ path: this.unixPath, err: (e as Error).message }, 'removing the unix socket file failed');
+      }
+      this.unixPath = undefined;
+    }
     return new Promise((resolve) => {
       this.net.close(() => resolve());
       for (const s of this.sockets) s.destroy();

@@ -14,7 +14,8 @@ const SCHEME_RE = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 
 /** Go's net.SplitHostPort, reduced to the error texts etcd users see. Returns [host, port]. */
 export function splitHostPort(hostport: string): [string, string] {
-  const missingPort = `address ${hostport}: missing port in address`;
+  // Go's AddrError leaves out `address <addr>: ` when the address is empty.
+  const missingPort = hostport === '' ? 'missing port in address' : `address ${hostport}: missing port in address`;
   if (hostport.startsWith('[')) {
     const end = hostport.indexOf(']');
     if (end < 0) throw new ConfigError(`address ${hostport}: missing ']' in address`);
@@ -67,8 +68,17 @@ export function parseEtcdUrl(input: string): string {
       return canonical;
     }
     case 'unix':
-    case 'unixs':
+    case 'unixs': {
+      try {
+        new URL(canonical);
+      } catch {
+        throw new ConfigError(`parse "${raw}": invalid URL`);
+      }
+      // Go's url.Parse unescapes the host and the path (what a unix listener binds) and refuses a bad escape.
+      const bad = /%(?![0-9A-Fa-f]{2}).{0,2}/s.exec(canonical.split('#')[0]!.split('?')[0]!);
+      if (bad !== null) throw new ConfigError(`parse "${raw}": invalid URL escape "${bad[0]}"`);
       return canonical;
+    }
     default:
       throw new ConfigError(`URL scheme must be http, https, unix, or unixs: ${raw}`);
   }
@@ -80,9 +90,59 @@ export function parseUrlList(s: string): string[] {
   return [...new Set(all)].sort();
 }
 
+/**
+ * The strings the URLs of toNodeUrls were made from: Node's URL normalises what Go's url.URL
+ * keeps (a port's leading zeros, `.`/`..` path segments), and a unix socket path is taken from
+ * the URL as given.
+ */
+const givenUrls = new WeakMap<URL, string>();
+
 /** Node URL objects for listeners. */
 export function toNodeUrls(urls: string[]): URL[] {
-  return urls.map((u) => new URL(u));
+  return urls.map((s) => {
+    const u = new URL(s);
+    givenUrls.set(u, s);
+    return u;
+  });
+}
+
+/** A `unix://` or `unixs://` URL (a unix domain socket; unixs with TLS). */
+export function isUnixScheme(protocol: string): boolean {
+  return protocol === 'unix:' || protocol === 'unixs:';
+}
+
+/** Go's url.PathUnescape: %XX to its byte (the input was checked by parseEtcdUrl). */
+function goUnescape(s: string): string {
+  if (!s.includes('%')) return s;
+  return Buffer.from(
+    s.replace(/%([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+    'latin1',
+  ).toString('utf8');
+}
+
+/**
+ * The socket path of a unix/unixs listen URL as etcd 3.6 derives it (embed/etcd.go resolveURL:
+ * `u.Host + u.Path`, both unescaped by Go's url.Parse): `unix://localhost:2379` is the file
+ * `localhost:2379` in the working directory, `unix:///run/etcd.sock` the file `/run/etcd.sock`,
+ * `unix://a/b.sock` the file `a/b.sock`. `hostOnly`: the metrics listener
+ * (embed/etcd.go createMetricsListener) takes `u.Host` alone.
+ */
+export function unixSocketPath(u: URL, hostOnly = false): string {
+  // Go's url.Parse: the fragment, then the query cut off; `scheme:rest`; no `/` after the scheme
+  // is an opaque URL (no host, no path); `//authority` up to the next `/`, user info dropped.
+  let s = givenUrls.get(u) ?? u.href;
+  s = s.split('#')[0]!.split('?')[0]!;
+  let rest = s.slice(s.indexOf(':') + 1);
+  if (!rest.startsWith('/')) return '';
+  let host = '';
+  if (rest.startsWith('//')) {
+    const authority = rest.slice(2);
+    const slash = authority.indexOf('/');
+    rest = slash < 0 ? '' : authority.slice(slash);
+    const hostPort = slash < 0 ? authority : authority.slice(0, slash);
+    host = hostPort.slice(hostPort.lastIndexOf('@') + 1);
+  }
+  return goUnescape(host) + (hostOnly ? '' : goUnescape(rest));
 }
 
 /** The URL string etcd would print for a Node URL (Node adds a '/' path; etcd does not). */

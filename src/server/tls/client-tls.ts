@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import { checkClientUrlTls, isTlsScheme, tlsEmpty, TlsSetupError } from '../config/tls';
-import { urlToEtcdString } from '../config/urls';
+import { isUnixScheme, unixSocketPath, urlToEtcdString } from '../config/urls';
 import { ServerTls } from './server-tls';
 
 /**
@@ -24,9 +24,11 @@ export function clientTls(
       throw new TlsSetupError('client TLS key/cert (--cert-file, --key-file) must be provided for metrics secure url');
     secure = true;
   }
-  const seen = new Set(c.listenClientUrls.map((u) => u.host));
+  // etcd's resolveURL address: host:port, or a unix URL's socket path.
+  const addr = (u: URL): string => (isUnixScheme(u.protocol) ? unixSocketPath(u) : u.host);
+  const seen = new Set(c.listenClientUrls.map(addr));
   for (const u of c.listenClientHttpUrls ?? []) {
-    if (seen.has(u.host)) {
+    if (seen.has(addr(u))) {
       throw new TlsSetupError(`cannot bind both --listen-client-urls and --listen-client-http-urls on the same url ${urlToEtcdString(u)}`);
     }
   }

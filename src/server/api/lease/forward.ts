@@ -7,7 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { TlsInfo } from '../../config/tls';
-import { selfDialCredentials } from '../../tls/self-dial';
+import { selfDialCredentials, selfDialTarget } from '../../tls/self-dial';
 import { EtcdError } from '../../../errors';
 import type { LeaseId } from '../../../lease';
 import { serviceDefinition } from '../../wire/protos';
@@ -103,7 +103,7 @@ export class LeaderForwarder {
   private client(url: string): LeaseClient {
     let c = this.clients.get(url);
     if (c === undefined) {
-      const target = url.replace(/^[a-z]+:\/\//, '').replace(/\/$/, '');
+      const target = selfDialTarget(url);
       const Ctor = grpc.makeGenericClientConstructor(serviceDefinition('etcdserverpb.Lease'), 'etcdserverpb.Lease');
       c = new Ctor(target, selfDialCredentials(url, this.tls)) as unknown as LeaseClient;
       this.clients.set(url, c);
