@@ -1,7 +1,8 @@
 // Every compiled Go client test binary (.tools/bin/*.test, built by test/tools/install.sh from
 // test/go) against a fresh real etcd 3.6 and a fresh etcd-ts member. The Go tests encode real
 // etcd's behaviour; they must pass unchanged against both. (tlsclient.test needs a TLS server:
-// test/tls/client-tls.test.ts runs it.)
+// test/tls/client-tls.test.ts runs it; authclient.test needs a cluster with auth enabled:
+// test/auth/auth-cluster.test.ts runs it.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -10,8 +11,8 @@ import type { RunningMember } from '../helpers/running-member';
 import { goTestFailures, repoRoot, runGoTest } from '../helpers/tools';
 import { targets } from './targets';
 
-/** Binaries run elsewhere, against TLS members. */
-const NEEDS_TLS = ['tlsclient.test'];
+/** Binaries run elsewhere, against members set up for them (TLS, auth). */
+const NEEDS_TLS = ['tlsclient.test', 'authclient.test'];
 
 function goTestBinaries(): string[] {
   const dir = path.join(repoRoot(), '.tools', 'bin');

@@ -23,6 +23,8 @@ export class ProcessCluster {
   private readonly root: string;
   private readonly extraArgs: string[];
   readonly token: string;
+  /** etcdctl's --user for the cluster's own status checks (once auth is enabled, Status needs a user). */
+  user: string[] = [];
   /** The server binary when not etcd-ts (e.g. the real etcd, for side-by-side tests). */
   private readonly binary: string | undefined;
 
@@ -99,7 +101,7 @@ export class ProcessCluster {
   async leaderIndex(): Promise<number> {
     for (let i = 0; i < this.specs.length; i++) {
       if (!this.members[i]) continue;
-      const st = await status(this.endpoint(i));
+      const st = await status(this.endpoint(i), this.user);
       if (st && st.leader !== '0' && st.leader === st.memberId) return i;
     }
     return -1;
@@ -137,8 +139,9 @@ export class ProcessCluster {
 /** Maintenance.Status of one endpoint via etcdctl, with 64-bit ids kept as decimal strings. */
 export async function status(
   endpoint: string,
+  user: string[] = [],
 ): Promise<{ memberId: string; leader: string; revision: number; raftIndex: number } | undefined> {
-  const r = await runEtcdctl(endpoint, ['endpoint', 'status', '-w', 'json'], { timeoutMs: 5000 });
+  const r = await runEtcdctl(endpoint, [...user, 'endpoint', 'status', '-w', 'json'], { timeoutMs: 5000 });
   if (r.code !== 0) return undefined;
   const memberId = /"member_id":(\d+)/.exec(r.stdout)?.[1];
   const leader = /"leader":(\d+)/.exec(r.stdout)?.[1];

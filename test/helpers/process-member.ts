@@ -68,8 +68,9 @@ function cleanEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv 
 }
 
 /**
- * True once Maintenance.Status answers over gRPC with a leader. (GET /health is not used: the
- * client port's HTTP side may not answer, and readiness must not depend on it.)
+ * True once Maintenance.Status answers over gRPC with a leader, or refuses it for want of a user
+ * (auth is enabled: the member serves). (GET /health is not used: the client port's HTTP side
+ * may not answer, and readiness must not depend on it.)
  */
 export function statusReady(endpoint: string, timeoutMs = 1000): Promise<boolean> {
   const m = method('etcdserverpb.Maintenance', 'Status');
@@ -82,7 +83,10 @@ export function statusReady(endpoint: string, timeoutMs = 1000): Promise<boolean
       {},
       new grpc.Metadata(),
       { deadline: Date.now() + timeoutMs },
-      (e, r) => resolve(e === null && r !== undefined && r.leader !== '0' && r.leader !== undefined),
+      (e, r) =>
+        resolve(
+          (e === null && r !== undefined && r.leader !== '0' && r.leader !== undefined) || e?.details === 'etcdserver: user name is empty',
+        ),
     );
   }).finally(() => c.close());
 }

@@ -141,12 +141,12 @@ export async function runGoTest(
   binary: string,
   endpoints: string,
   args: string[] = [],
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<{ code: number; output: string }> {
   const file = path.isAbsolute(binary) ? binary : toolPath(binary);
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const child = spawn(file, ['-test.v', '-test.count=1', ...args], {
-    env: { ...process.env, ETCD_ENDPOINTS: endpoints },
+    env: { ...process.env, ...(opts.env ?? {}), ETCD_ENDPOINTS: endpoints },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const r = await waitForChild(child, timeoutMs);
