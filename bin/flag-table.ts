@@ -54,6 +54,9 @@ const IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['quota-backend-bytes', 'int64'],
   ['max-request-bytes', 'uint'],
   ['max-txn-ops', 'uint'],
+  ['auth-token', 'string'],
+  ['bcrypt-cost', 'uint'],
+  ['auth-token-ttl', 'uint'],
   ['auto-compaction-mode', 'string'],
   ['auto-compaction-retention', 'string'],
   ['logger', 'string'],
@@ -138,10 +141,6 @@ const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['peer-skip-client-san-verification', 'bool'],
   ['cors', 'urls-or-star'],
   ['host-whitelist', 'strings'],
-  // auth
-  ['auth-token', 'string'],
-  ['bcrypt-cost', 'uint'],
-  ['auth-token-ttl', 'uint'],
   // logging / observability
   ['enable-pprof', 'bool'],
   ['metrics', 'string'],

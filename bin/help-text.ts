@@ -17,6 +17,13 @@ const MEMBER: Entry[] = [
   ['listen-metrics-urls', "''", 'URLs serving /metrics and the health endpoints only (https uses the client TLS files).'],
   ['quota-backend-bytes', "'0'", 'Backend size limit in bytes; exceeding it raises a NOSPACE alarm. 0 means the default of 2GiB.'],
   ['max-txn-ops', "'128'", 'Maximum number of operations in one transaction.'],
+  [
+    'auth-token',
+    "'simple'",
+    'Specify auth token specific options: simple, or jwt,pub-key=<file>,priv-key=<file>,sign-method=<RS256|ES256|...>,ttl=<duration>.',
+  ],
+  ['bcrypt-cost', "'10'", 'Specify bcrypt algorithm cost factor for auth password hashing.'],
+  ['auth-token-ttl', "'300'", 'The lifetime in seconds of the auth token.'],
   ['max-request-bytes', "'1572864'", 'Maximum size in bytes of a client request.'],
 ];
 

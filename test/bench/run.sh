@@ -53,6 +53,9 @@
 #                   keep-alive renewals/s of 10,000 leases on 4 streams, revoke of a lease with
 #                   10,000 keys (response time, watch sees all deletes, in how many revisions).
 #   BENCH_LEASE_ARGS flags for leasebench (default: its own defaults)
+#   BENCH_AUTH      1 = auth enabled on both servers before each check: users root and perf,
+#                   perf with a READWRITE role on check perf's prefix (/etcdctl-check-perf/),
+#                   and etcdctl runs check perf as perf (--user perf:perfpw)
 #   BENCH_TLS       1 = both servers with client TLS (https client URLs, --cert-file/--key-file
 #                   from a CA the script makes with test/helpers/certs.ts) and etcdctl over TLS
 #                   (--cacert); the latency, watch and lease steps (plain gRPC clients) are skipped
@@ -137,6 +140,24 @@ if [[ "$TLS" == 1 ]]; then
   LAT_N=0 WATCH=0 LEASE=0
   log "client TLS on both servers (CA $TLS_CA)"
 fi
+
+AUTH="${BENCH_AUTH:-0}"
+CHECK_USER=()
+if [[ "$AUTH" == 1 ]]; then
+  CHECK_USER=(--user perf:perfpw)
+  LAT_N=0 WATCH=0 LEASE=0
+  log "auth enabled on both servers; check perf runs as user perf (READWRITE on /etcdctl-check-perf/)"
+fi
+# enable_auth: the users, role and auth enable that BENCH_AUTH=1 sets up on a fresh server.
+enable_auth() {
+  local c
+  for c in "user add root:rootpw" "user grant-role root root" "role add perf" \
+    "role grant-permission perf readwrite /etcdctl-check-perf/ --prefix" "user add perf:perfpw" \
+    "user grant-role perf perf" "auth enable"; do
+    # shellcheck disable=SC2086
+    "$ETCDCTL" --endpoints="$ENDPOINT" $c >/dev/null 2>&1 || { echo "bench: etcdctl $c failed" >&2; return 1; }
+  done
+}
 
 CLK_TCK="$(getconf CLK_TCK)"
 # Seconds a check of each load takes at most before we give up on it (60 s load + cleanup + slack).
@@ -296,7 +317,7 @@ run_one() {
   local tag="$target-$load-run$run"
   ((CLUSTER > 1)) && tag="$target-c$CLUSTER-$load-run$run"
   local slog="$OUT/$tag.server.log" clog="$OUT/$tag.check.log"
-  if ! start_server "$target" "$slog"; then
+  if ! start_server "$target" "$slog" || { [[ "$AUTH" == 1 ]] && ! enable_auth; }; then
     cleanup_server
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$load" "$target" ERROR NA NA NA 0 NA NA >>"$RESULTS"
     return 0
@@ -307,7 +328,7 @@ run_one() {
   local p
   for p in "${SERVER_PIDS[@]}"; do m0+=("$(cpu_ticks "$p")"); done
   wall0="$(date +%s.%N)"
-  timeout "$CHECK_TIMEOUT" "$ETCDCTL" --endpoints="$ENDPOINT" check perf --load="$load" >"$clog" 2>"$OUT/$tag.check.stderr" || rc=$?
+  timeout "$CHECK_TIMEOUT" "$ETCDCTL" --endpoints="$ENDPOINT" "${CHECK_USER[@]}" check perf --load="$load" >"$clog" 2>"$OUT/$tag.check.stderr" || rc=$?
   wall1="$(date +%s.%N)"
   c1="$(cpu_ticks_all)"
   # Per-member CPU seconds (clusters): shows whether one member (the leader) is the bottleneck.
