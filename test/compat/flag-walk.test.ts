@@ -43,7 +43,7 @@ const WITNESSES: Record<string, { file: string; title: string }> = {
   'max-txn-ops': { file: 'test/compat/flag-behaviour.test.ts', title: '--max-txn-ops: a Txn with more operations' },
   'bcrypt-cost': { file: 'test/auth/auth-store.test.ts', title: '--bcrypt-cost: the password hash' },
   'auth-token-ttl': { file: 'test/auth/auth-cluster.test.ts', title: 'auth on three members' },
-  'auth-token': { file: 'test/auth/auth-tokens.test.ts', title: '' },
+  'auth-token': { file: 'test/auth/auth-tokens.test.ts', title: 'JWT tokens: claims, signature' },
   'auto-compaction-mode': { file: 'test/compat/auto-compaction.test.ts', title: '' },
   'auto-compaction-retention': { file: 'test/compat/auto-compaction.test.ts', title: '' },
   logger: { file: 'test/bin/parse-args.test.ts', title: '' },

@@ -12,7 +12,7 @@ import { isEtcdError } from '../../errors';
 import type { MemberApi } from '../engine/member-api';
 import { RequestKind } from '../wire/request-codec';
 import type { AuthApplyResult } from '../engine/auth/apply-auth';
-import { encodeAuthRequest, keyToLog, type AuthRequest } from '../engine/auth/auth-request';
+import { encodeAuthRequest, keyToLog, type AuthRequest } from '../wire/auth-request';
 import type { PermType } from '../../auth';
 import { unary } from './unary';
 import { credentialOf, type CertCall } from './auth/credentials';

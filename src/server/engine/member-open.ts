@@ -25,7 +25,7 @@ import { roleOf } from './lease/role';
 import { AlarmStore } from './alarm/alarm-store';
 import { AuthStore } from '../../auth';
 import { MemberAuth } from './auth/member-auth';
-import { createTokenProvider } from './auth/token-provider';
+import { createTokenProvider, type TokenProvider } from './auth/token-provider';
 import { parseAuthToken } from '../config/auth-token';
 import { Quota } from './alarm/quota';
 import { EtcdMember } from './member';
@@ -44,7 +44,13 @@ export async function openMember(
 ): Promise<EtcdMember> {
   const started = Date.now();
   // Read the JWT key files before touching the data dir: a bad --auth-token fails the start alone.
-  const tokens = createTokenProvider(parseAuthToken(config.authToken), config.authTokenTtlSec * 1000, () => performance.now());
+  let tokens: TokenProvider;
+  try {
+    tokens = createTokenProvider(parseAuthToken(config.authToken), config.authTokenTtlSec * 1000, () => performance.now());
+  } catch (e) {
+    // etcd refuses a bad --auth-token while starting the server, not as a flag error.
+    throw new Error((e as Error).message);
+  }
   const { db, boot } = await openMemberDb(config.dataDir);
   try {
     const id = await resolveIdentity(config, boot, log, (url) => peerTls.credentials(url));

@@ -18,7 +18,7 @@ import { decodeAuthed, decodeRequest, RequestKind } from '../../wire/request-cod
 import { checkDeleteRangeAuth, checkLeasePuts, checkPutAuth, checkTxnAuth, type AuthInfo, type LeaseKeys } from '../../../auth';
 import type { MemberAuth } from '../auth/member-auth';
 import { applyAuthRequest } from '../auth/apply-auth';
-import { decodeAuthRequest } from '../auth/auth-request';
+import { decodeAuthRequest } from '../../wire/auth-request';
 import { decodeRevoke } from '../../wire/lease-codec';
 import type { WaitRegistry } from '../wait';
 import { ApplyError, type StateMachine } from '../raft-loop-deps';

@@ -8,8 +8,8 @@
 import type { Logger } from 'pino';
 import { EtcdError } from '../../../errors';
 import type { AuthInfo, AuthStore, Permission } from '../../../auth';
-import type { AuthRequest } from './auth-request';
-import { keyFromLog, permFromLog } from './auth-request';
+import type { AuthRequest } from '../../wire/auth-request';
+import { keyFromLog, permFromLog } from '../../wire/auth-request';
 import type { TokenProvider } from './token-provider';
 
 export interface AuthApplyDeps {

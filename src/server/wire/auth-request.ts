@@ -4,7 +4,7 @@
  * hash made by the proposing member, Authenticate carries only the user name and the random
  * prefix of the simple token (etcd's InternalAuthenticateRequest).
  */
-import type { Permission, PermType } from '../../../auth';
+import type { Permission, PermType } from '../../auth';
 
 export type AuthRequest =
   | { op: 'enable' }
