@@ -96,26 +96,47 @@ test('auth store: revisions, etcd refusals, root rules, persistence through the 
   s.checkPut(undefined, 'anything');
 });
 
-test('--bcrypt-cost: the password hash a member stores has that cost', { timeout: 60_000 }, async () => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bcrypt-cost-'));
-  try {
-    const m = await startProcessMember({ dataDir, extraArgs: ['--bcrypt-cost', '5'] });
+test(
+  '--bcrypt-cost: the password hash a member stores has that cost; a failed login is logged without the password',
+  { timeout: 60_000 },
+  async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bcrypt-cost-'));
     try {
-      assert.equal((await runEtcdctl(m.endpoint, ['user', 'add', 'alice:pw'])).code, 0);
-      assert.equal((await runEtcdctl(m.endpoint, ['user', 'add', 'bob', '--no-password'])).code, 0);
+      const m = await startProcessMember({ dataDir, extraArgs: ['--bcrypt-cost', '5'] });
+      try {
+        assert.equal((await runEtcdctl(m.endpoint, ['user', 'add', 'alice:pw'])).code, 0);
+        assert.equal((await runEtcdctl(m.endpoint, ['user', 'add', 'bob', '--no-password'])).code, 0);
+        // A failed login is logged with the user name and the client's address, never the password.
+        for (const args of [
+          ['user', 'add', 'root:rootpw'],
+          ['user', 'grant-role', 'root', 'root'],
+          ['auth', 'enable'],
+        ])
+          assert.equal((await runEtcdctl(m.endpoint, args)).code, 0, args.join(' '));
+        assert.notEqual((await runEtcdctl(m.endpoint, ['--user', 'alice:s3cr3t-wrong', 'get', 'x'])).code, 0);
+        const line = m
+          .stderr()
+          .split('\n')
+          .find((l) => l.includes('invalid authentication was requested'));
+        assert.ok(line !== undefined, 'the failed login is logged');
+        const entry = JSON.parse(line) as { user?: string; address?: string; level?: string };
+        assert.equal(entry.user, 'alice');
+        assert.match(entry.address ?? '', /127\.0\.0\.1:\d+/);
+        assert.ok(!m.stderr().includes('s3cr3t-wrong'), 'the password is never logged');
+      } finally {
+        await m.stop();
+      }
+      const db = new Level<string, Buffer>(path.join(dataDir, 'member', 'leveldb'), { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+      try {
+        const alice = JSON.parse((await db.get('mvcc/auth/user/alice'))!.toString('utf8')) as { password: string };
+        assert.match(alice.password, /^\$2a\$05\$/, "Go's bcrypt form at cost 5");
+        const bob = JSON.parse((await db.get('mvcc/auth/user/bob'))!.toString('utf8')) as { password: string; noPassword: boolean };
+        assert.deepEqual([bob.password, bob.noPassword], ['', true]);
+      } finally {
+        await db.close();
+      }
     } finally {
-      await m.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
-    const db = new Level<string, Buffer>(path.join(dataDir, 'member', 'leveldb'), { keyEncoding: 'utf8', valueEncoding: 'buffer' });
-    try {
-      const alice = JSON.parse((await db.get('mvcc/auth/user/alice'))!.toString('utf8')) as { password: string };
-      assert.match(alice.password, /^\$2a\$05\$/, "Go's bcrypt form at cost 5");
-      const bob = JSON.parse((await db.get('mvcc/auth/user/bob'))!.toString('utf8')) as { password: string; noPassword: boolean };
-      assert.deepEqual([bob.password, bob.noPassword], ['', true]);
-    } finally {
-      await db.close();
-    }
-  } finally {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
-});
+  },
+);

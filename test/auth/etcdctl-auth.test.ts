@@ -133,6 +133,14 @@ async function scenario(m: RunningMember): Promise<[string, RunResult][]> {
   await ctl('alice member remove (denied)', [...ALICE, 'member', 'remove', '1234']);
   await ctl('alice lock (denied: /lk not writable)', [...ALICE, 'lock', '/lk', 'echo', 'held']);
   await ctl('alice lock in /w/', [...ALICE, 'lock', '/w/lk', 'echo', 'held']);
+  await ctl('alice campaigns for /el (denied)', [...ALICE, 'elect', '/el', 'v']);
+  await ctl('alice observes /el (denied)', [...ALICE, 'elect', '/el', '--listen']);
+  await ctl('alice hashkv (denied)', [...ALICE, 'endpoint', 'hashkv']);
+  await ctl('alice move-leader (denied)', [...ALICE, 'move-leader', '1234']);
+  await ctl('alice alarm disarm (denied)', [...ALICE, 'alarm', 'disarm']);
+  await ctl('alice member list --consistency=l', [...ALICE, 'member', 'list', '--consistency=l']);
+  await ctl('no user member list --consistency=l', ['member', 'list', '--consistency=l']);
+  await ctl('no user member list --consistency=s', ['member', 'list', '--consistency=s']);
   await ctl('root role get root', [...ROOT, 'role', 'get', 'root']);
   await ctl('delete root while enabled', [...ROOT, 'user', 'delete', 'root']);
   await ctl('delete role root while enabled', [...ROOT, 'role', 'delete', 'root']);

@@ -22,8 +22,8 @@ export function clusterService(m: MemberApi, log: Logger): UntypedServiceImpleme
   return {
     MemberList: unary('MemberList', log, (w, md, call) => {
       const barrier = m.readBarrier(w.linearizable !== true);
-      // etcd 3.6: a linearizable MemberList needs a user when auth is enabled.
-      const answer = (): object => (w.linearizable === true ? requireUser(m, md, call, list, log) : list()) as object;
+      // etcd 3.6: MemberList needs a user when auth is enabled (after the read barrier).
+      const answer = (): object | Promise<object> => requireUser(m, md, call, list, log);
       return barrier === undefined ? answer() : barrier.then(answer);
     }),
     MemberAdd: unary('MemberAdd', log, async (w, md, call) => {
