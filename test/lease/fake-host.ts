@@ -13,8 +13,7 @@ import { roleOf } from '../../src/server/engine/lease/role';
 import { leaseIdsFor, type LeaseIdGenerator } from '../../src/server/engine/lease/ids';
 import type { LeaseHost } from '../../src/server/engine/lease/host';
 import { FakeClock } from './helpers';
-import { AuthStore } from '../../src/auth';
-import { MemberAuth } from '../../src/server/engine/auth/member-auth';
+import { disabledAuth } from '../helpers/auth';
 
 export class FakeHost implements LeaseHost {
   readonly memberId = 0x8e9e05c52164694dn;
@@ -28,14 +27,7 @@ export class FakeHost implements LeaseHost {
   /** When set, proposals fail with this error. */
   failWith: Error | undefined;
   /** Auth as a fresh member has it: disabled. */
-  readonly auth = new MemberAuth({
-    store: new AuthStore(new MemoryEngine()),
-    tokens: { type: 'none' },
-    bcryptCost: 4,
-    clientCertAuth: false,
-    now: () => 0,
-    appliedIndex: () => 0,
-  });
+  readonly auth = disabledAuth();
   waitApplied(): Promise<void> {
     return Promise.resolve();
   }

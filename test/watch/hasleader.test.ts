@@ -12,6 +12,7 @@ import { packageDefinition, serviceDefinition } from '../../src/server/wire/prot
 import { WatchHub } from '../../src/server/engine/watch/hub';
 import { watchService } from '../../src/server/api/watch/watch-service';
 import type { MemberApi } from '../../src/server/engine/member-api';
+import { disabledAuth } from '../helpers/auth';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -24,6 +25,7 @@ const fakeMember = {
   watchHub: hub,
   raft,
   config: { maxRequestBytes: 1.5 * 1024 * 1024, watchProgressNotifyMs: 0, electionMs: 30 },
+  auth: disabledAuth(),
   header: (revision?: number) => ({ cluster_id: '1', member_id: '2', revision: revision ?? mvcc.currentRevision, raft_term: raft.term }),
 } satisfies Partial<Record<keyof MemberApi, unknown>> as unknown as MemberApi; // no key the service does not know
 
