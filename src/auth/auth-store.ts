@@ -31,6 +31,21 @@ function byName<T extends { name: string }>(a: T, b: T): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/**
+ * The engine records of a whole auth state, in this store's layout (a restore from an etcd
+ * backend writes them before any AuthStore opens the engine).
+ */
+export function authRecords(state: { enabled: boolean; revision: number; users: User[]; roles: Role[] }): [string, Uint8Array][] {
+  const rev = Buffer.alloc(8);
+  rev.writeBigUInt64BE(BigInt(state.revision));
+  return [
+    [ENABLED_KEY, Uint8Array.of(state.enabled ? 1 : 0)],
+    [REVISION_KEY, rev],
+    ...state.users.map((u): [string, Uint8Array] => [USER_PREFIX + enc(u.name), json(u)]),
+    ...state.roles.map((r): [string, Uint8Array] => [ROLE_PREFIX + enc(r.name), json(r)]),
+  ];
+}
+
 export class AuthStore {
   private readonly engine: Engine;
   private users = new Map<string, User>();
@@ -123,6 +138,16 @@ export class AuthStore {
     this.commitRevision();
     this.enabledFlag = false;
     return true;
+  }
+
+  /** Every user, in name (byte) order. */
+  allUsers(): User[] {
+    return [...this.users.values()].sort(byName);
+  }
+
+  /** Every role, in name (byte) order. */
+  allRoles(): Role[] {
+    return [...this.roles.values()].sort(byName);
   }
 
   user(name: string): User | undefined {

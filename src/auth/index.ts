@@ -1,4 +1,4 @@
 export * from './types';
-export { AuthStore } from './auth-store';
+export { AuthStore, authRecords } from './auth-store';
 export { mergePermissions, permits, isValidPermissionRange, KeyIntervals } from './perm-ranges';
 export { checkDeleteRangeAuth, checkLeasePuts, checkPutAuth, checkRangeAuth, checkTxnAuth, type LeaseKeys } from './request-checks';

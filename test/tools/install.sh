@@ -2,6 +2,7 @@
 # Builds the real clients and the real etcd used by the compatibility tests into <repo>/.tools/bin/:
 #   etcd          etcd 3.6 server (the reference implementation to compare against)
 #   etcdctl       etcdctl 3.6
+#   etcdutl       etcdutl 3.6 (snapshot status / restore of the files Maintenance.Snapshot streams)
 #   logagent      the clientv3 tutorial program (test/go/tutorial/logagent)
 #   <pkg>.test    one compiled Go test binary per test package under test/go (e.g. kv.test)
 # Versions come from test/go/go.mod / go.sum. Idempotent and fast when nothing changed: each
@@ -75,9 +76,10 @@ pkg_sources() {
   if [[ -d internal ]]; then find internal -name '*.go' | sort; fi
 }
 
-# 1. etcd and etcdctl, from the versions pinned in go.mod.
+# 1. etcd, etcdctl and etcdutl, from the versions pinned in go.mod.
 build etcd "$(hash_inputs)" go build -o "$BIN/etcd" go.etcd.io/etcd/server/v3
 build etcdctl "$(hash_inputs)" go build -o "$BIN/etcdctl" go.etcd.io/etcd/etcdctl/v3
+build etcdutl "$(hash_inputs)" go build -o "$BIN/etcdutl" go.etcd.io/etcd/etcdutl/v3
 
 # 2. The tutorial program(s): every main package under tutorial/.
 while IFS= read -r dir; do

@@ -1,6 +1,6 @@
 /**
- * etcdserverpb.Maintenance: Status, Alarm, HashKV, Defragment and MoveLeader are served; Hash,
- * Snapshot and Downgrade answer UNIMPLEMENTED until built.
+ * etcdserverpb.Maintenance: Status, Alarm, HashKV, Defragment, MoveLeader and Snapshot
+ * (snapshot-stream.ts) are served; Hash and Downgrade answer UNIMPLEMENTED until built.
  */
 import type { Logger } from 'pino';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -10,6 +10,7 @@ import { effectiveQuotaBackendBytes } from '../config/config';
 import type { MemberApi } from '../engine/member-api';
 import type { DiskUsage } from '../engine/storage/disk-usage';
 import { unary } from './unary';
+import { snapshotHandler } from './snapshot-stream';
 import { requireAdmin, requireUser } from './auth/credentials';
 import { wireMessage } from '../wire/error-table';
 import { alarmTypeOf } from '../wire/alarm-type';
@@ -71,6 +72,7 @@ export function maintenanceService(m: MemberApi, disk: DiskUsage, log: Logger): 
         log,
       ),
     ),
+    Snapshot: snapshotHandler(m, log),
     Defragment: unary('Defragment', log, async (_w, md, call) => {
       await requireAdmin(m, md, call, () => undefined, log);
       await m.defragment();

@@ -90,6 +90,8 @@ export interface MemberApi extends MemberRequestApi {
   alarm(request: { action: string; memberID: string; alarm: string }): Promise<AlarmResult>;
   /** Hands leadership to `target` and resolves once it leads (etcd's MoveLeader). */
   moveLeader(target: bigint): Promise<void>;
+  /** The state as an etcd 3.6 backend (bbolt) file, a consistent cut at the applied index. */
+  backendSnapshot(): Buffer;
   /** Compacts the member's LevelDB files. */
   defragment(): Promise<void>;
 }

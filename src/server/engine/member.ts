@@ -31,6 +31,8 @@ import { realScheduler } from './watch/types';
 import { method } from '../wire/protos';
 import type { ClusterReconfig, MemberApi, RaftView } from './member-api';
 import type { MemberAuth } from './auth/member-auth';
+import { etcdBuckets } from './snapshot/etcd-backend';
+import { writeBolt } from '../../bbolt';
 
 /** The parts a member is built from (see member-open.ts, which builds them in order). */
 export interface MemberParts {
@@ -115,6 +117,22 @@ export class EtcdMember extends MemberRequests implements MemberApi {
     this.auth = parts.auth;
     this.identity = parts.identity;
     this.peerTls = parts.peerTls;
+  }
+
+  /**
+   * The member's state as an etcd 3.6 backend file (bbolt), as of the current applied index: what
+   * Maintenance.Snapshot streams. Built in one synchronous pass, so it is a consistent cut.
+   */
+  backendSnapshot(): Buffer {
+    const buckets = etcdBuckets({
+      engine: this.engine,
+      auth: this.auth.store,
+      members: this.membership.list(),
+      appliedIndex: this.loop.appliedIndex,
+      term: this.loop.term,
+      confState: this.loop.confState,
+    });
+    return writeBolt(buckets);
   }
 
   leaseKeys(id: bigint): readonly Buffer[] | undefined {

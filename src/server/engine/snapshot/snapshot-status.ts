@@ -1,0 +1,107 @@
+/**
+ * `etcdutl snapshot status` (etcd `etcdutl/snapshot/v3_snapshot.go` Status): a CRC-32C over every
+ * bucket name, key and value in order, the last revision of the key bucket, the number of keys
+ * live at its end, the file's size in pages and its storage version; printed as etcdutl prints
+ * them (simple, json, table).
+ */
+import type { BucketTree } from './etcd-backend';
+import { decodeKeyValue, parseRevisionBytes } from '../../wire/etcd-records';
+
+export interface SnapshotStatus {
+  hash: number;
+  revision: number;
+  totalKey: number;
+  totalSize: number;
+  version: string;
+}
+
+const CRC32C = ((): Uint32Array => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+class Crc32c {
+  private c = 0xffffffff;
+  update(b: Uint8Array): void {
+    let c = this.c;
+    for (let i = 0; i < b.length; i++) c = CRC32C[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
+    this.c = c;
+  }
+  digest(): number {
+    return (this.c ^ 0xffffffff) >>> 0;
+  }
+}
+
+export function snapshotStatus(root: Map<string, BucketTree>, sizeBytes: number): SnapshotStatus {
+  const h = new Crc32c();
+  const names = [...root.keys()].map((n) => Buffer.from(n, 'latin1')).sort(Buffer.compare);
+  const live = new Set<string>();
+  let revision = 0;
+  for (const name of names) {
+    h.update(name);
+    const b = root.get(name.toString('latin1'))!;
+    const isKey = name.toString('latin1') === 'key';
+    for (const [k, v] of b.keys) {
+      h.update(k);
+      h.update(v);
+      if (!isKey) continue;
+      const r = parseRevisionBytes(k);
+      revision = r.main;
+      const key = decodeKeyValue(v).key.toString('latin1');
+      if (r.tombstone) live.delete(key);
+      else live.add(key);
+    }
+  }
+  const sv = root
+    .get('meta')
+    ?.keys.find(([k]) => k.toString('latin1') === 'storageVersion')?.[1]
+    .toString('utf8');
+  return { hash: h.digest(), revision, totalKey: live.size, totalSize: sizeBytes, version: sv ?? '' };
+}
+
+/** go-humanize's Bytes: SI units, one decimal below 10. */
+export function humanBytes(n: number): string {
+  if (n < 10) return `${n} B`;
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
+  const e = Math.floor(Math.log(n) / Math.log(1000));
+  const v = Math.floor((n / 1000 ** e) * 10 + 0.5) / 10;
+  if (v < 10) return `${v.toFixed(1)} ${units[e]}`;
+  // Go's %.0f rounds an exact half to even.
+  const r = Math.floor(v);
+  const whole = v - r > 0.5 || (v - r === 0.5 && r % 2 === 1) ? r + 1 : r;
+  return `${whole} ${units[e]}`;
+}
+
+function row(s: SnapshotStatus): string[] {
+  return [s.hash.toString(16), String(s.revision), String(s.totalKey), humanBytes(s.totalSize), s.version];
+}
+
+/** etcdutl's table (olekukonko/tablewriter: headers upper-case and centred, cells right-aligned). */
+function table(header: string[], rows: string[][]): string {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = `+${w.map((n) => '-'.repeat(n + 2)).join('+')}+`;
+  const centre = (t: string, n: number): string => {
+    const left = Math.floor((n - t.length) / 2);
+    return ' '.repeat(left) + t + ' '.repeat(n - t.length - left);
+  };
+  const out = [line, `|${header.map((h, i) => ` ${centre(h.toUpperCase(), w[i]!)} `).join('|')}|`, line];
+  for (const r of rows) out.push(`|${r.map((c, i) => ` ${c.padStart(w[i]!)} `).join('|')}|`);
+  out.push(line);
+  return out.join('\n') + '\n';
+}
+
+export function formatStatus(s: SnapshotStatus, format: string): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify({ hash: s.hash, revision: s.revision, totalKey: s.totalKey, totalSize: s.totalSize, version: s.version })}\n`;
+    case 'table':
+      return table(['hash', 'revision', 'total keys', 'total size', 'version'], [row(s)]);
+    default:
+      return `${row(s).join(', ')}\n`;
+  }
+}
