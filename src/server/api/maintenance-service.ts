@@ -1,6 +1,6 @@
 /**
  * etcdserverpb.Maintenance: Status, Alarm, HashKV, Defragment, MoveLeader and Snapshot
- * (snapshot-stream.ts) are served; Hash and Downgrade answer UNIMPLEMENTED until built.
+ * (snapshot-stream.ts) and Hash are served; Downgrade answers UNIMPLEMENTED until built.
  */
 import type { Logger } from 'pino';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -73,6 +73,8 @@ export function maintenanceService(m: MemberApi, disk: DiskUsage, log: Logger): 
       ),
     ),
     Snapshot: snapshotHandler(m, log),
+    // etcd's Hash: admin only; the hash of the whole backend except the per-member meta keys.
+    Hash: unary('Hash', log, (_w, md, call) => requireAdmin(m, md, call, () => ({ header: m.header(), hash: m.backendHash() }), log)),
     Defragment: unary('Defragment', log, async (_w, md, call) => {
       await requireAdmin(m, md, call, () => undefined, log);
       await m.defragment();

@@ -92,6 +92,8 @@ export interface MemberApi extends MemberRequestApi {
   moveLeader(target: bigint): Promise<void>;
   /** The state as an etcd 3.6 backend (bbolt) file, a consistent cut at the applied index. */
   backendSnapshot(): Buffer;
+  /** etcd's Maintenance.Hash: a CRC-32C of the backend, equal on members with equal state. */
+  backendHash(): number;
   /** Compacts the member's LevelDB files. */
   defragment(): Promise<void>;
 }

@@ -33,6 +33,7 @@ import type { ClusterReconfig, MemberApi, RaftView } from './member-api';
 import type { MemberAuth } from './auth/member-auth';
 import { etcdBuckets } from './snapshot/etcd-backend';
 import { writeBolt } from '../../bbolt';
+import { backendHash } from './snapshot/snapshot-status';
 
 /** The parts a member is built from (see member-open.ts, which builds them in order). */
 export interface MemberParts {
@@ -124,7 +125,16 @@ export class EtcdMember extends MemberRequests implements MemberApi {
    * Maintenance.Snapshot streams. Built in one synchronous pass, so it is a consistent cut.
    */
   backendSnapshot(): Buffer {
-    const buckets = etcdBuckets({
+    return writeBolt(this.backendBuckets());
+  }
+
+  /** etcd's Maintenance.Hash of the backend: equal on members holding the same state. */
+  backendHash(): number {
+    return backendHash(this.backendBuckets());
+  }
+
+  private backendBuckets(): ReturnType<typeof etcdBuckets> {
+    return etcdBuckets({
       engine: this.engine,
       auth: this.auth.store,
       members: this.membership.list(),
@@ -132,7 +142,6 @@ export class EtcdMember extends MemberRequests implements MemberApi {
       term: this.loop.term,
       confState: this.loop.confState,
     });
-    return writeBolt(buckets);
   }
 
   leaseKeys(id: bigint): readonly Buffer[] | undefined {

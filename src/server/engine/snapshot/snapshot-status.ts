@@ -25,7 +25,7 @@ const CRC32C = ((): Uint32Array => {
   return t;
 })();
 
-class Crc32c {
+export class Crc32c {
   private c = 0xffffffff;
   update(b: Uint8Array): void {
     let c = this.c;
@@ -62,6 +62,28 @@ export function snapshotStatus(root: Map<string, BucketTree>, sizeBytes: number)
     ?.keys.find(([k]) => k.toString('latin1') === 'storageVersion')?.[1]
     .toString('utf8');
   return { hash: h.digest(), revision, totalKey: live.size, totalSize: sizeBytes, version: sv ?? '' };
+}
+
+/** Meta keys that differ between members with the same state (etcd's schema.DefaultIgnores). */
+const HASH_IGNORED_META = new Set(['term', 'consistent_index', 'storageVersion']);
+
+/**
+ * etcd's backend Hash (Maintenance.Hash): CRC-32C over every bucket name, key and value, leaving
+ * out the meta keys that differ between members (applied index, term, storage version).
+ */
+export function backendHash(root: Map<string, BucketTree>): number {
+  const h = new Crc32c();
+  const names = [...root.keys()].map((n) => Buffer.from(n, 'latin1')).sort(Buffer.compare);
+  for (const name of names) {
+    h.update(name);
+    const isMeta = name.toString('latin1') === 'meta';
+    for (const [k, v] of root.get(name.toString('latin1'))!.keys) {
+      if (isMeta && HASH_IGNORED_META.has(k.toString('latin1'))) continue;
+      h.update(k);
+      h.update(v);
+    }
+  }
+  return h.digest();
 }
 
 /** go-humanize's Bytes: SI units, one decimal below 10. */
