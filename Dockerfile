@@ -1,4 +1,4 @@
-# etcd-ts as a drop-in for etcd's image: /usr/local/bin/etcd and /usr/local/bin/etcdctl exist, so
+# etcd-ts as a drop-in for etcd's image: /usr/local/bin/etcd, etcdctl and etcdutl exist, so
 # the etcd docs' `docker run ... /usr/local/bin/etcd --name ...` and
 # `docker exec ... /usr/local/bin/etcdctl member list` work as written.
 
@@ -35,8 +35,9 @@ COPY --from=build /app/dist ./dist
 COPY proto ./proto
 COPY bin ./bin
 COPY docker/etcd /usr/local/bin/etcd
+COPY docker/etcdutl /usr/local/bin/etcdutl
 COPY --from=etcdctl /out/etcdctl /usr/local/bin/etcdctl
-RUN chmod +x /usr/local/bin/etcd /usr/local/bin/etcdctl && mkdir -p /var/lib/etcd /etcd-data
+RUN chmod +x /usr/local/bin/etcd /usr/local/bin/etcdctl /usr/local/bin/etcdutl && mkdir -p /var/lib/etcd /etcd-data
 WORKDIR /var/lib/etcd/
 VOLUME ["/var/lib/etcd", "/etcd-data"]
 EXPOSE 2379 2380

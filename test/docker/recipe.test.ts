@@ -5,6 +5,7 @@
  * `--network <that network> --ip 10.110.2.9|10|11`: three hosts on one machine), HOST1..3 (those
  * addresses), the host path `/data/etcd` (a named volume per member, as three hosts would each
  * have their own) and the image name (etcd-ts:local). Then: member list from inside a container,
+ * a backup with the image's etcdctl snapshot save and etcdutl snapshot status,
  * the clientv3 tutorial program from the host, the leader's container killed and restarted,
  * stop + rm + run on the same volume, the HEALTHCHECK, and docker/compose.yml. Skips, saying why,
  * where no Docker engine can run.
@@ -137,6 +138,23 @@ test(
       assert.ok(lines.length > 0 && logs.stdout === '', 'logs on stderr only');
       for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `a JSON log line: ${l}`);
       assert.ok(lines.some((l) => l.includes('"msg":"serving client traffic"')));
+      // A backup inside the container with the image's etcdctl and etcdutl, as etcd's docs do it.
+      assert.equal((await docker(['exec', 'etcd-node-1', '/usr/local/bin/etcdctl', 'put', 'backup-key', 'v'])).code, 0);
+      const saved = await docker(['exec', 'etcd-node-1', '/usr/local/bin/etcdctl', 'snapshot', 'save', '/tmp/backup.db']);
+      assert.equal(saved.code, 0, saved.stderr);
+      const backupStatus = await docker([
+        'exec',
+        'etcd-node-1',
+        '/usr/local/bin/etcdutl',
+        'snapshot',
+        'status',
+        '/tmp/backup.db',
+        '-w',
+        'json',
+      ]);
+      assert.equal(backupStatus.code, 0, backupStatus.stderr);
+      const backup = JSON.parse(backupStatus.stdout) as { revision: number; totalKey: number };
+      assert.ok(backup.revision >= 2 && backup.totalKey >= 1, backupStatus.stdout);
 
       // 3. The clientv3 tutorial program, from the host, against the three addresses.
       const agent = await run(toolPath('logagent'), [], { env: { ETCD_ENDPOINTS: ENDPOINTS }, timeoutMs: 60_000 });
