@@ -1,6 +1,6 @@
 /**
  * etcdserverpb.Maintenance: Status, Alarm, HashKV, Defragment, MoveLeader and Snapshot
- * (snapshot-stream.ts) and Hash are served; Downgrade answers UNIMPLEMENTED until built.
+ * (snapshot-stream.ts), Hash and Downgrade (downgrade.ts) are served.
  */
 import type { Logger } from 'pino';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -11,6 +11,7 @@ import type { MemberApi } from '../engine/member-api';
 import type { DiskUsage } from '../engine/storage/disk-usage';
 import { unary } from './unary';
 import { snapshotHandler } from './snapshot-stream';
+import { downgradeHandler } from './downgrade';
 import { requireAdmin, requireUser } from './auth/credentials';
 import { wireMessage } from '../wire/error-table';
 import { alarmTypeOf } from '../wire/alarm-type';
@@ -36,7 +37,7 @@ export function maintenanceService(m: MemberApi, disk: DiskUsage, log: Logger): 
       isLearner: m.membership.get(m.memberId)?.isLearner ?? false,
       storageVersion: '3.6.0',
       dbSizeQuota: effectiveQuotaBackendBytes(m.config),
-      downgradeInfo: { enabled: false, targetVersion: '' },
+      downgradeInfo: m.downgradeInfo,
     };
   };
   return {
@@ -73,6 +74,7 @@ export function maintenanceService(m: MemberApi, disk: DiskUsage, log: Logger): 
       ),
     ),
     Snapshot: snapshotHandler(m, log),
+    Downgrade: downgradeHandler(m, log),
     // etcd's Hash: admin only; the hash of the whole backend except the per-member meta keys.
     Hash: unary('Hash', log, (_w, md, call) => requireAdmin(m, md, call, () => ({ header: m.header(), hash: m.backendHash() }), log)),
     Defragment: unary('Defragment', log, async (_w, md, call) => {

@@ -7,6 +7,7 @@
 import type { MvccStore } from '../../mvcc';
 import type { AuthInfo } from '../../auth';
 import type { MemberAuth } from './auth/member-auth';
+import type { DowngradeInfo } from './cluster/downgrade';
 import type { Config } from '../config/config';
 import type { Header } from '../wire/convert';
 import type { RequestKind } from '../wire/request-codec';
@@ -94,6 +95,8 @@ export interface MemberApi extends MemberRequestApi {
   backendSnapshot(): Buffer;
   /** etcd's Maintenance.Hash: a CRC-32C of the backend, equal on members with equal state. */
   backendHash(): number;
+  /** The cluster's downgrade job, as applied (Status, Maintenance.Downgrade). */
+  readonly downgradeInfo: DowngradeInfo;
   /** Compacts the member's LevelDB files. */
   defragment(): Promise<void>;
 }

@@ -34,6 +34,7 @@ import type { MemberAuth } from './auth/member-auth';
 import { etcdBuckets } from './snapshot/etcd-backend';
 import { writeBolt } from '../../bbolt';
 import { backendHash } from './snapshot/snapshot-status';
+import { DowngradeStore, type DowngradeInfo } from './cluster/downgrade';
 
 /** The parts a member is built from (see member-open.ts, which builds them in order). */
 export interface MemberParts {
@@ -142,6 +143,11 @@ export class EtcdMember extends MemberRequests implements MemberApi {
       term: this.loop.term,
       confState: this.loop.confState,
     });
+  }
+
+  /** The cluster's downgrade job, as applied. */
+  get downgradeInfo(): DowngradeInfo {
+    return new DowngradeStore(this.engine).info;
   }
 
   leaseKeys(id: bigint): readonly Buffer[] | undefined {

@@ -71,6 +71,12 @@ const TABLE: Record<ErrorKind, WireError> = {
   InvalidAuthToken: { code: Code.UNAUTHENTICATED, message: 'etcdserver: invalid auth token' },
   InvalidAuthMgmt: { code: Code.INVALID_ARGUMENT, message: 'etcdserver: invalid auth management' },
   AuthOldRevision: { code: Code.INVALID_ARGUMENT, message: 'etcdserver: revision of auth store is old' },
+  WrongDowngradeVersionFormat: { code: Code.INVALID_ARGUMENT, message: 'etcdserver: wrong downgrade target version format' },
+  InvalidDowngradeTargetVersion: { code: Code.INVALID_ARGUMENT, message: 'etcdserver: invalid downgrade target version' },
+  DowngradeInProcess: { code: Code.FAILED_PRECONDITION, message: 'etcdserver: cluster has a downgrade job in progress' },
+  // Not in etcd's rpctypes table: passed as UNKNOWN with its text.
+  UnknownMethod: { code: Code.UNKNOWN, message: 'etcdserver: unknown method' },
+  NoInflightDowngrade: { code: Code.FAILED_PRECONDITION, message: 'etcdserver: no inflight downgrade job' },
   NoLeader: { code: Code.UNAVAILABLE, message: 'etcdserver: no leader' },
   NotLeader: { code: Code.FAILED_PRECONDITION, message: 'etcdserver: not leader' },
   LeaderChanged: { code: Code.UNAVAILABLE, message: 'etcdserver: leader changed' },

@@ -21,8 +21,10 @@ export enum RequestKind {
   LeaseCheckpoint = 9,
   /** A request with its sender's credential: see encodeAuthed. */
   Authed = 10,
-  /** An auth management request (JSON, see engine/auth/auth-request.ts). */
+  /** An auth management request (JSON, see wire/auth-request.ts). */
   Auth = 11,
+  /** Enables or cancels a downgrade (JSON {enabled, targetVersion}; see engine/cluster/downgrade.ts). */
+  Downgrade = 12,
 }
 
 export const HEADER_BYTES = 9;

@@ -20,6 +20,7 @@ import type { MemberAuth } from '../auth/member-auth';
 import { applyAuthRequest } from '../auth/apply-auth';
 import { decodeAuthRequest } from '../../wire/auth-request';
 import { decodeRevoke } from '../../wire/lease-codec';
+import { DowngradeStore, type DowngradeInfo } from '../cluster/downgrade';
 import type { WaitRegistry } from '../wait';
 import { ApplyError, type StateMachine } from '../raft-loop-deps';
 import type { LevelEngine, BatchOp } from '../storage/level-engine';
@@ -184,6 +185,9 @@ export class Applier implements StateMachine {
       }
       case RequestKind.Auth:
         return applyAuthRequest({ store: as, tokens: d.auth.tokens, log: d.log, now: d.now }, decodeAuthRequest(payload), ai, index);
+      case RequestKind.Downgrade:
+        new DowngradeStore(d.engine).apply(JSON.parse(payload.toString('utf8')) as DowngradeInfo);
+        return undefined;
       case RequestKind.PublishMember: {
         const o = JSON.parse(payload.toString('utf8')) as { id: string; name: string; clientURLs: string[] };
         d.membership.publish(BigInt(o.id), o.name, o.clientURLs);

@@ -63,6 +63,12 @@ export function importBackend(root: Map<string, BucketTree>): ImportedState {
     const type = ALARM_TYPES[a.alarm - 1];
     if (type !== undefined) records.push([`alarm/${type}/${a.memberID.toString(16).padStart(16, '0')}`, EMPTY]);
   }
+  const downgrade = pairs(root, 'cluster').find(([k]) => k.toString('latin1') === 'downgrade')?.[1];
+  if (downgrade !== undefined) {
+    const d = JSON.parse(downgrade.toString('utf8')) as { 'target-version'?: string; enabled?: boolean };
+    if (d.enabled === true)
+      records.push(['downgrade', Buffer.from(JSON.stringify({ enabled: true, targetVersion: d['target-version'] ?? '' }), 'utf8')]);
+  }
   const auth = pairs(root, 'auth');
   const enabled = auth.find(([k]) => k.toString('latin1') === 'authEnabled')?.[1];
   const authRev = auth.find(([k]) => k.toString('latin1') === 'authRevision')?.[1];

@@ -8,7 +8,7 @@
  *                   scheduledCompactRev / finishedCompactRev (when compacted)
  *   lease           every lease with its TTL and checkpointed remaining TTL
  *   members         id (hex) -> member JSON; members_removed (empty)
- *   cluster         clusterVersion
+ *   cluster         clusterVersion, downgrade (when a downgrade job is enabled)
  *   alarm           every raised alarm (etcdserverpb.AlarmType: NOSPACE 1, CORRUPT 2)
  *   auth            authEnabled, authRevision; authUsers, authRoles
  */
@@ -117,7 +117,14 @@ export function etcdBuckets(s: BackendState): Map<string, BucketTree> {
   out.set('meta', bucket(meta));
   out.set('lease', bucket(leases));
   out.set('alarm', bucket(alarms));
-  out.set('cluster', bucket([[text('clusterVersion'), text(CLUSTER_VERSION)]]));
+  const cluster: [Buffer, Buffer][] = [[text('clusterVersion'), text(CLUSTER_VERSION)]];
+  const downgrade = s.engine.get('downgrade');
+  if (downgrade !== undefined) {
+    // etcd's version.DowngradeInfo JSON.
+    const d = JSON.parse(Buffer.from(downgrade).toString('utf8')) as { enabled: boolean; targetVersion: string };
+    cluster.push([text('downgrade'), text(JSON.stringify({ 'target-version': d.targetVersion, enabled: d.enabled }))]);
+  }
+  out.set('cluster', bucket(cluster));
   out.set('members', bucket(s.members.map((m): [Buffer, Buffer] => [text(m.id.toString(16)), text(memberJson(m))])));
   out.set('members_removed', bucket());
   out.set(
