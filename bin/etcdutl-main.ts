@@ -1,7 +1,8 @@
 /**
  * Entry point of `bin/etcdutl-ts` (etcd's offline tool, `etcdutl` 3.6): `version`,
- * `snapshot status FILE [-w simple|json|table]` and `snapshot restore FILE [flags]` over etcd
- * 3.6 snapshot files (from `etcdctl snapshot save` against etcd or etcd-ts). Parses the
+ * `snapshot status FILE [-w simple|json|table]`, `snapshot restore FILE [flags]` and
+ * `hashkv FILE [--rev N]` over etcd 3.6 snapshot files, and `defrag --data-dir D` of an etcd-ts
+ * data dir (from `etcdctl snapshot save` against etcd or etcd-ts). Parses the
  * arguments, calls src/, prints as etcdutl prints, exits with its codes (1 for errors, 128 for
  * bad arguments).
  */
@@ -45,6 +46,16 @@ function parse(argv: string[]): Parsed {
   return { args, flags };
 }
 
+/** bbolt's texts for a file it cannot open (etcdutl prints them as they are). */
+function boltText(e: unknown, size: number): string | undefined {
+  const code = (e as { code?: string }).code;
+  if (size < 2 * 4096 && (code === 'NotBolt' || code === 'Truncated')) return `file size too small ${size}`;
+  if (code === 'NotBolt') return 'invalid database';
+  if (code === 'Checksum') return 'checksum error';
+  if (code === 'Version') return 'version mismatch';
+  return undefined;
+}
+
 function fail(code: number, msg: string): never {
   process.stderr.write(`Error: ${msg}\n`);
   process.exit(code);
@@ -67,14 +78,16 @@ async function main(): Promise<void> {
     if (rest.length !== 1) fail(EXIT_BAD_ARGS, 'snapshot status requires exactly one argument');
     const { readBolt, readBoltInfo } = await import('../src/bbolt');
     const { snapshotStatus, formatStatus } = await import('../src/server/engine/snapshot/snapshot-status');
+    let size = 0;
     try {
       const file = readFileSync(rest[0]!);
+      size = file.length;
       const info = readBoltInfo(file);
       const s = snapshotStatus(readBolt(file), info.pgid * info.pageSize);
       process.stdout.write(formatStatus(s, flag('write-out', 'simple')));
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      fail(EXIT_ERROR, err.code === 'ENOENT' ? `stat ${rest[0]}: no such file or directory` : err.message);
+      fail(EXIT_ERROR, err.code === 'ENOENT' ? `stat ${rest[0]}: no such file or directory` : (boltText(e, size) ?? err.message));
     }
     return;
   }
@@ -111,6 +124,32 @@ async function main(): Promise<void> {
       );
     } catch (e) {
       fail(EXIT_ERROR, (e as Error).message);
+    }
+    return;
+  }
+  if (cmd === 'hashkv') {
+    const file = sub;
+    if (file === undefined || rest.length > 0) fail(EXIT_BAD_ARGS, `accepts 1 arg(s), received ${p.args.length - 1}`);
+    const { readBolt } = await import('../src/bbolt');
+    const { fileHashKV, formatHashKV } = await import('../src/server/engine/snapshot/snapshot-status');
+    const { wireMessage } = await import('../src/server/wire/error-table');
+    const { isEtcdError } = await import('../src/errors');
+    try {
+      process.stdout.write(formatHashKV(fileHashKV(readBolt(readFileSync(file)), Number(flag('rev', '0'))), flag('write-out', 'simple')));
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (isEtcdError(err)) fail(EXIT_ERROR, wireMessage(err.kind).replace(/^etcdserver: /, ''));
+      fail(EXIT_ERROR, err.code === 'ENOENT' ? `stat ${file}: no such file or directory` : err.message);
+    }
+    return;
+  }
+  if (cmd === 'defrag') {
+    const dataDir = flag('data-dir', '');
+    const { defragDataDir } = await import('../src/server/engine/storage/offline-defrag');
+    try {
+      await defragDataDir(dataDir);
+    } catch (e) {
+      fail(EXIT_ERROR, `Failed to defragment etcd data[${dataDir}] (${(e as Error).message})`);
     }
     return;
   }

@@ -6,6 +6,8 @@
  */
 import type { BucketTree } from './etcd-backend';
 import { decodeKeyValue, parseRevisionBytes } from '../../wire/etcd-records';
+import { crc32c } from '../../../encoding/crc32c';
+import { EtcdError } from '../../../errors';
 
 export interface SnapshotStatus {
   hash: number;
@@ -15,25 +17,14 @@ export interface SnapshotStatus {
   version: string;
 }
 
-const CRC32C = ((): Uint32Array => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
+/** A running CRC-32C (Castagnoli), as Go's hash/crc32 with that table. */
 export class Crc32c {
-  private c = 0xffffffff;
+  private c = 0;
   update(b: Uint8Array): void {
-    let c = this.c;
-    for (let i = 0; i < b.length; i++) c = CRC32C[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
-    this.c = c;
+    this.c = crc32c(b, this.c);
   }
   digest(): number {
-    return (this.c ^ 0xffffffff) >>> 0;
+    return this.c >>> 0;
   }
 }
 
@@ -84,6 +75,64 @@ export function backendHash(root: Map<string, BucketTree>): number {
     }
   }
   return h.digest();
+}
+
+export interface FileHashKV {
+  hash: number;
+  hashRevision: number;
+  /** -1 when the file was never compacted (etcd's compactMainRev). */
+  compactRevision: number;
+}
+
+/**
+ * `etcdutl hashkv FILE [--rev N]` (etcd's kvHasher over a backend file): CRC-32C of "key", then
+ * every revision key and value up to the revision, leaving out a tombstone at exactly the
+ * compaction revision and, at or below the compaction, what a compaction at the revision would
+ * not keep. A revision below the compaction fails with Compacted, above the last with
+ * FutureRev; 0 means the last.
+ */
+export function fileHashKV(root: Map<string, BucketTree>, rev: number): FileHashKV {
+  const keys = root.get('key')?.keys ?? [];
+  const finished = root.get('meta')?.keys.find(([k]) => k.toString('latin1') === 'finishedCompactRev')?.[1];
+  const compactRevision = finished === undefined ? -1 : parseRevisionBytes(finished).main;
+  const last = keys.length === 0 ? 0 : parseRevisionBytes(keys[keys.length - 1]![0]).main;
+  const current = Math.max(last, compactRevision, 1);
+  if (rev > 0 && rev < compactRevision) throw new EtcdError('Compacted');
+  if (rev > 0 && rev > current) throw new EtcdError('FutureRev');
+  const upTo = rev === 0 ? current : rev;
+  // etcd hashes a record at or below the compaction only if a compaction at `upTo` would keep
+  // it (kvindex.Keep): the key's last revision up to there, and not a tombstone.
+  const latest = new Map<string, number>();
+  for (const [k, v] of keys) {
+    const main = parseRevisionBytes(k).main;
+    if (main > upTo) break;
+    latest.set(decodeKeyValue(v).key.toString('latin1'), main);
+  }
+  const h = new Crc32c();
+  h.update(Buffer.from('key', 'latin1'));
+  for (const [k, v] of keys) {
+    const r = parseRevisionBytes(k);
+    if (r.main > upTo) break;
+    if (r.main === compactRevision && r.tombstone) continue;
+    if (r.main <= compactRevision && latest.size > 0) {
+      if (r.tombstone || latest.get(decodeKeyValue(v).key.toString('latin1')) !== r.main) continue;
+    }
+    h.update(k);
+    h.update(v);
+  }
+  return { hash: h.digest(), hashRevision: upTo, compactRevision };
+}
+
+export function formatHashKV(s: FileHashKV, format: string): string {
+  const cells = [String(s.hash), String(s.hashRevision), String(s.compactRevision)];
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(s)}\n`;
+    case 'table':
+      return table(['hash', 'hash revision', 'compact revision'], [cells]);
+    default:
+      return `${cells.join(', ')}\n`;
+  }
 }
 
 /** go-humanize's Bytes: SI units, one decimal below 10. */
