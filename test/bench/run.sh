@@ -53,6 +53,9 @@
 #                   keep-alive renewals/s of 10,000 leases on 4 streams, revoke of a lease with
 #                   10,000 keys (response time, watch sees all deletes, in how many revisions).
 #   BENCH_LEASE_ARGS flags for leasebench (default: its own defaults)
+#   BENCH_SNAPSHOT  1 = also `etcdctl snapshot save` of a large store on both servers
+#                   (test/bench/snapshot-bench.ts; BENCH_SNAPSHOT_MB, default 1024, of 8 KiB values):
+#                   save seconds, file size, peak server RSS and put latency during the save
 #   BENCH_AUTH      1 = auth enabled on both servers before each check: users root and perf,
 #                   perf with a READWRITE role on check perf's prefix (/etcdctl-check-perf/),
 #                   and etcdctl runs check perf as perf (--user perf:perfpw)
@@ -532,3 +535,9 @@ echo
 echo "Markdown (etcdctl $("$ETCDCTL" version | awk 'NR == 1 {print $3}') check perf, $(nproc) cores, medians of $RUNS run(s)$CL_NOTE, $(date -u +%Y-%m-%d)):"
 echo
 cat "$TABLE"
+
+if [[ "${BENCH_SNAPSHOT:-0}" == 1 ]]; then
+  echo
+  echo "== snapshot save (BENCH_SNAPSHOT=1, ${BENCH_SNAPSHOT_MB:-1024} MB)"
+  node "$REPO/dist/test/bench/snapshot-bench.js" --mb "${BENCH_SNAPSHOT_MB:-1024}"
+fi

@@ -5,27 +5,10 @@
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { Counter, type Registry } from 'prom-client';
+import { GO_CODE_NAMES } from '../wire/error-table';
 
 /** grpc-go's code names, by code number. */
-const CODES = [
-  'OK',
-  'Canceled',
-  'Unknown',
-  'InvalidArgument',
-  'DeadlineExceeded',
-  'NotFound',
-  'AlreadyExists',
-  'PermissionDenied',
-  'ResourceExhausted',
-  'FailedPrecondition',
-  'Aborted',
-  'OutOfRange',
-  'Unimplemented',
-  'Internal',
-  'Unavailable',
-  'DataLoss',
-  'Unauthenticated',
-] as const;
+const CODES = GO_CODE_NAMES;
 
 export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
 

@@ -130,8 +130,8 @@ export function wireCode(kind: ErrorKind): Code {
   return TABLE[kind].code;
 }
 
-/** Go's names of the gRPC codes (google.golang.org/grpc/codes String()). */
-const GO_CODE_NAMES = [
+/** Go's names of the gRPC codes (google.golang.org/grpc/codes String()), by code number. */
+export const GO_CODE_NAMES = [
   'OK',
   'Canceled',
   'Unknown',
@@ -149,7 +149,7 @@ const GO_CODE_NAMES = [
   'Unavailable',
   'DataLoss',
   'Unauthenticated',
-];
+] as const;
 
 /**
  * The text of a gRPC status error in Go (`status.Error(...).Error()`): what etcd puts where it

@@ -87,47 +87,38 @@ export function withCredential<T>(
   return c instanceof Promise ? c.then(f) : f(c);
 }
 
-/** etcd's isPermitted for admin-only RPCs (Compact, Defragment, MoveLeader, member changes...). */
-export function requireAdmin<T>(
+type Guarded = <T>(
   m: AuthHost,
   md: Metadata,
   call: CertCall | undefined,
   f: (ai: Credential) => T | Promise<T>,
   log?: Logger,
-): T | Promise<T> {
-  if (!m.auth.enabled) return f(undefined);
-  return withCredential(
-    m,
-    md,
-    call,
-    (ai) => {
-      m.auth.store.checkAdmin(ai);
-      return f(ai);
-    },
-    log,
-  );
+) => T | Promise<T>;
+
+/** Runs `f` after `check` of the sender's credential; with auth disabled, at once and with no user. */
+function guarded(check: (m: AuthHost, ai: Credential) => void): Guarded {
+  return (m, md, call, f, log) => {
+    if (!m.auth.enabled) return f(undefined);
+    return withCredential(
+      m,
+      md,
+      call,
+      (ai) => {
+        check(m, ai);
+        return f(ai);
+      },
+      log,
+    );
+  };
 }
 
+/** etcd's isPermitted for admin-only RPCs (Compact, Defragment, MoveLeader, member changes...). */
+export const requireAdmin: Guarded = guarded((m, ai) => m.auth.store.checkAdmin(ai));
+
 /** etcd's requireAuthInfo: with auth enabled, some user must be named. */
-export function requireUser<T>(
-  m: AuthHost,
-  md: Metadata,
-  call: CertCall | undefined,
-  f: (ai: Credential) => T | Promise<T>,
-  log?: Logger,
-): T | Promise<T> {
-  if (!m.auth.enabled) return f(undefined);
-  return withCredential(
-    m,
-    md,
-    call,
-    (ai) => {
-      if (ai === undefined) throw new EtcdError('UserEmpty');
-      return f(ai);
-    },
-    log,
-  );
-}
+export const requireUser: Guarded = guarded((_m, ai) => {
+  if (ai === undefined) throw new EtcdError('UserEmpty');
+});
 
 /** etcd's doSerialize tail: a read served with a credential older than the store fails. */
 export function checkFresh(m: AuthHost, ai: Credential): void {
