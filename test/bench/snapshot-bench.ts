@@ -143,6 +143,7 @@ async function measure(target: string, m: RunningMember, mb: number): Promise<Re
     p99: pct(lat, 99),
     max: Math.max(0, ...lat),
     puts: lat.length,
+    failed,
   };
 }
 
