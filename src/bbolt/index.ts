@@ -3,6 +3,6 @@
  * Buffers: etcd's backend and snapshot files are bbolt databases. Pure: no file system, no clock.
  */
 export { BoltError, type BoltErrorCode } from './errors';
-export type { BoltInfo, BucketTree, WriteOptions } from './types';
-export { writeBolt } from './write';
+export type { BoltInfo, BucketTree, ValueSource, WriteOptions, WriteTree } from './types';
+export { boltChunks, writeBolt } from './write';
 export { readBolt, readBoltInfo } from './read';

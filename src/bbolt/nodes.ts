@@ -17,6 +17,7 @@ import {
   writeU64,
 } from './page';
 import { BoltError } from './errors';
+import type { ValueSource } from './types';
 
 /** Writes leaf page `id` holding entries [from, to) of `plan` at byte `off` of `buf`. */
 export function writeLeaf(buf: Buffer, off: number, id: number, overflow: number, plan: BucketPlan, from: number, to: number): void {
@@ -30,7 +31,7 @@ export function writeLeaf(buf: Buffer, off: number, id: number, overflow: number
   for (let i = from; i < to; i++, elem += LEAF_ELEMENT_SIZE) {
     const k = order === null ? i : (order[i] as number);
     if (k >= 0) {
-      const [key, value] = keys[k] as [Buffer, Buffer];
+      const [key, value] = keys[k] as [Buffer, ValueSource];
       buf.writeUInt32LE(0, elem);
       buf.writeUInt32LE(data - elem, elem + 4);
       buf.writeUInt32LE(key.length, elem + 8);

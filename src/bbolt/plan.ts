@@ -11,7 +11,7 @@
 import { BoltError } from './errors';
 import { paginate } from './paginate';
 import { BRANCH_ELEMENT_SIZE, BUCKET_HEADER_SIZE, LEAF_ELEMENT_SIZE, MAX_KEY_SIZE, MAX_VALUE_SIZE, PAGE_HEADER_SIZE } from './page';
-import type { BucketTree } from './types';
+import type { ValueSource, WriteTree } from './types';
 
 /** One level of a bucket's B+tree: level 0 are the leaves, the last level is the root page. */
 export interface Level {
@@ -26,7 +26,7 @@ export interface Level {
 }
 
 export interface BucketPlan {
-  tree: BucketTree;
+  tree: WriteTree;
   /** Sub-bucket names (bytes), sorted; children[i] is the plan of names[i]. */
   names: Buffer[];
   children: BucketPlan[];
@@ -54,21 +54,21 @@ export interface PlanContext {
 
 export function entryKey(plan: BucketPlan, i: number): Buffer {
   const k = plan.order === null ? i : (plan.order[i] as number);
-  return k >= 0 ? (plan.tree.keys[k] as [Buffer, Buffer])[0] : (plan.names[-k - 1] as Buffer);
+  return k >= 0 ? (plan.tree.keys[k] as [Buffer, ValueSource])[0] : (plan.names[-k - 1] as Buffer);
 }
 
 /** Size of entry i's value: the value, or the sub-bucket's header (and inline page). */
 export function entryValueSize(plan: BucketPlan, i: number): number {
   const k = plan.order === null ? i : (plan.order[i] as number);
-  if (k >= 0) return (plan.tree.keys[k] as [Buffer, Buffer])[1].length;
+  if (k >= 0) return (plan.tree.keys[k] as [Buffer, ValueSource])[1].length;
   const child = plan.children[-k - 1] as BucketPlan;
   return child.inline === null ? BUCKET_HEADER_SIZE : child.inline.length;
 }
 
 /** Plans a bucket and, first, all its sub-buckets. `path` names it in error messages. */
-export function planBucket(tree: BucketTree, path: string[], isRoot: boolean, ctx: PlanContext): BucketPlan {
+export function planBucket(tree: WriteTree, path: string[], isRoot: boolean, ctx: PlanContext): BucketPlan {
   const where = () => (path.length === 0 ? 'the root bucket' : `bucket ${JSON.stringify(path)}`);
-  const named: Array<[Buffer, BucketTree, string]> = [];
+  const named: Array<[Buffer, WriteTree, string]> = [];
   for (const [name, sub] of tree.buckets) {
     const bytes = Buffer.from(name, 'latin1');
     if (bytes.toString('latin1') !== name) throw invalid(`${where()}: sub-bucket name ${JSON.stringify(name)} is not a latin1 byte string`);
@@ -130,21 +130,21 @@ function fitsInline(plan: BucketPlan, size: (i: number) => number, maxSize: numb
   return true;
 }
 
-function checkKeys(tree: BucketTree, where: () => string): void {
+function checkKeys(tree: WriteTree, where: () => string): void {
   const keys = tree.keys;
   for (let i = 0; i < keys.length; i++) {
-    const [k, v] = keys[i] as [Buffer, Buffer];
+    const [k, v] = keys[i] as [Buffer, ValueSource];
     if (k.length === 0) throw invalid(`${where()}: empty key at index ${i}`);
     if (k.length > MAX_KEY_SIZE) throw invalid(`${where()}: key at index ${i} longer than ${MAX_KEY_SIZE} bytes`);
     if (v.length > MAX_VALUE_SIZE) throw invalid(`${where()}: value at index ${i} longer than ${MAX_VALUE_SIZE} bytes`);
-    if (i > 0 && Buffer.compare((keys[i - 1] as [Buffer, Buffer])[0], k) >= 0) {
+    if (i > 0 && Buffer.compare((keys[i - 1] as [Buffer, ValueSource])[0], k) >= 0) {
       throw invalid(`${where()}: keys not strictly ascending at index ${i} (${k.toString('hex')})`);
     }
   }
 }
 
 /** Merges sorted keys and sorted (unique: Map keys) names into one order; a key equal to a name is an error. */
-function mergeOrder(tree: BucketTree, names: Buffer[], where: () => string): Int32Array {
+function mergeOrder(tree: WriteTree, names: Buffer[], where: () => string): Int32Array {
   const keys = tree.keys;
   const order = new Int32Array(keys.length + names.length);
   let i = 0;
@@ -155,7 +155,7 @@ function mergeOrder(tree: BucketTree, names: Buffer[], where: () => string): Int
     } else if (i >= keys.length) {
       order[o] = -(j++ + 1);
     } else {
-      const c = Buffer.compare((keys[i] as [Buffer, Buffer])[0], names[j] as Buffer);
+      const c = Buffer.compare((keys[i] as [Buffer, ValueSource])[0], names[j] as Buffer);
       if (c === 0) throw invalid(`${where()}: ${(names[j] as Buffer).toString('hex')} is both a key and a sub-bucket`);
       order[o] = c < 0 ? i++ : -(j++ + 1);
     }

@@ -9,6 +9,22 @@ export interface BucketTree {
   buckets: Map<string, BucketTree>;
 }
 
+/**
+ * A value as the writer needs it: its length, and a way to copy its bytes into a page. A Buffer
+ * is one; so is a value encoded only when its page is written (a large file then never holds
+ * all its values at once).
+ */
+export interface ValueSource {
+  readonly length: number;
+  copy(target: Buffer, targetStart: number): number;
+}
+
+/** What writeBolt takes: a BucketTree whose values may be ValueSources. */
+export interface WriteTree {
+  keys: Array<[Buffer, ValueSource]>;
+  buckets: Map<string, WriteTree>;
+}
+
 export interface WriteOptions {
   /** Page size in bytes, a power of two from 1024 to 65536. Default 4096. */
   pageSize?: number;

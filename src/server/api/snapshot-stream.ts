@@ -3,8 +3,9 @@
  * file (bbolt; see engine/snapshot/etcd-backend.ts), streamed in 32 KiB chunks with
  * `remaining_bytes` and the storage version, then one last message holding the SHA-256 of the
  * file, which etcdctl checks and appends (etcdutl verifies it on restore). Admin only with auth
- * enabled. The file is a consistent cut taken at once; writes go on while it streams. Progress is
- * logged for large files.
+ * enabled. The cut is taken at once (the records as of now, without copying them); the file's
+ * pages are then produced as the stream drains, yielding to other requests between chunks, so
+ * writes go on and the file is never held whole. Progress is logged for large files.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -16,6 +17,8 @@ import { requireAdmin } from './auth/credentials';
 
 const CHUNK = 32 * 1024;
 const PROGRESS_EVERY = 64 * 1024 * 1024;
+/** Bytes produced between yields to the event loop. */
+const TURN_EVERY = 256 * 1024;
 
 type Call = ServerWritableStream<Record<string, unknown>, object>;
 
@@ -23,34 +26,58 @@ function drained(call: Call): Promise<void> {
   return new Promise((resolve) => call.once('drain', resolve));
 }
 
+/** Yields to the event loop so that other requests are served between chunks. */
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 async function send(m: MemberApi, call: Call, log: Logger): Promise<void> {
   await requireAdmin(m, call.metadata, call, () => undefined, log);
   const started = Date.now();
-  const file = m.backendSnapshot();
-  const total = file.length;
+  const { size: total, chunks } = m.backendSnapshot();
   log.info(
-    { 'total-bytes': total, 'storage-version': STORAGE_VERSION, 'build-ms': Date.now() - started },
+    { 'total-bytes': total, 'storage-version': STORAGE_VERSION, 'plan-ms': Date.now() - started },
     'sending database snapshot to client',
   );
   const h = createHash('sha256');
   let cancelled = false;
   call.on('cancelled', () => (cancelled = true));
   let nextReport = PROGRESS_EVERY;
-  for (let sent = 0; sent < total && !cancelled;) {
-    const blob = file.subarray(sent, Math.min(total, sent + CHUNK));
-    sent += blob.length;
-    h.update(blob);
-    if (!call.write({ remaining_bytes: total - sent, blob, version: STORAGE_VERSION })) await drained(call);
-    if (sent >= nextReport) {
-      nextReport += PROGRESS_EVERY;
-      const secs = (Date.now() - started) / 1000;
-      log.info(
-        { 'sent-bytes': sent, 'total-bytes': total, 'mib-per-sec': +(sent / 1048576 / Math.max(secs, 0.001)).toFixed(1) },
-        'sending database snapshot',
-      );
+  let sent = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = async (min: number): Promise<void> => {
+    while (pendingBytes >= min && pendingBytes > 0 && !cancelled) {
+      const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+      const blob = all.subarray(0, Math.min(CHUNK, all.length));
+      const rest = all.subarray(blob.length);
+      pending = rest.length > 0 ? [rest] : [];
+      pendingBytes = rest.length;
+      sent += blob.length;
+      h.update(blob);
+      if (!call.write({ remaining_bytes: total - sent, blob, version: STORAGE_VERSION })) await drained(call);
+      if (sent >= nextReport) {
+        nextReport += PROGRESS_EVERY;
+        const secs = (Date.now() - started) / 1000;
+        log.info(
+          { 'sent-bytes': sent, 'total-bytes': total, 'mib-per-sec': +(sent / 1048576 / Math.max(secs, 0.001)).toFixed(1) },
+          'sending database snapshot',
+        );
+      }
+    }
+  };
+  let sinceTurn = 0;
+  for (let c = chunks.next(); !c.done && !cancelled; c = chunks.next()) {
+    pending.push(c.value);
+    pendingBytes += c.value.length;
+    await flush(CHUNK);
+    sinceTurn += c.value.length;
+    if (sinceTurn >= TURN_EVERY) {
+      sinceTurn = 0;
+      await turn();
     }
   }
+  await flush(1);
   if (cancelled) return;
+  if (sent !== total) throw new Error(`snapshot: sent ${sent} bytes of ${total}`);
   const sha = h.digest();
   log.info(
     { 'total-bytes': total, 'checksum-size': sha.length, took: `${Date.now() - started}ms` },

@@ -91,8 +91,11 @@ export interface MemberApi extends MemberRequestApi {
   alarm(request: { action: string; memberID: string; alarm: string }): Promise<AlarmResult>;
   /** Hands leadership to `target` and resolves once it leads (etcd's MoveLeader). */
   moveLeader(target: bigint): Promise<void>;
-  /** The state as an etcd 3.6 backend (bbolt) file, a consistent cut at the applied index. */
-  backendSnapshot(): Buffer;
+  /**
+   * The state as an etcd 3.6 backend (bbolt) file, a consistent cut at the applied index taken
+   * now: its size, and its bytes in page order, produced as they are read.
+   */
+  backendSnapshot(): { size: number; chunks: Iterator<Buffer> };
   /** etcd's Maintenance.Hash: a CRC-32C of the backend, equal on members with equal state. */
   backendHash(): number;
   /** The cluster's downgrade job, as applied (Status, Maintenance.Downgrade). */

@@ -32,7 +32,7 @@ import { method } from '../wire/protos';
 import type { ClusterReconfig, MemberApi, RaftView } from './member-api';
 import type { MemberAuth } from './auth/member-auth';
 import { etcdBuckets } from './snapshot/etcd-backend';
-import { writeBolt } from '../../bbolt';
+import { boltChunks } from '../../bbolt';
 import { backendHash } from './snapshot/snapshot-status';
 import { DowngradeStore, type DowngradeInfo } from './cluster/downgrade';
 
@@ -125,8 +125,8 @@ export class EtcdMember extends MemberRequests implements MemberApi {
    * The member's state as an etcd 3.6 backend file (bbolt), as of the current applied index: what
    * Maintenance.Snapshot streams. Built in one synchronous pass, so it is a consistent cut.
    */
-  backendSnapshot(): Buffer {
-    return writeBolt(this.backendBuckets());
+  backendSnapshot(): { size: number; chunks: Iterator<Buffer> } {
+    return boltChunks(this.backendBuckets());
   }
 
   /** etcd's Maintenance.Hash of the backend: equal on members holding the same state. */

@@ -127,6 +127,30 @@ export function encodeKeyValue(kv: KvRecord): Buffer {
     .finish();
 }
 
+const varintLen = (v: bigint): number => {
+  let x = BigInt.asUintN(64, v);
+  let n = 1;
+  while (x >= 0x80n) {
+    x >>= 7n;
+    n++;
+  }
+  return n;
+};
+const uintField = (v: bigint | number): number => (BigInt(v) === 0n ? 0 : 1 + varintLen(BigInt(v)));
+const bytesField = (n: number): number => (n === 0 ? 0 : 1 + varintLen(BigInt(n)) + n);
+
+/** The length encodeKeyValue(kv) has, without encoding it. */
+export function keyValueSize(kv: KvRecord): number {
+  return (
+    bytesField(kv.key.length) +
+    uintField(kv.create_revision) +
+    uintField(kv.mod_revision) +
+    uintField(kv.version) +
+    bytesField(kv.value.length) +
+    uintField(kv.lease)
+  );
+}
+
 export function decodeKeyValue(b: Buffer): KvRecord {
   const kv: KvRecord = { key: Buffer.alloc(0), create_revision: 0, mod_revision: 0, version: 0, value: Buffer.alloc(0), lease: 0n };
   for (const f of protoFields(b)) {

@@ -14,7 +14,8 @@
  */
 import type { ConfState } from '../../../raft';
 import type { Engine } from '../../../mvcc/engine';
-import { REV_PREFIX, REV_END, META_COMPACT, decodeRecord, parseRevKey } from '../../../mvcc/codec';
+import { REV_PREFIX, REV_END, META_COMPACT, decodeRecord, isTombstoneRecord, parseRevKey } from '../../../mvcc/codec';
+import type { ValueSource, WriteTree } from '../../../bbolt';
 import { LEASE_PREFIX, LEASE_END, decodeLease } from '../../../lease/codec';
 import type { AuthStore } from '../../../auth';
 import type { Member } from '../cluster/membership';
@@ -22,6 +23,8 @@ import { ALARM_TYPES, alarmTypeOf } from '../../wire/alarm-type';
 import {
   encodeAlarmMember,
   encodeKeyValue,
+  keyValueSize,
+  type KvRecord,
   encodeLease,
   encodeRole,
   encodeUser,
@@ -30,11 +33,32 @@ import {
   STORAGE_VERSION,
 } from '../../wire/etcd-records';
 
-export interface BucketTree {
-  /** Sorted by Buffer.compare. */
-  keys: [Buffer, Buffer][];
-  buckets: Map<string, BucketTree>;
+export type { BucketTree } from '../../../bbolt';
+
+/**
+ * A revision record's etcd encoding, made only when its page is written (the file is streamed
+ * without holding every value twice). The record is the engine's immutable value.
+ */
+class LazyKeyValue implements ValueSource {
+  readonly length: number;
+  private readonly rec: Uint8Array;
+
+  constructor(rec: Uint8Array) {
+    this.rec = rec;
+    this.length = keyValueSize(this.kv());
+  }
+
+  private kv(): KvRecord {
+    const { kv, tombstone } = decodeRecord(this.rec);
+    return tombstone ? { key: kv.key, create_revision: 0, mod_revision: 0, version: 0, value: EMPTY, lease: 0n } : kv;
+  }
+
+  copy(target: Buffer, targetStart: number): number {
+    return encodeKeyValue(this.kv()).copy(target, targetStart);
+  }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 export interface BackendState {
   engine: Engine;
@@ -47,7 +71,7 @@ export interface BackendState {
 
 const CLUSTER_VERSION = '3.6.0';
 
-const bucket = (keys: [Buffer, Buffer][] = []): BucketTree => ({
+const bucket = (keys: [Buffer, ValueSource][] = []): WriteTree => ({
   keys: keys.sort((a, b) => Buffer.compare(a[0], b[0])),
   buckets: new Map(),
 });
@@ -76,15 +100,15 @@ export function memberJson(m: Member): string {
   return `${s}}`;
 }
 
-export function etcdBuckets(s: BackendState): Map<string, BucketTree> {
-  const keys: [Buffer, Buffer][] = [];
+/**
+ * The buckets, as of now (one synchronous pass: a consistent cut). Revision values stay the
+ * engine's records until written (LazyKeyValue); the rest is small and encoded here.
+ */
+export function etcdBuckets(s: BackendState): Map<string, WriteTree> {
+  const keys: [Buffer, ValueSource][] = [];
   for (const [k, v] of s.engine.scan(REV_PREFIX, REV_END)) {
     const { main, sub } = parseRevKey(k);
-    const { kv, tombstone } = decodeRecord(v);
-    const value = tombstone
-      ? encodeKeyValue({ key: kv.key, create_revision: 0, mod_revision: 0, version: 0, value: Buffer.alloc(0), lease: 0n })
-      : encodeKeyValue(kv);
-    keys.push([revisionBytes(main, sub, tombstone), value]);
+    keys.push([revisionBytes(main, sub, isTombstoneRecord(v)), new LazyKeyValue(v)]);
   }
   const meta: [Buffer, Buffer][] = [
     [text('consistent_index'), u64(s.appliedIndex)],
@@ -112,7 +136,7 @@ export function etcdBuckets(s: BackendState): Map<string, BucketTree> {
   }
   const users = s.auth.allUsers().map((u): [Buffer, Buffer] => [text(u.name), encodeUser(u)]);
   const roles = s.auth.allRoles().map((r): [Buffer, Buffer] => [text(r.name), encodeRole({ name: r.name, perms: r.perms })]);
-  const out = new Map<string, BucketTree>();
+  const out = new Map<string, WriteTree>();
   out.set('key', bucket(keys));
   out.set('meta', bucket(meta));
   out.set('lease', bucket(leases));

@@ -5,6 +5,15 @@
  * them (simple, json, table).
  */
 import type { BucketTree } from './etcd-backend';
+import type { ValueSource, WriteTree } from '../../../bbolt';
+
+/** A value's bytes (a lazily encoded one is encoded now). */
+function bytesOf(v: ValueSource): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  const b = Buffer.allocUnsafe(v.length);
+  v.copy(b, 0);
+  return b;
+}
 import { decodeKeyValue, parseRevisionBytes } from '../../wire/etcd-records';
 import { crc32c } from '../../../encoding/crc32c';
 import { EtcdError } from '../../../errors';
@@ -62,7 +71,7 @@ const HASH_IGNORED_META = new Set(['term', 'consistent_index', 'storageVersion']
  * etcd's backend Hash (Maintenance.Hash): CRC-32C over every bucket name, key and value, leaving
  * out the meta keys that differ between members (applied index, term, storage version).
  */
-export function backendHash(root: Map<string, BucketTree>): number {
+export function backendHash(root: Map<string, WriteTree>): number {
   const h = new Crc32c();
   const names = [...root.keys()].map((n) => Buffer.from(n, 'latin1')).sort(Buffer.compare);
   for (const name of names) {
@@ -71,7 +80,7 @@ export function backendHash(root: Map<string, BucketTree>): number {
     for (const [k, v] of root.get(name.toString('latin1'))!.keys) {
       if (isMeta && HASH_IGNORED_META.has(k.toString('latin1'))) continue;
       h.update(k);
-      h.update(v);
+      h.update(bytesOf(v));
     }
   }
   return h.digest();
