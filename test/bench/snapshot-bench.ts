@@ -27,6 +27,8 @@ interface Result {
   loadSec: number;
   saveSec: number;
   fileMB: number;
+  /** The server's RSS just before the save (the store it holds). */
+  rssBeforeMB: number;
   peakRssMB: number;
   p50: number;
   p99: number;
@@ -107,7 +109,8 @@ async function measure(target: string, m: RunningMember, mb: number): Promise<Re
   const loadSec = await load(m.endpoint, mb);
   const pid = pidOf(m);
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'snap-bench-')), 'snap.db');
-  let peak = rssMB(pid);
+  const rssBeforeMB = rssMB(pid);
+  let peak = rssBeforeMB;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMB(pid))), 50);
   const put = putter(m.endpoint);
   const lat: number[] = [];
@@ -138,6 +141,7 @@ async function measure(target: string, m: RunningMember, mb: number): Promise<Re
     loadSec,
     saveSec,
     fileMB,
+    rssBeforeMB,
     peakRssMB: peak,
     p50: pct(lat, 50),
     p99: pct(lat, 99),
@@ -168,6 +172,7 @@ async function main(): Promise<void> {
     ['load (s)', (r) => r.loadSec, 1],
     ['snapshot save (s)', (r) => r.saveSec, 2],
     ['snapshot file (MB)', (r) => r.fileMB, 0],
+    ['server RSS before the save (MB)', (r) => r.rssBeforeMB, 0],
     ['server peak RSS during save (MB)', (r) => r.peakRssMB, 0],
     ['put latency during save p50 (ms)', (r) => r.p50, 2],
     ['put latency during save p99 (ms)', (r) => r.p99, 1],

@@ -10,7 +10,8 @@
 # and a build is skipped when the stamp matches.
 #
 # Optional: ETCD_TS_WITH_ETCD34=1 also installs Debian's etcd 3.4 (apt-get install etcd-server
-# etcd-client) and links it as .tools/bin/etcd34 and .tools/bin/etcdctl34.
+# etcd-client) and links it as .tools/bin/etcd34 and .tools/bin/etcdctl34. In CI (CI=true),
+# Debian's etcdctl 3.4 alone is always installed and linked as .tools/bin/etcdctl34.
 # Needs: go (>= 1.26, or a Go that can fetch that toolchain), the Go module proxy, sha256sum.
 set -euo pipefail
 
@@ -115,6 +116,20 @@ if [[ "${ETCD_TS_WITH_ETCD34:-}" == "1" ]]; then
     log "etcd 3.4 (apt): installed in $((SECONDS - t0))s"
   fi
   ln -sf /usr/bin/etcd "$BIN/etcd34"
+  ln -sf /usr/bin/etcdctl "$BIN/etcdctl34"
+fi
+
+# 5. etcdctl 3.4 (Debian's etcd-client) for the backup tests' `snapshot save` with a 3.4 client:
+#    always in CI, else when ETCD_TS_WITH_ETCD34=1 installed it above.
+if [[ "${CI:-}" == "true" && ! -e "$BIN/etcdctl34" ]]; then
+  if [[ ! -x /usr/bin/etcdctl ]]; then
+    SUDO=""
+    if [[ "$(id -u)" != "0" ]]; then SUDO="sudo"; fi
+    t0=$SECONDS
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q etcd-client >/dev/null 2>&1 ||
+      { $SUDO apt-get update -q >/dev/null && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q etcd-client >/dev/null; }
+    log "etcdctl 3.4 (apt etcd-client): installed in $((SECONDS - t0))s"
+  fi
   ln -sf /usr/bin/etcdctl "$BIN/etcdctl34"
 fi
 
