@@ -12,6 +12,8 @@
  * bytes left out; 64-bit integers as bigints.
  */
 
+import type { KeyValue } from '../../mvcc';
+
 /** The storage version etcd 3.6 writes in the meta bucket and Snapshot responses. */
 export const STORAGE_VERSION = '3.6.0';
 
@@ -107,14 +109,8 @@ export function parseRevisionBytes(b: Buffer): { main: number; sub: number; tomb
   return { main: Number(b.readBigUInt64BE(0)), sub: Number(b.readBigUInt64BE(9)), tombstone: b.length === 18 && b[17] === 0x74 };
 }
 
-export interface KvRecord {
-  key: Buffer;
-  create_revision: number;
-  mod_revision: number;
-  version: number;
-  value: Buffer;
-  lease: bigint;
-}
+/** mvccpb.KeyValue as the MVCC core holds it. */
+export type KvRecord = KeyValue;
 
 export function encodeKeyValue(kv: KvRecord): Buffer {
   return new ProtoWriter()
