@@ -4,11 +4,10 @@
  * serializable. A read-only Txn is served without Raft, as etcd does.
  */
 import type { Logger } from 'pino';
-import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Metadata, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type * as mvcc from '../../mvcc';
 import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../../mvcc';
 import type { MemberApi } from '../engine/member-api';
-import type { Metadata } from '@grpc/grpc-js';
 import { checkRangeAuth, checkTxnAuth, type LeaseKeys } from '../../auth';
 import { checkFresh, requireAdmin, withCredential, type CertCall, type Credential } from './auth/credentials';
 import { RequestKind } from '../wire/request-codec';
