@@ -12,6 +12,11 @@ import type { AuthInfo } from './types';
 /** The keys attached to a lease, or undefined when there is no such lease. */
 export type LeaseKeys = (id: bigint) => readonly Buffer[] | undefined;
 
+/** LeaseKeys over a lessor (its `has` and `keysOf`). */
+export function lessorLeaseKeys(lessor: { has(id: bigint): boolean; keysOf(id: bigint): readonly Buffer[] }): LeaseKeys {
+  return (id) => (lessor.has(id) ? lessor.keysOf(id) : undefined);
+}
+
 const s = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1'));
 
 /** etcd's checkLeasePuts: an admin may attach to any lease; others need WRITE on its keys. */

@@ -73,8 +73,6 @@ export interface MemberApi extends MemberRequestApi {
   readonly auth: MemberAuth;
   /** The keys attached to a lease, or undefined when there is no such lease (auth checks). */
   leaseKeys(id: bigint): readonly Buffer[] | undefined;
-  /** Every lease id held (auth checks of Leases). */
-  leaseIdsHeld(): bigint[];
   readonly raft: RaftView;
   readonly membership: MembershipView;
   readonly reconfig: ClusterReconfig;

@@ -31,6 +31,7 @@ import { realScheduler } from './watch/types';
 import { method } from '../wire/protos';
 import type { ClusterReconfig, MemberApi, RaftView } from './member-api';
 import type { MemberAuth } from './auth/member-auth';
+import { lessorLeaseKeys, type LeaseKeys } from '../../auth';
 import { etcdBuckets } from './snapshot/etcd-backend';
 import { boltChunks } from '../../bbolt';
 import { backendHash } from './snapshot/snapshot-status';
@@ -115,6 +116,7 @@ export class EtcdMember extends MemberRequests implements MemberApi {
     this.watchHub = parts.watchHub;
     this.answers = parts.answers;
     this.lessor = parts.lessor;
+    this.leaseKeys = lessorLeaseKeys(parts.lessor);
     this.alarms = parts.alarms;
     this.auth = parts.auth;
     this.identity = parts.identity;
@@ -150,13 +152,8 @@ export class EtcdMember extends MemberRequests implements MemberApi {
     return new DowngradeStore(this.engine).info;
   }
 
-  leaseKeys(id: bigint): readonly Buffer[] | undefined {
-    return this.lessor.has(id) ? this.lessor.keysOf(id) : undefined;
-  }
-
-  leaseIdsHeld(): bigint[] {
-    return this.lessor.leases();
-  }
+  /** The keys attached to a lease, or undefined when there is no such lease (auth checks). */
+  readonly leaseKeys: LeaseKeys;
 
   /** The Raft state, read-only, for the services. */
   get raft(): RaftView {

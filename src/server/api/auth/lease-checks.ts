@@ -8,6 +8,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { EtcdError } from '../../../errors';
+import { lessorLeaseKeys } from '../../../auth';
 import type { Lessor } from '../../../lease';
 import { withCredential, type AuthHost, type CertCall, type Credential } from './credentials';
 
@@ -37,7 +38,7 @@ function checked(
 }
 
 function keysOf(h: LeaseAuthHost, id: bigint): readonly Buffer[] {
-  return h.lessor.has(id) ? h.lessor.keysOf(id) : [];
+  return lessorLeaseKeys(h.lessor)(id) ?? [];
 }
 
 export function checkLeaseRenew(h: LeaseAuthHost, md: Metadata, call: CertCall | undefined, log: Logger, id: bigint): void | Promise<void> {

@@ -42,8 +42,10 @@ export function electionService(host: LockHost, log: Logger): UntypedServiceImpl
       try {
         const c = credentialOf(host, call.metadata, call, log);
         // A credential that needs waiting is rare; Observe then runs as no user (refused when auth is on).
-        if (c instanceof Promise) c.catch(() => undefined);
-        caller = c instanceof Promise ? new KvOps(host) : new KvOps(host, c);
+        if (c instanceof Promise) {
+          c.catch(() => undefined);
+          caller = new KvOps(host);
+        } else caller = new KvOps(host, c);
       } catch (e) {
         call.emit('error', toServiceError(asClientError(e)));
         return;

@@ -15,7 +15,15 @@ import type { MvccStore, Event } from '../../../mvcc';
 import type { Lessor } from '../../../lease';
 import { applyLeaseEntry } from '../lease/apply';
 import { decodeAuthed, decodeRequest, RequestKind } from '../../wire/request-codec';
-import { checkDeleteRangeAuth, checkLeasePuts, checkPutAuth, checkTxnAuth, type AuthInfo, type LeaseKeys } from '../../../auth';
+import {
+  checkDeleteRangeAuth,
+  checkLeasePuts,
+  checkPutAuth,
+  checkTxnAuth,
+  lessorLeaseKeys,
+  type AuthInfo,
+  type LeaseKeys,
+} from '../../../auth';
 import type { MemberAuth } from '../auth/member-auth';
 import { applyAuthRequest } from '../auth/apply-auth';
 import { decodeAuthRequest } from '../../wire/auth-request';
@@ -97,7 +105,7 @@ export class Applier implements StateMachine {
 
   constructor(deps: ApplierDeps) {
     this.d = deps;
-    this.leaseKeys = (id) => (deps.lessor.has(id) ? deps.lessor.keysOf(id) : undefined);
+    this.leaseKeys = lessorLeaseKeys(deps.lessor);
   }
 
   applyEntry(e: Entry): void {

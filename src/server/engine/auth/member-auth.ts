@@ -12,7 +12,7 @@ import type { TokenProvider } from './token-provider';
 /** Go's bcrypt bounds; etcd falls back to the default cost outside them. */
 const MIN_COST = 4;
 const MAX_COST = 31;
-export const DEFAULT_BCRYPT_COST = 10;
+const DEFAULT_BCRYPT_COST = 10;
 const MAX_PASSWORD_BYTES = 72;
 
 /** What a token names, or that the member must first apply up to `index` (a simple token issued elsewhere). */
