@@ -103,6 +103,7 @@ export function buildConfig(values: ReadonlyMap<string, string>, unimplementedFl
     authToken: str('auth-token', d.authToken),
     authTokenTtlSec: uint('auth-token-ttl', d.authTokenTtlSec),
     bcryptCost: uint('bcrypt-cost', d.bcryptCost),
+    valueCacheBytes: values.has('value-cache-bytes') ? parseGoInt(str('value-cache-bytes', '0'), false, 64) : d.valueCacheBytes,
     autoCompactionMode: str('auto-compaction-mode', 'periodic') as Config['autoCompactionMode'],
     autoCompactionRetention: str('auto-compaction-retention', '0'),
     logger: str('logger', 'zap') as Config['logger'],

@@ -91,6 +91,8 @@ const IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [
   ['peer-crl-file', 'string'],
   ['listen-client-http-urls', 'urls'],
   ['listen-metrics-urls', 'urls'],
+  // etcd-ts's own (not an etcd flag): the revision record cache, see README "Storage".
+  ['value-cache-bytes', 'uint64'],
 ];
 
 const NOT_IMPLEMENTED: ReadonlyArray<[string, FlagKind]> = [

@@ -25,6 +25,11 @@ const MEMBER: Entry[] = [
   ['bcrypt-cost', "'10'", 'Specify bcrypt algorithm cost factor for auth password hashing.'],
   ['auth-token-ttl', "'300'", 'The lifetime in seconds of the auth token.'],
   ['max-request-bytes', "'1572864'", 'Maximum size in bytes of a client request.'],
+  [
+    'value-cache-bytes',
+    "'67108864'",
+    'etcd-ts only: bytes of stored values cached in memory (values live in LevelDB; 0 disables the cache).',
+  ],
 ];
 
 const CLUSTERING: Entry[] = [

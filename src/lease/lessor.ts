@@ -16,7 +16,7 @@
  */
 import { EtcdError } from '../errors';
 import type { Engine } from '../mvcc/engine';
-import type { Event, KeyValue } from '../mvcc/types';
+import type { Event } from '../mvcc/types';
 import { decodeLease, encodeLease, LEASE_END, LEASE_PREFIX, leaseKey } from './codec';
 import { Lease } from './lease';
 import { LeaseQueue } from './lease-queue';
@@ -171,11 +171,11 @@ export class Lessor {
   }
 
   /** Rebuilds attachments from live keys (after a restart or a restore): each kv joins kv.lease. */
-  restoreAttachments(kvs: Iterable<KeyValue>): void {
+  restoreAttachments(forEachKey: (fn: (key: string, lease: bigint) => void) => void): void {
     for (const l of this.map.values()) l.keys.clear();
-    for (const kv of kvs) {
-      if (kv.lease !== NO_LEASE) this.map.get(kv.lease)?.keys.set(kv.key.toString('latin1'), kv.key);
-    }
+    forEachKey((key, lease) => {
+      if (lease !== NO_LEASE) this.map.get(lease)?.keys.set(key, Buffer.from(key, 'latin1'));
+    });
   }
 
   /**

@@ -20,6 +20,11 @@ export const REV_PREFIX = 'r/';
 /** Strictly greater than every revision record key. */
 export const REV_END = 'r0';
 export const META_COMPACT = 'm/compact';
+/**
+ * Present while a compaction's dropped records are still being deleted (decimal ASCII revision,
+ * like m/compact): a store opened over an engine holding it compacts again at that revision.
+ */
+export const META_COMPACTING = 'm/compacting';
 
 const HEX16 = '0000000000000000';
 
@@ -104,6 +109,18 @@ export function decodeRecord(rec: Uint8Array): DecodedRecord {
   const lease = buf.readBigInt64BE(r.pos);
   const value = buf.subarray(r.pos + 8);
   return { kv: { key, create_revision, mod_revision, version, value, lease }, tombstone: (buf[0]! & 1) === 1 };
+}
+
+/** Length of a record's header: everything before its value (flags, key, revisions, lease). */
+export function recordHeaderLength(rec: Uint8Array): number {
+  const buf = Buffer.isBuffer(rec) ? rec : Buffer.from(rec.buffer, rec.byteOffset, rec.byteLength);
+  const r = new Reader(buf, 1);
+  const klen = r.varint();
+  r.pos += klen;
+  r.varint();
+  r.varint();
+  r.varint();
+  return r.pos + 8;
 }
 
 export function encodeCompactRev(rev: number): Buffer {

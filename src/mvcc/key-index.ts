@@ -1,73 +1,89 @@
 /**
- * The revisions of one key, grouped in generations (etcd's keyIndex).
+ * The revisions of one key (etcd's keyIndex), kept small: the index holds one of these per key
+ * and nothing else, so the store's memory grows with the number of keys, not with the bytes
+ * stored. Values are never held here: they are read from the engine when asked for.
  *
- * A generation is the life of the key from a creation to a deletion: its revisions ascend and,
- * for every generation but the last, the final revision is the tombstone. A tombstone appends
- * an empty generation, so the key is live iff the last generation is non-empty.
+ * `revs` is flat: [main, sub, main, sub, ...], oldest first, every retained revision of the key.
+ * A tombstone stores its sub as -(sub + 1). A generation (the life of the key from a creation to
+ * a deletion) ends at each tombstone; the key is live iff its newest revision is a put.
  *
- * `latest` caches the decoded live value (the last put) so reads at the current revision and
- * puts never touch the engine. Its buffers are views into the engine record: the cache costs an
- * object per live key, not a copy of the values.
+ * While the key is live, `create`, `version` and `lease` describe its newest put (what a put on
+ * top of it, a compare or a lease attach needs), so writes and count/keys-only reads never read
+ * a value.
  */
 import type { Engine } from './engine';
 import { decodeRecord, revKey } from './codec';
 import type { KeyValue } from './types';
 
-export class Generation {
-  readonly mains: number[] = [];
-  readonly subs: number[] = [];
-
-  get length(): number {
-    return this.mains.length;
-  }
-
-  lastMain(): number {
-    return this.mains[this.mains.length - 1]!;
-  }
+/** The parts of a key's newest put the index keeps (no value). */
+export interface LiveMeta {
+  create: number;
+  version: number;
+  lease: bigint;
 }
 
-export class KeyIndex {
-  readonly key: Buffer;
-  readonly gens: Generation[] = [new Generation()];
-  latest: KeyValue | undefined = undefined;
+const ZERO_LEASE = 0n;
 
-  constructor(key: Buffer) {
-    this.key = key;
+export class KeyIndex {
+  /** The key, one char per byte (latin1). */
+  readonly k: string;
+  revs: number[] = [];
+  create = 0;
+  version = 0;
+  lease: bigint = ZERO_LEASE;
+
+  constructor(k: string) {
+    this.k = k;
   }
 
-  private lastGen(): Generation {
-    return this.gens[this.gens.length - 1]!;
+  private isTomb(i: number): boolean {
+    return this.revs[2 * i + 1]! < 0;
+  }
+
+  private get count(): number {
+    return this.revs.length >> 1;
   }
 
   /** True when the key exists at the newest revision. */
   isLive(): boolean {
-    return this.lastGen().length > 0;
+    const n = this.revs.length;
+    return n > 0 && this.revs[n - 1]! >= 0;
   }
 
   /** True when nothing is left (only after compaction): the index drops the key. */
   isEmpty(): boolean {
-    return this.gens.length === 1 && this.gens[0]!.length === 0;
+    return this.revs.length === 0;
   }
 
   /** True when the key has exactly one revision and no tombstone: compaction has nothing to do. */
   isSingleRevision(): boolean {
-    return this.gens.length === 1 && this.gens[0]!.length === 1;
+    return this.revs.length === 2 && this.revs[1]! >= 0;
   }
 
-  /** Records a put at (main, sub); `kv` is the value written (it becomes `latest`). */
-  put(main: number, sub: number, kv: KeyValue): void {
-    const g = this.lastGen();
-    g.mains.push(main);
-    g.subs.push(sub);
-    this.latest = kv;
+  /** The newest put's metadata (meaningful only while live). */
+  meta(): LiveMeta {
+    return { create: this.create, version: this.version, lease: this.lease };
   }
 
-  /** Reverts the newest put; `prev` is the previous `latest`. For txn rollback only. */
-  unput(prev: KeyValue | undefined): void {
-    const g = this.lastGen();
-    g.mains.pop();
-    g.subs.pop();
-    this.latest = prev;
+  /** Main revision of the newest put (the key's mod_revision while live). */
+  modRevision(): number {
+    return this.revs[this.revs.length - 2]!;
+  }
+
+  /** Records a put at (main, sub) with the new value's metadata. */
+  put(main: number, sub: number, create: number, version: number, lease: bigint): void {
+    // A literal allocates exactly two slots; push on an empty array would reserve 17.
+    if (this.revs.length === 0) this.revs = [main, sub];
+    else this.revs.push(main, sub);
+    this.create = create;
+    this.version = version;
+    this.lease = lease === 0n ? ZERO_LEASE : lease;
+  }
+
+  /** Reverts the newest put; `prev` is the metadata before it. For txn rollback only. */
+  unput(prev: LiveMeta): void {
+    this.revs.length -= 2;
+    this.restoreMeta(prev);
   }
 
   /**
@@ -75,94 +91,128 @@ export class KeyIndex {
    * tombstone may be the first record of a key whose creation was compacted away.
    */
   tombstone(main: number, sub: number): void {
-    const g = this.lastGen();
-    g.mains.push(main);
-    g.subs.push(sub);
-    this.gens.push(new Generation());
-    this.latest = undefined;
+    if (this.revs.length === 0) this.revs = [main, -(sub + 1)];
+    else this.revs.push(main, -(sub + 1));
   }
 
   /** Reverts the newest tombstone. For txn rollback only. */
-  untombstone(prev: KeyValue | undefined): void {
-    this.gens.pop();
-    const g = this.lastGen();
-    g.mains.pop();
-    g.subs.pop();
-    this.latest = prev;
+  untombstone(prev: LiveMeta): void {
+    this.revs.length -= 2;
+    this.restoreMeta(prev);
   }
 
-  /**
-   * Position of the revision visible at `atRev` as gen * 2^21 + index, or -1 when the key
-   * does not exist at atRev. (Index < 2^21 always: the packing only avoids an allocation.)
-   */
+  private restoreMeta(m: LiveMeta): void {
+    this.create = m.create;
+    this.version = m.version;
+    this.lease = m.lease;
+  }
+
+  /** Index (in pairs) of the put visible at atRev, or -1 when the key does not exist at atRev. */
   private find(atRev: number): number {
-    const last = this.gens.length - 1;
-    for (let gi = last; gi >= 0; gi--) {
-      const g = this.gens[gi]!;
-      const n = g.length;
-      if (n === 0) continue;
-      if (gi !== last && g.mains[n - 1]! <= atRev) return -1; // deleted at or before atRev
-      if (g.mains[0]! <= atRev) {
-        for (let i = n - 1; i >= 0; i--) {
-          if (g.mains[i]! <= atRev) return gi * 2097152 + i;
-        }
-        return -1;
-      }
+    const revs = this.revs;
+    for (let i = (revs.length >> 1) - 1; i >= 0; i--) {
+      if (revs[2 * i]! <= atRev) return revs[2 * i + 1]! < 0 ? -1 : i;
     }
     return -1;
   }
 
   /** True when the key exists at revision atRev. */
   existsAt(atRev: number): boolean {
-    const latest = this.latest;
-    if (latest !== undefined && latest.mod_revision <= atRev) return true;
     return this.find(atRev) >= 0;
   }
 
-  /** The key's value at revision atRev, or undefined. Reads the engine only for old values. */
-  kvAt(atRev: number, engine: Engine): KeyValue | undefined {
-    const latest = this.latest;
-    if (latest !== undefined && latest.mod_revision <= atRev) return latest;
-    const pos = this.find(atRev);
-    if (pos < 0) return undefined;
-    const g = this.gens[Math.floor(pos / 2097152)]!;
-    const i = pos % 2097152;
-    const rec = engine.get(revKey(g.mains[i]!, g.subs[i]!));
-    if (rec === undefined) throw new Error(`mvcc: missing revision record ${g.mains[i]}_${g.subs[i]}`);
-    return decodeRecord(rec).kv;
+  /** The engine key of the revision visible at atRev, or undefined. */
+  recordKeyAt(atRev: number): string | undefined {
+    const i = this.find(atRev);
+    return i < 0 ? undefined : revKey(this.revs[2 * i]!, this.revs[2 * i + 1]!);
   }
 
   /**
-   * Compacts at atRev like etcd's keyIndex.compact: generations whose tombstone is below atRev are dropped; in the
-   * first remaining generation the newest revision <= atRev is kept and older ones dropped.
-   * `drop` is called for every dropped revision (to delete its record).
+   * The key's KeyValue at atRev with its metadata only (value empty, no engine read): what a
+   * keys-only read returns. The key buffer is built from the index key.
+   */
+  metaAt(atRev: number, engine: Engine, empty: Buffer): KeyValue | undefined {
+    const i = this.find(atRev);
+    if (i < 0) return undefined;
+    const main = this.revs[2 * i]!;
+    if (i === this.count - 1) {
+      return {
+        key: Buffer.from(this.k, 'latin1'),
+        create_revision: this.create,
+        mod_revision: main,
+        version: this.version,
+        value: empty,
+        lease: this.lease,
+      };
+    }
+    const kv = readRecord(engine, main, this.revs[2 * i + 1]!);
+    return { ...kv, value: empty };
+  }
+
+  /** The key's value at revision atRev, or undefined. Reads the engine. */
+  kvAt(atRev: number, engine: Engine): KeyValue | undefined {
+    const i = this.find(atRev);
+    if (i < 0) return undefined;
+    return readRecord(engine, this.revs[2 * i]!, this.revs[2 * i + 1]!);
+  }
+
+  /** The newest put's KeyValue (the key must be live). Reads the engine. */
+  latest(engine: Engine): KeyValue {
+    const n = this.revs.length;
+    return readRecord(engine, this.revs[n - 2]!, this.revs[n - 1]!);
+  }
+
+  /**
+   * Compacts at atRev like etcd's keyIndex.compact: generations whose tombstone is below atRev
+   * are dropped; in the first remaining generation the newest revision <= atRev is kept and older
+   * ones dropped. `drop` is called for every dropped revision (to delete its record).
    */
   compact(atRev: number, drop: (main: number, sub: number) => void): void {
-    let gi = 0;
-    while (gi < this.gens.length - 1) {
-      const g = this.gens[gi]!;
-      if (g.lastMain() >= atRev) break;
-      for (let i = 0; i < g.length; i++) drop(g.mains[i]!, g.subs[i]!);
-      gi++;
+    const revs = this.revs;
+    const n = this.count;
+    let start = 0;
+    let end = 0; // index of the current generation's tombstone, or n for the open generation
+    for (;;) {
+      end = start;
+      while (end < n && !this.isTomb(end)) end++;
+      if (end < n && revs[2 * end]! < atRev) {
+        start = end + 1;
+        continue;
+      }
+      break;
     }
-    const g = this.gens[gi]!;
-    let n = -1;
-    for (let i = g.length - 1; i >= 0; i--) {
-      if (g.mains[i]! <= atRev) {
-        n = i;
+    let keepFrom = start;
+    for (let i = Math.min(end, n - 1); i > start; i--) {
+      if (revs[2 * i]! <= atRev) {
+        keepFrom = i;
         break;
       }
     }
-    if (n > 0) {
-      for (let i = 0; i < n; i++) drop(g.mains[i]!, g.subs[i]!);
-      g.mains.splice(0, n);
-      g.subs.splice(0, n);
-    }
-    if (gi > 0) this.gens.splice(0, gi);
+    if (keepFrom === 0) return;
+    for (let i = 0; i < keepFrom; i++) drop(revs[2 * i]!, subOf(revs[2 * i + 1]!));
+    revs.splice(0, 2 * keepFrom);
+  }
+
+  /** Whether (main, sub) is one of the key's retained revisions. */
+  has(main: number, sub: number): boolean {
+    const revs = this.revs;
+    for (let i = 0; i < revs.length; i += 2) if (revs[i] === main && subOf(revs[i + 1]!) === sub) return true;
+    return false;
   }
 
   /** Every stored revision (main, sub), oldest first. */
   forEachRevision(fn: (main: number, sub: number) => void): void {
-    for (const g of this.gens) for (let i = 0; i < g.length; i++) fn(g.mains[i]!, g.subs[i]!);
+    for (let i = 0; i < this.revs.length; i += 2) fn(this.revs[i]!, subOf(this.revs[i + 1]!));
   }
+}
+
+function subOf(enc: number): number {
+  return enc < 0 ? -enc - 1 : enc;
+}
+
+function readRecord(engine: Engine, main: number, subEnc: number): KeyValue {
+  const sub = subOf(subEnc);
+  const rec = engine.get(revKey(main, sub));
+  if (rec === undefined) throw new Error(`mvcc: missing revision record ${main}_${sub}`);
+  return decodeRecord(rec).kv;
 }

@@ -49,10 +49,10 @@ export class KvIndex {
     return this.tree.get(k);
   }
 
-  getOrCreate(k: string, key: Buffer): KeyIndex {
+  getOrCreate(k: string): KeyIndex {
     let ki = this.tree.get(k);
     if (ki === undefined) {
-      ki = new KeyIndex(key);
+      ki = new KeyIndex(k);
       this.tree.set(k, ki);
     }
     return ki;

@@ -4,7 +4,7 @@
  */
 import { EtcdError } from '../errors';
 import { keyStr, toSpan } from './kv-index';
-import type { DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse } from './types';
+import type { DeleteRangeRequest, DeleteRangeResponse, KeyValue, PutRequest, PutResponse } from './types';
 import { EMPTY_BUFFER } from './types';
 import type { WriteTxn } from './write-txn';
 
@@ -19,16 +19,17 @@ export function executePut(tw: WriteTxn, req: PutRequest): PutResponse {
   const ignoreLease = req.ignore_lease === true;
   let value = req.value ?? EMPTY_BUFFER;
   let lease = toLease(req.lease);
-  let prev = undefined;
+  let prev: KeyValue | undefined = undefined;
   if (ignoreValue || ignoreLease || req.prev_kv === true) {
-    prev = tw.index.get(keyStr(req.key))?.latest;
+    const ki = tw.index.get(keyStr(req.key));
+    if (ki !== undefined && ki.isLive()) prev = ki.latest(tw.engine);
   }
   if (ignoreValue || ignoreLease) {
     if (prev === undefined) throw new EtcdError('KeyNotFound');
     if (ignoreValue) value = prev.value;
     if (ignoreLease) lease = prev.lease;
   }
-  const revision = tw.put(req.key, value, lease);
+  const revision = tw.put(req.key, value, lease, prev);
   return req.prev_kv === true && prev !== undefined ? { revision, prev_kv: prev } : { revision };
 }
 

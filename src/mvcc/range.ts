@@ -50,9 +50,17 @@ export interface RangeKeysResult {
 
 /**
  * The keys of `span` alive at `atRev`: up to `limit` values (limit <= 0: all) and the total
- * count. With countOnly no value is read.
+ * count. With countOnly nothing is read from the engine; with keysOnly the KeyValues have empty
+ * values and only keys whose metadata is not in the index (older revisions) read the engine.
  */
-export function rangeKeys(view: ReadView, span: KeySpan, atRev: number, limit: number, countOnly: boolean): RangeKeysResult {
+export function rangeKeys(
+  view: ReadView,
+  span: KeySpan,
+  atRev: number,
+  limit: number,
+  countOnly: boolean,
+  keysOnly = false,
+): RangeKeysResult {
   const kvs: KeyValue[] = [];
   let count = 0;
   const engine = view.engine;
@@ -61,7 +69,7 @@ export function rangeKeys(view: ReadView, span: KeySpan, atRev: number, limit: n
       if (ki.existsAt(atRev)) count++;
       return;
     }
-    const kv = ki.kvAt(atRev, engine);
+    const kv = keysOnly ? ki.metaAt(atRev, engine, EMPTY_BUFFER) : ki.kvAt(atRev, engine);
     if (kv !== undefined) {
       count++;
       kvs.push(kv);
@@ -102,7 +110,8 @@ export function executeRange(view: ReadView, req: RangeRequest): RangeResponse {
   if (fetchLimit > 0) fetchLimit++;
 
   const countOnly = req.count_only === true;
-  const rr = rangeKeys(view, toSpan(req.key, req.range_end), atRev, fetchLimit, countOnly);
+  const keysOnly = req.keys_only === true && target !== 'VALUE';
+  const rr = rangeKeys(view, toSpan(req.key, req.range_end), atRev, fetchLimit, countOnly, keysOnly);
   let kvs = rr.kvs;
 
   if (filtered) {
@@ -128,8 +137,47 @@ export function executeRange(view: ReadView, req: RangeRequest): RangeResponse {
     kvs.length = reqLimit;
     more = true;
   }
-  if (req.keys_only === true) {
+  if (req.keys_only === true && !keysOnly) {
     kvs = kvs.map((kv) => ({ ...kv, value: EMPTY_BUFFER }));
   }
   return { revision: view.rev, kvs, more, count: rr.count };
+}
+
+/** What a streamed range reports besides its KeyValues. */
+export interface RangeSummary {
+  revision: number;
+  more: boolean;
+  count: number;
+}
+
+/**
+ * The same answer as {@link executeRange}, streamed: each KeyValue goes to `emit` in key order as
+ * it is read (nothing collects them), for requests that need no sort and no min/max filter.
+ * Returns undefined, having read nothing, for the others.
+ */
+export function streamRange(view: ReadView, req: RangeRequest, emit: (kv: KeyValue) => void): RangeSummary | undefined {
+  const order = sortOrderOf(req.sort_order) ?? 'NONE';
+  const target = sortTargetOf(req.sort_target) ?? 'KEY';
+  if (target !== 'KEY' || order === 'DESCEND') return undefined;
+  if ((req.min_mod_revision ?? 0) !== 0 || (req.max_mod_revision ?? 0) !== 0) return undefined;
+  if ((req.min_create_revision ?? 0) !== 0 || (req.max_create_revision ?? 0) !== 0) return undefined;
+  const atRev = readRevision(view, req.revision);
+  const limit = req.limit ?? 0;
+  const countOnly = req.count_only === true;
+  const keysOnly = req.keys_only === true;
+  const engine = view.engine;
+  let count = 0;
+  let sent = 0;
+  view.index.visit(toSpan(req.key, req.range_end), (ki) => {
+    if (countOnly || (limit > 0 && sent >= limit)) {
+      if (ki.existsAt(atRev)) count++;
+      return;
+    }
+    const kv = keysOnly ? ki.metaAt(atRev, engine, EMPTY_BUFFER) : ki.kvAt(atRev, engine);
+    if (kv === undefined) return;
+    count++;
+    sent++;
+    emit(kv);
+  });
+  return { revision: view.rev, more: limit > 0 && count > limit, count };
 }

@@ -15,13 +15,13 @@
 import { EtcdError } from '../errors';
 import { computeHash } from './hash';
 import type { Engine } from './engine';
-import { encodeCompactRev, META_COMPACT, revKey } from './codec';
+import { decodeCompactRev, encodeCompactRev, META_COMPACT, META_COMPACTING, revKey } from './codec';
 import { eventsInRange } from './history';
 import type { KeyIndex } from './key-index';
 import { keyStr, KvIndex } from './kv-index';
-import { executeRange, type ReadView } from './range';
+import { executeRange, streamRange, type RangeSummary, type ReadView } from './range';
 import { executeDeleteRange, executePut, toLease } from './ops';
-import { restoreIndex } from './restore';
+import { restoreIndex, type RevisionHeader } from './restore';
 import { executeTxn } from './txn';
 import type {
   DeleteRangeRequest,
@@ -39,6 +39,23 @@ import type {
 } from './types';
 import { WriteTxn } from './write-txn';
 
+/** Compacts the index entries of `keys` at rev, appending each dropped revision to `dropped`. */
+function compactIndex(index: KvIndex, keys: Map<string, KeyIndex>, rev: number, dropped: number[]): void {
+  const emptied: string[] = [];
+  for (const [k, ki] of keys) {
+    ki.compact(rev, (main, sub) => dropped.push(main, sub));
+    if (ki.isEmpty()) emptied.push(k);
+    else if (ki.isSingleRevision()) index.compactable.delete(k);
+  }
+  for (const k of emptied) index.remove(k);
+}
+
+function allKeys(index: KvIndex): Map<string, KeyIndex> {
+  const all = new Map<string, KeyIndex>();
+  index.forEach((k, ki) => all.set(k, ki));
+  return all;
+}
+
 export interface StoreHooks {
   /** Whether a lease exists. Absent hook: no lease exists (any lease != 0 is LeaseNotFound). */
   leaseExists?(id: bigint): boolean;
@@ -51,13 +68,23 @@ export class MvccStore {
   private rev = 1;
   /** -1 until the first compaction, like etcd's compactMainRev. */
   private compactRev = -1;
+  /** Dropped revisions whose records are still to be deleted: [main, sub, ...] from backlogAt. */
+  private backlog: number[] = [];
+  private backlogAt = 0;
 
-  constructor(engine: Engine, hooks: StoreHooks = {}) {
+  /**
+   * `headers`: the engine's revision records in revision order, values optional (see
+   * restoreIndex); default: scanned from the engine.
+   */
+  constructor(engine: Engine, hooks: StoreHooks = {}, headers?: Iterable<RevisionHeader>) {
     this.engine = engine;
     this.hooks = hooks;
-    const r = restoreIndex(engine, this.index);
+    const r = restoreIndex(engine, this.index, headers);
     this.rev = r.rev;
     this.compactRev = r.compactRev;
+    const unfinished = engine.get(META_COMPACTING);
+    // A compaction whose deletes did not all land: its dropped revisions are found again.
+    if (unfinished !== undefined) compactIndex(this.index, allKeys(this.index), decodeCompactRev(unfinished), this.backlog);
   }
 
   /** The store revision: 1 when fresh, +1 per write that changed something. */
@@ -95,6 +122,11 @@ export class MvccStore {
 
   range(req: RangeRequest): RangeResponse {
     return executeRange(this.view(), req);
+  }
+
+  /** {@link range} streamed to `emit` (see streamRange); undefined when the request needs sorting or filters. */
+  rangeStream(req: RangeRequest, emit: (kv: KeyValue) => void): RangeSummary | undefined {
+    return streamRange(this.view(), req, emit);
   }
 
   put(req: PutRequest): WriteResult<PutResponse> {
@@ -142,25 +174,44 @@ export class MvccStore {
   }
 
   /**
-   * Compacts at rev: reads below rev fail afterwards; records no longer needed are deleted
-   * from the engine and the compact revision is persisted. The current revision is unchanged.
+   * Compacts at rev (etcd's Compact): reads below rev fail from now on and the index forgets
+   * the revisions no longer needed. Their records are deleted from the engine here, or, with
+   * `deferDeletes`, left in a backlog that {@link compactStep} works through (etcd's background
+   * compaction in batches), so a large compaction does not hold the caller for long. Until the
+   * backlog is empty the engine holds the marker META_COMPACTING, and a store opened over it
+   * compacts again (etcd's restore of an unfinished compaction). The current revision is
+   * unchanged.
    */
-  compact(rev: number): void {
+  compact(rev: number, deferDeletes = false): void {
     if (rev <= this.compactRev) throw new EtcdError('Compacted');
     if (rev > this.rev) throw new EtcdError('FutureRev');
-    const engine = this.engine;
-    const emptied: string[] = [];
-    const dropped: string[] = [];
-    const candidates = this.index.compactable;
-    for (const [k, ki] of candidates) {
-      ki.compact(rev, (main, sub) => dropped.push(revKey(main, sub)));
-      if (ki.isEmpty()) emptied.push(k);
-      else if (ki.isSingleRevision()) candidates.delete(k);
-    }
-    for (const k of emptied) this.index.remove(k);
-    for (const rk of dropped) engine.del(rk);
-    engine.put(META_COMPACT, encodeCompactRev(rev));
+    compactIndex(this.index, this.index.compactable, rev, this.backlog);
+    this.engine.put(META_COMPACT, encodeCompactRev(rev));
     this.compactRev = rev;
+    if (!deferDeletes) this.compactStep(Infinity);
+    else if (this.backlog.length > this.backlogAt) this.engine.put(META_COMPACTING, encodeCompactRev(rev));
+  }
+
+  /** Revision records a compaction dropped that are not deleted yet. */
+  get compactionBacklog(): number {
+    return (this.backlog.length - this.backlogAt) >> 1;
+  }
+
+  /** Deletes up to `max` records of the compaction backlog; returns how many are left. */
+  compactStep(max: number): number {
+    const b = this.backlog;
+    const end = Math.min(b.length, this.backlogAt + 2 * max);
+    for (let i = this.backlogAt; i < end; i += 2) this.engine.del(revKey(b[i]!, b[i + 1]!));
+    this.backlogAt = end;
+    if (end === b.length) {
+      if (end > 0) this.engine.del(META_COMPACTING);
+      this.backlog = [];
+      this.backlogAt = 0;
+    } else if (this.backlogAt > 1 << 20) {
+      this.backlog = b.slice(this.backlogAt);
+      this.backlogAt = 0;
+    }
+    return this.compactionBacklog;
   }
 
   /**
@@ -171,7 +222,8 @@ export class MvccStore {
     const at = rev === 0 ? this.rev : rev;
     if (rev > 0 && rev < this.compactRev) throw new EtcdError('Compacted');
     if (at > this.rev) throw new EtcdError('FutureRev');
-    return { hash: computeHash(this.engine, this.compactRev, at), compactRevision: this.compactRev, hashRevision: at };
+    const kept = (key: string, main: number, sub: number): boolean => this.index.get(key)?.has(main, sub) === true;
+    return { hash: computeHash(this.engine, this.compactRev, at, kept), compactRevision: this.compactRev, hashRevision: at };
   }
 
   /**
@@ -198,10 +250,13 @@ export class MvccStore {
     return out;
   }
 
-  /** Calls fn with the current KeyValue of every live key, in key order (e.g. lease re-attach at boot). */
-  forEachLive(fn: (kv: KeyValue) => void): void {
-    this.index.forEach((_k, ki) => {
-      if (ki.latest !== undefined) fn(ki.latest);
+  /**
+   * Calls fn with every live key (latin1) and its lease, in key order (e.g. lease re-attach at
+   * boot). Reads no value.
+   */
+  forEachLiveLease(fn: (key: string, lease: bigint) => void): void {
+    this.index.forEach((k, ki) => {
+      if (ki.isLive()) fn(k, ki.lease);
     });
   }
 }

@@ -78,9 +78,10 @@ export function compareKV(c: Compare, kv: KeyValue): boolean {
 
 /** etcd's applyCompare: every key of the range must satisfy c; missing keys: see module doc. */
 export function applyCompare(view: ReadView, c: Compare): boolean {
-  const { kvs } = rangeKeys(view, toSpan(c.key, c.range_end), view.rev, 0, false);
+  const target = typeof c.target === 'number' ? TARGETS[c.target] : (c.target ?? 'VERSION');
+  // Only a VALUE compare reads values; the others need the index's metadata alone.
+  const { kvs } = rangeKeys(view, toSpan(c.key, c.range_end), view.rev, 0, false, target !== 'VALUE');
   if (kvs.length === 0) {
-    const target = typeof c.target === 'number' ? TARGETS[c.target] : (c.target ?? 'VERSION');
     if (target === 'VALUE') return false;
     return compareKV(c, ZERO_KV);
   }
@@ -127,8 +128,8 @@ function checkTxn(view: ReadView, req: TxnRequest, cur: Cursor, leaseExists: (id
       case 'request_put': {
         const p = op.request_put!;
         if (p.ignore_value === true || p.ignore_lease === true) {
-          const { kvs } = rangeKeys(view, toSpan(p.key, undefined), view.rev, 0, false);
-          if (kvs.length === 0) throw new EtcdError('KeyNotFound');
+          const { count } = rangeKeys(view, toSpan(p.key, undefined), view.rev, 0, true);
+          if (count === 0) throw new EtcdError('KeyNotFound');
         }
         const lease = toLease(p.lease);
         if (lease !== 0n && !leaseExists(lease)) throw new EtcdError('LeaseNotFound');

@@ -41,33 +41,38 @@ export class WriteTxn implements ReadView {
     return this.subs > 0;
   }
 
-  /** Writes key=value with the given lease. Returns the new revision. */
-  put(key: Buffer, value: Buffer, lease: bigint): number {
+  /**
+   * Writes key=value with the given lease. `prev` is the key's current KeyValue when the caller
+   * already read it (undefined: read here if the key is live). Returns the new revision.
+   */
+  put(key: Buffer, value: Buffer, lease: bigint, prev?: KeyValue): number {
     const main = this.beginRev + 1;
     const sub = this.subs++;
     const k = keyStr(key);
     const existing = this.index.get(k);
-    const prev = existing?.latest;
+    const live = existing !== undefined && existing.isLive();
+    const before = live ? (prev ?? existing.latest(this.engine)) : undefined;
     const { rec, kv } = encodeLiveRecord({
       key,
-      create_revision: prev === undefined ? main : prev.create_revision,
+      create_revision: before === undefined ? main : before.create_revision,
       mod_revision: main,
-      version: prev === undefined ? 1 : prev.version + 1,
+      version: before === undefined ? 1 : before.version + 1,
       value,
       lease,
-    }); // kv's buffers are views into the record: the cache pins no request buffer
+    }); // kv's buffers are views into the record: the events pin no request buffer
     const rk = revKey(main, sub);
     this.engine.put(rk, rec);
-    const ki = existing ?? this.index.getOrCreate(k, kv.key);
-    ki.put(main, sub, kv);
+    const ki = existing ?? this.index.getOrCreate(k);
+    const meta = ki.meta();
+    ki.put(main, sub, kv.create_revision, kv.version, lease);
     if (existing !== undefined) this.index.compactable.set(k, ki);
-    if (prev === undefined) this.index.liveKeys++;
-    this.events.push(prev === undefined ? { type: 'PUT', kv } : { type: 'PUT', kv, prev_kv: prev });
+    if (before === undefined) this.index.liveKeys++;
+    this.events.push(before === undefined ? { type: 'PUT', kv } : { type: 'PUT', kv, prev_kv: before });
     if (this.undoLog !== undefined) {
       this.undoLog.push(() => {
         this.engine.del(rk);
-        ki.unput(prev);
-        if (prev === undefined) this.index.liveKeys--;
+        ki.unput(meta);
+        if (before === undefined) this.index.liveKeys--;
         if (existing === undefined) this.index.remove(k);
       });
     }
@@ -87,21 +92,22 @@ export class WriteTxn implements ReadView {
   deleteKeys(kis: readonly KeyIndex[]): KeyValue[] {
     const prevs: KeyValue[] = [];
     for (const ki of kis) {
-      const prev = ki.latest!;
+      const prev = ki.latest(this.engine);
       const main = this.beginRev + 1;
       const sub = this.subs++;
-      const kv: KeyValue = { key: ki.key, create_revision: 0, mod_revision: main, version: 0, value: EMPTY_BUFFER, lease: 0n };
+      const kv: KeyValue = { key: prev.key, create_revision: 0, mod_revision: main, version: 0, value: EMPTY_BUFFER, lease: 0n };
       const rk = revKey(main, sub);
       this.engine.put(rk, encodeRecord(kv, true));
+      const meta = ki.meta();
       ki.tombstone(main, sub);
-      this.index.compactable.set(keyStr(ki.key), ki);
+      this.index.compactable.set(ki.k, ki);
       this.index.liveKeys--;
       this.events.push({ type: 'DELETE', kv, prev_kv: prev });
       prevs.push(prev);
       if (this.undoLog !== undefined) {
         this.undoLog.push(() => {
           this.engine.del(rk);
-          ki.untombstone(prev);
+          ki.untombstone(meta);
           this.index.liveKeys++;
         });
       }

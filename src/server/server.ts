@@ -163,7 +163,8 @@ export class EtcdServer {
     };
     const lockDef = serviceDefinition('v3lockpb.Lock');
     const electionDef = serviceDefinition('v3electionpb.Election');
-    add(withRawRequests('etcdserverpb.KV', KV_RAW_METHODS), kvService(member, this.log));
+    // Range answers may be encoded already (wire/range-encoder.ts).
+    add(passBuffersThrough(withRawRequests('etcdserverpb.KV', KV_RAW_METHODS)), kvService(member, this.log));
     const disk = new DiskUsage(join(c.dataDir, 'member', 'leveldb'));
     add(serviceDefinition('etcdserverpb.Maintenance'), maintenanceService(member, disk, this.log));
     add(serviceDefinition('etcdserverpb.Cluster'), clusterService(member, this.log));

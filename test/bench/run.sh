@@ -56,6 +56,17 @@
 #   BENCH_SNAPSHOT  1 = also `etcdctl snapshot save` of a large store on both servers
 #                   (test/bench/snapshot-bench.ts; BENCH_SNAPSHOT_MB, default 1024, of 8 KiB values):
 #                   save seconds, file size, peak server RSS and put latency during the save
+#   BENCH_SCALE     1 = also the scale scenario (issue 14; test/bench/scale-bench.ts, not in the ci
+#                   profile): on both servers, fresh data dir each, load BENCH_SCALE_KEYS keys
+#                   (default 1000000) /scale/%010d of BENCH_SCALE_VALUE bytes (default 256) with 64
+#                   clientv3 writers (test/go/cmd/scalewriter): writes/s, peak RSS during the load,
+#                   RSS settled 5 s after it, data dir size; count-only Range, first page of 1,000,
+#                   all keys in one Range (test/go/cmd/scalereader) with peak RSS during it; SIGTERM
+#                   and restart on the same data dir: seconds until a linearizable Range answers and
+#                   RSS then. Single member, plain gRPC (BENCH_CLUSTER, BENCH_TLS, BENCH_AUTH do not
+#                   apply); honours BENCH_TARGETS; writes scale.jsonl, scale.md, scale-rss.tsv to OUT.
+#   BENCH_SCALE_KEYS  keys for BENCH_SCALE (default 1000000)
+#   BENCH_SCALE_VALUE value size in bytes for BENCH_SCALE (default 256)
 #   BENCH_AUTH      1 = auth enabled on both servers before each check: users root and perf,
 #                   perf with a READWRITE role on check perf's prefix (/etcdctl-check-perf/),
 #                   and etcdctl runs check perf as perf (--user perf:perfpw)
@@ -84,6 +95,16 @@ LEASE="${BENCH_LEASE:-0}"
 WATCH_ARGS="${BENCH_WATCH_ARGS:--watchers 10000 -streams 100 -rate 5 -duration 60s}"
 LEASE_ARGS="${BENCH_LEASE_ARGS:-}"
 TARGETS="${BENCH_TARGETS:-etcd etcd-ts}"
+# The scale scenario (1 M keys by default, tens of minutes) never runs in the ci profile.
+SCALE="${BENCH_SCALE:-0}"
+if [[ "$SCALE" == 1 && "$PROFILE" == ci ]]; then
+  echo "bench: BENCH_SCALE=1 ignored in the ci profile" >&2
+  SCALE=0
+fi
+SCALE_KEYS="${BENCH_SCALE_KEYS:-1000000}"
+SCALE_VALUE="${BENCH_SCALE_VALUE:-256}"
+[[ "$SCALE_KEYS" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_SCALE_KEYS must be a positive integer" >&2; exit 2; }
+[[ "$SCALE_VALUE" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_SCALE_VALUE must be a positive integer" >&2; exit 2; }
 OUT="${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/etcd-ts-bench.XXXXXX")}"
 mkdir -p "$OUT"
 RESULTS="$OUT/results.tsv"
@@ -118,6 +139,7 @@ LEASEBENCH="$REPO/.tools/bin/leasebench"
 NEED=("$ETCD_BIN" "$ETCDCTL")
 [[ "$WATCH" == 1 ]] && NEED+=("$WATCHBENCH")
 [[ "$LEASE" == 1 ]] && NEED+=("$LEASEBENCH")
+[[ "$SCALE" == 1 ]] && NEED+=("$REPO/.tools/bin/scalewriter" "$REPO/.tools/bin/scalereader")
 for b in "${NEED[@]}"; do
   [[ -x "$b" ]] || { log "missing $b (run bash test/tools/install.sh)"; exit 1; }
 done
@@ -410,7 +432,7 @@ gobench_one() {
   echo "$target=$OUT/$tag.out" >>"$OUT/$kind.files"
 }
 
-log "profile=$PROFILE loads='$LOADS' runs=$RUNS cluster=$CLUSTER watch=$WATCH lease=$LEASE targets='$TARGETS' nproc=$(nproc) loadavg='$(cut -d' ' -f1-3 /proc/loadavg)'"
+log "profile=$PROFILE loads='$LOADS' runs=$RUNS cluster=$CLUSTER watch=$WATCH lease=$LEASE scale=$SCALE targets='$TARGETS' nproc=$(nproc) loadavg='$(cut -d' ' -f1-3 /proc/loadavg)'"
 log "raw logs and results.tsv in $OUT"
 for run in $(seq 1 "$RUNS"); do
   # Alternate which target goes first so drift in the machine's load hits both alike.
@@ -540,4 +562,10 @@ if [[ "${BENCH_SNAPSHOT:-0}" == 1 ]]; then
   echo
   echo "== snapshot save (BENCH_SNAPSHOT=1, ${BENCH_SNAPSHOT_MB:-1024} MB)"
   node "$REPO/dist/test/bench/snapshot-bench.js" --mb "${BENCH_SNAPSHOT_MB:-1024}"
+fi
+
+if [[ "$SCALE" == 1 ]]; then
+  echo
+  echo "== scale (BENCH_SCALE=1, $SCALE_KEYS keys of $SCALE_VALUE bytes; raw results in $OUT/scale.jsonl)"
+  node "$REPO/dist/test/bench/scale-bench.js" --keys "$SCALE_KEYS" --value "$SCALE_VALUE" --targets "$TARGETS" --out "$OUT"
 fi

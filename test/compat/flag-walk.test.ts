@@ -44,6 +44,7 @@ const WITNESSES: Record<string, { file: string; title: string }> = {
   'bcrypt-cost': { file: 'test/auth/auth-store.test.ts', title: '--bcrypt-cost: the password hash' },
   'auth-token-ttl': { file: 'test/auth/auth-cluster.test.ts', title: 'auth on three members' },
   'auth-token': { file: 'test/auth/auth-tokens.test.ts', title: 'JWT tokens: claims, signature' },
+  'value-cache-bytes': { file: 'test/storage/value-cache-flag.test.ts', title: '--value-cache-bytes: 0 sends every value read' },
   'auto-compaction-mode': { file: 'test/compat/auto-compaction.test.ts', title: '' },
   'auto-compaction-retention': { file: 'test/compat/auto-compaction.test.ts', title: '' },
   logger: { file: 'test/bin/parse-args.test.ts', title: '' },

@@ -312,7 +312,7 @@ describe('persistence', () => {
     assert.deepEqual(g.lessor.leases(), [big, 1n]);
     assert.equal(g.lessor.ttlOf(1n), 30);
     assert.equal(g.lessor.ttlOf(big), 7);
-    g.lessor.restoreAttachments(g.mvcc.range({ key: b('\0'), range_end: b('\0') }).kvs);
+    g.lessor.restoreAttachments((fn) => g.mvcc.forEachLiveLease(fn));
     assert.deepEqual(keyNames(g.lessor.keysOf(1n)), ['k1']);
     assert.deepEqual(keyNames(g.lessor.keysOf(big)), ['k2']);
     g.lessor.promote(0);

@@ -169,3 +169,49 @@ test('crc32c slicing-by-8 equals the bytewise definition at every length and spl
     assert.equal(crc32c(d.subarray(cut), crc32c(d.subarray(0, cut))), bytewise(d), `split ${n}`);
   }
 });
+
+/** A store with history: puts, overwrites, deletes of the same keys over `n` revisions (seeded). */
+function withHistory(seed: number, n: number): { store: MvccStore; engine: MemoryEngine } {
+  const { store, engine } = freshStore();
+  let s = seed;
+  const rnd = (m: number): number => (s = (s * 48271) % 2147483647) % m;
+  for (let i = 0; i < n; i++) {
+    const k = b(`k${rnd(40)}`);
+    if (rnd(5) === 0) store.deleteRange({ key: k });
+    else store.put({ key: k, value: b(`v${i}`) });
+  }
+  return { store, engine };
+}
+
+const recordsOf = (e: MemoryEngine): string[] => [...e.scan('', '\uffff')].map(([k]) => k);
+
+test('a deferred compaction answers like an immediate one, deletes in steps, and is finished after a reopen', () => {
+  const seed = 20261205;
+  console.log(`deferred compaction seed ${seed}`);
+  const now = withHistory(seed, 400);
+  const later = withHistory(seed, 400);
+  const at = 250;
+  now.store.compact(at);
+  later.store.compact(at, true);
+  const all = { key: b('\0'), range_end: b('\0') };
+  assert.deepEqual(later.store.range(all), now.store.range(all));
+  assert.deepEqual(later.store.range({ ...all, revision: at }), now.store.range({ ...all, revision: at }));
+  assert.throws(
+    () => later.store.range({ ...all, revision: at - 1 }),
+    (e) => isEtcdError(e, 'Compacted'),
+  );
+  assert.deepEqual(later.store.hashKV(0), now.store.hashKV(0));
+  assert.deepEqual(later.store.events(at), now.store.events(at));
+  const backlog = later.store.compactionBacklog;
+  assert.ok(backlog > 20, `backlog ${backlog}`);
+  assert.ok(later.engine.get('m/compacting') !== undefined);
+  assert.equal(later.store.compactStep(10), backlog - 10);
+  // Reopened with the backlog half done: the store finds the dropped revisions again.
+  const reopened = new MvccStore(later.engine);
+  assert.equal(reopened.compactionBacklog, backlog - 10);
+  assert.deepEqual(reopened.hashKV(0), now.store.hashKV(0));
+  while (reopened.compactStep(7) > 0);
+  assert.equal(later.engine.get('m/compacting'), undefined);
+  assert.deepEqual(recordsOf(later.engine), recordsOf(now.engine));
+  assert.deepEqual(reopened.range(all), now.store.range(all));
+});

@@ -9,19 +9,33 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Engine } from '../../src/mvcc';
+import type { Engine, RevisionHeader } from '../../src/mvcc';
 import { MvccStore } from '../../src/mvcc';
+import { decodeRecord, encodeRecord } from '../../src/mvcc/codec';
 
 export interface EngineFactory {
   create(): Promise<Engine>;
   reopen?(e: Engine): Promise<Engine>;
   close?(e: Engine): Promise<void>;
+  /** Makes every write so far durable (engines that buffer writes). */
+  flush?(e: Engine): Promise<void>;
+  /** The revision headers a reopened engine loaded, for rebuilding a store's index. */
+  headers?(e: Engine): Iterable<RevisionHeader> | undefined;
 }
 
+// Keys under `r/` are revision records: engines may parse them, so they hold real records
+// (a put of key=value); other keys hold the bytes themselves.
+const isRev = (k: string): boolean => k.startsWith('r/');
+const encAt = (k: string, s: string): Uint8Array =>
+  isRev(k)
+    ? encodeRecord({ key: Buffer.from('key'), create_revision: 1, mod_revision: 1, version: 1, value: Buffer.from(s), lease: 0n }, false)
+    : Buffer.from(s);
+const decAt = (k: string, v: Uint8Array | undefined): string | undefined =>
+  v === undefined ? undefined : isRev(k) ? decodeRecord(v).kv.value.toString() : Buffer.from(v).toString();
 const enc = (s: string): Uint8Array => Buffer.from(s);
 const dec = (v: Uint8Array | undefined): string | undefined => (v === undefined ? undefined : Buffer.from(v).toString());
-const scanAll = (e: Engine, start: string, end: string): [string, string][] =>
-  [...e.scan(start, end)].map(([k, v]) => [k, Buffer.from(v).toString()]);
+const scanAll = (e: Engine, start: string, end: string): [string, string][] => [...e.scan(start, end)].map(([k, v]) => [k, decAt(k, v)!]);
+const rk = (main: number, sub = 0): string => `r/${main.toString(16).padStart(16, '0')}_${sub.toString(16).padStart(8, '0')}`;
 
 export function engineConformance(name: string, factory: EngineFactory): void {
   const withEngine = async (fn: (e: Engine) => Promise<Engine | void> | Engine | void): Promise<void> => {
@@ -61,7 +75,7 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         'r0',
         'r',
       ];
-      for (const k of ks) e.put(k, enc(k));
+      for (const k of ks) e.put(k, encAt(k, k));
       const sorted = [...ks].sort();
       assert.deepEqual(
         scanAll(e, '', '\x7f').map(([k]) => k),
@@ -92,6 +106,26 @@ export function engineConformance(name: string, factory: EngineFactory): void {
       assert.deepEqual(got[99], ['k199', '199']);
     }));
 
+  test(`${name}: revision records read alike before and after they are durable`, () =>
+    withEngine(async (e) => {
+      for (let i = 1; i <= 50; i++) e.put(rk(i), encAt(rk(i), `v${i}`));
+      await factory.flush?.(e);
+      for (let i = 51; i <= 60; i++) e.put(rk(i, 1), encAt(rk(i, 1), `w${i}`));
+      e.del(rk(3));
+      e.del(rk(55, 1));
+      e.del(rk(999)); // never there
+      assert.equal(decAt(rk(1), e.get(rk(1))), 'v1');
+      assert.equal(e.get(rk(3)), undefined);
+      assert.equal(decAt(rk(60, 1), e.get(rk(60, 1))), 'w60');
+      assert.equal(e.get(rk(55, 1)), undefined);
+      const keys = scanAll(e, rk(2), rk(52)).map(([k]) => k);
+      assert.deepEqual(keys, [rk(2), ...Array.from({ length: 47 }, (_, j) => rk(j + 4)), rk(51, 1)]);
+      await factory.flush?.(e);
+      assert.equal(e.get(rk(3)), undefined);
+      assert.equal(decAt(rk(51, 1), e.get(rk(51, 1))), 'w51');
+      assert.equal(scanAll(e, 'r/', 'r0').length, 58);
+    }));
+
   if (factory.reopen !== undefined) {
     const reopen = factory.reopen.bind(factory);
     test(`${name}: data survives reopen`, () =>
@@ -99,10 +133,17 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         e.put('a', enc('1'));
         e.put('b', enc('2'));
         e.del('a');
+        e.put(rk(7), encAt(rk(7), 'seven'));
+        e.put(rk(8), encAt(rk(8), 'eight'));
+        e.del(rk(8));
         const e2 = await reopen(e);
         assert.equal(e2.get('a'), undefined);
         assert.equal(dec(e2.get('b')), '2');
-        assert.deepEqual(scanAll(e2, '', '\x7f'), [['b', '2']]);
+        assert.equal(decAt(rk(7), e2.get(rk(7))), 'seven');
+        assert.deepEqual(scanAll(e2, '', '\x7f'), [
+          ['b', '2'],
+          [rk(7), 'seven'],
+        ]);
         return e2;
       }));
 
@@ -117,16 +158,19 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         s1.put({ key: Buffer.from([0xff, 0x00]), value: b('bin') });
         const all = { key: Buffer.from([0]), range_end: Buffer.from([0]) };
         const before = s1.range(all);
+        const before40 = s1.range({ ...all, revision: 40 });
         const hash = s1.hashKV(0);
+        const rev1 = s1.currentRevision;
+        const keys1 = s1.keyCount;
         const e2 = await reopen(e);
-        const s2 = new MvccStore(e2);
-        assert.equal(s2.currentRevision, s1.currentRevision);
+        const s2 = new MvccStore(e2, {}, factory.headers?.(e2));
+        assert.equal(s2.currentRevision, rev1);
         assert.equal(s2.compactRevision, 30);
-        assert.equal(s2.keyCount, s1.keyCount);
+        assert.equal(s2.keyCount, keys1);
         assert.deepEqual(s2.range(all), before);
-        assert.deepEqual(s2.range({ ...all, revision: 40 }), s1.range({ ...all, revision: 40 }));
+        assert.deepEqual(s2.range({ ...all, revision: 40 }), before40);
         assert.deepEqual(s2.hashKV(0), hash);
-        assert.equal(s2.put({ key: b('k0'), value: b('after') }).response.revision, s1.currentRevision + 1);
+        assert.equal(s2.put({ key: b('k0'), value: b('after') }).response.revision, rev1 + 1);
         return e2;
       }));
   }

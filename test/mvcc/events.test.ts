@@ -29,14 +29,14 @@ test('events(from, to) replays the write events from the engine', () => {
   assert.deepEqual(view(at3.slice(1)), view(live.slice(2)));
 });
 
-test('forEachLive lists current values in key order', () => {
+test('forEachLiveLease lists live keys and their leases in key order', () => {
   const { store } = freshStore({ leaseExists: () => true });
   store.put({ key: b('b'), value: b('1'), lease: 9n });
   store.put({ key: b('a'), value: b('2') });
   store.put({ key: b('c'), value: b('3') });
   store.deleteRange({ key: b('c') });
   const seen: [string, bigint][] = [];
-  store.forEachLive((kv) => seen.push([kv.key.toString(), kv.lease]));
+  store.forEachLiveLease((k, lease) => seen.push([k, lease]));
   assert.deepEqual(seen, [
     ['a', 0n],
     ['b', 9n],

@@ -31,6 +31,8 @@ export class FakeStateMachine implements StateMachine {
     this.writes = [];
     return w;
   }
+  settled(): void {}
+
   releaseAcks(): void {}
   prepareInstall(): never {
     throw new Error('a lone member installs no snapshot');

@@ -6,12 +6,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Level } from 'level';
 import type { ClassicLevel } from 'classic-level';
-import { checkLevelDbTables, checkTable } from '../../src/server/engine/storage/leveldb-table-check';
+import { checkLevelDbTables, checkTable, verifyDeferred } from '../../src/server/engine/storage/leveldb-table-check';
 import { snappyUncompress } from '../../src/server/engine/storage/snappy';
 import { liveTables } from '../../src/server/engine/storage/leveldb-manifest';
 
-/** A closed LevelDB whose data is in .ldb tables: compressible and random values, many blocks. */
-async function tables(t: { after(fn: () => void): void }): Promise<{ dir: string; files: string[] }> {
+/**
+ * A closed LevelDB whose data is in .ldb tables: compressible and random values, many blocks; with
+ * `others`, also keys outside the value range (a Raft log) before and after it.
+ */
+async function tables(t: { after(fn: () => void): void }, others = false): Promise<{ dir: string; files: string[] }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-tables-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const db = new Level<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
@@ -21,6 +24,10 @@ async function tables(t: { after(fn: () => void): void }): Promise<{ dir: string
   for (let i = 0; i < 3000; i++) {
     const value = i % 2 === 0 ? Buffer.alloc(300, 97 + (i % 26)) : Buffer.from(Array.from({ length: 300 }, rnd));
     await db.put(`mvcc/r/${String(i).padStart(8, '0')}`, value);
+    if (others && i % 10 === 0) {
+      await db.put(`raft/e/${String(i).padStart(8, '0')}`, value);
+      await db.put(`auth/${String(i).padStart(8, '0')}`, value);
+    }
   }
   await (db as unknown as ClassicLevel<string, Buffer>).compactRange('\u0000', '\uffff');
   await db.close();
@@ -57,6 +64,44 @@ test('tables LevelDB wrote pass; a garbled byte, a truncation or a missing foote
   );
   fs.rmSync(path.join(dir, files[0]!));
   assert.throws(() => checkLevelDbTables(dir), /is missing/);
+});
+
+const VALUES = { start: 'mvcc/r/', end: 'mvcc/r0' };
+
+test('value blocks are left for the background check; every other block is read before open', async (t) => {
+  const { dir, files } = await tables(t, true);
+  const file = fs.readFileSync(path.join(dir, files[0]!));
+  const all = checkTable(file);
+  const some = checkTable(file, VALUES);
+  assert.ok(some.deferred.length > 0, JSON.stringify(some));
+  assert.equal(some.dataBlocks + some.deferred.length, all.dataBlocks);
+  // Blocks holding keys outside the range (auth/ sorts before, raft/ after) are checked now.
+  assert.ok(some.dataBlocks >= 2, JSON.stringify(some));
+  const deferred = checkLevelDbTables(dir, VALUES);
+  let pauses = 0;
+  const pause = async (): Promise<void> => {
+    pauses++;
+  };
+  assert.equal(
+    await verifyDeferred(dir, deferred, pause),
+    deferred.reduce((n, d) => n + d.blocks.length, 0),
+  );
+  assert.equal(pauses, deferred.length);
+  // A flipped byte inside a deferred block: open-time check passes, the background one fails.
+  const h = deferred[0]!.blocks[Math.floor(deferred[0]!.blocks.length / 2)]!;
+  const f = path.join(dir, deferred[0]!.file);
+  const bad = fs.readFileSync(f);
+  bad[h.offset + 3] = bad[h.offset + 3]! ^ 0x10;
+  fs.writeFileSync(f, bad);
+  const again = checkLevelDbTables(dir, VALUES);
+  await assert.rejects(
+    verifyDeferred(dir, again, pause),
+    new RegExp(`LevelDB table ${deferred[0]!.file} is damaged: data block at offset ${h.offset} fails its checksum`),
+  );
+  assert.throws(() => checkLevelDbTables(dir), /fails its checksum/);
+  // A table deleted meanwhile (LevelDB compacted it away) is skipped.
+  fs.rmSync(f);
+  assert.equal(await verifyDeferred(dir, again.slice(0, 1), pause), 0);
 });
 
 test('snappy: literals, overlapping copies, and malformed input refused', () => {

@@ -11,7 +11,8 @@ import { method } from '../../src/server/wire/protos';
 import { isEtcdError } from '../../src/errors';
 import { splitFrames } from '../../src/server/wire/watch-frames';
 import { FlushQueue } from '../../src/server/api/watch/flush-queue';
-import { WatchEncoder, encodeHeader } from '../../src/server/api/watch/wire-encoder';
+import { WatchEncoder } from '../../src/server/api/watch/wire-encoder';
+import { encodeHeader } from '../../src/server/wire/kv-proto';
 
 export const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 

@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Event, KeyValue } from '../../src/mvcc';
 import { FrameWriter, splitFrames } from '../../src/server/wire/watch-frames';
-import { WatchEncoder, encodeHeader, watchIdField } from '../../src/server/api/watch/wire-encoder';
+import { WatchEncoder, watchIdField } from '../../src/server/api/watch/wire-encoder';
+import { encodeHeader } from '../../src/server/wire/kv-proto';
 import type { HubResponse } from '../../src/server/engine/watch/types';
 import { decodeResponse } from './fakes';
 

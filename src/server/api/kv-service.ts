@@ -9,6 +9,7 @@ import type * as mvcc from '../../mvcc';
 import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../../mvcc';
 import type { MemberApi } from '../engine/member-api';
 import { checkRangeAuth, checkTxnAuth, type LeaseKeys } from '../../auth';
+import { encodeRange } from '../wire/range-encoder';
 import { checkFresh, requireAdmin, withCredential, type CertCall, type Credential } from './auth/credentials';
 import { RequestKind } from '../wire/request-codec';
 import { unary } from './unary';
@@ -49,7 +50,10 @@ function allSerializable(ops: readonly mvcc.RequestOp[] | undefined): boolean {
 export function kvService(m: MemberApi, log: Logger): UntypedServiceImplementation {
   const maxTxnOps = m.config.maxTxnOps;
   const leaseKeys: LeaseKeys = (id) => m.leaseKeys(id);
+  /** Encoded while read (range-encoder.ts) unless it needs sorting or filters. */
   const range = (req: mvcc.RangeRequest): object => {
+    const streamed = encodeRange(m.header(m.mvcc.currentRevision), (emit) => m.mvcc.rangeStream(req, emit));
+    if (streamed !== undefined) return streamed;
     const r = m.mvcc.range(req);
     return rangeToWire(r, m.header(r.revision));
   };
@@ -142,7 +146,13 @@ export function kvService(m: MemberApi, log: Logger): UntypedServiceImplementati
         md,
         call,
         (ai) =>
-          m.propose<{ revision: number }>(RequestKind.Compaction, (w as WithRaw)[RAW], ai).then((r) => ({ header: m.header(r.revision) })),
+          m
+            .propose<{ revision: number }>(RequestKind.Compaction, (w as WithRaw)[RAW], ai)
+            // physical: answer once the compacted revisions are deleted from the backend, as etcd does.
+            .then(async (r) => {
+              if ((w as { physical?: boolean }).physical === true) await m.compactionDone();
+              return { header: m.header(r.revision) };
+            }),
         log,
       ),
     ),

@@ -64,6 +64,8 @@ export interface Config {
   authTokenTtlSec: number;
   /** --bcrypt-cost */
   bcryptCost: number;
+  /** --value-cache-bytes (etcd-ts only): the LevelDB engine's record cache */
+  valueCacheBytes: number;
   /** --auto-compaction-mode */
   autoCompactionMode: AutoCompactionMode;
   /** --auto-compaction-retention, raw ("0" = off); see autoCompactionRetention() */
@@ -166,6 +168,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     authToken: 'simple',
     authTokenTtlSec: 300,
     bcryptCost: 10,
+    valueCacheBytes: 64 * 1024 * 1024,
     autoCompactionMode: 'periodic',
     autoCompactionRetention: '0',
     logger: 'zap',

@@ -12,6 +12,8 @@ export interface BatchWriterOptions {
   db: Db;
   /** Whether a Ready is being processed (it will carry the held effects itself). */
   busy(): boolean;
+  /** Told when a batch landed (its ops are readable from LevelDB). */
+  landed: { settled(ops: readonly BatchOp[]): void };
   /** A write failed: the loop stops for good. */
   onError(e: Error, what: string): void;
   /** Each batch's duration: synced ones as etcd's WAL fsync, the others as its backend commit. */
@@ -25,6 +27,8 @@ export class BatchWriter {
   private chain: Promise<void> = Promise.resolve();
   private held: BatchOp[] = [];
   private idle: NodeJS.Timeout | undefined;
+  /** Callers waiting for an op to land (see flushSoonDurable). */
+  private watched: { op: BatchOp; done: () => void }[] = [];
   private failed: Error | undefined;
 
   constructor(o: BatchWriterOptions) {
@@ -50,6 +54,8 @@ export class BatchWriter {
       if (this.failed) throw this.failed;
       const t0 = performance.now();
       await (this.raw ? rawBatch(this.o.db, ops, sync) : this.o.db.batch(ops as never, { sync }));
+      this.o.landed.settled(ops);
+      if (this.watched.length > 0) this.released(ops);
       const seconds = (performance.now() - t0) / 1000;
       if (sync) this.o.stats.walFsync(seconds);
       else this.o.stats.backendCommit(seconds);
@@ -71,6 +77,28 @@ export class BatchWriter {
       if (!this.o.busy()) this.flush();
       else this.flushSoon();
     }, 2);
+  }
+
+  /**
+   * Adds ops after the held effects and flushes them soon; resolves once they have landed (in a
+   * flushed batch or in a Ready's). Never resolves if the writer fails (the member stops).
+   */
+  append(ops: BatchOp[]): Promise<void> {
+    const last = ops[ops.length - 1];
+    if (last === undefined) return Promise.resolve();
+    this.held = this.held.length === 0 ? ops : [...this.held, ...ops];
+    const p = new Promise<void>((done) => this.watched.push({ op: last, done }));
+    this.flushSoon();
+    return p;
+  }
+
+  private released(ops: BatchOp[]): void {
+    const landed = new Set(ops);
+    this.watched = this.watched.filter((w) => {
+      if (!landed.has(w.op)) return true;
+      w.done();
+      return false;
+    });
   }
 
   /** Writes the held effects now (not synced: the entries they come from are in the log). */

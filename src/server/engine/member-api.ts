@@ -85,6 +85,10 @@ export interface MemberApi extends MemberRequestApi {
   readonly pendingProposals: number;
   /** Bytes of MVCC data held (the quota's measure). */
   readonly storeBytes: number;
+  /** Resolves once the applied compactions' records are deleted (Compact with physical). */
+  compactionDone(): Promise<void>;
+  /** The LevelDB engine's record cache (--value-cache-bytes): bytes held, hits and misses so far. */
+  readonly valueCache: { bytes: number; hits: number; misses: number };
   /** An AlarmRequest (GET, ACTIVATE, DEACTIVATE) through Raft. */
   alarm(request: { action: string; memberID: string; alarm: string }): Promise<AlarmResult>;
   /** Hands leadership to `target` and resolves once it leads (etcd's MoveLeader). */

@@ -54,20 +54,25 @@ export async function openMember(
   const { db, boot } = await openMemberDb(config.dataDir);
   try {
     const id = await resolveIdentity(config, boot, log, (url) => peerTls.credentials(url));
-    const engine = new LevelEngine();
-    engine.load(boot.mvcc);
+    const engine = new LevelEngine(db, config.valueCacheBytes);
+    engine.load(boot.mvcc, boot.headers);
+    // A value that fails its checksum when read back stops the member (as a failed write does).
+    engine.onCorrupt = (e) => refs.loop?.fail(e, 'the data dir is corrupt');
     const lessor = openLessor(config, engine);
     const leaseExists = (lid: bigint): boolean => lessor.has(lid);
     // Parts built later that earlier callbacks reach (set as each is built).
     const refs: { watchHub?: WatchHub; loop?: RaftLoop; member?: EtcdMember } = {};
     const store: StoreHolder = {
-      mvcc: new MvccStore(engine, { leaseExists }),
+      mvcc: new MvccStore(engine, { leaseExists }, engine.takeHeaders()),
       reopen: () => {
-        const mvcc = new MvccStore(engine, { leaseExists });
+        const mvcc = new MvccStore(engine, { leaseExists }, engine.takeHeaders());
         lessor.reload();
         attachAllKeys(lessor, mvcc);
         // Watchers may have missed revisions: they catch up from the new store's history.
-        queueMicrotask(() => refs.watchHub?.restore());
+        queueMicrotask(() => {
+          refs.watchHub?.restore();
+          refs.member?.compaction.kick();
+        });
         return mvcc;
       },
     };
@@ -157,6 +162,7 @@ export async function openMember(
         lessor.onEvents(evs);
         watchHub.notify(evs);
       },
+      onCompaction: () => refs.member?.compaction.kick(),
       onMembershipChange: (cc) => refs.member?.onMembershipChange?.(cc),
     });
     const loop = new RaftLoop({
@@ -199,6 +205,7 @@ export async function openMember(
       stats,
       identity,
       peerTls,
+      backgroundCheck: boot.deferred,
     });
     refs.member = m;
     log.info(

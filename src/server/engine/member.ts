@@ -27,12 +27,14 @@ import { MemberRequests } from './member-requests';
 import type { EngineStats } from './stats';
 import type { PeerTls } from '../tls/peer-tls';
 import { AutoCompactor } from './auto-compactor';
+import { CompactionDriver } from './compaction-driver';
 import { realScheduler } from './watch/types';
 import { method } from '../wire/protos';
 import type { ClusterReconfig, MemberApi, RaftView } from './member-api';
 import type { MemberAuth } from './auth/member-auth';
 import { lessorLeaseKeys, type LeaseKeys } from '../../auth';
 import { etcdBuckets } from './snapshot/etcd-backend';
+import { startBackgroundCheck, type BackgroundCheck } from './storage/background-check';
 import { boltChunks } from '../../bbolt';
 import { backendHash } from './snapshot/snapshot-status';
 import { DowngradeStore, type DowngradeInfo } from './cluster/downgrade';
@@ -59,6 +61,8 @@ export interface MemberParts {
   identity: BatchOp[];
   /** TLS towards the peers (credentials to dial them; the files serving https peer URLs). */
   peerTls: PeerTls;
+  /** The stored values' checksums left to verify once serving. */
+  backgroundCheck: BackgroundCheck;
 }
 
 export class EtcdMember extends MemberRequests implements MemberApi {
@@ -105,6 +109,10 @@ export class EtcdMember extends MemberRequests implements MemberApi {
   peerActiveSince: (id: bigint) => number | undefined = () => undefined;
   /** Called once if the member fails for good (storage or apply); the server stops and the process exits. */
   onFatal: ((err: Error) => void) | undefined;
+  private readonly backgroundCheck: BackgroundCheck;
+  /** Deletes compacted revisions in the background. */
+  readonly compaction: CompactionDriver;
+  private stopCheck: (() => void) | undefined;
 
   constructor(config: Config, log: Logger, parts: MemberParts) {
     super(config, parts);
@@ -121,6 +129,18 @@ export class EtcdMember extends MemberRequests implements MemberApi {
     this.auth = parts.auth;
     this.identity = parts.identity;
     this.peerTls = parts.peerTls;
+    this.backgroundCheck = parts.backgroundCheck;
+    this.compaction = new CompactionDriver(
+      {
+        backlog: () => this.mvcc.compactionBacklog,
+        step: (max) => {
+          this.mvcc.compactStep(max);
+          return this.engine.drain();
+        },
+        write: (ops) => this.loop.writer.append(ops),
+      },
+      log,
+    );
   }
 
   /**
@@ -161,6 +181,14 @@ export class EtcdMember extends MemberRequests implements MemberApi {
   }
 
   /** Bytes of MVCC data held (the quota's measure, Status's dbSizeInUse). */
+  compactionDone(): Promise<void> {
+    return this.compaction.whenDone();
+  }
+
+  get valueCache(): { bytes: number; hits: number; misses: number } {
+    return this.engine.cacheStats;
+  }
+
   get storeBytes(): number {
     return this.engine.sizeBytes;
   }
@@ -244,12 +272,17 @@ export class EtcdMember extends MemberRequests implements MemberApi {
     this.leaseDriver.start();
     this.compactor = this.autoCompactor();
     this.compactor?.start();
+    // A compaction left unfinished by a crash is found again at boot (MvccStore): finish it.
+    this.compaction.kick();
+    this.stopCheck = startBackgroundCheck(this.backgroundCheck, this.log, (e) => this.loop.fail(e, 'the data dir is corrupt'));
   }
 
   async stop(): Promise<void> {
+    this.stopCheck?.();
     if (this.sweeper) clearInterval(this.sweeper);
     this.leaseDriver?.stop();
     this.compactor?.stop();
+    this.compaction.stop();
     this.watchHub.close();
     await this.loop.stop();
     this.waits.rejectAll(new EtcdError('Stopped'));

@@ -16,6 +16,8 @@ export interface StateMachine {
   applyEntry(entry: Entry): void;
   /** Takes the writes made by apply since the last call (MVCC keys, membership...). */
   drainWrites(): BatchOp[];
+  /** A batch holding these ops (from drainWrites) is durable in LevelDB. */
+  settled(ops: readonly BatchOp[]): void;
   /** Answers the proposers of the entries applied so far (called once they are durable). */
   releaseAcks(): void;
   /**

@@ -35,7 +35,8 @@ export class RaftLoop {
   private stopped = false;
   private ticker: NodeJS.Timeout | undefined;
   /** Every write, in order; applied effects wait there for the next Ready's batch or an idle flush. */
-  private readonly writer: BatchWriter;
+  /** Also takes state-machine effects made outside apply (compaction's deletes): append(). */
+  readonly writer: BatchWriter;
   private fatal: Error | undefined;
 
   /**
@@ -82,7 +83,8 @@ export class RaftLoop {
       onFailed: () => o.stats.readIndexFailed(),
     });
     this.heartbeats = new HeartbeatDetector(o.heartbeatMs, o.log, () => o.stats.heartbeatSendFailed());
-    this.writer = new BatchWriter({ db: o.db, busy: () => this.running, onError: (e, what) => this.fail(e, what), stats: o.stats });
+    const fail = (e: Error, what: string): void => this.fail(e, what);
+    this.writer = new BatchWriter({ db: o.db, busy: () => this.running, onError: fail, landed: o.stateMachine, stats: o.stats });
     const st = o.node.basicStatus();
     this.term = st.term;
     this.lead = st.lead;
@@ -253,8 +255,8 @@ export class RaftLoop {
     if (!this.fatal && (this.o.node.hasReady() || this.reads.waiting)) this.schedule();
   }
 
-  /** The loop's one way to fail: logged once with its cause, then onFatal; nothing is written after. */
-  private fail(e: Error, what: string): void {
+  /** The loop's one way to fail (also for storage faults found elsewhere): logged, then onFatal; no writes after. */
+  fail(e: Error, what: string): void {
     if (this.fatal) return;
     this.fatal = e;
     const fields: Record<string, unknown> = { err: e.message, stack: e.stack, 'applied-index': this.appliedIndex };

@@ -107,6 +107,10 @@ export class Metrics {
       () => m.storeBytes,
     );
     gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', () => m.mvcc.keyCount);
+    // etcd-ts's own: the record cache in front of LevelDB (--value-cache-bytes).
+    gauge('etcdts_value_cache_bytes', 'Bytes of stored values held in the record cache.', () => m.valueCache.bytes);
+    gauge('etcdts_value_cache_hits_total', 'Value reads served from the record cache.', () => m.valueCache.hits);
+    gauge('etcdts_value_cache_misses_total', 'Value reads that went to LevelDB.', () => m.valueCache.misses);
     gauge('etcd_debugging_mvcc_current_revision', 'The current revision of store.', () => m.mvcc.currentRevision);
     gauge('etcd_debugging_mvcc_compact_revision', 'The revision of the last compaction in store.', () => m.mvcc.compactRevision);
     gauge('etcd_debugging_mvcc_watch_stream_total', 'Total number of watch streams.', () => m.watchHub.streams);

@@ -22,7 +22,8 @@ import { ServerWatchStream, type StreamEnv } from './stream';
 import { watchDenied } from '../auth/watch-check';
 import { FlushQueue } from './flush-queue';
 import type { WireWatchResponse } from './response';
-import { WatchEncoder, encodeHeader } from './wire-encoder';
+import { WatchEncoder } from './wire-encoder';
+import { encodeHeader } from '../../wire/kv-proto';
 import { framedWriter } from '../../wire/framed-writes';
 
 /** etcd's maxNoLeaderCnt. */

@@ -9,90 +9,11 @@
  * and fragmented responses keep the generic protobufjs path.
  */
 import type { Event, KeyValue } from '../../../mvcc';
-import type { Header } from '../../wire/convert';
-import { varintSize, varintSizeBig, writeVarint, writeVarintBig } from '../../../encoding/varint';
+import { varintSize, varintSizeBig, writeVarintBig } from '../../../encoding/varint';
+import { copyAt, encodeKeyValue, int64Bits, lenField, putBytes, putUint } from '../../wire/kv-proto';
 import type { FrameWriter } from '../../wire/watch-frames';
 import { isCreateEvent, prevKvFor, type PrevReader } from './response';
 import type { HubResponse } from '../../engine/watch/types';
-
-const TWO_64 = 1n << 64n;
-
-/** int64 as its uint64 two's-complement bits (how protobuf encodes negative int64 varints). */
-function int64Bits(v: bigint): bigint {
-  return v < 0n ? v + TWO_64 : v;
-}
-
-/** Size of a length-delimited field: tag (one byte for fields < 16), length, bytes. */
-function lenField(len: number): number {
-  return 1 + varintSize(len) + len;
-}
-
-/** Copies src into dst at p; a plain loop for the small pieces (TypedArray.set costs more there). */
-function copyAt(dst: Buffer, p: number, src: Uint8Array): number {
-  const n = src.length;
-  if (n < 64) for (let i = 0; i < n; i++) dst[p + i] = src[i]!;
-  else dst.set(src, p);
-  return p + n;
-}
-
-function putBytes(b: Buffer, p: number, tag: number, body: Uint8Array): number {
-  b[p++] = tag;
-  p = writeVarint(b, p, body.length);
-  return copyAt(b, p, body);
-}
-
-function putUint(b: Buffer, p: number, tag: number, v: number): number {
-  b[p++] = tag;
-  return writeVarint(b, p, v);
-}
-
-/** mvccpb.KeyValue. */
-export function encodeKeyValue(kv: KeyValue): Buffer {
-  const lease = int64Bits(kv.lease);
-  let size = 0;
-  if (kv.key.length > 0) size += lenField(kv.key.length);
-  if (kv.create_revision !== 0) size += 1 + varintSize(kv.create_revision);
-  if (kv.mod_revision !== 0) size += 1 + varintSize(kv.mod_revision);
-  if (kv.version !== 0) size += 1 + varintSize(kv.version);
-  if (kv.value.length > 0) size += lenField(kv.value.length);
-  if (lease !== 0n) size += 1 + varintSizeBig(lease);
-  const b = Buffer.allocUnsafe(size);
-  let p = 0;
-  if (kv.key.length > 0) p = putBytes(b, p, 0x0a, kv.key);
-  if (kv.create_revision !== 0) p = putUint(b, p, 0x10, kv.create_revision);
-  if (kv.mod_revision !== 0) p = putUint(b, p, 0x18, kv.mod_revision);
-  if (kv.version !== 0) p = putUint(b, p, 0x20, kv.version);
-  if (kv.value.length > 0) p = putBytes(b, p, 0x2a, kv.value);
-  if (lease !== 0n) {
-    b[p++] = 0x30;
-    p = writeVarintBig(b, p, lease);
-  }
-  return b;
-}
-
-/** etcdserverpb.ResponseHeader (ids are decimal strings of uint64s). */
-export function encodeHeader(h: Header): Buffer {
-  const cluster = BigInt(h.cluster_id);
-  const member = BigInt(h.member_id);
-  let size = 0;
-  if (cluster !== 0n) size += 1 + varintSizeBig(cluster);
-  if (member !== 0n) size += 1 + varintSizeBig(member);
-  if (h.revision !== 0) size += 1 + varintSize(h.revision);
-  if (h.raft_term !== 0) size += 1 + varintSize(h.raft_term);
-  const b = Buffer.allocUnsafe(size);
-  let p = 0;
-  if (cluster !== 0n) {
-    b[p++] = 0x08;
-    p = writeVarintBig(b, p, cluster);
-  }
-  if (member !== 0n) {
-    b[p++] = 0x10;
-    p = writeVarintBig(b, p, member);
-  }
-  if (h.revision !== 0) p = putUint(b, p, 0x18, h.revision);
-  if (h.raft_term !== 0) p = putUint(b, p, 0x20, h.raft_term);
-  return b;
-}
 
 /** WatchResponse field 2 (watch_id, int64) with its tag; empty for 0 (proto3 omits it). */
 export function watchIdField(id: bigint): Buffer {

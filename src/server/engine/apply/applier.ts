@@ -31,7 +31,7 @@ import { decodeRevoke } from '../../wire/lease-codec';
 import { DowngradeStore, type DowngradeInfo } from '../cluster/downgrade';
 import type { WaitRegistry } from '../wait';
 import { ApplyError, type StateMachine } from '../raft-loop-deps';
-import type { LevelEngine, BatchOp } from '../storage/level-engine';
+import { recordOps, type LevelEngine, type BatchOp } from '../storage/level-engine';
 import { MEMBERS_KEY, MVCC_PREFIX } from '../storage/keys';
 import { decodeStateBlob, encodeStateBlob } from '../snapshot/state-blob';
 import type { Membership, Member } from '../cluster/membership';
@@ -68,6 +68,8 @@ export interface ApplierDeps {
   onTermStarted?(term: number): void;
   /** Events of each new revision, in order (for watchers, later). */
   onEvents?(events: Event[]): void;
+  /** A compaction was applied: its dropped records wait in the store's backlog. */
+  onCompaction?(): void;
   alarms: AlarmStore;
   /** The backend quota: a write applied beyond it is answered NoSpace (etcd's quotaApplierV3). */
   quota: Quota;
@@ -177,7 +179,9 @@ export class Applier implements StateMachine {
         });
       }
       case RequestKind.Compaction: {
-        mvcc.compact(Number((this.decodeCompact(payload) as Wire).revision));
+        // The index is compacted now; the records are deleted in the background (compaction-driver.ts).
+        mvcc.compact(Number((this.decodeCompact(payload) as Wire).revision), true);
+        d.onCompaction?.();
         return { revision: mvcc.currentRevision } satisfies CompactResult;
       }
       case RequestKind.LeaseGrant:
@@ -282,7 +286,7 @@ export class Applier implements StateMachine {
     return encodeStateBlob({
       appliedIndex,
       members: this.d.membership.toJson(),
-      records: this.d.engine.keys().map((k) => [MVCC_PREFIX + k, this.d.engine.get(k)!] as [string, Uint8Array]),
+      records: Array.from(this.d.engine.entries(), ([k, v]) => [MVCC_PREFIX + k, v] as [string, Uint8Array]),
     });
   }
 
@@ -292,11 +296,16 @@ export class Applier implements StateMachine {
    */
   prepareInstall(data: Uint8Array): { ops: BatchOp[]; appliedIndex: number; commit(): void } {
     const blob = decodeStateBlob(data);
-    const ops: BatchOp[] = this.d.engine.keys().map((k) => ({ type: 'del', key: MVCC_PREFIX + k }));
+    const ops: BatchOp[] = this.d.engine.deleteAllOps();
     const mvccRecords: [string, Uint8Array][] = [];
     for (const [k, v] of blob.records) {
-      ops.push({ type: 'put', key: k, value: v });
-      if (k.startsWith(MVCC_PREFIX)) mvccRecords.push([k.slice(MVCC_PREFIX.length), v]);
+      if (!k.startsWith(MVCC_PREFIX)) {
+        ops.push({ type: 'put', key: k, value: v });
+        continue;
+      }
+      const ek = k.slice(MVCC_PREFIX.length);
+      for (const op of recordOps(ek, v)) ops.push(op);
+      mvccRecords.push([ek, v]);
     }
     ops.push({ type: 'put', key: MEMBERS_KEY, value: Buffer.from(blob.members) });
     return {
@@ -323,6 +332,10 @@ export class Applier implements StateMachine {
     const acks = this.acks;
     this.acks = [];
     for (const a of acks) a();
+  }
+
+  settled(ops: readonly BatchOp[]): void {
+    this.d.engine.settle(ops);
   }
 
   drainWrites(): BatchOp[] {

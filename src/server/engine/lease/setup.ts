@@ -7,8 +7,6 @@ import { performance } from 'node:perf_hooks';
 import { Lessor, minLeaseTtl, type LessorConfig } from '../../../lease';
 import type { Engine, MvccStore } from '../../../mvcc';
 
-const ALL = Buffer.from([0]);
-
 export function openLessor(
   config: { readonly heartbeatMs: number; readonly electionMs: number },
   engine: Engine,
@@ -23,5 +21,5 @@ export function openLessor(
 
 /** Re-attaches every live key to its lease (keys whose lease is gone are left alone). */
 export function attachAllKeys(lessor: Lessor, mvcc: MvccStore): void {
-  lessor.restoreAttachments(mvcc.range({ key: ALL, range_end: ALL }).kvs);
+  lessor.restoreAttachments((fn) => mvcc.forEachLiveLease(fn));
 }

@@ -11,9 +11,14 @@
  *   apply/index            the consistent index: last Raft index applied to the state machine
  *   cluster/members        the membership as applied (JSON)
  *   mvcc/<engine key>      the MVCC engine's keys (see src/mvcc/engine.ts)
+ *   mvcc-h/<engine key>    for each revision record `mvcc/r/...`: its size (u32) and header (the
+ *                          record without its value), so boot rebuilds the key index without
+ *                          reading values (level-engine.ts)
  */
 export const FORMAT_KEY = 'meta/format';
-export const FORMAT_VALUE = 'etcd-ts/1';
+export const FORMAT_VALUE = 'etcd-ts/2';
+/** The format before revision headers: upgraded in place at boot (member-db.ts). */
+export const FORMAT_VALUE_V1 = 'etcd-ts/1';
 export const MEMBER_KEY = 'meta/member';
 export const HARD_STATE_KEY = 'raft/hs';
 export const SNAPSHOT_KEY = 'raft/snap';
@@ -23,6 +28,11 @@ export const APPLIED_INDEX_KEY = 'apply/index';
 export const MEMBERS_KEY = 'cluster/members';
 export const MVCC_PREFIX = 'mvcc/';
 export const MVCC_END = 'mvcc0';
+/** The revision records inside the mvcc/ space. */
+export const MVCC_REV_PREFIX = 'mvcc/r/';
+export const MVCC_REV_END = 'mvcc/r0';
+export const HEADER_PREFIX = 'mvcc-h/';
+export const HEADER_END = 'mvcc-h0';
 
 export function entryKey(index: number): string {
   return ENTRY_PREFIX + index.toString(16).padStart(16, '0');

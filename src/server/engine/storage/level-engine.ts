@@ -1,68 +1,226 @@
 /**
- * The MVCC engine over LevelDB: an in-memory ordered mirror of the `mvcc/` key space for
- * synchronous reads, and a list of pending writes that the Ready loop drains into its next
- * synced batch. A write becomes durable when that batch lands; until then it is only in memory,
- * and the Raft log (already synced before apply) is what recovers it after a crash.
+ * The MVCC engine over LevelDB. Memory holds only what is small or must be fast:
+ *
+ * - the non-revision keys (leases, alarms, auth, the compact revision) in an ordered mirror;
+ * - for revision records (`r/...`, the values): the list of revisions with their sizes
+ *   ({@link RevisionList}), an overlay of the records written but not yet durable in LevelDB,
+ *   and a bounded cache of records read back. Everything else is read with classic-level's
+ *   synchronous `getSync`, so the store's reads stay synchronous.
+ *
+ * Writes are queued as LevelDB ops that the Ready loop drains into its next batch; each
+ * revision record also writes its header (`mvcc-h/`, keys.ts) so boot can rebuild the key index
+ * without reading values. {@link LevelEngine.settle} drops overlay entries once their batch
+ * landed. Until then the Raft log (synced before apply) is what recovers them after a crash.
  */
 import BTree from 'sorted-btree';
-import type { Engine } from '../../../mvcc/engine';
-import { MVCC_PREFIX } from './keys';
+import type { Engine, RevisionHeader } from '../../../mvcc';
+import { parseRevKey, recordHeaderLength, revKey, REV_END, REV_PREFIX } from '../../../mvcc/codec';
+import { crc32c } from '../../../encoding/crc32c';
+import { HeaderLog } from './header-log';
+import { HEADER_PREFIX, MVCC_PREFIX, MVCC_REV_PREFIX } from './keys';
+import { RevisionList } from './revision-list';
+import { ValueCache } from './value-cache';
 
-export type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
+export type PutOp = { type: 'put'; key: string; value: Uint8Array };
+export type BatchOp = PutOp | { type: 'del'; key: string };
+
+/** What the engine reads LevelDB through (classic-level's getSync; a snapshot reader in tests). */
+export interface SyncReader {
+  getSync(key: string): Uint8Array | undefined;
+}
+
+/** Default size of the record cache (`--experimental-value-cache-bytes`). */
+export const DEFAULT_VALUE_CACHE_BYTES = 64 * 1024 * 1024;
+
+const isRev = (k: string): boolean => k.charCodeAt(0) === 0x72 && k.charCodeAt(1) === 0x2f; // "r/"
+
+/** The LevelDB ops that store one engine record: the record, and for a revision its header. */
+export function recordOps(engineKey: string, value: Uint8Array): PutOp[] {
+  const ops: PutOp[] = [{ type: 'put', key: MVCC_PREFIX + engineKey, value }];
+  if (isRev(engineKey)) ops.push({ type: 'put', key: HEADER_PREFIX + engineKey, value: headerValue(value) });
+  return ops;
+}
+
+/** A header entry: u32 record size, u32 crc32c of the record, then the record up to its value. */
+export function headerValue(rec: Uint8Array, crc: number = crc32c(rec)): Buffer {
+  const hl = recordHeaderLength(rec);
+  const out = Buffer.allocUnsafe(8 + hl);
+  out.writeUInt32BE(rec.length, 0);
+  out.writeUInt32BE(crc, 4);
+  out.set(rec.subarray(0, hl), 8);
+  return out;
+}
+
+/** Appends a stored header entry (`mvcc-h/r/...` → value) to a boot log. */
+export function appendHeader(log: HeaderLog, levelKey: string, value: Uint8Array): void {
+  const { main, sub } = parseRevKey(levelKey.slice(HEADER_PREFIX.length));
+  const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  log.append(main, sub, v.readUInt32BE(0) + levelKey.length - HEADER_PREFIX.length, v.readUInt32BE(4), v.subarray(8));
+}
+
+/** A revision record read from disk does not match the crc32c written with it. */
+export class CorruptRecordError extends Error {
+  constructor(key: string) {
+    super(`revision record ${key} read from LevelDB fails its checksum`);
+    this.name = 'CorruptRecordError';
+  }
+}
 
 export class LevelEngine implements Engine {
   private readonly mirror = new BTree<string, Uint8Array>();
+  private readonly overlay = new Map<string, BatchOp>();
+  private readonly revs = new RevisionList();
+  private readonly cache: ValueCache;
   private pending: BatchOp[] = [];
-  private bytes = 0;
+  private mirrorBytes = 0;
+  private headers: Iterable<RevisionHeader> | undefined;
 
-  /** Loads the mirror from records read at boot (keys without the `mvcc/` prefix). */
-  load(records: Iterable<[string, Uint8Array]>): void {
-    for (const [k, v] of records) {
-      this.mirror.set(k, v);
-      this.bytes += k.length + v.length;
-    }
+  /** Told (once per bad read) when a record read from disk fails its checksum; the read throws. */
+  onCorrupt: ((e: CorruptRecordError) => void) | undefined;
+
+  constructor(
+    private readonly db: SyncReader,
+    cacheBytes: number = DEFAULT_VALUE_CACHE_BYTES,
+  ) {
+    this.cache = new ValueCache(cacheBytes);
+  }
+
+  /**
+   * Loads what boot read: the non-revision records (keys without the `mvcc/` prefix) and the
+   * revision headers. The headers are kept until {@link takeHeaders}.
+   */
+  load(records: Iterable<[string, Uint8Array]>, headers: HeaderLog): void {
+    for (const [k, v] of records) this.mirrorSet(k, v);
+    for (const h of headers.entries()) this.revs.add(h.main, h.sub, h.size, h.crc);
+    this.headers = headers.entries();
+  }
+
+  /** The revision headers loaded last (for rebuilding the index), once; then dropped. */
+  takeHeaders(): Iterable<RevisionHeader> | undefined {
+    const h = this.headers;
+    this.headers = undefined;
+    return h;
   }
 
   get(key: string): Uint8Array | undefined {
-    return this.mirror.get(key);
+    if (!isRev(key)) return this.mirror.get(key);
+    return this.readRecord(key, true);
+  }
+
+  private readRecord(key: string, fill: boolean): Uint8Array | undefined {
+    const o = this.overlay.get(key);
+    if (o !== undefined) return o.type === 'put' ? o.value : undefined;
+    const c = this.cache.get(key);
+    if (c !== undefined) return c;
+    const v = this.db.getSync(MVCC_PREFIX + key);
+    if (v === undefined) return undefined;
+    const { main, sub } = parseRevKey(key);
+    if (this.revs.crcOf(main, sub) !== crc32c(v)) {
+      const e = new CorruptRecordError(key);
+      this.onCorrupt?.(e);
+      throw e;
+    }
+    if (fill) this.cache.set(key, v);
+    return v;
   }
 
   put(key: string, value: Uint8Array): void {
-    const old = this.mirror.get(key);
-    if (old !== undefined) this.bytes -= key.length + old.length;
-    this.mirror.set(key, value);
-    this.bytes += key.length + value.length;
-    this.pending.push({ type: 'put', key: MVCC_PREFIX + key, value });
+    if (!isRev(key)) {
+      this.mirrorSet(key, value);
+      this.pending.push({ type: 'put', key: MVCC_PREFIX + key, value });
+      return;
+    }
+    const { main, sub } = parseRevKey(key);
+    const crc = crc32c(value);
+    this.revs.add(main, sub, key.length + value.length, crc);
+    const op: BatchOp = { type: 'put', key: MVCC_PREFIX + key, value };
+    this.overlay.set(key, op);
+    this.cache.set(key, value);
+    this.pending.push(op, { type: 'put', key: HEADER_PREFIX + key, value: headerValue(value, crc) });
   }
 
   del(key: string): void {
-    const old = this.mirror.get(key);
-    if (old === undefined) return;
-    this.bytes -= key.length + old.length;
-    this.mirror.delete(key);
-    this.pending.push({ type: 'del', key: MVCC_PREFIX + key });
+    if (!isRev(key)) {
+      const old = this.mirror.get(key);
+      if (old === undefined) return;
+      this.mirrorBytes -= key.length + old.length;
+      this.mirror.delete(key);
+      this.pending.push({ type: 'del', key: MVCC_PREFIX + key });
+      return;
+    }
+    const { main, sub } = parseRevKey(key);
+    if (!this.revs.has(main, sub)) return;
+    this.revs.remove(main, sub);
+    const op: BatchOp = { type: 'del', key: MVCC_PREFIX + key };
+    this.overlay.set(key, op);
+    this.cache.delete(key);
+    this.pending.push(op, { type: 'del', key: HEADER_PREFIX + key });
   }
 
+  /**
+   * Pairs with start <= key < end in key order. Non-revision keys are collected first (callers
+   * may write while iterating); revision records are listed first and read one by one, without
+   * filling the cache (a scan of history or of the whole store must not evict the hot records).
+   */
   *scan(start: string, end: string): Iterable<[string, Uint8Array]> {
-    // Collect first: callers may write to the engine while iterating the result.
-    const out: [string, Uint8Array][] = [];
+    if (!(start < end)) return;
+    const below: [string, Uint8Array][] = [];
+    const above: [string, Uint8Array][] = [];
     this.mirror.forRange(start, end, false, (k, v) => {
-      out.push([k, v]);
+      (k < REV_PREFIX ? below : above).push([k, v]);
     });
-    yield* out;
+    yield* below;
+    if (start < REV_END && end > REV_PREFIX) yield* this.scanRevisions(start, end);
+    yield* above;
   }
 
-  /** Every key held (without the `mvcc/` prefix), for replacing the state from a snapshot. */
-  keys(): string[] {
-    return this.mirror.keysArray();
+  private *scanRevisions(start: string, end: string): Iterable<[string, Uint8Array]> {
+    const [fm, fs] = start <= REV_PREFIX ? [0, 0] : revBound(start);
+    const [tm, ts] = end >= REV_END ? [Infinity, 0] : revBound(end);
+    const { mains, subs } = this.revs.slice(fm, fs, tm, ts);
+    for (let i = 0; i < mains.length; i++) {
+      const k = revKey(mains[i]!, subs[i]!);
+      const v = this.readRecord(k, false);
+      if (v !== undefined) yield [k, v];
+    }
   }
 
-  /** Replaces the whole mirror (after a snapshot install made the same change durable). */
+  /** Every record held, in key order (state snapshots). */
+  entries(): Iterable<[string, Uint8Array]> {
+    return this.scan('', '\uffff');
+  }
+
+  /** The LevelDB ops deleting every record held (before a snapshot replaces the state). */
+  deleteAllOps(): BatchOp[] {
+    const ops: BatchOp[] = this.mirror.keysArray().map((k) => ({ type: 'del', key: MVCC_PREFIX + k }));
+    const { mains, subs } = this.revs.slice(0, 0, Infinity, 0);
+    for (let i = 0; i < mains.length; i++) {
+      const k = revKey(mains[i]!, subs[i]!);
+      ops.push({ type: 'del', key: MVCC_PREFIX + k }, { type: 'del', key: HEADER_PREFIX + k });
+    }
+    return ops;
+  }
+
+  /** Replaces the whole state (after a snapshot install made the same change durable). */
   reset(records: Iterable<[string, Uint8Array]>): void {
     this.mirror.clear();
+    this.overlay.clear();
+    this.cache.clear();
+    this.revs.clear();
     this.pending = [];
-    this.bytes = 0;
-    this.load(records);
+    this.mirrorBytes = 0;
+    const log = new HeaderLog();
+    for (const [k, v] of records) {
+      if (!isRev(k)) {
+        this.mirrorSet(k, v);
+        continue;
+      }
+      const { main, sub } = parseRevKey(k);
+      const crc = crc32c(v);
+      log.append(main, sub, k.length + v.length, crc, v);
+      this.revs.add(main, sub, k.length + v.length, crc);
+    }
+    this.headers = log.entries();
   }
 
   /** Takes the writes made since the last call, in order, with their LevelDB keys. */
@@ -72,12 +230,42 @@ export class LevelEngine implements Engine {
     return ops;
   }
 
-  /** Approximate bytes held (keys + values), used for dbSize and the quota. */
-  get sizeBytes(): number {
-    return this.bytes;
+  /** The batch holding these ops landed: their records are readable from LevelDB now. */
+  settle(ops: readonly BatchOp[]): void {
+    if (this.overlay.size === 0) return;
+    for (const op of ops) {
+      if (!op.key.startsWith(MVCC_REV_PREFIX)) continue;
+      const k = op.key.slice(MVCC_PREFIX.length);
+      if (this.overlay.get(k) === op) this.overlay.delete(k);
+    }
   }
 
-  get keyCount(): number {
-    return this.mirror.size;
+  private mirrorSet(k: string, v: Uint8Array): void {
+    const old = this.mirror.get(k);
+    if (old !== undefined) this.mirrorBytes -= k.length + old.length;
+    this.mirror.set(k, v);
+    this.mirrorBytes += k.length + v.length;
   }
+
+  /** Bytes held (keys + values of every record), used for dbSize and the quota. */
+  get sizeBytes(): number {
+    return this.mirrorBytes + this.revs.totalBytes;
+  }
+
+  /** Records written and not yet durable (tests, metrics). */
+  get unsettled(): number {
+    return this.overlay.size;
+  }
+
+  get cacheStats(): { bytes: number; hits: number; misses: number } {
+    return { bytes: this.cache.bytes, hits: this.cache.hits, misses: this.cache.misses };
+  }
+}
+
+/** (main, sub) of a scan bound inside the revision space (a full or a main-only record key). */
+function revBound(k: string): [number, number] {
+  const main = parseInt(k.slice(2, 18), 16);
+  const sub = k.length > 19 ? parseInt(k.slice(19), 16) : 0;
+  if (Number.isNaN(main)) throw new Error(`level engine: bad revision bound ${JSON.stringify(k)}`);
+  return [main, Number.isNaN(sub) ? 0 : sub];
 }

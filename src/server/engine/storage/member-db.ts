@@ -16,13 +16,21 @@ import {
   ENTRY_PREFIX,
   FORMAT_KEY,
   FORMAT_VALUE,
+  FORMAT_VALUE_V1,
   HARD_STATE_KEY,
+  HEADER_END,
+  HEADER_PREFIX,
   MEMBER_KEY,
   MEMBERS_KEY,
   MVCC_END,
   MVCC_PREFIX,
+  MVCC_REV_END,
+  MVCC_REV_PREFIX,
   SNAPSHOT_KEY,
 } from './keys';
+import { HeaderLog } from './header-log';
+import type { BackgroundCheck } from './background-check';
+import { appendHeader, headerValue } from './level-engine';
 import { checkLevelDbLogs } from './leveldb-log-check';
 import { checkLevelDbTables } from './leveldb-table-check';
 import { decodeEntry, decodeHardState, decodeSnapshotMeta, type SnapshotMeta } from './entry-codec';
@@ -50,7 +58,12 @@ export interface BootState {
   firstEntryOnDisk: number;
   appliedIndex: number;
   members?: string;
+  /** The MVCC engine's non-revision records (keys without `mvcc/`). */
   mvcc: [string, Uint8Array][];
+  /** The revision records' headers, in revision order (never their values). */
+  headers: HeaderLog;
+  /** The value blocks the start-up check left for the background (background-check.ts). */
+  deferred: BackgroundCheck;
 }
 
 export interface MemberRecord {
@@ -116,6 +129,7 @@ export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: Boo
   checkNotForeign(dataDir);
   const location = join(dataDir, 'member', 'leveldb');
   const existed = existsSync(location);
+  const deferred: BackgroundCheck = { dir: location, tables: [] };
   // The marker sits outside LevelDB so that a foreign database is refused before LevelDB
   // opens it (opening replays LevelDB's log, which would already change the dir).
   const markerFile = join(dataDir, 'member', MARKER_FILE);
@@ -129,7 +143,7 @@ export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: Boo
   } else {
     try {
       checkLevelDbLogs(location);
-      checkLevelDbTables(location);
+      deferred.tables = checkLevelDbTables(location, { start: MVCC_REV_PREFIX, end: MVCC_REV_END });
     } catch (e) {
       throw new DataDirError(`data dir ${JSON.stringify(dataDir)} is corrupt: ${(e as Error).message}`);
     }
@@ -142,7 +156,7 @@ export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: Boo
     throw new DataDirError(`cannot open data dir ${JSON.stringify(dataDir)}: ${cause}`);
   }
   try {
-    const boot = await readBootState(db, existed, dataDir);
+    const boot = await readBootState(db, existed, dataDir, deferred);
     return { db, boot };
   } catch (e) {
     await db.close().catch(() => undefined);
@@ -153,7 +167,7 @@ export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: Boo
   }
 }
 
-async function readBootState(db: Db, existed: boolean, dataDir: string): Promise<BootState> {
+async function readBootState(db: Db, existed: boolean, dataDir: string, deferred: BackgroundCheck): Promise<BootState> {
   const format = await db.get(FORMAT_KEY);
   if (format === undefined) {
     const any = await db.keys({ limit: 1 }).all();
@@ -161,9 +175,10 @@ async function readBootState(db: Db, existed: boolean, dataDir: string): Promise
       throw new DataDirError(`data dir ${JSON.stringify(dataDir)} holds a LevelDB database that is not etcd-ts's`);
     }
     await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE), { sync: true });
-    return { fresh: true, entries: [], firstEntryOnDisk: 1, appliedIndex: 0, mvcc: [] };
+    return { fresh: true, entries: [], firstEntryOnDisk: 1, appliedIndex: 0, mvcc: [], headers: new HeaderLog(), deferred };
   }
-  if (format.toString() !== FORMAT_VALUE) {
+  if (format.toString() === FORMAT_VALUE_V1) await addRevisionHeaders(db);
+  else if (format.toString() !== FORMAT_VALUE) {
     throw new DataDirError(`data dir ${JSON.stringify(dataDir)} has unknown format ${JSON.stringify(format.toString())}`);
   }
   const member = await db.get(MEMBER_KEY);
@@ -200,16 +215,70 @@ async function readBootState(db: Db, existed: boolean, dataDir: string): Promise
   // A snapshot point is written with the applied effects it covers; Raft replays from it, so
   // entries between the applied index and a snapshot above it would be silently skipped.
   if (snapIndex > appliedIndex) throw corrupt(`the snapshot point ${snapIndex} is above the applied index ${appliedIndex}`);
-  const mvcc: [string, Uint8Array][] = [];
-  for await (const [k, v] of db.iterator({ gte: MVCC_PREFIX, lt: MVCC_END })) {
-    mvcc.push([k.slice(MVCC_PREFIX.length), v]);
-  }
-  const boot: BootState = { fresh: member === undefined, entries, firstEntryOnDisk: firstOnDisk || lastIndex + 1, appliedIndex, mvcc };
+  const { mvcc, headers } = await readEngineState(db);
+  const boot: BootState = {
+    fresh: member === undefined,
+    entries,
+    firstEntryOnDisk: firstOnDisk || lastIndex + 1,
+    appliedIndex,
+    mvcc,
+    headers,
+    deferred,
+  };
   if (member !== undefined) boot.member = JSON.parse(member.toString('utf8')) as MemberRecord;
   if (hardState !== undefined) boot.hardState = hardState;
   if (snapMeta !== undefined) boot.snapshot = snapMeta;
   if (members !== undefined) boot.members = members.toString('utf8');
   return boot;
+}
+
+/**
+ * What the MVCC engine loads at boot: its non-revision records and the revision headers, never
+ * the revisions' values.
+ */
+export async function readEngineState(db: Db): Promise<{ mvcc: [string, Uint8Array][]; headers: HeaderLog }> {
+  const mvcc: [string, Uint8Array][] = [];
+  for (const range of [
+    { gte: MVCC_PREFIX, lt: MVCC_REV_PREFIX },
+    { gte: MVCC_REV_END, lt: MVCC_END },
+  ]) {
+    for await (const [k, v] of db.iterator(range)) mvcc.push([k.slice(MVCC_PREFIX.length), v]);
+  }
+  return { mvcc, headers: await readHeaders(db) };
+}
+
+/** The revision headers, read in large steps (boot time grows with revisions, not bytes). */
+async function readHeaders(db: Db): Promise<HeaderLog> {
+  const log = new HeaderLog();
+  const it = db.iterator({ gte: HEADER_PREFIX, lt: HEADER_END });
+  try {
+    for (;;) {
+      const batch = await it.nextv(4096);
+      if (batch.length === 0) break;
+      for (const [k, v] of batch) appendHeader(log, k, v);
+    }
+  } finally {
+    await it.close();
+  }
+  return log;
+}
+
+/**
+ * Upgrades a data dir of format 1 (no revision headers) in place: writes every revision
+ * record's header, then the new format marker, in synced batches. Runs once; a crash midway
+ * leaves format 1 and the next start does it again.
+ */
+async function addRevisionHeaders(db: Db): Promise<void> {
+  let ops: { type: 'put'; key: string; value: Buffer }[] = [];
+  for await (const [k, v] of db.iterator({ gte: MVCC_REV_PREFIX, lt: MVCC_REV_END })) {
+    ops.push({ type: 'put', key: HEADER_PREFIX + k.slice(MVCC_PREFIX.length), value: headerValue(v) });
+    if (ops.length >= 10000) {
+      await db.batch(ops, { sync: false });
+      ops = [];
+    }
+  }
+  if (ops.length > 0) await db.batch(ops, { sync: false });
+  await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE), { sync: true });
 }
 
 export function encodeIndex(i: number): Buffer {

@@ -17,7 +17,8 @@ import { clusterId, memberId } from '../cluster/ids';
 import { Membership } from '../cluster/membership';
 import { importBackend } from '../snapshot/backend-import';
 import { encodeHardState, encodeSnapshotMeta } from './entry-codec';
-import { APPLIED_INDEX_KEY, FORMAT_KEY, FORMAT_VALUE, HARD_STATE_KEY, MEMBER_KEY, MEMBERS_KEY, MVCC_PREFIX, SNAPSHOT_KEY } from './keys';
+import { APPLIED_INDEX_KEY, FORMAT_KEY, FORMAT_VALUE, HARD_STATE_KEY, MEMBER_KEY, MEMBERS_KEY, SNAPSHOT_KEY } from './keys';
+import { recordOps } from './level-engine';
 import { encodeIndex, MARKER_FILE, type MemberRecord } from './member-db';
 import { META_COMPACT } from '../../../mvcc/codec';
 
@@ -116,7 +117,10 @@ export async function restoreSnapshot(c: RestoreConfig): Promise<RestoreResult> 
       encodeSnapshotMeta({ index, term: 1, confState: { voters: [...ids].sort((a, b) => (a < b ? -1 : 1)), learners: [] } }),
     );
     batch.put(APPLIED_INDEX_KEY, encodeIndex(index));
-    for (const [k, v] of state.records) batch.put(MVCC_PREFIX + k, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+    for (const [k, v] of state.records) {
+      for (const op of recordOps(k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)))
+        batch.put(op.key, Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength));
+    }
     await batch.write({ sync: true } as never);
   } finally {
     await db.close();

@@ -1,0 +1,86 @@
+/**
+ * Deletes a compaction's dropped records in the background (etcd's scheduleCompaction): a
+ * step of STEP records, written with the member's next batch, then a pause, until the backlog
+ * is empty. The compaction itself (reads below the revision refused, the index trimmed) took
+ * effect when it was applied; only the disk space comes back here. Progress is logged for long
+ * backlogs; `Compact` with `physical: true` waits for {@link whenDone}.
+ */
+import type { Logger } from 'pino';
+import type { BatchOp } from './storage/level-engine';
+
+const STEP = 2000;
+const PAUSE_MS = 5;
+
+export interface CompactionTarget {
+  /** Records left to delete. */
+  backlog(): number;
+  /** Deletes up to max records; returns the writes to make (with the next batch). */
+  step(max: number): BatchOp[];
+  /** Writes those ops with the member's next batch; resolves once they are durable. */
+  write(ops: BatchOp[]): Promise<void>;
+}
+
+export class CompactionDriver {
+  private timer: NodeJS.Timeout | undefined;
+  private waiters: (() => void)[] = [];
+  private started = 0;
+  private total = 0;
+  private lastLog = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly t: CompactionTarget,
+    private readonly log: Logger,
+  ) {}
+
+  /** Called after a compaction was applied (or at start, for one left unfinished). */
+  kick(): void {
+    if (this.stopped || this.timer !== undefined || this.t.backlog() === 0) return;
+    this.started = performance.now();
+    this.total = this.t.backlog();
+    this.lastLog = this.started;
+    this.schedule();
+  }
+
+  /** Resolves once no compaction has records left to delete, and the deletes are durable. */
+  whenDone(): Promise<void> {
+    if (this.t.backlog() === 0 && this.timer === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => this.run(), PAUSE_MS);
+  }
+
+  private run(): void {
+    if (this.stopped) return;
+    const ops = this.t.step(STEP);
+    const left = this.t.backlog();
+    const durable = this.t.write(ops);
+    const now = performance.now();
+    if (now - this.lastLog > 5000) {
+      this.lastLog = now;
+      this.log.info({ deleted: this.total - left, of: this.total }, 'compaction: deleting compacted revisions');
+    }
+    if (left > 0) {
+      this.schedule();
+      return;
+    }
+    this.timer = undefined;
+    if (this.total > 10 * STEP) {
+      this.log.info({ deleted: this.total, took: `${Math.round(now - this.started)}ms` }, 'compaction: compacted revisions deleted');
+    }
+    const waiters = this.waiters;
+    this.waiters = [];
+    // A failed write stops the member; waiters are released either way.
+    void durable.finally(() => {
+      for (const w of waiters) w();
+    });
+  }
+}

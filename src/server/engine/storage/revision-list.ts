@@ -1,0 +1,189 @@
+/**
+ * The revision records a LevelDB engine holds, in revision order, with each record's size and
+ * crc32c: the one piece of per-revision state kept in memory besides the key index (16 bytes a
+ * revision, in typed arrays). It lets the engine scan revision records synchronously (history
+ * for watchers, hash, exports) by reading each record by key, keeps the stored size exact for the
+ * quota, and lets every record read back from disk be verified.
+ *
+ * Revisions are appended in ascending order (the store writes them that way; boot loads them in
+ * key order); removals (compaction, txn rollback) mark an entry dead and the arrays are packed
+ * once dead entries outnumber live ones.
+ */
+const DEAD = 0xffffffff;
+
+export class RevisionList {
+  private mains = new Float64Array(1024);
+  private subs = new Uint32Array(1024);
+  private sizes = new Uint32Array(1024);
+  private crcs = new Uint32Array(1024);
+  private n = 0;
+  private dead = 0;
+  private bytes = 0;
+
+  /** Number of live entries. */
+  get size(): number {
+    return this.n - this.dead;
+  }
+
+  /** Sum of the live entries' sizes. */
+  get totalBytes(): number {
+    return this.bytes;
+  }
+
+  clear(): void {
+    this.mains = new Float64Array(1024);
+    this.subs = new Uint32Array(1024);
+    this.sizes = new Uint32Array(1024);
+    this.crcs = new Uint32Array(1024);
+    this.n = 0;
+    this.dead = 0;
+    this.bytes = 0;
+  }
+
+  /** Adds (main, sub) with the record's size and crc; replaces them when it is already there. */
+  add(main: number, sub: number, size: number, crc: number): void {
+    const n = this.n;
+    if (n > 0 && !after(main, sub, this.mains[n - 1]!, this.subs[n - 1]!)) {
+      const i = this.lowerBound(main, sub);
+      if (i < n && this.mains[i] === main && this.subs[i] === sub) {
+        if (this.sizes[i] === DEAD) this.dead--;
+        else this.bytes -= this.sizes[i]!;
+        this.bytes += size;
+        this.sizes[i] = size;
+        this.crcs[i] = crc;
+        return;
+      }
+      this.insertAt(i, main, sub, size, crc);
+      return;
+    }
+    if (n === this.mains.length) this.grow();
+    this.mains[n] = main;
+    this.subs[n] = sub;
+    this.sizes[n] = size;
+    this.crcs[n] = crc;
+    this.n = n + 1;
+    this.bytes += size;
+  }
+
+  /** Removes (main, sub) if present; returns the size it had (0 when absent). */
+  remove(main: number, sub: number): number {
+    const i = this.lowerBound(main, sub);
+    if (i >= this.n || this.mains[i] !== main || this.subs[i] !== sub || this.sizes[i] === DEAD) return 0;
+    const size = this.sizes[i]!;
+    this.bytes -= size;
+    if (i === this.n - 1) {
+      this.n--;
+      this.trimDeadTail();
+      return size;
+    }
+    this.sizes[i] = DEAD;
+    this.dead++;
+    if (this.dead > 1024 && this.dead * 2 > this.n) this.pack();
+    return size;
+  }
+
+  has(main: number, sub: number): boolean {
+    return this.indexOf(main, sub) >= 0;
+  }
+
+  /** The crc32c recorded for (main, sub), or undefined when it is not held. */
+  crcOf(main: number, sub: number): number | undefined {
+    const i = this.indexOf(main, sub);
+    return i < 0 ? undefined : this.crcs[i];
+  }
+
+  private indexOf(main: number, sub: number): number {
+    const i = this.lowerBound(main, sub);
+    return i < this.n && this.mains[i] === main && this.subs[i] === sub && this.sizes[i] !== DEAD ? i : -1;
+  }
+
+  /**
+   * The live entries with (fromMain, fromSub) <= (main, sub) < (toMain, toSub), as two copied
+   * arrays (the caller may change the list while it walks them).
+   */
+  slice(fromMain: number, fromSub: number, toMain: number, toSub: number): { mains: Float64Array; subs: Uint32Array } {
+    const a = this.lowerBound(fromMain, fromSub);
+    const b = this.lowerBound(toMain, toSub);
+    if (b <= a) return { mains: new Float64Array(0), subs: new Uint32Array(0) };
+    let live = 0;
+    for (let i = a; i < b; i++) if (this.sizes[i] !== DEAD) live++;
+    const mains = new Float64Array(live);
+    const subs = new Uint32Array(live);
+    let j = 0;
+    for (let i = a; i < b; i++) {
+      if (this.sizes[i] === DEAD) continue;
+      mains[j] = this.mains[i]!;
+      subs[j] = this.subs[i]!;
+      j++;
+    }
+    return { mains, subs };
+  }
+
+  /** First index whose entry is >= (main, sub) (dead entries included). */
+  private lowerBound(main: number, sub: number): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = this.mains[mid]!;
+      if (m < main || (m === main && this.subs[mid]! < sub)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private insertAt(i: number, main: number, sub: number, size: number, crc: number): void {
+    if (this.n === this.mains.length) this.grow();
+    this.mains.copyWithin(i + 1, i, this.n);
+    this.subs.copyWithin(i + 1, i, this.n);
+    this.sizes.copyWithin(i + 1, i, this.n);
+    this.crcs.copyWithin(i + 1, i, this.n);
+    this.mains[i] = main;
+    this.subs[i] = sub;
+    this.sizes[i] = size;
+    this.crcs[i] = crc;
+    this.n++;
+    this.bytes += size;
+  }
+
+  private trimDeadTail(): void {
+    while (this.n > 0 && this.sizes[this.n - 1] === DEAD) {
+      this.n--;
+      this.dead--;
+    }
+  }
+
+  private grow(): void {
+    const cap = this.mains.length * 2;
+    const m = new Float64Array(cap);
+    m.set(this.mains.subarray(0, this.n));
+    const s = new Uint32Array(cap);
+    s.set(this.subs.subarray(0, this.n));
+    const z = new Uint32Array(cap);
+    z.set(this.sizes.subarray(0, this.n));
+    const c = new Uint32Array(cap);
+    c.set(this.crcs.subarray(0, this.n));
+    this.mains = m;
+    this.subs = s;
+    this.sizes = z;
+    this.crcs = c;
+  }
+
+  private pack(): void {
+    let j = 0;
+    for (let i = 0; i < this.n; i++) {
+      if (this.sizes[i] === DEAD) continue;
+      this.mains[j] = this.mains[i]!;
+      this.subs[j] = this.subs[i]!;
+      this.sizes[j] = this.sizes[i]!;
+      this.crcs[j] = this.crcs[i]!;
+      j++;
+    }
+    this.n = j;
+    this.dead = 0;
+  }
+}
+
+function after(main: number, sub: number, m: number, s: number): boolean {
+  return main > m || (main === m && sub > s);
+}

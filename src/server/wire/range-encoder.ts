@@ -1,0 +1,76 @@
+/**
+ * A RangeResponse encoded while the store reads it: each KeyValue is written into the response
+ * bytes as it comes (kv-proto.ts), so a large range holds its encoded response and nothing else
+ * (no array of KeyValues, no protobufjs writer state). The bytes grow in chunks of at least
+ * 1 MiB and are joined once at the end.
+ */
+import type { KeyValue } from '../../mvcc';
+import type { RangeSummary } from '../../mvcc/range';
+import type { Header } from './convert';
+import { encodeHeader, keyValueSize, putBytes, putUint, writeKeyValue } from './kv-proto';
+import { varintSize, writeVarint } from '../../encoding/varint';
+
+const CHUNK = 1024 * 1024;
+
+class ChunkedBytes {
+  private readonly done: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(4096);
+  private pos = 0;
+  private total = 0;
+
+  /** Room for n more bytes; returns the buffer and the position to write at. */
+  room(n: number): Buffer {
+    if (this.pos + n > this.buf.length) {
+      this.done.push(this.buf.subarray(0, this.pos));
+      this.total += this.pos;
+      this.buf = Buffer.allocUnsafe(Math.max(n, this.total < CHUNK ? 64 * 1024 : CHUNK));
+      this.pos = 0;
+    }
+    return this.buf;
+  }
+
+  get at(): number {
+    return this.pos;
+  }
+
+  advance(to: number): void {
+    this.pos = to;
+  }
+
+  join(): Buffer {
+    if (this.done.length === 0) return this.buf.subarray(0, this.pos);
+    this.done.push(this.buf.subarray(0, this.pos));
+    return Buffer.concat(this.done, this.total + this.pos);
+  }
+}
+
+/**
+ * Encodes etcdserverpb.RangeResponse{header, kvs, more, count}: `read` streams the KeyValues to
+ * the function it is given and returns the summary (undefined: the request cannot be streamed,
+ * and nothing is returned).
+ */
+export function encodeRange(header: Header, read: (emit: (kv: KeyValue) => void) => RangeSummary | undefined): Buffer | undefined {
+  const out = new ChunkedBytes();
+  const h = encodeHeader(header);
+  let b = out.room(h.length + 6);
+  out.advance(putBytes(b, out.at, 0x0a, h));
+  const summary = read((kv) => {
+    const size = keyValueSize(kv);
+    b = out.room(1 + varintSize(size) + size);
+    let p = out.at;
+    b[p++] = 0x12;
+    p = writeVarint(b, p, size);
+    out.advance(writeKeyValue(b, p, kv));
+  });
+  if (summary === undefined) return undefined;
+  if (summary.revision !== header.revision) throw new Error('range: the header revision is not the read revision');
+  b = out.room(2 + 11);
+  let p = out.at;
+  if (summary.more) {
+    b[p++] = 0x18;
+    b[p++] = 1;
+  }
+  if (summary.count !== 0) p = putUint(b, p, 0x20, summary.count);
+  out.advance(p);
+  return out.join();
+}
