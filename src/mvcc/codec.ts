@@ -111,6 +111,33 @@ export function decodeRecord(rec: Uint8Array): DecodedRecord {
   return { kv: { key, create_revision, mod_revision, version, value, lease }, tombstone: (buf[0]! & 1) === 1 };
 }
 
+/** A record's fields without its value, read without creating buffers (index rebuilds). */
+export interface RecordMeta {
+  /** The key, one char per byte (latin1). */
+  k: string;
+  create: number;
+  mod: number;
+  version: number;
+  lease: bigint;
+  tombstone: boolean;
+}
+
+/** Fills `out` from a record or a record header; returns it. */
+export function readRecordMeta(rec: Uint8Array, out: RecordMeta): RecordMeta {
+  const buf = Buffer.isBuffer(rec) ? rec : Buffer.from(rec.buffer, rec.byteOffset, rec.byteLength);
+  const r = new Reader(buf, 1);
+  const klen = r.varint();
+  out.k = buf.toString('latin1', r.pos, r.pos + klen);
+  r.pos += klen;
+  out.create = r.varint();
+  out.mod = r.varint();
+  out.version = r.varint();
+  const p = r.pos;
+  out.lease = buf.readUInt32BE(p) === 0 && buf.readUInt32BE(p + 4) === 0 ? 0n : buf.readBigInt64BE(p);
+  out.tombstone = (buf[0]! & 1) === 1;
+  return out;
+}
+
 /** Length of a record's header: everything before its value (flags, key, revisions, lease). */
 export function recordHeaderLength(rec: Uint8Array): number {
   const buf = Buffer.isBuffer(rec) ? rec : Buffer.from(rec.buffer, rec.byteOffset, rec.byteLength);

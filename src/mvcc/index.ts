@@ -13,4 +13,4 @@ export { MvccStore, type StoreHooks } from './store';
 export { validateRange, validatePut, validateDeleteRange, validateTxn, DEFAULT_MAX_TXN_OPS } from './validate';
 export { toSpan, KEY_MAX, type KeySpan } from './kv-index';
 export { eventsInRange } from './history';
-export type { RevisionHeader } from './restore';
+export { IndexLoader, type RevisionHeader } from './restore';

@@ -121,6 +121,15 @@ export class KeyIndex {
     return this.find(atRev) >= 0;
   }
 
+  /** The (main, sub) visible at atRev into out[at], out[at + 1]; false when the key does not exist then. */
+  revisionAt(atRev: number, out: number[], at: number): boolean {
+    const i = this.find(atRev);
+    if (i < 0) return false;
+    out[at] = this.revs[2 * i]!;
+    out[at + 1] = this.revs[2 * i + 1]!;
+    return true;
+  }
+
   /** The engine key of the revision visible at atRev, or undefined. */
   recordKeyAt(atRev: number): string | undefined {
     const i = this.find(atRev);

@@ -58,6 +58,15 @@ export class KvIndex {
     return ki;
   }
 
+  /**
+   * {@link getOrCreate} for index rebuilds, where most keys are new: one descent of the tree
+   * for a new key (set without overwrite reports whether the key was there), two otherwise.
+   */
+  getOrAdd(k: string): KeyIndex {
+    const ki = new KeyIndex(k);
+    return this.tree.set(k, ki, false) ? ki : this.tree.get(k)!;
+  }
+
   remove(k: string): void {
     this.tree.delete(k);
     this.compactable.delete(k);

@@ -150,17 +150,51 @@ export interface RangeSummary {
   count: number;
 }
 
+/** The revisions a range answers with, in key order, before any value is read. */
+export interface RangePlan {
+  summary: RangeSummary;
+  /** [main, sub, main, sub, ...] of each KeyValue to send, in key order. */
+  revisions: number[];
+}
+
+/** Whether {@link streamRange} / {@link planRange} can answer the request (no sort, no filters). */
+function streamable(req: RangeRequest): boolean {
+  const order = sortOrderOf(req.sort_order) ?? 'NONE';
+  const target = sortTargetOf(req.sort_target) ?? 'KEY';
+  if (target !== 'KEY' || order === 'DESCEND') return false;
+  if ((req.min_mod_revision ?? 0) !== 0 || (req.max_mod_revision ?? 0) !== 0) return false;
+  return (req.min_create_revision ?? 0) === 0 && (req.max_create_revision ?? 0) === 0;
+}
+
+/**
+ * The revisions a streamable range (see {@link streamRange}) would send, without reading a value:
+ * the caller reads the records (all of one revision, key, value) in whatever order suits the
+ * engine. Undefined for requests that need sorting or filters, and for keys_only / count_only
+ * ones (streamRange answers those from the index alone).
+ */
+export function planRange(view: ReadView, req: RangeRequest): RangePlan | undefined {
+  if (!streamable(req) || req.keys_only === true || req.count_only === true) return undefined;
+  const atRev = readRevision(view, req.revision);
+  const limit = req.limit ?? 0;
+  const revisions: number[] = [];
+  let count = 0;
+  view.index.visit(toSpan(req.key, req.range_end), (ki) => {
+    if (limit > 0 && count >= limit) {
+      if (ki.existsAt(atRev)) count++;
+      return;
+    }
+    if (ki.revisionAt(atRev, revisions, revisions.length)) count++;
+  });
+  return { summary: { revision: view.rev, more: limit > 0 && count > limit, count }, revisions };
+}
+
 /**
  * The same answer as {@link executeRange}, streamed: each KeyValue goes to `emit` in key order as
  * it is read (nothing collects them), for requests that need no sort and no min/max filter.
  * Returns undefined, having read nothing, for the others.
  */
 export function streamRange(view: ReadView, req: RangeRequest, emit: (kv: KeyValue) => void): RangeSummary | undefined {
-  const order = sortOrderOf(req.sort_order) ?? 'NONE';
-  const target = sortTargetOf(req.sort_target) ?? 'KEY';
-  if (target !== 'KEY' || order === 'DESCEND') return undefined;
-  if ((req.min_mod_revision ?? 0) !== 0 || (req.max_mod_revision ?? 0) !== 0) return undefined;
-  if ((req.min_create_revision ?? 0) !== 0 || (req.max_create_revision ?? 0) !== 0) return undefined;
+  if (!streamable(req)) return undefined;
   const atRev = readRevision(view, req.revision);
   const limit = req.limit ?? 0;
   const countOnly = req.count_only === true;

@@ -7,9 +7,9 @@
  * values: an engine that keeps values on disk passes its revision headers as `records` (records
  * whose value part is cut off), so rebuilding costs O(revisions), not O(bytes stored).
  */
-import { decodeCompactRev, decodeRecord, META_COMPACT, parseRevKey, REV_END, REV_PREFIX } from './codec';
+import { decodeCompactRev, META_COMPACT, parseRevKey, readRecordMeta, REV_END, REV_PREFIX, type RecordMeta } from './codec';
 import type { Engine } from './engine';
-import { keyStr, type KvIndex } from './kv-index';
+import { KvIndex } from './kv-index';
 
 /** One revision record (or its header) with its revision. */
 export interface RevisionHeader {
@@ -25,29 +25,49 @@ function* scanned(engine: Engine): Iterable<RevisionHeader> {
   }
 }
 
-export function restoreIndex(
-  engine: Engine,
-  index: KvIndex,
-  records: Iterable<RevisionHeader> = scanned(engine),
-): { rev: number; compactRev: number } {
-  const c = engine.get(META_COMPACT);
-  const compactRev = c === undefined ? -1 : decodeCompactRev(c);
-  let last = 0;
-  for (const { main, sub, rec } of records) {
-    const { kv, tombstone } = decodeRecord(rec);
-    const ki = index.getOrCreate(keyStr(kv.key));
-    if (tombstone) {
+/**
+ * Builds an index from revision records fed one at a time, in revision order (so a caller can
+ * feed records as it reads them from disk, while it reads the next ones).
+ */
+export class IndexLoader {
+  readonly index = new KvIndex();
+  private last = 0;
+  private readonly m: RecordMeta = { k: '', create: 0, mod: 0, version: 0, lease: 0n, tombstone: false };
+
+  add(main: number, sub: number, rec: Uint8Array): void {
+    const m = readRecordMeta(rec, this.m);
+    const index = this.index;
+    const ki = index.getOrAdd(m.k);
+    if (m.tombstone) {
       // A tombstone whose creation was compacted away still ends a (now empty) generation.
       if (ki.isLive()) index.liveKeys--;
       ki.tombstone(main, sub);
     } else {
       if (!ki.isLive()) index.liveKeys++;
-      ki.put(main, sub, kv.create_revision, kv.version, kv.lease);
+      ki.put(main, sub, m.create, m.version, m.lease);
     }
-    last = main;
+    this.last = main;
   }
-  index.forEach((k, ki) => {
-    if (!ki.isSingleRevision()) index.compactable.set(k, ki);
-  });
-  return { rev: Math.max(1, last, compactRev), compactRev };
+
+  /** The index, its current revision and compact revision (read from the engine). */
+  finish(engine: Engine): { index: KvIndex; rev: number; compactRev: number } {
+    const c = engine.get(META_COMPACT);
+    const compactRev = c === undefined ? -1 : decodeCompactRev(c);
+    const index = this.index;
+    index.forEach((k, ki) => {
+      if (!ki.isSingleRevision()) index.compactable.set(k, ki);
+    });
+    return { index, rev: Math.max(1, this.last, compactRev), compactRev };
+  }
+}
+
+/** An index rebuilt from `records` (default: every revision record the engine holds). */
+export function restoreIndex(
+  engine: Engine,
+  records: Iterable<RevisionHeader> | IndexLoader = scanned(engine),
+): { index: KvIndex; rev: number; compactRev: number } {
+  if (records instanceof IndexLoader) return records.finish(engine);
+  const loader = new IndexLoader();
+  for (const { main, sub, rec } of records) loader.add(main, sub, rec);
+  return loader.finish(engine);
 }

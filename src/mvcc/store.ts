@@ -19,9 +19,9 @@ import { decodeCompactRev, encodeCompactRev, META_COMPACT, META_COMPACTING, revK
 import { eventsInRange } from './history';
 import type { KeyIndex } from './key-index';
 import { keyStr, KvIndex } from './kv-index';
-import { executeRange, streamRange, type RangeSummary, type ReadView } from './range';
+import { executeRange, planRange, streamRange, type RangePlan, type RangeSummary, type ReadView } from './range';
 import { executeDeleteRange, executePut, toLease } from './ops';
-import { restoreIndex, type RevisionHeader } from './restore';
+import { IndexLoader, restoreIndex, type RevisionHeader } from './restore';
 import { executeTxn } from './txn';
 import type {
   DeleteRangeRequest,
@@ -63,7 +63,7 @@ export interface StoreHooks {
 
 export class MvccStore {
   private readonly engine: Engine;
-  private readonly index = new KvIndex();
+  private readonly index: KvIndex;
   private readonly hooks: StoreHooks;
   private rev = 1;
   /** -1 until the first compaction, like etcd's compactMainRev. */
@@ -76,10 +76,11 @@ export class MvccStore {
    * `headers`: the engine's revision records in revision order, values optional (see
    * restoreIndex); default: scanned from the engine.
    */
-  constructor(engine: Engine, hooks: StoreHooks = {}, headers?: Iterable<RevisionHeader>) {
+  constructor(engine: Engine, hooks: StoreHooks = {}, headers?: Iterable<RevisionHeader> | IndexLoader) {
     this.engine = engine;
     this.hooks = hooks;
-    const r = restoreIndex(engine, this.index, headers);
+    const r = restoreIndex(engine, headers);
+    this.index = r.index;
     this.rev = r.rev;
     this.compactRev = r.compactRev;
     const unfinished = engine.get(META_COMPACTING);
@@ -122,6 +123,11 @@ export class MvccStore {
 
   range(req: RangeRequest): RangeResponse {
     return executeRange(this.view(), req);
+  }
+
+  /** The revisions {@link range} would answer with, values unread (see planRange). */
+  planRange(req: RangeRequest): RangePlan | undefined {
+    return planRange(this.view(), req);
   }
 
   /** {@link range} streamed to `emit` (see streamRange); undefined when the request needs sorting or filters. */

@@ -9,7 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Engine, RevisionHeader } from '../../src/mvcc';
+import type { Engine, IndexLoader } from '../../src/mvcc';
 import { MvccStore } from '../../src/mvcc';
 import { decodeRecord, encodeRecord } from '../../src/mvcc/codec';
 
@@ -19,8 +19,8 @@ export interface EngineFactory {
   close?(e: Engine): Promise<void>;
   /** Makes every write so far durable (engines that buffer writes). */
   flush?(e: Engine): Promise<void>;
-  /** The revision headers a reopened engine loaded, for rebuilding a store's index. */
-  headers?(e: Engine): Iterable<RevisionHeader> | undefined;
+  /** The index a reopened engine rebuilt from its revision headers while loading. */
+  headers?(e: Engine): IndexLoader | undefined;
 }
 
 // Keys under `r/` are revision records: engines may parse them, so they hold real records

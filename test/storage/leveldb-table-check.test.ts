@@ -66,7 +66,7 @@ test('tables LevelDB wrote pass; a garbled byte, a truncation or a missing foote
   assert.throws(() => checkLevelDbTables(dir), /is missing/);
 });
 
-const VALUES = { start: 'mvcc/r/', end: 'mvcc/r0' };
+const VALUES = [{ start: 'mvcc/r/', end: 'mvcc/r0' }];
 
 test('value blocks are left for the background check; every other block is read before open', async (t) => {
   const { dir, files } = await tables(t, true);

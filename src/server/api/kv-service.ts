@@ -50,8 +50,10 @@ function allSerializable(ops: readonly mvcc.RequestOp[] | undefined): boolean {
 export function kvService(m: MemberApi, log: Logger): UntypedServiceImplementation {
   const maxTxnOps = m.config.maxTxnOps;
   const leaseKeys: LeaseKeys = (id) => m.leaseKeys(id);
-  /** Encoded while read (range-encoder.ts) unless it needs sorting or filters. */
-  const range = (req: mvcc.RangeRequest): object => {
+  /** Encoded while read (range-encoder.ts) unless it needs sorting or filters; large ones in chunks. */
+  const range = (req: mvcc.RangeRequest): object | Promise<object> => {
+    const bulk = m.rangeBulk(req);
+    if (bulk !== undefined) return bulk;
     const streamed = encodeRange(m.header(m.mvcc.currentRevision), (emit) => m.mvcc.rangeStream(req, emit));
     if (streamed !== undefined) return streamed;
     const r = m.mvcc.range(req);

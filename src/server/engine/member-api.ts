@@ -4,7 +4,7 @@
  * applier; EtcdMember implements this interface, and the lint rules keep src/server/api to type
  * imports from src/server/engine.
  */
-import type { MvccStore } from '../../mvcc';
+import type { MvccStore, RangeRequest } from '../../mvcc';
 import type { AuthInfo } from '../../auth';
 import type { MemberAuth } from './auth/member-auth';
 import type { DowngradeInfo } from './cluster/downgrade';
@@ -85,6 +85,8 @@ export interface MemberApi extends MemberRequestApi {
   readonly pendingProposals: number;
   /** Bytes of MVCC data held (the quota's measure). */
   readonly storeBytes: number;
+  /** A large range's encoded RangeResponse, read in chunks; undefined for the others (engine/bulk-range.ts). */
+  rangeBulk(req: RangeRequest): Promise<Buffer> | undefined;
   /** Resolves once the applied compactions' records are deleted (Compact with physical). */
   compactionDone(): Promise<void>;
   /** The LevelDB engine's record cache (--value-cache-bytes): bytes held, hits and misses so far. */

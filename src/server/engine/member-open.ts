@@ -7,10 +7,10 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RawNode, MemoryStorage, type ConfState } from '../../raft';
-import { MvccStore } from '../../mvcc';
+import { MvccStore, type IndexLoader } from '../../mvcc';
 import type { Config } from '../config/config';
 import { effectiveQuotaBackendBytes, electionTicks } from '../config/config';
-import { openMemberDb } from './storage/member-db';
+import { DataDirError, loadEngine, openMemberDb } from './storage/member-db';
 import { LevelEngine, type BatchOp } from './storage/level-engine';
 import { MEMBER_KEY, MEMBERS_KEY } from './storage/keys';
 import { resolveIdentity, memberRecord } from './boot';
@@ -54,8 +54,14 @@ export async function openMember(
   const { db, boot } = await openMemberDb(config.dataDir);
   try {
     const id = await resolveIdentity(config, boot, log, (url) => peerTls.credentials(url));
+    const tIndex = performance.now();
     const engine = new LevelEngine(db, config.valueCacheBytes);
-    engine.load(boot.mvcc, boot.headers);
+    let loader: IndexLoader | undefined;
+    try {
+      loader = await loadEngine(db, engine);
+    } catch (e) {
+      throw new DataDirError(`data dir ${JSON.stringify(config.dataDir)} is corrupt: ${(e as Error).message}`);
+    }
     // A value that fails its checksum when read back stops the member (as a failed write does).
     engine.onCorrupt = (e) => refs.loop?.fail(e, 'the data dir is corrupt');
     const lessor = openLessor(config, engine);
@@ -63,9 +69,9 @@ export async function openMember(
     // Parts built later that earlier callbacks reach (set as each is built).
     const refs: { watchHub?: WatchHub; loop?: RaftLoop; member?: EtcdMember } = {};
     const store: StoreHolder = {
-      mvcc: new MvccStore(engine, { leaseExists }, engine.takeHeaders()),
+      mvcc: new MvccStore(engine, { leaseExists }, loader),
       reopen: () => {
-        const mvcc = new MvccStore(engine, { leaseExists }, engine.takeHeaders());
+        const mvcc = new MvccStore(engine, { leaseExists }, engine.takeLoader());
         lessor.reload();
         attachAllKeys(lessor, mvcc);
         // Watchers may have missed revisions: they catch up from the new store's history.
@@ -77,6 +83,7 @@ export async function openMember(
       },
     };
     attachAllKeys(lessor, store.mvcc);
+    const indexMs = Math.round(performance.now() - tIndex);
 
     const storage = new MemoryStorage();
     let snapshotIndex = 0;
@@ -219,6 +226,10 @@ export async function openMember(
         revision: store.mvcc.currentRevision,
         keys: store.mvcc.keyCount,
         took: `${Date.now() - started}ms`,
+        'check-ms': boot.timings.check,
+        'open-ms': boot.timings.open,
+        'read-ms': boot.timings.read,
+        'index-ms': indexMs,
       },
       id.bootstrap ? 'bootstrapped new cluster' : 'restored member from data dir',
     );

@@ -3,6 +3,7 @@
  * and stop (in reverse), publishing itself, and the view the services get (MemberApi). No
  * sockets here; see server.ts. The request API (proposals, reads) is MemberRequests.
  */
+import type { RangeRequest } from '../../mvcc';
 import type { Logger } from 'pino';
 import type { ClassicLevel } from 'classic-level';
 import type { ConfChange } from '../../raft';
@@ -28,6 +29,7 @@ import type { EngineStats } from './stats';
 import type { PeerTls } from '../tls/peer-tls';
 import { AutoCompactor } from './auto-compactor';
 import { CompactionDriver } from './compaction-driver';
+import { bulkRange } from './bulk-range';
 import { realScheduler } from './watch/types';
 import { method } from '../wire/protos';
 import type { ClusterReconfig, MemberApi, RaftView } from './member-api';
@@ -181,6 +183,10 @@ export class EtcdMember extends MemberRequests implements MemberApi {
   }
 
   /** Bytes of MVCC data held (the quota's measure, Status's dbSizeInUse). */
+  rangeBulk(req: RangeRequest): Promise<Buffer> | undefined {
+    return bulkRange(this.mvcc, this.engine, req, (rev) => this.header(rev));
+  }
+
   compactionDone(): Promise<void> {
     return this.compaction.whenDone();
   }

@@ -44,33 +44,47 @@ class ChunkedBytes {
   }
 }
 
-/**
- * Encodes etcdserverpb.RangeResponse{header, kvs, more, count}: `read` streams the KeyValues to
- * the function it is given and returns the summary (undefined: the request cannot be streamed,
- * and nothing is returned).
- */
-export function encodeRange(header: Header, read: (emit: (kv: KeyValue) => void) => RangeSummary | undefined): Buffer | undefined {
-  const out = new ChunkedBytes();
-  const h = encodeHeader(header);
-  let b = out.room(h.length + 6);
-  out.advance(putBytes(b, out.at, 0x0a, h));
-  const summary = read((kv) => {
+/** etcdserverpb.RangeResponse{header, kvs, more, count}, written field by field. */
+export class RangeEncoder {
+  private readonly out = new ChunkedBytes();
+
+  constructor(private readonly header: Header) {
+    const h = encodeHeader(header);
+    const b = this.out.room(h.length + 6);
+    this.out.advance(putBytes(b, this.out.at, 0x0a, h));
+  }
+
+  kv(kv: KeyValue): void {
+    const out = this.out;
     const size = keyValueSize(kv);
-    b = out.room(1 + varintSize(size) + size);
+    const b = out.room(1 + varintSize(size) + size);
     let p = out.at;
     b[p++] = 0x12;
     p = writeVarint(b, p, size);
     out.advance(writeKeyValue(b, p, kv));
-  });
-  if (summary === undefined) return undefined;
-  if (summary.revision !== header.revision) throw new Error('range: the header revision is not the read revision');
-  b = out.room(2 + 11);
-  let p = out.at;
-  if (summary.more) {
-    b[p++] = 0x18;
-    b[p++] = 1;
   }
-  if (summary.count !== 0) p = putUint(b, p, 0x20, summary.count);
-  out.advance(p);
-  return out.join();
+
+  finish(summary: RangeSummary): Buffer {
+    if (summary.revision !== this.header.revision) throw new Error('range: the header revision is not the read revision');
+    const out = this.out;
+    const b = out.room(2 + 11);
+    let p = out.at;
+    if (summary.more) {
+      b[p++] = 0x18;
+      b[p++] = 1;
+    }
+    if (summary.count !== 0) p = putUint(b, p, 0x20, summary.count);
+    out.advance(p);
+    return out.join();
+  }
+}
+
+/**
+ * Encodes a RangeResponse: `read` streams the KeyValues to the function it is given and returns
+ * the summary (undefined: the request cannot be streamed, and nothing is returned).
+ */
+export function encodeRange(header: Header, read: (emit: (kv: KeyValue) => void) => RangeSummary | undefined): Buffer | undefined {
+  const enc = new RangeEncoder(header);
+  const summary = read((kv) => enc.kv(kv));
+  return summary === undefined ? undefined : enc.finish(summary);
 }

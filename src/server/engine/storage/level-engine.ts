@@ -13,10 +13,11 @@
  * landed. Until then the Raft log (synced before apply) is what recovers them after a crash.
  */
 import BTree from 'sorted-btree';
-import type { Engine, RevisionHeader } from '../../../mvcc';
+import type { Level } from 'level';
+import { IndexLoader, type Engine } from '../../../mvcc';
+import { BulkReader } from './bulk-reader';
 import { parseRevKey, recordHeaderLength, revKey, REV_END, REV_PREFIX } from '../../../mvcc/codec';
 import { crc32c } from '../../../encoding/crc32c';
-import { HeaderLog } from './header-log';
 import { HEADER_PREFIX, MVCC_PREFIX, MVCC_REV_PREFIX } from './keys';
 import { RevisionList } from './revision-list';
 import { ValueCache } from './value-cache';
@@ -24,10 +25,8 @@ import { ValueCache } from './value-cache';
 export type PutOp = { type: 'put'; key: string; value: Uint8Array };
 export type BatchOp = PutOp | { type: 'del'; key: string };
 
-/** What the engine reads LevelDB through (classic-level's getSync; a snapshot reader in tests). */
-export interface SyncReader {
-  getSync(key: string): Uint8Array | undefined;
-}
+/** The member's database (classic-level: getSync, iterators, explicit snapshots). */
+type Db = Level<string, Buffer>;
 
 /** Default size of the record cache (`--experimental-value-cache-bytes`). */
 export const DEFAULT_VALUE_CACHE_BYTES = 64 * 1024 * 1024;
@@ -37,26 +36,33 @@ const isRev = (k: string): boolean => k.charCodeAt(0) === 0x72 && k.charCodeAt(1
 /** The LevelDB ops that store one engine record: the record, and for a revision its header. */
 export function recordOps(engineKey: string, value: Uint8Array): PutOp[] {
   const ops: PutOp[] = [{ type: 'put', key: MVCC_PREFIX + engineKey, value }];
-  if (isRev(engineKey)) ops.push({ type: 'put', key: HEADER_PREFIX + engineKey, value: headerValue(value) });
+  if (isRev(engineKey)) {
+    const { main, sub } = parseRevKey(engineKey);
+    ops.push({ type: 'put', key: HEADER_PREFIX + engineKey, value: headerValue(main, sub, value) });
+  }
   return ops;
 }
 
-/** A header entry: u32 record size, u32 crc32c of the record, then the record up to its value. */
-export function headerValue(rec: Uint8Array, crc: number = crc32c(rec)): Buffer {
+/**
+ * A header entry: u32 crc32c of the rest of the entry (checked at boot: the header blocks are
+ * not verified before LevelDB opens), the revision (f64 main, u32 sub, so boot reads values
+ * only), u32 size of the record with its key, u32 crc32c of the record, then the record up to
+ * its value.
+ */
+export function headerValue(main: number, sub: number, rec: Uint8Array, crc: number = crc32c(rec)): Buffer {
   const hl = recordHeaderLength(rec);
-  const out = Buffer.allocUnsafe(8 + hl);
-  out.writeUInt32BE(rec.length, 0);
-  out.writeUInt32BE(crc, 4);
-  out.set(rec.subarray(0, hl), 8);
+  const out = Buffer.allocUnsafe(24 + hl);
+  out.writeDoubleBE(main, 4);
+  out.writeUInt32BE(sub, 12);
+  out.writeUInt32BE(REV_KEY_LENGTH + rec.length, 16);
+  out.writeUInt32BE(crc, 20);
+  out.set(rec.subarray(0, hl), 24);
+  out.writeUInt32BE(crc32c(out.subarray(4)), 0);
   return out;
 }
 
-/** Appends a stored header entry (`mvcc-h/r/...` → value) to a boot log. */
-export function appendHeader(log: HeaderLog, levelKey: string, value: Uint8Array): void {
-  const { main, sub } = parseRevKey(levelKey.slice(HEADER_PREFIX.length));
-  const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  log.append(main, sub, v.readUInt32BE(0) + levelKey.length - HEADER_PREFIX.length, v.readUInt32BE(4), v.subarray(8));
-}
+/** Length of a revision record's engine key (`r/` + 16 hex + `_` + 8 hex). */
+const REV_KEY_LENGTH = 27;
 
 /** A revision record read from disk does not match the crc32c written with it. */
 export class CorruptRecordError extends Error {
@@ -73,33 +79,41 @@ export class LevelEngine implements Engine {
   private readonly cache: ValueCache;
   private pending: BatchOp[] = [];
   private mirrorBytes = 0;
-  private headers: Iterable<RevisionHeader> | undefined;
+  private loader: IndexLoader | undefined;
 
   /** Told (once per bad read) when a record read from disk fails its checksum; the read throws. */
   onCorrupt: ((e: CorruptRecordError) => void) | undefined;
 
   constructor(
-    private readonly db: SyncReader,
+    private readonly db: Db,
     cacheBytes: number = DEFAULT_VALUE_CACHE_BYTES,
   ) {
     this.cache = new ValueCache(cacheBytes);
   }
 
   /**
-   * Loads what boot read: the non-revision records (keys without the `mvcc/` prefix) and the
-   * revision headers. The headers are kept until {@link takeHeaders}.
+   * Loads one stored header entry (the value of `mvcc-h/r/...`) at boot: the revision joins the
+   * list, and its header the index being rebuilt. Throws on a header that fails its checksum.
    */
-  load(records: Iterable<[string, Uint8Array]>, headers: HeaderLog): void {
-    for (const [k, v] of records) this.mirrorSet(k, v);
-    for (const h of headers.entries()) this.revs.add(h.main, h.sub, h.size, h.crc);
-    this.headers = headers.entries();
+  loadHeader(value: Uint8Array, into: IndexLoader): void {
+    const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    if (v.length < 24 || v.readUInt32BE(0) !== crc32c(v.subarray(4))) throw new Error('a revision header fails its checksum');
+    const main = v.readDoubleBE(4);
+    const sub = v.readUInt32BE(12);
+    this.revs.add(main, sub, v.readUInt32BE(16), v.readUInt32BE(20));
+    into.add(main, sub, v.subarray(24));
   }
 
-  /** The revision headers loaded last (for rebuilding the index), once; then dropped. */
-  takeHeaders(): Iterable<RevisionHeader> | undefined {
-    const h = this.headers;
-    this.headers = undefined;
-    return h;
+  /** Loads the non-revision records read at boot (keys without the `mvcc/` prefix). */
+  loadRecord(key: string, value: Uint8Array): void {
+    this.mirrorSet(key, value);
+  }
+
+  /** The index {@link reset} rebuilt, once. */
+  takeLoader(): IndexLoader | undefined {
+    const l = this.loader;
+    this.loader = undefined;
+    return l;
   }
 
   get(key: string): Uint8Array | undefined {
@@ -136,7 +150,7 @@ export class LevelEngine implements Engine {
     const op: BatchOp = { type: 'put', key: MVCC_PREFIX + key, value };
     this.overlay.set(key, op);
     this.cache.set(key, value);
-    this.pending.push(op, { type: 'put', key: HEADER_PREFIX + key, value: headerValue(value, crc) });
+    this.pending.push(op, { type: 'put', key: HEADER_PREFIX + key, value: headerValue(main, sub, value, crc) });
   }
 
   del(key: string): void {
@@ -185,6 +199,23 @@ export class LevelEngine implements Engine {
     }
   }
 
+  /** A consistent reader of many revision records as of now (large ranges). */
+  bulkReader(): BulkReader {
+    const overlay = new Map<string, Uint8Array>();
+    for (const [k, op] of this.overlay) if (op.type === 'put') overlay.set(k, op.value);
+    return new BulkReader({
+      db: this.db,
+      overlay,
+      rank: (main, sub) => this.revs.rank(main, sub),
+      crcOf: (main, sub) => this.revs.crcOf(main, sub),
+      onCorrupt: (key) => {
+        const e = new CorruptRecordError(key);
+        this.onCorrupt?.(e);
+        return e;
+      },
+    });
+  }
+
   /** Every record held, in key order (state snapshots). */
   entries(): Iterable<[string, Uint8Array]> {
     return this.scan('', '\uffff');
@@ -209,18 +240,17 @@ export class LevelEngine implements Engine {
     this.revs.clear();
     this.pending = [];
     this.mirrorBytes = 0;
-    const log = new HeaderLog();
+    const loader = new IndexLoader();
     for (const [k, v] of records) {
       if (!isRev(k)) {
         this.mirrorSet(k, v);
         continue;
       }
       const { main, sub } = parseRevKey(k);
-      const crc = crc32c(v);
-      log.append(main, sub, k.length + v.length, crc, v);
-      this.revs.add(main, sub, k.length + v.length, crc);
+      this.revs.add(main, sub, k.length + v.length, crc32c(v));
+      loader.add(main, sub, v);
     }
-    this.headers = log.entries();
+    this.loader = loader;
   }
 
   /** Takes the writes made since the last call, in order, with their LevelDB keys. */

@@ -10,12 +10,13 @@
  * The index block maps keys to the data blocks' handles; the metaindex block to the filter
  * block's. Every block is checked against its checksum, and every handle against the file.
  *
- * So that start-up time does not grow with the bytes stored, data blocks whose keys all lie in
- * a deferred key range (the revision records, i.e. the values: `mvcc/r/`) are not read before
- * open: they are returned, and {@link verifyDeferred} checks them in the background once the
- * member serves (a damaged one stops the member). Everything else (the Raft log, hard state,
- * revision headers, leases, the footer, index and filter blocks of every table) is checked
- * before open, so a damaged store is still refused before it serves.
+ * So that start-up time does not grow with the data stored, data blocks whose keys all lie in a
+ * deferred key range (the revision records `mvcc/r/` and their headers `mvcc-h/`) are not read
+ * before open: they are returned, and {@link verifyDeferred} checks them in the background once
+ * the member serves (a damaged one stops the member). Every header read at boot and every record
+ * read later carries its own crc32c (level-engine.ts), so damage there is refused when read.
+ * Everything else (the Raft log, hard state, leases, auth, the footer, index and filter blocks
+ * of every table) is checked before open, so a damaged store is still refused before it serves.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -133,7 +134,7 @@ function userKey(internal: Buffer): string {
  * all fall in `defer` (block i holds keys above index key i-1, up to index key i) are listed in
  * `deferred` instead of read.
  */
-export function checkTable(bytes: Buffer | TableBytes, defer?: DeferRange): TableStats {
+export function checkTable(bytes: Buffer | TableBytes, defer: readonly DeferRange[] = []): TableStats {
   const file = Buffer.isBuffer(bytes) ? bufferBytes(bytes) : bytes;
   const stats: TableStats = { dataBlocks: 0, snappyBlocks: 0, deferred: [] };
   if (file.length < FOOTER) throw new Error(`shorter (${file.length} bytes) than a table footer`);
@@ -148,7 +149,8 @@ export function checkTable(bytes: Buffer | TableBytes, defer?: DeferRange): Tabl
   let below: string | undefined;
   for (const { key, handle } of handlesIn(readBlock(file, index, 'index', stats), 'index')) {
     const upTo = userKey(key);
-    if (defer !== undefined && below !== undefined && below >= defer.start && upTo < defer.end) {
+    const lo = below;
+    if (lo !== undefined && defer.some((d) => lo >= d.start && upTo < d.end)) {
       checkHandle(file, handle, 'data');
       stats.deferred.push(handle);
     } else {
@@ -203,7 +205,7 @@ export async function verifyDeferred(dir: string, tables: DeferredBlocks[], paus
  * Tables the MANIFEST does not list (a compaction's output cut short by a crash) are LevelDB's
  * garbage, deleted at open, and not checked.
  */
-export function checkLevelDbTables(dir: string, defer?: DeferRange): DeferredBlocks[] {
+export function checkLevelDbTables(dir: string, defer: readonly DeferRange[] = []): DeferredBlocks[] {
   const deferred: DeferredBlocks[] = [];
   const live = liveTables(dir);
   if (live === undefined) return deferred; // LevelDB's own open reports an unreadable MANIFEST

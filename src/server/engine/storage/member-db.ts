@@ -28,9 +28,10 @@ import {
   MVCC_REV_PREFIX,
   SNAPSHOT_KEY,
 } from './keys';
-import { HeaderLog } from './header-log';
 import type { BackgroundCheck } from './background-check';
-import { appendHeader, headerValue } from './level-engine';
+import { headerValue, type LevelEngine } from './level-engine';
+import { IndexLoader } from '../../../mvcc';
+import { parseRevKey } from '../../../mvcc/codec';
 import { checkLevelDbLogs } from './leveldb-log-check';
 import { checkLevelDbTables } from './leveldb-table-check';
 import { decodeEntry, decodeHardState, decodeSnapshotMeta, type SnapshotMeta } from './entry-codec';
@@ -58,12 +59,10 @@ export interface BootState {
   firstEntryOnDisk: number;
   appliedIndex: number;
   members?: string;
-  /** The MVCC engine's non-revision records (keys without `mvcc/`). */
-  mvcc: [string, Uint8Array][];
-  /** The revision records' headers, in revision order (never their values). */
-  headers: HeaderLog;
   /** The value blocks the start-up check left for the background (background-check.ts). */
   deferred: BackgroundCheck;
+  /** Milliseconds spent checking the files, opening LevelDB and reading the boot state. */
+  timings: { check: number; open: number; read: number };
 }
 
 export interface MemberRecord {
@@ -125,6 +124,8 @@ async function createDatabase(location: string): Promise<void> {
   }
 }
 
+const NO_TIMINGS = { check: 0, open: 0, read: 0 };
+
 export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: BootState }> {
   checkNotForeign(dataDir);
   const location = join(dataDir, 'member', 'leveldb');
@@ -140,14 +141,20 @@ export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: Boo
   if (!existed) {
     writeFileSync(markerFile, FORMAT_VALUE + '\n', { mode: 0o600 });
     await createDatabase(location);
-  } else {
+  }
+  const t0 = performance.now();
+  if (existed) {
     try {
       checkLevelDbLogs(location);
-      deferred.tables = checkLevelDbTables(location, { start: MVCC_REV_PREFIX, end: MVCC_REV_END });
+      deferred.tables = checkLevelDbTables(location, [
+        { start: MVCC_REV_PREFIX, end: MVCC_REV_END },
+        { start: HEADER_PREFIX, end: HEADER_END },
+      ]);
     } catch (e) {
       throw new DataDirError(`data dir ${JSON.stringify(dataDir)} is corrupt: ${(e as Error).message}`);
     }
   }
+  const t1 = performance.now();
   const db: Db = new Level<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
   try {
     await db.open({ ...OPEN_OPTIONS, createIfMissing: false } as never);
@@ -156,7 +163,9 @@ export async function openMemberDb(dataDir: string): Promise<{ db: Db; boot: Boo
     throw new DataDirError(`cannot open data dir ${JSON.stringify(dataDir)}: ${cause}`);
   }
   try {
+    const t2 = performance.now();
     const boot = await readBootState(db, existed, dataDir, deferred);
+    boot.timings = { check: Math.round(t1 - t0), open: Math.round(t2 - t1), read: Math.round(performance.now() - t2) };
     return { db, boot };
   } catch (e) {
     await db.close().catch(() => undefined);
@@ -175,7 +184,14 @@ async function readBootState(db: Db, existed: boolean, dataDir: string, deferred
       throw new DataDirError(`data dir ${JSON.stringify(dataDir)} holds a LevelDB database that is not etcd-ts's`);
     }
     await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE), { sync: true });
-    return { fresh: true, entries: [], firstEntryOnDisk: 1, appliedIndex: 0, mvcc: [], headers: new HeaderLog(), deferred };
+    return {
+      fresh: true,
+      entries: [],
+      firstEntryOnDisk: 1,
+      appliedIndex: 0,
+      deferred,
+      timings: NO_TIMINGS,
+    };
   }
   if (format.toString() === FORMAT_VALUE_V1) await addRevisionHeaders(db);
   else if (format.toString() !== FORMAT_VALUE) {
@@ -215,15 +231,13 @@ async function readBootState(db: Db, existed: boolean, dataDir: string, deferred
   // A snapshot point is written with the applied effects it covers; Raft replays from it, so
   // entries between the applied index and a snapshot above it would be silently skipped.
   if (snapIndex > appliedIndex) throw corrupt(`the snapshot point ${snapIndex} is above the applied index ${appliedIndex}`);
-  const { mvcc, headers } = await readEngineState(db);
   const boot: BootState = {
     fresh: member === undefined,
     entries,
     firstEntryOnDisk: firstOnDisk || lastIndex + 1,
     appliedIndex,
-    mvcc,
-    headers,
     deferred,
+    timings: NO_TIMINGS,
   };
   if (member !== undefined) boot.member = JSON.parse(member.toString('utf8')) as MemberRecord;
   if (hardState !== undefined) boot.hardState = hardState;
@@ -233,34 +247,32 @@ async function readBootState(db: Db, existed: boolean, dataDir: string, deferred
 }
 
 /**
- * What the MVCC engine loads at boot: its non-revision records and the revision headers, never
- * the revisions' values.
+ * Loads the MVCC engine's state at boot: its non-revision records, and every revision header
+ * (never a value) into the engine and the index being rebuilt. Header batches are read ahead:
+ * LevelDB fetches the next batch (on the thread pool) while this one is indexed.
  */
-export async function readEngineState(db: Db): Promise<{ mvcc: [string, Uint8Array][]; headers: HeaderLog }> {
-  const mvcc: [string, Uint8Array][] = [];
+export async function loadEngine(db: Db, engine: LevelEngine): Promise<IndexLoader> {
   for (const range of [
     { gte: MVCC_PREFIX, lt: MVCC_REV_PREFIX },
     { gte: MVCC_REV_END, lt: MVCC_END },
   ]) {
-    for await (const [k, v] of db.iterator(range)) mvcc.push([k.slice(MVCC_PREFIX.length), v]);
+    for await (const [k, v] of db.iterator(range)) engine.loadRecord(k.slice(MVCC_PREFIX.length), v);
   }
-  return { mvcc, headers: await readHeaders(db) };
-}
-
-/** The revision headers, read in large steps (boot time grows with revisions, not bytes). */
-async function readHeaders(db: Db): Promise<HeaderLog> {
-  const log = new HeaderLog();
-  const it = db.iterator({ gte: HEADER_PREFIX, lt: HEADER_END });
+  const loader = new IndexLoader();
+  const it = db.values({ gte: HEADER_PREFIX, lt: HEADER_END });
   try {
+    let next = it.nextv(4096);
     for (;;) {
-      const batch = await it.nextv(4096);
+      const batch = await next;
       if (batch.length === 0) break;
-      for (const [k, v] of batch) appendHeader(log, k, v);
+      next = it.nextv(4096);
+      for (const v of batch) engine.loadHeader(v, loader);
     }
+    await next.catch(() => undefined);
   } finally {
     await it.close();
   }
-  return log;
+  return loader;
 }
 
 /**
@@ -271,7 +283,9 @@ async function readHeaders(db: Db): Promise<HeaderLog> {
 async function addRevisionHeaders(db: Db): Promise<void> {
   let ops: { type: 'put'; key: string; value: Buffer }[] = [];
   for await (const [k, v] of db.iterator({ gte: MVCC_REV_PREFIX, lt: MVCC_REV_END })) {
-    ops.push({ type: 'put', key: HEADER_PREFIX + k.slice(MVCC_PREFIX.length), value: headerValue(v) });
+    const ek = k.slice(MVCC_PREFIX.length);
+    const { main, sub } = parseRevKey(ek);
+    ops.push({ type: 'put', key: HEADER_PREFIX + ek, value: headerValue(main, sub, v) });
     if (ops.length >= 10000) {
       await db.batch(ops, { sync: false });
       ops = [];

@@ -119,6 +119,11 @@ export class RevisionList {
     return { mains, subs };
   }
 
+  /** Position of (main, sub) in revision order (dead entries included): for density estimates. */
+  rank(main: number, sub: number): number {
+    return this.lowerBound(main, sub);
+  }
+
   /** First index whose entry is >= (main, sub) (dead entries included). */
   private lowerBound(main: number, sub: number): number {
     let lo = 0;
