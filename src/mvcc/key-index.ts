@@ -202,6 +202,12 @@ export class KeyIndex {
     revs.splice(0, 2 * keepFrom);
   }
 
+  /** Whether (main, sub) is the put visible at atRev (the newest revision <= atRev, not a tombstone). */
+  newestPutAt(atRev: number, main: number, sub: number): boolean {
+    const i = this.find(atRev);
+    return i >= 0 && this.revs[2 * i] === main && this.revs[2 * i + 1] === sub;
+  }
+
   /** Whether (main, sub) is one of the key's retained revisions. */
   has(main: number, sub: number): boolean {
     const revs = this.revs;

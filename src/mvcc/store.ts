@@ -15,7 +15,8 @@
 import { EtcdError } from '../errors';
 import { computeHash } from './hash';
 import type { Engine } from './engine';
-import { decodeCompactRev, encodeCompactRev, META_COMPACT, META_COMPACTING, revKey } from './codec';
+import { decodeCompactRev, encodeCompactRev, META_COMPACT, META_COMPACTING } from './codec';
+import { Compaction, isKept } from './compaction';
 import { eventsInRange } from './history';
 import type { KeyIndex } from './key-index';
 import { keyStr, KvIndex } from './kv-index';
@@ -39,23 +40,6 @@ import type {
 } from './types';
 import { WriteTxn } from './write-txn';
 
-/** Compacts the index entries of `keys` at rev, appending each dropped revision to `dropped`. */
-function compactIndex(index: KvIndex, keys: Map<string, KeyIndex>, rev: number, dropped: number[]): void {
-  const emptied: string[] = [];
-  for (const [k, ki] of keys) {
-    ki.compact(rev, (main, sub) => dropped.push(main, sub));
-    if (ki.isEmpty()) emptied.push(k);
-    else if (ki.isSingleRevision()) index.compactable.delete(k);
-  }
-  for (const k of emptied) index.remove(k);
-}
-
-function allKeys(index: KvIndex): Map<string, KeyIndex> {
-  const all = new Map<string, KeyIndex>();
-  index.forEach((k, ki) => all.set(k, ki));
-  return all;
-}
-
 export interface StoreHooks {
   /** Whether a lease exists. Absent hook: no lease exists (any lease != 0 is LeaseNotFound). */
   leaseExists?(id: bigint): boolean;
@@ -68,9 +52,7 @@ export class MvccStore {
   private rev = 1;
   /** -1 until the first compaction, like etcd's compactMainRev. */
   private compactRev = -1;
-  /** Dropped revisions whose records are still to be deleted: [main, sub, ...] from backlogAt. */
-  private backlog: number[] = [];
-  private backlogAt = 0;
+  private readonly compaction: Compaction;
 
   /**
    * `headers`: the engine's revision records in revision order, values optional (see
@@ -85,7 +67,12 @@ export class MvccStore {
     this.compactRev = r.compactRev;
     const unfinished = engine.get(META_COMPACTING);
     // A compaction whose deletes did not all land: its dropped revisions are found again.
-    if (unfinished !== undefined) compactIndex(this.index, allKeys(this.index), decodeCompactRev(unfinished), this.backlog);
+    this.compaction = new Compaction(this.index, engine);
+    if (unfinished !== undefined) {
+      const all: KeyIndex[] = [];
+      this.index.forEach((_k, ki) => all.push(ki));
+      this.compaction.start(decodeCompactRev(unfinished), all);
+    }
   }
 
   /** The store revision: 1 when fresh, +1 per write that changed something. */
@@ -180,44 +167,28 @@ export class MvccStore {
   }
 
   /**
-   * Compacts at rev (etcd's Compact): reads below rev fail from now on and the index forgets
-   * the revisions no longer needed. Their records are deleted from the engine here, or, with
-   * `deferDeletes`, left in a backlog that {@link compactStep} works through (etcd's background
-   * compaction in batches), so a large compaction does not hold the caller for long. Until the
-   * backlog is empty the engine holds the marker META_COMPACTING, and a store opened over it
-   * compacts again (etcd's restore of an unfinished compaction). The current revision is
-   * unchanged.
+   * Compacts at rev (etcd's Compact): reads below rev fail from now on. The index is trimmed and
+   * the records no longer needed deleted here, or, with `inSteps`, by {@link compactStep}
+   * (compaction.ts), so a large compaction does not hold the caller for long. The current
+   * revision is unchanged.
    */
-  compact(rev: number, deferDeletes = false): void {
+  compact(rev: number, inSteps = false): void {
     if (rev <= this.compactRev) throw new EtcdError('Compacted');
     if (rev > this.rev) throw new EtcdError('FutureRev');
-    compactIndex(this.index, this.index.compactable, rev, this.backlog);
     this.engine.put(META_COMPACT, encodeCompactRev(rev));
     this.compactRev = rev;
-    if (!deferDeletes) this.compactStep(Infinity);
-    else if (this.backlog.length > this.backlogAt) this.engine.put(META_COMPACTING, encodeCompactRev(rev));
+    this.compaction.start(rev, this.index.compactable.values());
+    if (!inSteps) this.compaction.step(Infinity);
   }
 
-  /** Revision records a compaction dropped that are not deleted yet. */
+  /** Keys left to trim and records left to delete after compactions applied in steps. */
   get compactionBacklog(): number {
-    return (this.backlog.length - this.backlogAt) >> 1;
+    return this.compaction.pending;
   }
 
-  /** Deletes up to `max` records of the compaction backlog; returns how many are left. */
+  /** Does up to `max` units of a compaction's remaining work; returns what is left. */
   compactStep(max: number): number {
-    const b = this.backlog;
-    const end = Math.min(b.length, this.backlogAt + 2 * max);
-    for (let i = this.backlogAt; i < end; i += 2) this.engine.del(revKey(b[i]!, b[i + 1]!));
-    this.backlogAt = end;
-    if (end === b.length) {
-      if (end > 0) this.engine.del(META_COMPACTING);
-      this.backlog = [];
-      this.backlogAt = 0;
-    } else if (this.backlogAt > 1 << 20) {
-      this.backlog = b.slice(this.backlogAt);
-      this.backlogAt = 0;
-    }
-    return this.compactionBacklog;
+    return this.compaction.step(max);
   }
 
   /**
@@ -228,7 +199,7 @@ export class MvccStore {
     const at = rev === 0 ? this.rev : rev;
     if (rev > 0 && rev < this.compactRev) throw new EtcdError('Compacted');
     if (at > this.rev) throw new EtcdError('FutureRev');
-    const kept = (key: string, main: number, sub: number): boolean => this.index.get(key)?.has(main, sub) === true;
+    const kept = (key: string, main: number, sub: number): boolean => isKept(this.index.get(key), this.compactRev, main, sub);
     return { hash: computeHash(this.engine, this.compactRev, at, kept), compactRevision: this.compactRev, hashRevision: at };
   }
 

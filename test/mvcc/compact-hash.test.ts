@@ -205,10 +205,20 @@ test('a deferred compaction answers like an immediate one, deletes in steps, and
   const backlog = later.store.compactionBacklog;
   assert.ok(backlog > 20, `backlog ${backlog}`);
   assert.ok(later.engine.get('m/compacting') !== undefined);
-  assert.equal(later.store.compactStep(10), backlog - 10);
-  // Reopened with the backlog half done: the store finds the dropped revisions again.
+  // Part of the work done, writes in between: reads and the hash are the same at every step.
+  for (let i = 0; i < 3; i++) {
+    later.store.compactStep(7);
+    for (const s of [now.store, later.store]) {
+      s.put({ key: b(`k${i * 7}`), value: b(`w${i}`) });
+      s.deleteRange({ key: b(`k${i * 7 + 1}`) });
+    }
+    assert.deepEqual(later.store.events(at), now.store.events(at));
+    assert.deepEqual(later.store.hashKV(0), now.store.hashKV(0));
+    assert.deepEqual(later.store.range({ ...all, revision: at }), now.store.range({ ...all, revision: at }));
+  }
+  // Reopened with the work half done: the store finds the revisions to drop again.
   const reopened = new MvccStore(later.engine);
-  assert.equal(reopened.compactionBacklog, backlog - 10);
+  assert.ok(reopened.compactionBacklog > 0);
   assert.deepEqual(reopened.hashKV(0), now.store.hashKV(0));
   while (reopened.compactStep(7) > 0);
   assert.equal(later.engine.get('m/compacting'), undefined);

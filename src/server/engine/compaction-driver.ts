@@ -12,9 +12,9 @@ const STEP = 2000;
 const PAUSE_MS = 5;
 
 export interface CompactionTarget {
-  /** Records left to delete. */
+  /** Work left: keys to trim in the index and records to delete. */
   backlog(): number;
-  /** Deletes up to max records; returns the writes to make (with the next batch). */
+  /** Does up to max units of that work; returns the writes to make (with the next batch). */
   step(max: number): BatchOp[];
   /** Writes those ops with the member's next batch; resolves once they are durable. */
   write(ops: BatchOp[]): Promise<void>;
@@ -66,7 +66,7 @@ export class CompactionDriver {
     const now = performance.now();
     if (now - this.lastLog > 5000) {
       this.lastLog = now;
-      this.log.info({ deleted: this.total - left, of: this.total }, 'compaction: deleting compacted revisions');
+      this.log.info({ done: this.total - left, of: this.total }, 'compaction: trimming the index and deleting compacted revisions');
     }
     if (left > 0) {
       this.schedule();
@@ -74,7 +74,10 @@ export class CompactionDriver {
     }
     this.timer = undefined;
     if (this.total > 10 * STEP) {
-      this.log.info({ deleted: this.total, took: `${Math.round(now - this.started)}ms` }, 'compaction: compacted revisions deleted');
+      this.log.info(
+        { done: this.total, took: `${Math.round(now - this.started)}ms` },
+        'compaction: index trimmed and compacted revisions deleted',
+      );
     }
     const waiters = this.waiters;
     this.waiters = [];
