@@ -3,8 +3,10 @@
  * and nothing else, so the store's memory grows with the number of keys, not with the bytes
  * stored. Values are never held here: they are read from the engine when asked for.
  *
- * `revs` is flat: [main, sub, main, sub, ...], oldest first, every retained revision of the key.
- * A tombstone stores its sub as -(sub + 1). A generation (the life of the key from a creation to
+ * The retained revisions, oldest first, are held inline while there is one (most keys), else in
+ * a flat array [main, sub, main, sub, ...]: one heap object per key besides its string, which
+ * keeps garbage collection and memory proportional to the keys. A tombstone stores its sub as
+ * -(sub + 1). A generation (the life of the key from a creation to
  * a deletion) ends at each tombstone; the key is live iff its newest revision is a put.
  *
  * While the key is live, `create`, `version` and `lease` describe its newest put (what a put on
@@ -27,7 +29,13 @@ const ZERO_LEASE = 0n;
 export class KeyIndex {
   /** The key, one char per byte (latin1). */
   readonly k: string;
-  revs: number[] = [];
+  /** Number of retained revisions. */
+  private n = 0;
+  /** The only revision while n === 1 (main, encoded sub): most keys have one. */
+  private m0 = 0;
+  private s0 = 0;
+  /** Every revision, flat [main, sub, ...], while n > 1. */
+  private more: number[] | undefined = undefined;
   create = 0;
   version = 0;
   lease: bigint = ZERO_LEASE;
@@ -36,28 +44,53 @@ export class KeyIndex {
     this.k = k;
   }
 
-  private isTomb(i: number): boolean {
-    return this.revs[2 * i + 1]! < 0;
+  private mainAt(i: number): number {
+    return this.more === undefined ? this.m0 : this.more[2 * i]!;
   }
 
-  private get count(): number {
-    return this.revs.length >> 1;
+  /** Encoded sub of revision i (negative: a tombstone). */
+  private subAt(i: number): number {
+    return this.more === undefined ? this.s0 : this.more[2 * i + 1]!;
+  }
+
+  private push(main: number, subEnc: number): void {
+    if (this.n === 0) {
+      this.m0 = main;
+      this.s0 = subEnc;
+    } else if (this.more === undefined) {
+      this.more = [this.m0, this.s0, main, subEnc];
+    } else {
+      this.more.push(main, subEnc);
+    }
+    this.n++;
+  }
+
+  private pop(): void {
+    this.n--;
+    if (this.more === undefined) return;
+    this.more.length -= 2;
+    if (this.n === 1) this.collapse();
+  }
+
+  private collapse(): void {
+    this.m0 = this.more![0]!;
+    this.s0 = this.more![1]!;
+    this.more = undefined;
   }
 
   /** True when the key exists at the newest revision. */
   isLive(): boolean {
-    const n = this.revs.length;
-    return n > 0 && this.revs[n - 1]! >= 0;
+    return this.n > 0 && this.subAt(this.n - 1) >= 0;
   }
 
   /** True when nothing is left (only after compaction): the index drops the key. */
   isEmpty(): boolean {
-    return this.revs.length === 0;
+    return this.n === 0;
   }
 
   /** True when the key has exactly one revision and no tombstone: compaction has nothing to do. */
   isSingleRevision(): boolean {
-    return this.revs.length === 2 && this.revs[1]! >= 0;
+    return this.n === 1 && this.s0 >= 0;
   }
 
   /** The newest put's metadata (meaningful only while live). */
@@ -65,16 +98,14 @@ export class KeyIndex {
     return { create: this.create, version: this.version, lease: this.lease };
   }
 
-  /** Main revision of the newest put (the key's mod_revision while live). */
+  /** Main revision of the newest revision (the key's mod_revision while live). */
   modRevision(): number {
-    return this.revs[this.revs.length - 2]!;
+    return this.mainAt(this.n - 1);
   }
 
   /** Records a put at (main, sub) with the new value's metadata. */
   put(main: number, sub: number, create: number, version: number, lease: bigint): void {
-    // A literal allocates exactly two slots; push on an empty array would reserve 17.
-    if (this.revs.length === 0) this.revs = [main, sub];
-    else this.revs.push(main, sub);
+    this.push(main, sub);
     this.create = create;
     this.version = version;
     this.lease = lease === 0n ? ZERO_LEASE : lease;
@@ -82,7 +113,7 @@ export class KeyIndex {
 
   /** Reverts the newest put; `prev` is the metadata before it. For txn rollback only. */
   unput(prev: LiveMeta): void {
-    this.revs.length -= 2;
+    this.pop();
     this.restoreMeta(prev);
   }
 
@@ -91,13 +122,12 @@ export class KeyIndex {
    * tombstone may be the first record of a key whose creation was compacted away.
    */
   tombstone(main: number, sub: number): void {
-    if (this.revs.length === 0) this.revs = [main, -(sub + 1)];
-    else this.revs.push(main, -(sub + 1));
+    this.push(main, -(sub + 1));
   }
 
   /** Reverts the newest tombstone. For txn rollback only. */
   untombstone(prev: LiveMeta): void {
-    this.revs.length -= 2;
+    this.pop();
     this.restoreMeta(prev);
   }
 
@@ -107,11 +137,10 @@ export class KeyIndex {
     this.lease = m.lease;
   }
 
-  /** Index (in pairs) of the put visible at atRev, or -1 when the key does not exist at atRev. */
+  /** Index of the put visible at atRev, or -1 when the key does not exist at atRev. */
   private find(atRev: number): number {
-    const revs = this.revs;
-    for (let i = (revs.length >> 1) - 1; i >= 0; i--) {
-      if (revs[2 * i]! <= atRev) return revs[2 * i + 1]! < 0 ? -1 : i;
+    for (let i = this.n - 1; i >= 0; i--) {
+      if (this.mainAt(i) <= atRev) return this.subAt(i) < 0 ? -1 : i;
     }
     return -1;
   }
@@ -125,26 +154,32 @@ export class KeyIndex {
   revisionAt(atRev: number, out: number[], at: number): boolean {
     const i = this.find(atRev);
     if (i < 0) return false;
-    out[at] = this.revs[2 * i]!;
-    out[at + 1] = this.revs[2 * i + 1]!;
+    out[at] = this.mainAt(i);
+    out[at + 1] = this.subAt(i);
     return true;
+  }
+
+  /** Whether (main, sub) is the put visible at atRev (the newest revision <= atRev, not a tombstone). */
+  newestPutAt(atRev: number, main: number, sub: number): boolean {
+    const i = this.find(atRev);
+    return i >= 0 && this.mainAt(i) === main && this.subAt(i) === sub;
   }
 
   /** The engine key of the revision visible at atRev, or undefined. */
   recordKeyAt(atRev: number): string | undefined {
     const i = this.find(atRev);
-    return i < 0 ? undefined : revKey(this.revs[2 * i]!, this.revs[2 * i + 1]!);
+    return i < 0 ? undefined : revKey(this.mainAt(i), this.subAt(i));
   }
 
   /**
-   * The key's KeyValue at atRev with its metadata only (value empty, no engine read): what a
-   * keys-only read returns. The key buffer is built from the index key.
+   * The key's KeyValue at atRev with its metadata only (value empty, no engine read for the
+   * newest revision): what a keys-only read returns. The key buffer is built from the index key.
    */
   metaAt(atRev: number, engine: Engine, empty: Buffer): KeyValue | undefined {
     const i = this.find(atRev);
     if (i < 0) return undefined;
-    const main = this.revs[2 * i]!;
-    if (i === this.count - 1) {
+    const main = this.mainAt(i);
+    if (i === this.n - 1) {
       return {
         key: Buffer.from(this.k, 'latin1'),
         create_revision: this.create,
@@ -154,7 +189,7 @@ export class KeyIndex {
         lease: this.lease,
       };
     }
-    const kv = readRecord(engine, main, this.revs[2 * i + 1]!);
+    const kv = readRecord(engine, main, this.subAt(i));
     return { ...kv, value: empty };
   }
 
@@ -162,13 +197,12 @@ export class KeyIndex {
   kvAt(atRev: number, engine: Engine): KeyValue | undefined {
     const i = this.find(atRev);
     if (i < 0) return undefined;
-    return readRecord(engine, this.revs[2 * i]!, this.revs[2 * i + 1]!);
+    return readRecord(engine, this.mainAt(i), this.subAt(i));
   }
 
   /** The newest put's KeyValue (the key must be live). Reads the engine. */
   latest(engine: Engine): KeyValue {
-    const n = this.revs.length;
-    return readRecord(engine, this.revs[n - 2]!, this.revs[n - 1]!);
+    return readRecord(engine, this.mainAt(this.n - 1), this.subAt(this.n - 1));
   }
 
   /**
@@ -177,14 +211,13 @@ export class KeyIndex {
    * ones dropped. `drop` is called for every dropped revision (to delete its record).
    */
   compact(atRev: number, drop: (main: number, sub: number) => void): void {
-    const revs = this.revs;
-    const n = this.count;
+    const n = this.n;
     let start = 0;
     let end = 0; // index of the current generation's tombstone, or n for the open generation
     for (;;) {
       end = start;
-      while (end < n && !this.isTomb(end)) end++;
-      if (end < n && revs[2 * end]! < atRev) {
+      while (end < n && this.subAt(end) >= 0) end++;
+      if (end < n && this.mainAt(end) < atRev) {
         start = end + 1;
         continue;
       }
@@ -192,32 +225,31 @@ export class KeyIndex {
     }
     let keepFrom = start;
     for (let i = Math.min(end, n - 1); i > start; i--) {
-      if (revs[2 * i]! <= atRev) {
+      if (this.mainAt(i) <= atRev) {
         keepFrom = i;
         break;
       }
     }
     if (keepFrom === 0) return;
-    for (let i = 0; i < keepFrom; i++) drop(revs[2 * i]!, subOf(revs[2 * i + 1]!));
-    revs.splice(0, 2 * keepFrom);
-  }
-
-  /** Whether (main, sub) is the put visible at atRev (the newest revision <= atRev, not a tombstone). */
-  newestPutAt(atRev: number, main: number, sub: number): boolean {
-    const i = this.find(atRev);
-    return i >= 0 && this.revs[2 * i] === main && this.revs[2 * i + 1] === sub;
+    for (let i = 0; i < keepFrom; i++) drop(this.mainAt(i), subOf(this.subAt(i)));
+    this.n = n - keepFrom;
+    if (this.more === undefined) return; // n was 1 and keepFrom 1: nothing left
+    if (this.n === 0) this.more = undefined;
+    else {
+      this.more.splice(0, 2 * keepFrom);
+      if (this.n === 1) this.collapse();
+    }
   }
 
   /** Whether (main, sub) is one of the key's retained revisions. */
   has(main: number, sub: number): boolean {
-    const revs = this.revs;
-    for (let i = 0; i < revs.length; i += 2) if (revs[i] === main && subOf(revs[i + 1]!) === sub) return true;
+    for (let i = 0; i < this.n; i++) if (this.mainAt(i) === main && subOf(this.subAt(i)) === sub) return true;
     return false;
   }
 
   /** Every stored revision (main, sub), oldest first. */
   forEachRevision(fn: (main: number, sub: number) => void): void {
-    for (let i = 0; i < this.revs.length; i += 2) fn(this.revs[i]!, subOf(this.revs[i + 1]!));
+    for (let i = 0; i < this.n; i++) fn(this.mainAt(i), subOf(this.subAt(i)));
   }
 }
 
