@@ -149,7 +149,6 @@ export class LevelEngine implements Engine {
     this.revs.add(main, sub, key.length + value.length, crc);
     const op: BatchOp = { type: 'put', key: MVCC_PREFIX + key, value };
     this.overlay.set(key, op);
-    this.cache.set(key, value);
     this.pending.push(op, { type: 'put', key: HEADER_PREFIX + key, value: headerValue(main, sub, value, crc) });
   }
 

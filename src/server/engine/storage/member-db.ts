@@ -98,7 +98,7 @@ function checkNotForeign(dataDir: string): void {
 
 // A large write buffer keeps level-0 flushes (and LevelDB's write stalls) rare under a steady
 // write load; see README "Performance".
-const OPEN_OPTIONS = { errorIfExists: false, writeBufferSize: 64 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024, cacheSize: 32 * 1024 * 1024 };
+const OPEN_OPTIONS = { errorIfExists: false, writeBufferSize: 32 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024, cacheSize: 32 * 1024 * 1024 };
 
 /**
  * Creates a new member database atomically: built beside its place (`leveldb.new`, with the format
