@@ -166,7 +166,9 @@ export class Lessor {
       const next = ev.type === 'PUT' ? ev.kv.lease : NO_LEASE;
       const k = ev.kv.key.toString('latin1');
       if (prev !== NO_LEASE && prev !== next) this.map.get(prev)?.keys.delete(k);
-      if (next !== NO_LEASE) this.map.get(next)?.keys.set(k, ev.kv.key);
+      // A copy of the key: the event's is a view into the stored record (value included), which
+      // the lease would otherwise keep in memory for as long as the key is attached.
+      if (next !== NO_LEASE) this.map.get(next)?.keys.set(k, Buffer.from(ev.kv.key));
     }
   }
 

@@ -4,9 +4,21 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataDirError, encodeIndex, openMemberDb } from '../../src/server/engine/storage/member-db';
+import { DataDirError, encodeIndex, loadEngine, openMemberDb } from '../../src/server/engine/storage/member-db';
+import { LevelEngine } from '../../src/server/engine/storage/level-engine';
+import { MvccStore } from '../../src/mvcc';
 import { encodeEntry, encodeHardState, encodeSnapshotMeta } from '../../src/server/engine/storage/entry-codec';
-import { APPLIED_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, entryKey } from '../../src/server/engine/storage/keys';
+import {
+  APPLIED_INDEX_KEY,
+  FORMAT_KEY,
+  FORMAT_VALUE,
+  FORMAT_VALUE_V1,
+  HARD_STATE_KEY,
+  HEADER_END,
+  HEADER_PREFIX,
+  SNAPSHOT_KEY,
+  entryKey,
+} from '../../src/server/engine/storage/keys';
 import { EntryType } from '../../src/raft';
 
 /** A data dir holding entries 1..10 (term 2), committed to 10, with the given snapshot point and applied index. */
@@ -67,4 +79,39 @@ test('a first start killed while LevelDB was being created leaves no half-made d
   assert.equal(boot.fresh, true);
   assert.ok(!fs.existsSync(path.join(dir, 'member', 'leveldb.new')));
   assert.ok(fs.existsSync(path.join(dir, 'member', 'leveldb', 'CURRENT')));
+});
+
+test('a data dir of format 1 (no revision headers) gets them at its first boot, and loads the same store', async (t) => {
+  const dir = await dataDir(t, 4, 7);
+  const { db } = await openMemberDb(dir);
+  const engine = new LevelEngine(db);
+  const store = new MvccStore(engine, {}, await loadEngine(db, engine));
+  for (let i = 0; i < 300; i++) store.put({ key: Buffer.from(`k${i % 50}`), value: Buffer.from(`v${i}`) });
+  store.deleteRange({ key: Buffer.from('k7') });
+  store.compact(200);
+  const all = { key: Buffer.from([0]), range_end: Buffer.from([0]) };
+  const before = store.range(all);
+  const hash = store.hashKV(0);
+  await db.batch(engine.drain() as never, { sync: true });
+  // Format 1: the same records without their headers.
+  const headers = await db.keys({ gte: HEADER_PREFIX, lt: HEADER_END }).all();
+  assert.ok(headers.length > 50);
+  await db.batch(
+    headers.map((key) => ({ type: 'del' as const, key })),
+    { sync: true },
+  );
+  await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE_V1), { sync: true });
+  await db.close();
+
+  const again = await openMemberDb(dir);
+  try {
+    assert.equal((await again.db.get(FORMAT_KEY))?.toString(), FORMAT_VALUE);
+    assert.equal((await again.db.keys({ gte: HEADER_PREFIX, lt: HEADER_END }).all()).length, headers.length);
+    const e2 = new LevelEngine(again.db);
+    const s2 = new MvccStore(e2, {}, await loadEngine(again.db, e2));
+    assert.deepEqual(s2.range(all), before);
+    assert.deepEqual(s2.hashKV(0), hash);
+  } finally {
+    await again.db.close();
+  }
 });

@@ -76,7 +76,9 @@ export function maintenanceService(m: MemberApi, disk: DiskUsage, log: Logger): 
     Snapshot: snapshotHandler(m, log),
     Downgrade: downgradeHandler(m, log),
     // etcd's Hash: admin only; the hash of the whole backend except the per-member meta keys.
-    Hash: unary('Hash', log, (_w, md, call) => requireAdmin(m, md, call, () => ({ header: m.header(), hash: m.backendHash() }), log)),
+    Hash: unary('Hash', log, (_w, md, call) =>
+      requireAdmin(m, md, call, async () => ({ header: m.header(), hash: await m.backendHash() }), log),
+    ),
     Defragment: unary('Defragment', log, async (_w, md, call) => {
       await requireAdmin(m, md, call, () => undefined, log);
       await m.defragment();

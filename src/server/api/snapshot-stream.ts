@@ -32,7 +32,15 @@ const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 async function send(m: MemberApi, call: Call, log: Logger): Promise<void> {
   await requireAdmin(m, call.metadata, call, () => undefined, log);
   const started = Date.now();
-  const { size: total, chunks } = m.backendSnapshot();
+  const snap = await m.backendSnapshot();
+  try {
+    await stream(snap.size, snap.chunks, call, log, started);
+  } finally {
+    await snap.close();
+  }
+}
+
+async function stream(total: number, chunks: Iterator<Buffer>, call: Call, log: Logger, started: number): Promise<void> {
   log.info(
     { 'total-bytes': total, 'storage-version': STORAGE_VERSION, 'plan-ms': Date.now() - started },
     'sending database snapshot to client',

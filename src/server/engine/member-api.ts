@@ -99,9 +99,9 @@ export interface MemberApi extends MemberRequestApi {
    * The state as an etcd 3.6 backend (bbolt) file, a consistent cut at the applied index taken
    * now: its size, and its bytes in page order, produced as they are read.
    */
-  backendSnapshot(): { size: number; chunks: Iterator<Buffer> };
+  backendSnapshot(): Promise<{ size: number; chunks: Iterator<Buffer>; close(): Promise<void> }>;
   /** etcd's Maintenance.Hash: a CRC-32C of the backend, equal on members with equal state. */
-  backendHash(): number;
+  backendHash(): Promise<number>;
   /** The cluster's downgrade job, as applied (Status, Maintenance.Downgrade). */
   readonly downgradeInfo: DowngradeInfo;
   /** Compacts the member's LevelDB files. */

@@ -35,7 +35,9 @@ import { method } from '../wire/protos';
 import type { ClusterReconfig, MemberApi, RaftView } from './member-api';
 import type { MemberAuth } from './auth/member-auth';
 import { lessorLeaseKeys, type LeaseKeys } from '../../auth';
-import { etcdBuckets } from './snapshot/etcd-backend';
+import { etcdBuckets, keyBucket } from './snapshot/etcd-backend';
+import { storedRevisions } from './snapshot/stored-revisions';
+import type { BulkReader } from './storage/bulk-reader';
 import { startBackgroundCheck, type BackgroundCheck } from './storage/background-check';
 import { boltChunks } from '../../bbolt';
 import { backendHash } from './snapshot/snapshot-status';
@@ -147,26 +149,45 @@ export class EtcdMember extends MemberRequests implements MemberApi {
 
   /**
    * The member's state as an etcd 3.6 backend file (bbolt), as of the current applied index: what
-   * Maintenance.Snapshot streams. Built in one synchronous pass, so it is a consistent cut.
+   * Maintenance.Snapshot streams. The cut is taken synchronously (the small state encoded, a
+   * LevelDB snapshot for the values); the values' lengths are then read in chunks, and the values
+   * again as their pages are written. `close` releases the LevelDB snapshot.
    */
-  backendSnapshot(): { size: number; chunks: Iterator<Buffer> } {
-    return boltChunks(this.backendBuckets());
+  async backendSnapshot(): Promise<{ size: number; chunks: Iterator<Buffer>; close(): Promise<void> }> {
+    const { buckets, reader } = await this.backendCut();
+    const { size, chunks } = boltChunks(buckets);
+    return { size, chunks, close: () => reader.close() };
   }
 
   /** etcd's Maintenance.Hash of the backend: equal on members holding the same state. */
-  backendHash(): number {
-    return backendHash(this.backendBuckets());
+  async backendHash(): Promise<number> {
+    const { buckets, reader } = await this.backendCut();
+    try {
+      return backendHash(buckets);
+    } finally {
+      await reader.close();
+    }
   }
 
-  private backendBuckets(): ReturnType<typeof etcdBuckets> {
-    return etcdBuckets({
+  private async backendCut(): Promise<{ buckets: ReturnType<typeof etcdBuckets>; reader: BulkReader }> {
+    const reader = this.engine.bulkReader();
+    const revisions = this.engine.revisionPairs();
+    const buckets = etcdBuckets({
       engine: this.engine,
+      revisions: [],
       auth: this.auth.store,
       members: this.membership.list(),
       appliedIndex: this.loop.appliedIndex,
       term: this.loop.term,
       confState: this.loop.confState,
     });
+    try {
+      buckets.set('key', keyBucket(await storedRevisions(reader, revisions)));
+    } catch (e) {
+      await reader.close();
+      throw e;
+    }
+    return { buckets, reader };
   }
 
   /** The cluster's downgrade job, as applied. */

@@ -49,8 +49,7 @@ class LazyKeyValue implements ValueSource {
   }
 
   private kv(): KvRecord {
-    const { kv, tombstone } = decodeRecord(this.rec);
-    return tombstone ? { key: kv.key, create_revision: 0, mod_revision: 0, version: 0, value: EMPTY, lease: 0n } : kv;
+    return backendKeyValue(this.rec);
   }
 
   copy(target: Buffer, targetStart: number): number {
@@ -58,10 +57,23 @@ class LazyKeyValue implements ValueSource {
   }
 }
 
+/** The KeyValue etcd stores for a revision record (a tombstone keeps only its key). */
+export function backendKeyValue(rec: Uint8Array): KvRecord {
+  const { kv, tombstone } = decodeRecord(rec);
+  return tombstone ? { key: kv.key, create_revision: 0, mod_revision: 0, version: 0, value: EMPTY, lease: 0n } : kv;
+}
+
+/** The `key` bucket's entry of a revision record: its key (etcd's revision bytes) and its value. */
+export function revisionEntry(main: number, sub: number, rec: Uint8Array, value: ValueSource): [Buffer, ValueSource] {
+  return [revisionBytes(main, sub, isTombstoneRecord(rec)), value];
+}
+
 const EMPTY = Buffer.alloc(0);
 
 export interface BackendState {
   engine: Engine;
+  /** The `key` bucket's entries when the caller reads the revisions itself (default: scanned from the engine). */
+  revisions?: [Buffer, ValueSource][];
   auth: AuthStore;
   members: Member[];
   appliedIndex: number;
@@ -70,6 +82,9 @@ export interface BackendState {
 }
 
 const CLUSTER_VERSION = '3.6.0';
+
+/** The `key` bucket of the given revision entries. */
+export const keyBucket = (keys: [Buffer, ValueSource][]): WriteTree => bucket(keys);
 
 const bucket = (keys: [Buffer, ValueSource][] = []): WriteTree => ({
   keys: keys.sort((a, b) => Buffer.compare(a[0], b[0])),
@@ -105,10 +120,13 @@ export function memberJson(m: Member): string {
  * engine's records until written (LazyKeyValue); the rest is small and encoded here.
  */
 export function etcdBuckets(s: BackendState): Map<string, WriteTree> {
-  const keys: [Buffer, ValueSource][] = [];
-  for (const [k, v] of s.engine.scan(REV_PREFIX, REV_END)) {
-    const { main, sub } = parseRevKey(k);
-    keys.push([revisionBytes(main, sub, isTombstoneRecord(v)), new LazyKeyValue(v)]);
+  let keys = s.revisions;
+  if (keys === undefined) {
+    keys = [];
+    for (const [k, v] of s.engine.scan(REV_PREFIX, REV_END)) {
+      const { main, sub } = parseRevKey(k);
+      keys.push(revisionEntry(main, sub, v, new LazyKeyValue(v)));
+    }
   }
   const meta: [Buffer, Buffer][] = [
     [text('consistent_index'), u64(s.appliedIndex)],

@@ -34,7 +34,7 @@ export class BulkReader {
    * The records of revisions[2*from .. 2*to) (pairs main, sub), in that order. Throws if one is
    * missing (the plan came from the index, which only names records held).
    */
-  async read(revisions: readonly number[], from: number, to: number): Promise<Uint8Array[]> {
+  async read(revisions: ArrayLike<number>, from: number, to: number): Promise<Uint8Array[]> {
     const n = to - from;
     const out: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(n);
     const todo: number[] = [];
@@ -61,11 +61,19 @@ export class BulkReader {
     return out as Uint8Array[];
   }
 
+  /** One record, synchronously (overlay copy, else the snapshot); throws if it is not there. */
+  readOne(main: number, sub: number): Uint8Array {
+    const o = this.s.overlay.size > 0 ? this.s.overlay.get(revKey(main, sub)) : undefined;
+    const v = o ?? this.getOne(main, sub);
+    if (v === undefined) throw new Error(`bulk read: missing revision record ${main}_${sub}`);
+    return v;
+  }
+
   close(): Promise<void> {
     return this.snapshot.close();
   }
 
-  private rankOf(revisions: readonly number[], j: number): number {
+  private rankOf(revisions: ArrayLike<number>, j: number): number {
     return this.s.rank(revisions[2 * j]!, revisions[2 * j + 1]!);
   }
 
@@ -77,7 +85,7 @@ export class BulkReader {
   }
 
   /** Walks the snapshot from the first to the last wanted record, keeping the wanted ones. */
-  private async iterate(revisions: readonly number[], from: number, todo: number[], out: (Uint8Array | undefined)[]): Promise<void> {
+  private async iterate(revisions: ArrayLike<number>, from: number, todo: number[], out: (Uint8Array | undefined)[]): Promise<void> {
     const keyAt = (k: number): string => MVCC_PREFIX + revKey(revisions[2 * (from + todo[k]!)]!, revisions[2 * (from + todo[k]!) + 1]!);
     const it = this.s.db.iterator({ gte: keyAt(0), lte: keyAt(todo.length - 1), snapshot: this.snapshot });
     try {
@@ -112,6 +120,6 @@ export class BulkReader {
   }
 }
 
-function cmpRev(revisions: readonly number[], a: number, b: number): number {
+function cmpRev(revisions: ArrayLike<number>, a: number, b: number): number {
   return revisions[2 * a]! - revisions[2 * b]! || revisions[2 * a + 1]! - revisions[2 * b + 1]!;
 }

@@ -215,6 +215,17 @@ export class LevelEngine implements Engine {
     });
   }
 
+  /** Every revision held, ascending, as pairs [main, sub, ...]. */
+  revisionPairs(): Float64Array {
+    const { mains, subs } = this.revs.slice(0, 0, Infinity, 0);
+    const out = new Float64Array(2 * mains.length);
+    for (let i = 0; i < mains.length; i++) {
+      out[2 * i] = mains[i]!;
+      out[2 * i + 1] = subs[i]!;
+    }
+    return out;
+  }
+
   /** Every record held, in key order (state snapshots). */
   entries(): Iterable<[string, Uint8Array]> {
     return this.scan('', '\uffff');
