@@ -1,16 +1,16 @@
 /**
  * The multi-version key-value store (etcd's mvcc store + the apply logic of etcdserver/txn).
  *
- * State: an in-memory index (key -> generations of revisions, plus the decoded latest value of
- * each live key) over an {@link Engine} that holds every revision record and the compact
- * revision. Constructing a store over an engine that already holds data rebuilds the index and
- * the current/compact revisions from the engine alone.
+ * State: an in-memory index (key -> its retained revisions and the newest put's create
+ * revision, version and lease; no value) over an {@link Engine} that holds every revision record
+ * and the compact revision. Values are read from the engine when a read needs them. Constructing
+ * a store over an engine that already holds data rebuilds the index and the current/compact
+ * revisions from the engine alone, or from the revision headers the caller read (IndexLoader).
  *
  * Every method either completes or throws an EtcdError leaving the engine and the store exactly
- * as they were. Memory: one KeyIndex per key (a few numbers per retained revision) and one
- * KeyValue object per live key whose buffers are views into the engine's stored records.
- * Measured with MemoryEngine (37-byte keys, 16-byte values): about 1.1 KB per key with one
- * revision, plus about 0.5 KB per further retained revision, everything included.
+ * as they were. Memory: one KeyIndex per key (its string, a few numbers, an array only for a
+ * key with several retained revisions). Measured in-process with the LevelDB engine, 1,000,000
+ * keys of 17 bytes: about 90 bytes per key, the tree included.
  */
 import { EtcdError } from '../errors';
 import { computeHash } from './hash';
