@@ -1,9 +1,10 @@
 /**
- * Deletes a compaction's dropped records in the background (etcd's scheduleCompaction): a
- * step of STEP records, written with the member's next batch, then a pause, until the backlog
- * is empty. The compaction itself (reads below the revision refused, the index trimmed) took
- * effect when it was applied; only the disk space comes back here. Progress is logged for long
- * backlogs; `Compact` with `physical: true` waits for {@link whenDone}.
+ * Runs a compaction's remaining work in the background (etcd's scheduleCompaction): a step of
+ * STEP units (a key's revisions trimmed in the index, or a record deleted, src/mvcc/compaction.ts),
+ * its deletes written with the member's next batch, then a pause, until nothing is left. The
+ * compaction took effect for readers when it was applied (reads below its revision refused);
+ * here the index shrinks and the disk space comes back. Progress is logged for long backlogs;
+ * `Compact` with `physical: true` waits for {@link whenDone}.
  */
 import type { Logger } from 'pino';
 import type { BatchOp } from './storage/level-engine';
@@ -42,7 +43,7 @@ export class CompactionDriver {
     this.schedule();
   }
 
-  /** Resolves once no compaction has records left to delete, and the deletes are durable. */
+  /** Resolves once no compaction has work left, and its deletes are durable. */
   whenDone(): Promise<void> {
     if (this.t.backlog() === 0 && this.timer === undefined) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));

@@ -11,9 +11,9 @@
  *   apply/index            the consistent index: last Raft index applied to the state machine
  *   cluster/members        the membership as applied (JSON)
  *   mvcc/<engine key>      the MVCC engine's keys (see src/mvcc/engine.ts)
- *   mvcc-h/<engine key>    for each revision record `mvcc/r/...`: its size (u32) and header (the
- *                          record without its value), so boot rebuilds the key index without
- *                          reading values (level-engine.ts)
+ *   mvcc-h/<engine key>    for each revision record `mvcc/r/...`: its revision, size, crc32c and
+ *                          header (the record without its value), so boot rebuilds the key
+ *                          index without reading values (level-engine.ts headerValue)
  */
 export const FORMAT_KEY = 'meta/format';
 export const FORMAT_VALUE = 'etcd-ts/2';
