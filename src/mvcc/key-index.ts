@@ -98,11 +98,6 @@ export class KeyIndex {
     return { create: this.create, version: this.version, lease: this.lease };
   }
 
-  /** Main revision of the newest revision (the key's mod_revision while live). */
-  modRevision(): number {
-    return this.mainAt(this.n - 1);
-  }
-
   /** Records a put at (main, sub) with the new value's metadata. */
   put(main: number, sub: number, create: number, version: number, lease: bigint): void {
     this.push(main, sub);
@@ -163,12 +158,6 @@ export class KeyIndex {
   newestPutAt(atRev: number, main: number, sub: number): boolean {
     const i = this.find(atRev);
     return i >= 0 && this.mainAt(i) === main && this.subAt(i) === sub;
-  }
-
-  /** The engine key of the revision visible at atRev, or undefined. */
-  recordKeyAt(atRev: number): string | undefined {
-    const i = this.find(atRev);
-    return i < 0 ? undefined : revKey(this.mainAt(i), this.subAt(i));
   }
 
   /**
@@ -239,17 +228,6 @@ export class KeyIndex {
       this.more.splice(0, 2 * keepFrom);
       if (this.n === 1) this.collapse();
     }
-  }
-
-  /** Whether (main, sub) is one of the key's retained revisions. */
-  has(main: number, sub: number): boolean {
-    for (let i = 0; i < this.n; i++) if (this.mainAt(i) === main && subOf(this.subAt(i)) === sub) return true;
-    return false;
-  }
-
-  /** Every stored revision (main, sub), oldest first. */
-  forEachRevision(fn: (main: number, sub: number) => void): void {
-    for (let i = 0; i < this.n; i++) fn(this.mainAt(i), subOf(this.subAt(i)));
   }
 }
 

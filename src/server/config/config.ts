@@ -127,6 +127,9 @@ export const DEFAULT_SNAPSHOT_COUNT = 10000;
 export const DEFAULT_SNAPSHOT_CATCHUP_ENTRIES = 5000;
 export const DEFAULT_MAX_REQUEST_BYTES = 1572864;
 export const DEFAULT_MAX_TXN_OPS = 128;
+/** Default of --value-cache-bytes (etcd-ts's own): the LevelDB engine's record cache. */
+export const DEFAULT_VALUE_CACHE_BYTES = 64 * 1024 * 1024;
+
 /** etcd's storage.DefaultQuotaBytes (2 GiB) used when --quota-backend-bytes is 0. */
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
 /** etcd's storage.MaxQuotaBytes (8 GiB): above it etcd only warns. */
@@ -168,7 +171,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     authToken: 'simple',
     authTokenTtlSec: 300,
     bcryptCost: 10,
-    valueCacheBytes: 64 * 1024 * 1024,
+    valueCacheBytes: DEFAULT_VALUE_CACHE_BYTES,
     autoCompactionMode: 'periodic',
     autoCompactionRetention: '0',
     logger: 'zap',

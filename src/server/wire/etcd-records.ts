@@ -112,40 +112,7 @@ export function parseRevisionBytes(b: Buffer): { main: number; sub: number; tomb
 /** mvccpb.KeyValue as the MVCC core holds it. */
 export type KvRecord = KeyValue;
 
-export function encodeKeyValue(kv: KvRecord): Buffer {
-  return new ProtoWriter()
-    .bytes(1, kv.key)
-    .uint(2, kv.create_revision)
-    .uint(3, kv.mod_revision)
-    .uint(4, kv.version)
-    .bytes(5, kv.value)
-    .uint(6, kv.lease)
-    .finish();
-}
-
-const varintLen = (v: bigint): number => {
-  let x = BigInt.asUintN(64, v);
-  let n = 1;
-  while (x >= 0x80n) {
-    x >>= 7n;
-    n++;
-  }
-  return n;
-};
-const uintField = (v: bigint | number): number => (BigInt(v) === 0n ? 0 : 1 + varintLen(BigInt(v)));
-const bytesField = (n: number): number => (n === 0 ? 0 : 1 + varintLen(BigInt(n)) + n);
-
-/** The length encodeKeyValue(kv) has, without encoding it. */
-export function keyValueSize(kv: KvRecord): number {
-  return (
-    bytesField(kv.key.length) +
-    uintField(kv.create_revision) +
-    uintField(kv.mod_revision) +
-    uintField(kv.version) +
-    bytesField(kv.value.length) +
-    uintField(kv.lease)
-  );
-}
+// Encoding a KeyValue: wire/kv-proto.ts (encodeKeyValue, keyValueSize, writeKeyValue).
 
 export function decodeKeyValue(b: Buffer): KvRecord {
   const kv: KvRecord = { key: Buffer.alloc(0), create_revision: 0, mod_revision: 0, version: 0, value: Buffer.alloc(0), lease: 0n };

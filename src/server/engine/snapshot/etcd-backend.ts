@@ -20,10 +20,9 @@ import { LEASE_PREFIX, LEASE_END, decodeLease } from '../../../lease/codec';
 import type { AuthStore } from '../../../auth';
 import type { Member } from '../cluster/membership';
 import { ALARM_TYPES, alarmTypeOf } from '../../wire/alarm-type';
+import { keyValueSize, writeKeyValue } from '../../wire/kv-proto';
 import {
   encodeAlarmMember,
-  encodeKeyValue,
-  keyValueSize,
   type KvRecord,
   encodeLease,
   encodeRole,
@@ -36,24 +35,23 @@ import {
 export type { BucketTree } from '../../../bbolt';
 
 /**
- * A revision record's etcd encoding, made only when its page is written (the file is streamed
- * without holding every value twice). The record is the engine's immutable value.
+ * A revision record's etcd encoding, written straight into its page when the page is written
+ * (the file is streamed without holding every value twice). `read` gives the record again then:
+ * the engine's immutable value, or a read from a LevelDB snapshot (stored-revisions.ts).
  */
-class LazyKeyValue implements ValueSource {
+export class RecordValue implements ValueSource {
   readonly length: number;
-  private readonly rec: Uint8Array;
 
-  constructor(rec: Uint8Array) {
-    this.rec = rec;
-    this.length = keyValueSize(this.kv());
-  }
-
-  private kv(): KvRecord {
-    return backendKeyValue(this.rec);
+  /** `rec`: the record now, for its encoded length. */
+  constructor(
+    rec: Uint8Array,
+    private readonly read: () => Uint8Array,
+  ) {
+    this.length = keyValueSize(backendKeyValue(rec));
   }
 
   copy(target: Buffer, targetStart: number): number {
-    return encodeKeyValue(this.kv()).copy(target, targetStart);
+    return writeKeyValue(target, targetStart, backendKeyValue(this.read())) - targetStart;
   }
 }
 
@@ -117,7 +115,7 @@ export function memberJson(m: Member): string {
 
 /**
  * The buckets, as of now (one synchronous pass: a consistent cut). Revision values stay the
- * engine's records until written (LazyKeyValue); the rest is small and encoded here.
+ * engine's records until written (RecordValue); the rest is small and encoded here.
  */
 export function etcdBuckets(s: BackendState): Map<string, WriteTree> {
   let keys = s.revisions;
@@ -125,7 +123,7 @@ export function etcdBuckets(s: BackendState): Map<string, WriteTree> {
     keys = [];
     for (const [k, v] of s.engine.scan(REV_PREFIX, REV_END)) {
       const { main, sub } = parseRevKey(k);
-      keys.push(revisionEntry(main, sub, v, new LazyKeyValue(v)));
+      keys.push(revisionEntry(main, sub, v, new RecordValue(v, () => v)));
     }
   }
   const meta: [Buffer, Buffer][] = [

@@ -6,24 +6,10 @@
  * synchronously with the rest of the state).
  */
 import type { ValueSource } from '../../../bbolt';
-import { encodeKeyValue, keyValueSize } from '../../wire/etcd-records';
 import type { BulkReader } from '../storage/bulk-reader';
-import { backendKeyValue, revisionEntry } from './etcd-backend';
+import { RecordValue, revisionEntry } from './etcd-backend';
 
 const CHUNK = 8192;
-
-class StoredKeyValue implements ValueSource {
-  constructor(
-    private readonly reader: BulkReader,
-    private readonly main: number,
-    private readonly sub: number,
-    readonly length: number,
-  ) {}
-
-  copy(target: Buffer, targetStart: number): number {
-    return encodeKeyValue(backendKeyValue(this.reader.readOne(this.main, this.sub))).copy(target, targetStart);
-  }
-}
 
 /** The entries of every revision in `revisions` (pairs main, sub, ascending). */
 export async function storedRevisions(reader: BulkReader, revisions: ArrayLike<number>): Promise<[Buffer, ValueSource][]> {
@@ -36,7 +22,7 @@ export async function storedRevisions(reader: BulkReader, revisions: ArrayLike<n
       const main = revisions[2 * (from + i)]!;
       const sub = revisions[2 * (from + i) + 1]!;
       const rec = recs[i]!;
-      out.push(revisionEntry(main, sub, rec, new StoredKeyValue(reader, main, sub, keyValueSize(backendKeyValue(rec)))));
+      out.push(revisionEntry(main, sub, rec, new RecordValue(rec, () => reader.readOne(main, sub))));
     }
   }
   return out;

@@ -15,6 +15,7 @@
 import BTree from 'sorted-btree';
 import type { Level } from 'level';
 import { IndexLoader, type Engine } from '../../../mvcc';
+import { DEFAULT_VALUE_CACHE_BYTES } from '../../config/config';
 import { BulkReader } from './bulk-reader';
 import { parseRevKey, recordHeaderLength, revKey, REV_END, REV_PREFIX } from '../../../mvcc/codec';
 import { crc32c } from '../../../encoding/crc32c';
@@ -27,9 +28,6 @@ export type BatchOp = PutOp | { type: 'del'; key: string };
 
 /** The member's database (classic-level: getSync, iterators, explicit snapshots). */
 type Db = Level<string, Buffer>;
-
-/** Default size of the record cache (`--experimental-value-cache-bytes`). */
-export const DEFAULT_VALUE_CACHE_BYTES = 64 * 1024 * 1024;
 
 const isRev = (k: string): boolean => k.charCodeAt(0) === 0x72 && k.charCodeAt(1) === 0x2f; // "r/"
 
@@ -162,8 +160,7 @@ export class LevelEngine implements Engine {
       return;
     }
     const { main, sub } = parseRevKey(key);
-    if (!this.revs.has(main, sub)) return;
-    this.revs.remove(main, sub);
+    if (this.revs.remove(main, sub) === 0) return; // not held
     const op: BatchOp = { type: 'del', key: MVCC_PREFIX + key };
     this.overlay.set(key, op);
     this.cache.delete(key);
@@ -290,11 +287,6 @@ export class LevelEngine implements Engine {
   /** Bytes held (keys + values of every record), used for dbSize and the quota. */
   get sizeBytes(): number {
     return this.mirrorBytes + this.revs.totalBytes;
-  }
-
-  /** Records written and not yet durable (tests, metrics). */
-  get unsettled(): number {
-    return this.overlay.size;
   }
 
   get cacheStats(): { bytes: number; hits: number; misses: number } {
