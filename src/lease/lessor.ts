@@ -157,12 +157,12 @@ export class Lessor {
   }
 
   /**
-   * Follows the attachments of one write: each event's key leaves `prev_kv.lease` and, for a
-   * PUT, joins `kv.lease`. Idempotent; leases that no longer exist are skipped.
+   * Follows the attachments of one write: each event's key leaves `prev_lease` and, for a PUT,
+   * joins `kv.lease`. Idempotent; leases that no longer exist are skipped.
    */
   onEvents(events: readonly Event[]): void {
     for (const ev of events) {
-      const prev = ev.prev_kv?.lease ?? NO_LEASE;
+      const prev = ev.prev_lease ?? NO_LEASE;
       const next = ev.type === 'PUT' ? ev.kv.lease : NO_LEASE;
       const k = ev.kv.key.toString('latin1');
       if (prev !== NO_LEASE && prev !== next) this.map.get(prev)?.keys.delete(k);

@@ -29,13 +29,13 @@ export function executePut(tw: WriteTxn, req: PutRequest): PutResponse {
     if (ignoreValue) value = prev.value;
     if (ignoreLease) lease = prev.lease;
   }
-  const revision = tw.put(req.key, value, lease, prev);
+  const revision = tw.put(req.key, value, lease);
   return req.prev_kv === true && prev !== undefined ? { revision, prev_kv: prev } : { revision };
 }
 
 export function executeDeleteRange(tw: WriteTxn, req: DeleteRangeRequest): DeleteRangeResponse {
   const kis = tw.liveIn(toSpan(req.key, req.range_end));
-  const prevs = tw.deleteKeys(kis);
+  const prevs = tw.deleteKeys(kis, req.prev_kv === true);
   const revision = kis.length !== 0 || tw.changed ? tw.beginRev + 1 : tw.beginRev;
-  return { revision, deleted: kis.length, prev_kvs: req.prev_kv === true ? prevs : [] };
+  return { revision, deleted: kis.length, prev_kvs: prevs };
 }

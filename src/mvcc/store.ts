@@ -135,7 +135,10 @@ export class MvccStore {
     return this.commit(tw, executeDeleteRange(tw, req));
   }
 
-  /** Deletes several exact keys in one revision (lease revocation). Missing keys are skipped. */
+  /**
+   * Deletes several exact keys in one revision (lease revocation). Missing keys are skipped. Reads
+   * no value: the response carries no prev_kvs.
+   */
   deleteKeys(keys: readonly Buffer[]): WriteResult<DeleteRangeResponse> {
     const tw = this.begin(false);
     const seen = new Set<string>();
@@ -147,9 +150,9 @@ export class MvccStore {
       const ki = this.index.get(k);
       if (ki !== undefined && ki.isLive()) kis.push(ki);
     }
-    const prevs = tw.deleteKeys(kis);
+    tw.deleteKeys(kis, false);
     const revision = kis.length > 0 ? tw.beginRev + 1 : tw.beginRev;
-    return this.commit(tw, { revision, deleted: kis.length, prev_kvs: prevs });
+    return this.commit(tw, { revision, deleted: kis.length, prev_kvs: [] });
   }
 
   /** A Txn; read-only txns work too and bump nothing. */

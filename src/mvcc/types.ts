@@ -22,19 +22,22 @@ export interface KeyValue {
 
 /**
  * mvccpb.Event. For DELETE, kv = {key, mod_revision: deletion revision, others zero/empty}.
- * prev_kv is ALWAYS filled internally with the key's previous value when it had one; the watch
- * layer decides whether to send it.
  *
- * In the events of a write, prev_kv is the value just before this change. etcd's watch server
- * instead sends the value at revision-1, and MvccStore.events() (history) does the same. The
- * two differ only when one txn writes the same key twice (a put plus a delete whose range_end
- * is "\0", which etcd's duplicate-key check lets through): the lessor wants the former, a
- * watcher replaying etcd exactly wants the latter (= the key's first prev_kv in that revision).
+ * The events of a write carry no prev_kv (reading the previous value would cost a disk read per
+ * overwritten or deleted key, which etcd's write path does not pay either): the watch layer reads
+ * it at mod_revision-1 for the watchers that ask, as etcd's watch server does, and
+ * MvccStore.events() (history) fills it the same way. What a write does know without reading is
+ * `prev_lease`: the lease the key was attached to just before this change (set when the key was
+ * live), which is what the lessor needs to follow attachments. When one txn writes the same key
+ * twice (a put plus a delete whose range_end is "\0", which etcd's duplicate-key check lets
+ * through), the second event's prev_lease is the first change's lease, while its prev_kv for a
+ * watcher is the value at revision-1, as in etcd.
  */
 export interface Event {
   type: 'PUT' | 'DELETE';
   kv: KeyValue;
   prev_kv?: KeyValue;
+  prev_lease?: bigint;
 }
 
 export type SortOrder = 'NONE' | 'ASCEND' | 'DESCEND';

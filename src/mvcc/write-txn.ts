@@ -42,21 +42,21 @@ export class WriteTxn implements ReadView {
   }
 
   /**
-   * Writes key=value with the given lease. `prev` is the key's current KeyValue when the caller
-   * already read it (undefined: read here if the key is live). Returns the new revision.
+   * Writes key=value with the given lease. Reads no value: the previous create revision, version
+   * and lease come from the index (etcd's put reads them from its treeIndex and lessor too).
+   * Returns the new revision.
    */
-  put(key: Buffer, value: Buffer, lease: bigint, prev?: KeyValue): number {
+  put(key: Buffer, value: Buffer, lease: bigint): number {
     const main = this.beginRev + 1;
     const sub = this.subs++;
     const k = keyStr(key);
     const existing = this.index.get(k);
     const live = existing !== undefined && existing.isLive();
-    const before = live ? (prev ?? existing.latest(this.engine)) : undefined;
     const { rec, kv } = encodeLiveRecord({
       key,
-      create_revision: before === undefined ? main : before.create_revision,
+      create_revision: live ? existing.create : main,
       mod_revision: main,
-      version: before === undefined ? 1 : before.version + 1,
+      version: live ? existing.version + 1 : 1,
       value,
       lease,
     }); // kv's buffers are views into the record: the events pin no request buffer
@@ -66,13 +66,13 @@ export class WriteTxn implements ReadView {
     const meta = ki.meta();
     ki.put(main, sub, kv.create_revision, kv.version, lease);
     if (existing !== undefined) this.index.compactable.set(k, ki);
-    if (before === undefined) this.index.liveKeys++;
-    this.events.push(before === undefined ? { type: 'PUT', kv } : { type: 'PUT', kv, prev_kv: before });
+    if (!live) this.index.liveKeys++;
+    this.events.push(live ? { type: 'PUT', kv, prev_lease: meta.lease } : { type: 'PUT', kv });
     if (this.undoLog !== undefined) {
       this.undoLog.push(() => {
         this.engine.del(rk);
         ki.unput(meta);
-        if (before === undefined) this.index.liveKeys--;
+        if (!live) this.index.liveKeys--;
         if (existing === undefined) this.index.remove(k);
       });
     }
@@ -88,22 +88,25 @@ export class WriteTxn implements ReadView {
     return out;
   }
 
-  /** Deletes the given live keys. Returns their previous values. */
-  deleteKeys(kis: readonly KeyIndex[]): KeyValue[] {
+  /**
+   * Deletes the given live keys. With `withPrev`, returns their previous KeyValues (read from the
+   * engine); without, reads no value and returns an empty array.
+   */
+  deleteKeys(kis: readonly KeyIndex[], withPrev: boolean): KeyValue[] {
     const prevs: KeyValue[] = [];
     for (const ki of kis) {
-      const prev = ki.latest(this.engine);
+      if (withPrev) prevs.push(ki.latest(this.engine));
       const main = this.beginRev + 1;
       const sub = this.subs++;
-      const kv: KeyValue = { key: prev.key, create_revision: 0, mod_revision: main, version: 0, value: EMPTY_BUFFER, lease: 0n };
+      const key = Buffer.from(ki.k, 'latin1');
+      const kv: KeyValue = { key, create_revision: 0, mod_revision: main, version: 0, value: EMPTY_BUFFER, lease: 0n };
       const rk = revKey(main, sub);
       this.engine.put(rk, encodeRecord(kv, true));
       const meta = ki.meta();
       ki.tombstone(main, sub);
       this.index.compactable.set(ki.k, ki);
       this.index.liveKeys--;
-      this.events.push({ type: 'DELETE', kv, prev_kv: prev });
-      prevs.push(prev);
+      this.events.push({ type: 'DELETE', kv, prev_lease: meta.lease });
       if (this.undoLog !== undefined) {
         this.undoLog.push(() => {
           this.engine.del(rk);

@@ -57,7 +57,7 @@ describe('apply functions', () => {
     const r = applyLeaseRevoke(s, encodeRevoke({ id: 1n }));
     assert.equal(r.response.revision, rev + 1);
     assert.deepEqual(
-      r.events.map((e) => [e.type, e.kv.key.toString(), e.kv.mod_revision, e.prev_kv?.lease]),
+      r.events.map((e) => [e.type, e.kv.key.toString(), e.kv.mod_revision, e.prev_lease]),
       [
         ['DELETE', 'a', rev + 1, 1n],
         ['DELETE', 'b', rev + 1, 1n],

@@ -13,6 +13,13 @@ test('events(from, to) replays the write events from the engine', () => {
   live.push(...store.put({ key: b('a'), value: b('2'), lease: 4n }).events); // 3
   live.push(...store.txn({ success: [{ request_put: { key: b('b'), value: b('x') } }, { request_delete_range: { key: b('a') } }] }).events); // 4
   live.push(...store.deleteRange({ key: b('b') }).events); // 5
+  assert.ok(live.every((e) => e.prev_kv === undefined));
+  // history fills prev_kv with the key's value at revision-1, as etcd's watch server does
+  for (const e of live) e.prev_kv = store.range({ key: e.kv.key, revision: e.kv.mod_revision - 1 }).kvs[0];
+  assert.deepEqual(
+    live.map((e) => e.prev_kv?.value.toString() ?? null),
+    [null, '1', null, '2', 'x'],
+  );
   assert.deepEqual(view(store.events(1)), view(live));
   assert.deepEqual(view(store.events(3, 4)), view(live.slice(1, 4)));
   assert.deepEqual(store.events(6), []);

@@ -134,6 +134,7 @@ export class Model {
     return { revision: this.rev, deleted: victims.length, prev_kvs: req.prev_kv ? victims : [] };
   }
 
+  /** Lease revocation: deletes exact keys, answers no prev_kvs (the store reads no value). */
   deleteKeys(keys: Buffer[]): DeleteRangeResponse {
     const work = new Map(this.snaps[this.rev]);
     const victims: KeyValue[] = [];
@@ -145,7 +146,7 @@ export class Model {
       }
     }
     if (victims.length > 0) this.snaps.push(work);
-    return { revision: this.rev, deleted: victims.length, prev_kvs: victims };
+    return { revision: this.rev, deleted: victims.length, prev_kvs: [] };
   }
 
   compact(rev: number): void {

@@ -140,15 +140,19 @@ function runSequence(cmds: Cmd[]): void {
   const engine = new MemoryEngine();
   const store = new MvccStore(engine, { leaseExists: (id) => EXISTING.has(id) });
   const model = new Model(EXISTING);
-  const written: { rev: number; ev: unknown }[] = [];
+  const written: { rev: number; type: string; kv: unknown; k: string }[] = [];
   const record = <R>(w: { response: R; events: import('../../src/mvcc').Event[] }): R => {
-    // history (like etcd's watch) gives prev_kv = value at revision-1: when a txn touches the
-    // same key twice, the second event's history prev_kv is the first event's prev_kv.
-    const firstPrev = new Map<string, unknown>();
+    // A write's events carry no prev_kv; prev_lease is the key's lease just before the change
+    // (the model's state before this write for a key's first event, then the previous event's).
+    const before = model.snaps[model.rev]!;
+    const leaseNow = new Map<string, bigint | undefined>();
     for (const ev of w.events) {
       const k = ev.kv.key.toString('latin1');
-      if (!firstPrev.has(k)) firstPrev.set(k, ev.prev_kv);
-      written.push({ rev: ev.kv.mod_revision, ev: norm({ ...ev, prev_kv: firstPrev.get(k) }) });
+      const expected = leaseNow.has(k) ? leaseNow.get(k) : before.get(k)?.lease;
+      assert.equal(ev.prev_kv, undefined, 'a write event carries no prev_kv');
+      assert.equal(ev.prev_lease, expected, `prev_lease of ${k}@${ev.kv.mod_revision}`);
+      leaseNow.set(k, ev.type === 'PUT' ? ev.kv.lease : undefined);
+      written.push({ rev: ev.kv.mod_revision, type: ev.type, kv: ev.kv, k });
     }
     return w.response;
   };
@@ -221,15 +225,20 @@ function runSequence(cmds: Cmd[]): void {
       outcome(() => model.range({ key: Buffer.from([0]), range_end: Buffer.from([0]), revision: r })),
       `state at ${r}`,
     );
-  // history read back from the engine equals the events the writes returned (prev_kv only
-  // where revision-1 is not compacted, like etcd's watch server)
+  // history read back from the engine equals the events the writes returned, with prev_kv the
+  // key's value at revision-1 (the model's) where revision-1 is not compacted, like etcd's watch
+  // server
   // (from compactRev+1: at the compact revision itself, like etcd, only one record per key is
   // kept, so a txn that put and deleted a key in that revision keeps only the delete)
   const from = Math.max(1, store.compactRevision + 1);
   const fromHistory = store.events(from).map((ev) => norm(ev));
   const expected = written
     .filter((w) => w.rev >= from)
-    .map((w) => (w.rev - 1 >= store.compactRevision ? w.ev : { ...(w.ev as object), prev_kv: undefined }))
+    .map((w) => ({
+      type: w.type,
+      kv: w.kv,
+      prev_kv: w.rev - 1 >= store.compactRevision ? model.snaps[w.rev - 1]!.get(w.k) : undefined,
+    }))
     .map((e) => norm(e));
   assert.deepEqual(fromHistory, expected, 'events() history');
   // a store rebuilt from a copy of the engine is identical

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isEtcdError } from '../../src/errors';
+import { MemoryEngine, MvccStore } from '../../src/mvcc';
 import { b, freshStore, keys, plain, putAll } from './helpers';
 
 test('put: prev_kv, identical value still bumps revision and version', () => {
@@ -15,15 +16,42 @@ test('put: prev_kv, identical value still bumps revision and version', () => {
   assert.equal(r3.response.prev_kv, undefined);
 });
 
-test('put events carry kv and prev_kv always', () => {
+test('put events carry kv and the previous lease, never a prev_kv (no value is read)', () => {
   const { store } = freshStore();
   const e1 = store.put({ key: b('k'), value: b('v') }).events;
   assert.equal(e1.length, 1);
   assert.equal(e1[0]!.type, 'PUT');
   assert.equal(e1[0]!.prev_kv, undefined);
+  assert.equal(e1[0]!.prev_lease, undefined);
   const e2 = store.put({ key: b('k'), value: b('w') }).events;
-  assert.equal(e2[0]!.prev_kv!.value.toString(), 'v');
+  assert.equal(e2[0]!.prev_kv, undefined);
+  assert.equal(e2[0]!.prev_lease, 0n);
   assert.equal(e2[0]!.kv.value.toString(), 'w');
+  assert.equal(e2[0]!.kv.version, 2);
+  assert.equal(e2[0]!.kv.create_revision, 2);
+});
+
+test('writes read no value unless the request returns one', () => {
+  const engine = new MemoryEngine();
+  const store = new MvccStore(engine, { leaseExists: () => true });
+  store.put({ key: b('a'), value: b('1'), lease: 3n });
+  store.put({ key: b('b'), value: b('2') });
+  const get = engine.get.bind(engine);
+  let reads = 0;
+  engine.get = (k) => {
+    reads++;
+    return get(k);
+  };
+  store.put({ key: b('a'), value: b('3') });
+  store.deleteRange({ key: b('b') });
+  store.deleteKeys([b('a')]);
+  store.txn({ success: [{ request_put: { key: b('c'), value: b('4') } }, { request_delete_range: { key: b('c') } }] });
+  assert.equal(reads, 0);
+  assert.equal(store.put({ key: b('d'), value: b('5') }).response.prev_kv, undefined);
+  store.put({ key: b('d'), value: b('6'), prev_kv: true });
+  assert.equal(reads, 1);
+  store.deleteRange({ key: b('d'), prev_kv: true });
+  assert.equal(reads, 2);
 });
 
 test('put: lease must exist (hook); absent hook = no lease exists; nothing changes on error', () => {
@@ -40,7 +68,7 @@ test('put: lease must exist (hook); absent hook = no lease exists; nothing chang
   // a put without ignore_lease detaches the lease
   const ev = s2.put({ key: b('k'), value: b('w') }).events[0]!;
   assert.equal(ev.kv.lease, 0n);
-  assert.equal(ev.prev_kv!.lease, 0x7fffffffffffffffn);
+  assert.equal(ev.prev_lease, 0x7fffffffffffffffn);
 });
 
 test('put: ignore_value / ignore_lease reuse current value / lease; missing key -> KeyNotFound', () => {
@@ -106,7 +134,8 @@ test('deleteRange: deleted count, prev_kvs, one revision, events; nothing delete
     assert.equal(ev.kv.value.length, 0);
     assert.equal(ev.kv.lease, 0n);
   }
-  assert.equal(r.events[0]!.prev_kv!.value.toString(), '1');
+  assert.equal(r.events[0]!.prev_kv, undefined);
+  assert.equal(r.events[0]!.prev_lease, 0n);
   assert.deepEqual(keys(store.range({ key: b('a'), range_end: b('\0') }).kvs), ['c']);
   const noPrev = store.deleteRange({ key: b('c') });
   assert.deepEqual(noPrev.response.prev_kvs, []);

@@ -9,7 +9,7 @@
 // Replay: WATCH_SEED=<seed> [WATCH_STEPS=<n>] node --test dist/test/watch/model.test.js
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Event } from '../../src/mvcc';
+import type { Event, KeyValue } from '../../src/mvcc';
 import { Rig, b, create, cancel, progress, type FakeOutput } from './fakes';
 import type { ServerWatchStream } from '../../src/server/api/watch/stream';
 import { prng } from '../helpers/prng';
@@ -44,7 +44,12 @@ function runModel(seed: number, steps: number): void {
   const streams: { s: ServerWatchStream; out: FakeOutput; nextId: number }[] = [];
   for (let i = 0; i < 3; i++) streams.push({ ...r.stream(), nextId: 0 });
   const specs: Spec[] = [];
+  // Each event's expected prev_kv: the key's value at revision-1, read when the write is made
+  // (write events carry none; the watch layer reads it for the watchers that ask).
+  const prevAt = new Map<string, KeyValue | undefined>();
   const record = (evs: Event[]): void => {
+    for (const ev of evs)
+      prevAt.set(`${ev.kv.mod_revision}:${ev.kv.key.toString('latin1')}`, r.readPrev(ev.kv.key, ev.kv.mod_revision - 1));
     history.push(...evs);
     r.hub.notify(evs);
   };
@@ -129,8 +134,6 @@ function runModel(seed: number, steps: number): void {
   assert.equal(r.hub.unsynced.size, 0, 'unsynced left');
 
   const compactRev = r.store.compactRevision;
-  const byRevKey = new Map<string, Event>();
-  for (const ev of history) byRevKey.set(`${ev.kv.mod_revision}:${ev.kv.key.toString('latin1')}`, ev);
   for (let si = 0; si < streams.length; si++) {
     const sent = streams[si]!.out.sent;
     const mine = specs.filter((s) => s.stream === si);
@@ -161,11 +164,11 @@ function runModel(seed: number, steps: number): void {
         lastRev = last;
         for (const e of resp.events) {
           got.push(`${e.type} ${e.kv.key.toString('latin1')}@${e.kv.mod_revision}=${e.kv.value.toString('latin1')}`);
-          const h = byRevKey.get(`${e.kv.mod_revision}:${e.kv.key.toString('latin1')}`)!;
+          const hPrev = prevAt.get(`${e.kv.mod_revision}:${e.kv.key.toString('latin1')}`);
           const isCreate = e.type === 'PUT' && e.kv.create_revision === e.kv.mod_revision;
           if (!spec.prevKv || isCreate) assert.equal(e.prev_kv, undefined, `${tag}: unexpected prev_kv`);
-          else if (e.prev_kv !== undefined) assert.equal(e.prev_kv.mod_revision, h.prev_kv?.mod_revision, `${tag}: prev_kv`);
-          else assert.ok(h.prev_kv === undefined || e.kv.mod_revision - 1 < compactRev, `${tag}: prev_kv missing at ${e.kv.mod_revision}`);
+          else if (e.prev_kv !== undefined) assert.equal(e.prev_kv.mod_revision, hPrev?.mod_revision, `${tag}: prev_kv`);
+          else assert.ok(hPrev === undefined || e.kv.mod_revision - 1 < compactRev, `${tag}: prev_kv missing at ${e.kv.mod_revision}`);
         }
       }
       const upTo = spec.canceledAt ?? Infinity;
