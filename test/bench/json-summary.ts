@@ -1,8 +1,8 @@
 /**
  * Side-by-side medians of the JSON result lines that test/go/cmd/watchbench and
- * test/go/cmd/leasebench print (their last stdout line), for test/bench/run.sh.
+ * test/go/cmd/leasebench and test/go/cmd/readbench print (their last stdout line), for test/bench/run.sh.
  *
- * Usage: node dist/test/bench/json-summary.js --kind watch|lease etcd=<file> ... etcd-ts=<file> ...
+ * Usage: node dist/test/bench/json-summary.js --kind watch|lease|read etcd=<file> ... etcd-ts=<file> ...
  *
  * Prints a markdown table: metric, etcd 3.6 median, etcd-ts median, ratio etcd-ts / etcd, and the
  * per-run values of each target (so the noise is visible).
@@ -55,6 +55,21 @@ const METRICS: Record<string, Metric[]> = {
     { key: 'revoke_deletes_seen', label: 'deletes seen by the watch', digits: 0 },
     { key: 'revoke_delete_revisions', label: 'revisions the deletes came in', digits: 0 },
     { key: 'keys_left', label: 'keys left after revoke', digits: 0 },
+  ],
+  read: [
+    { key: 'l1_rps', label: 'linearizable, 1 key: requests/s', digits: 0 },
+    { key: 'l1_p50_ms', label: 'linearizable, 1 key: p50 (ms)', digits: 2 },
+    { key: 'l1_p99_ms', label: 'linearizable, 1 key: p99 (ms)', digits: 2 },
+    { key: 's1_rps', label: 'serializable, 1 key: requests/s', digits: 0 },
+    { key: 's1_p50_ms', label: 'serializable, 1 key: p50 (ms)', digits: 2 },
+    { key: 's1_p99_ms', label: 'serializable, 1 key: p99 (ms)', digits: 2 },
+    { key: 'l100_rps', label: 'linearizable, 100 keys: requests/s', digits: 0 },
+    { key: 'l100_p50_ms', label: 'linearizable, 100 keys: p50 (ms)', digits: 2 },
+    { key: 'l100_p99_ms', label: 'linearizable, 100 keys: p99 (ms)', digits: 2 },
+    { key: 's100_rps', label: 'serializable, 100 keys: requests/s', digits: 0 },
+    { key: 's100_p50_ms', label: 'serializable, 100 keys: p50 (ms)', digits: 2 },
+    { key: 's100_p99_ms', label: 'serializable, 100 keys: p99 (ms)', digits: 2 },
+    { key: 'errors', label: 'failed requests (all kinds)', digits: 0 },
   ],
 };
 

@@ -53,6 +53,10 @@
 #                   keep-alive renewals/s of 10,000 leases on 4 streams, revoke of a lease with
 #                   10,000 keys (response time, watch sees all deletes, in how many revisions).
 #   BENCH_LEASE_ARGS flags for leasebench (default: its own defaults)
+#   BENCH_READ      1 = also run test/go/cmd/readbench per run and target (fresh server each):
+#                   200 readers over 8 clientv3 connections, linearizable and serializable Ranges
+#                   of one key and of 100 keys, 10 s each: requests/s, p50/p99/max latency.
+#   BENCH_READ_ARGS flags for readbench (default: its own defaults)
 #   BENCH_SNAPSHOT  1 = also `etcdctl snapshot save` of a large store on both servers
 #                   (test/bench/snapshot-bench.ts; BENCH_SNAPSHOT_MB, default 1024, of 8 KiB values):
 #                   save seconds, file size, peak server RSS and put latency during the save
@@ -94,6 +98,8 @@ WATCH="${BENCH_WATCH:-0}"
 LEASE="${BENCH_LEASE:-0}"
 WATCH_ARGS="${BENCH_WATCH_ARGS:--watchers 10000 -streams 100 -rate 5 -duration 60s}"
 LEASE_ARGS="${BENCH_LEASE_ARGS:-}"
+READ="${BENCH_READ:-0}"
+READ_ARGS="${BENCH_READ_ARGS:-}"
 TARGETS="${BENCH_TARGETS:-etcd etcd-ts}"
 # The scale scenario (1 M keys by default, tens of minutes) never runs in the ci profile.
 SCALE="${BENCH_SCALE:-0}"
@@ -136,9 +142,11 @@ ETCD_BIN="$REPO/.tools/bin/etcd"
 ETCDCTL="$REPO/.tools/bin/etcdctl"
 WATCHBENCH="$REPO/.tools/bin/watchbench"
 LEASEBENCH="$REPO/.tools/bin/leasebench"
+READBENCH="$REPO/.tools/bin/readbench"
 NEED=("$ETCD_BIN" "$ETCDCTL")
 [[ "$WATCH" == 1 ]] && NEED+=("$WATCHBENCH")
 [[ "$LEASE" == 1 ]] && NEED+=("$LEASEBENCH")
+[[ "$READ" == 1 ]] && NEED+=("$READBENCH")
 [[ "$SCALE" == 1 ]] && NEED+=("$REPO/.tools/bin/scalewriter" "$REPO/.tools/bin/scalereader")
 for b in "${NEED[@]}"; do
   [[ -x "$b" ]] || { log "missing $b (run bash test/tools/install.sh)"; exit 1; }
@@ -159,10 +167,10 @@ if [[ "$TLS" == 1 ]]; then
   printf '#!/bin/sh\nexec %q --cacert=%q "$@"\n' "$ETCDCTL" "$TLS_CA" >"$OUT/etcdctl-tls"
   chmod +x "$OUT/etcdctl-tls"
   ETCDCTL="$OUT/etcdctl-tls"
-  if [[ "$LAT_N" != 0 || "$WATCH" == 1 || "$LEASE" == 1 ]]; then
-    log "BENCH_TLS=1: the latency, watch and lease steps use plain gRPC clients; skipped"
+  if [[ "$LAT_N" != 0 || "$WATCH" == 1 || "$LEASE" == 1 || "$READ" == 1 ]]; then
+    log "BENCH_TLS=1: the latency, watch, lease and read steps use plain gRPC clients; skipped"
   fi
-  LAT_N=0 WATCH=0 LEASE=0
+  LAT_N=0 WATCH=0 LEASE=0 READ=0
   log "client TLS on both servers (CA $TLS_CA)"
 fi
 
@@ -170,7 +178,7 @@ AUTH="${BENCH_AUTH:-0}"
 CHECK_USER=()
 if [[ "$AUTH" == 1 ]]; then
   CHECK_USER=(--user perf:perfpw)
-  LAT_N=0 WATCH=0 LEASE=0
+  LAT_N=0 WATCH=0 LEASE=0 READ=0
   log "auth enabled on both servers; check perf runs as user perf (READWRITE on /etcdctl-check-perf/)"
 fi
 # enable_auth: the users, role and auth enable that BENCH_AUTH=1 sets up on a fresh server.
@@ -416,6 +424,7 @@ gobench_one() {
   case "$kind" in
     watch) bin="$WATCHBENCH"; args="$WATCH_ARGS" ;;
     lease) bin="$LEASEBENCH"; args="$LEASE_ARGS" ;;
+    read) bin="$READBENCH"; args="$READ_ARGS" ;;
   esac
   if ! start_server "$target" "$OUT/$tag.server.log"; then
     cleanup_server
@@ -432,7 +441,7 @@ gobench_one() {
   echo "$target=$OUT/$tag.out" >>"$OUT/$kind.files"
 }
 
-log "profile=$PROFILE loads='$LOADS' runs=$RUNS cluster=$CLUSTER watch=$WATCH lease=$LEASE scale=$SCALE targets='$TARGETS' nproc=$(nproc) loadavg='$(cut -d' ' -f1-3 /proc/loadavg)'"
+log "profile=$PROFILE loads='$LOADS' runs=$RUNS cluster=$CLUSTER watch=$WATCH lease=$LEASE read=$READ scale=$SCALE targets='$TARGETS' nproc=$(nproc) loadavg='$(cut -d' ' -f1-3 /proc/loadavg)'"
 log "raw logs and results.tsv in $OUT"
 for run in $(seq 1 "$RUNS"); do
   # Alternate which target goes first so drift in the machine's load hits both alike.
@@ -452,6 +461,9 @@ for run in $(seq 1 "$RUNS"); do
   fi
   if [[ "$LEASE" == 1 ]]; then
     for target in $order; do gobench_one lease "$run" "$target"; done
+  fi
+  if [[ "$READ" == 1 ]]; then
+    for target in $order; do gobench_one read "$run" "$target"; done
   fi
 done
 
@@ -536,11 +548,12 @@ if [[ -s "$LATENCY" ]]; then
   done
 fi
 
-for kind in watch lease; do
+for kind in watch lease read; do
   [[ -s "$OUT/$kind.files" ]] || continue
   case "$kind" in
     watch) what="watchbench $WATCH_ARGS" ;;
     lease) what="leasebench ${LEASE_ARGS:-(defaults: 10000 leases, 4 streams, window 256, 20 s; revoke with 10000 keys)}" ;;
+    read) what="readbench ${READ_ARGS:-(defaults: 200 readers, 8 connections, 10 s per kind, 1000 keys of 256 B)}" ;;
   esac
   {
     [[ -s "$TABLE" ]] && echo
