@@ -138,6 +138,44 @@ export function readRecordMeta(rec: Uint8Array, out: RecordMeta): RecordMeta {
   return out;
 }
 
+/**
+ * Where a live record's fields lie, as offsets into it: the key is [keyAt, keyEnd), the three
+ * revision varints (create, mod, version) end at createEnd, modEnd and versionEnd, the lease's 8
+ * bytes follow, then the value to the end. Read without creating anything, so that a reader can
+ * copy the fields straight into a response (their varints are protobuf's).
+ */
+export interface RecordLayout {
+  keyAt: number;
+  keyEnd: number;
+  createEnd: number;
+  modEnd: number;
+  versionEnd: number;
+}
+
+function varintEnd(rec: Uint8Array, p: number): number {
+  while (rec[p++]! & 0x80);
+  return p;
+}
+
+/** Fills `out` with the layout of `rec` (a full record); returns it. */
+export function recordLayout(rec: Uint8Array, out: RecordLayout): RecordLayout {
+  let klen = 0;
+  let shift = 0;
+  let p = 1;
+  for (;;) {
+    const b = rec[p++]!;
+    klen += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) break;
+    shift += 7;
+  }
+  out.keyAt = p;
+  out.keyEnd = p + klen;
+  out.createEnd = varintEnd(rec, out.keyEnd);
+  out.modEnd = varintEnd(rec, out.createEnd);
+  out.versionEnd = varintEnd(rec, out.modEnd);
+  return out;
+}
+
 /** Length of a record's header: everything before its value (flags, key, revisions, lease). */
 export function recordHeaderLength(rec: Uint8Array): number {
   const buf = Buffer.isBuffer(rec) ? rec : Buffer.from(rec.buffer, rec.byteOffset, rec.byteLength);

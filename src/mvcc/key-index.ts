@@ -189,6 +189,16 @@ export class KeyIndex {
     return readRecord(engine, this.mainAt(i), this.subAt(i));
   }
 
+  /**
+   * The key's record at revision atRev (mvcc/codec.ts layout, a live record), or undefined: for
+   * readers that copy its fields straight into a response. Reads the engine.
+   */
+  recordAt(atRev: number, engine: Engine): Uint8Array | undefined {
+    const i = this.find(atRev);
+    if (i < 0) return undefined;
+    return rawRecord(engine, this.mainAt(i), this.subAt(i));
+  }
+
   /** The newest put's KeyValue (the key must be live). Reads the engine. */
   latest(engine: Engine): KeyValue {
     return readRecord(engine, this.mainAt(this.n - 1), this.subAt(this.n - 1));
@@ -235,9 +245,13 @@ function subOf(enc: number): number {
   return enc < 0 ? -enc - 1 : enc;
 }
 
-function readRecord(engine: Engine, main: number, subEnc: number): KeyValue {
+function rawRecord(engine: Engine, main: number, subEnc: number): Uint8Array {
   const sub = subOf(subEnc);
   const rec = engine.get(revKey(main, sub));
   if (rec === undefined) throw new Error(`mvcc: missing revision record ${main}_${sub}`);
-  return decodeRecord(rec).kv;
+  return rec;
+}
+
+function readRecord(engine: Engine, main: number, subEnc: number): KeyValue {
+  return decodeRecord(rawRecord(engine, main, subEnc)).kv;
 }

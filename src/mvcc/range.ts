@@ -189,16 +189,27 @@ export function planRange(view: ReadView, req: RangeRequest): RangePlan | undefi
 }
 
 /**
- * The same answer as {@link executeRange}, streamed: each KeyValue goes to `emit` in key order as
+ * Where a streamed range sends its KeyValues: `kv` for each decoded KeyValue; with `record`, the
+ * KeyValues read from the engine go there instead as their raw records (mvcc/codec.ts layout),
+ * for an encoder that copies the fields straight from them (keys-only ones still go to `kv`).
+ */
+export interface RangeSink {
+  kv(kv: KeyValue): void;
+  record?(rec: Uint8Array): void;
+}
+
+/**
+ * The same answer as {@link executeRange}, streamed: each KeyValue goes to `sink` in key order as
  * it is read (nothing collects them), for requests that need no sort and no min/max filter.
  * Returns undefined, having read nothing, for the others.
  */
-export function streamRange(view: ReadView, req: RangeRequest, emit: (kv: KeyValue) => void): RangeSummary | undefined {
+export function streamRange(view: ReadView, req: RangeRequest, sink: RangeSink): RangeSummary | undefined {
   if (!streamable(req)) return undefined;
   const atRev = readRevision(view, req.revision);
   const limit = req.limit ?? 0;
   const countOnly = req.count_only === true;
   const keysOnly = req.keys_only === true;
+  const raw = keysOnly ? undefined : sink.record?.bind(sink);
   const engine = view.engine;
   let count = 0;
   let sent = 0;
@@ -207,11 +218,17 @@ export function streamRange(view: ReadView, req: RangeRequest, emit: (kv: KeyVal
       if (ki.existsAt(atRev)) count++;
       return;
     }
-    const kv = keysOnly ? ki.metaAt(atRev, engine, EMPTY_BUFFER) : ki.kvAt(atRev, engine);
-    if (kv === undefined) return;
+    if (raw !== undefined) {
+      const rec = ki.recordAt(atRev, engine);
+      if (rec === undefined) return;
+      raw(rec);
+    } else {
+      const kv = keysOnly ? ki.metaAt(atRev, engine, EMPTY_BUFFER) : ki.kvAt(atRev, engine);
+      if (kv === undefined) return;
+      sink.kv(kv);
+    }
     count++;
     sent++;
-    emit(kv);
   });
   return { revision: view.rev, more: limit > 0 && count > limit, count };
 }

@@ -20,7 +20,7 @@ import { Compaction, isKept } from './compaction';
 import { eventsInRange } from './history';
 import type { KeyIndex } from './key-index';
 import { keyStr, KvIndex } from './kv-index';
-import { executeRange, planRange, streamRange, type RangePlan, type RangeSummary, type ReadView } from './range';
+import { executeRange, planRange, streamRange, type RangePlan, type RangeSink, type RangeSummary, type ReadView } from './range';
 import { executeDeleteRange, executePut, toLease } from './ops';
 import { IndexLoader, restoreIndex, type RevisionHeader } from './restore';
 import { executeTxn } from './txn';
@@ -29,7 +29,6 @@ import type {
   DeleteRangeResponse,
   Event,
   HashKVResult,
-  KeyValue,
   PutRequest,
   PutResponse,
   RangeRequest,
@@ -117,9 +116,9 @@ export class MvccStore {
     return planRange(this.view(), req);
   }
 
-  /** {@link range} streamed to `emit` (see streamRange); undefined when the request needs sorting or filters. */
-  rangeStream(req: RangeRequest, emit: (kv: KeyValue) => void): RangeSummary | undefined {
-    return streamRange(this.view(), req, emit);
+  /** {@link range} streamed to `sink` (see streamRange); undefined when the request needs sorting or filters. */
+  rangeStream(req: RangeRequest, sink: RangeSink): RangeSummary | undefined {
+    return streamRange(this.view(), req, sink);
   }
 
   put(req: PutRequest): WriteResult<PutResponse> {

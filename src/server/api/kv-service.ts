@@ -54,7 +54,7 @@ export function kvService(m: MemberApi, log: Logger): UntypedServiceImplementati
   const range = (req: mvcc.RangeRequest): object | Promise<object> => {
     const bulk = m.rangeBulk(req);
     if (bulk !== undefined) return bulk;
-    const streamed = encodeRange(m.header(m.mvcc.currentRevision), (emit) => m.mvcc.rangeStream(req, emit));
+    const streamed = encodeRange(m.header(m.mvcc.currentRevision), (sink) => m.mvcc.rangeStream(req, sink));
     if (streamed !== undefined) return streamed;
     const r = m.mvcc.range(req);
     return rangeToWire(r, m.header(r.revision));

@@ -6,7 +6,6 @@
  * large range.
  */
 import type { MvccStore, RangeRequest } from '../../mvcc';
-import { decodeRecord } from '../../mvcc/codec';
 import type { RangePlan } from '../../mvcc/range';
 import type { Header } from '../wire/convert';
 import { RangeEncoder } from '../wire/range-encoder';
@@ -41,7 +40,7 @@ async function encodeInChunks(plan: RangePlan, reader: BulkReader, header: Heade
       const records: Uint8Array[] = await next!;
       const after = from + CHUNK;
       next = after < n ? reader.read(revs, after, Math.min(after + CHUNK, n)) : undefined;
-      for (const rec of records) enc.kv(decodeRecord(rec).kv);
+      for (const rec of records) enc.record(rec);
     }
     return enc.finish(plan.summary);
   } finally {

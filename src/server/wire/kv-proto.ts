@@ -6,6 +6,7 @@
  * field-number order, as Go writes them.
  */
 import type { KeyValue } from '../../mvcc';
+import { recordLayout, type RecordLayout } from '../../mvcc/codec';
 import type { Header } from './convert';
 import { varintSize, varintSizeBig, writeVarint, writeVarintBig } from '../../encoding/varint';
 
@@ -27,6 +28,16 @@ export function copyAt(dst: Buffer, p: number, src: Uint8Array): number {
   if (n < 64) for (let i = 0; i < n; i++) dst[p + i] = src[i]!;
   else dst.set(src, p);
   return p + n;
+}
+
+/** Copies src[from, to) into dst at p (see copyAt). */
+function copyRange(dst: Buffer, p: number, src: Uint8Array, from: number, to: number): number {
+  if (to - from < 64) for (let i = from; i < to; i++) dst[p++] = src[i]!;
+  else {
+    dst.set(src.subarray(from, to), p);
+    p += to - from;
+  }
+  return p;
 }
 
 export function putBytes(b: Buffer, p: number, tag: number, body: Uint8Array): number {
@@ -64,6 +75,92 @@ export function writeKeyValue(b: Buffer, p: number, kv: KeyValue): number {
     p = writeVarintBig(b, p, int64Bits(kv.lease));
   }
   return p;
+}
+
+const layout: RecordLayout = { keyAt: 0, keyEnd: 0, createEnd: 0, modEnd: 0, versionEnd: 0 };
+
+/** Size of a protobuf varint of the uint64 hi * 2^32 + lo. */
+function varint64Size(hi: number, lo: number): number {
+  let n = 1;
+  while (hi !== 0 || lo > 0x7f) {
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi = hi >>> 7;
+    n++;
+  }
+  return n;
+}
+
+function writeVarint64(b: Buffer, p: number, hi: number, lo: number): number {
+  while (hi !== 0 || lo > 0x7f) {
+    b[p++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi = hi >>> 7;
+  }
+  b[p++] = lo;
+  return p;
+}
+
+/** A revision field copied from the record's varint [from, to); a zero (one 0 byte) is omitted. */
+function revisionFieldSize(rec: Uint8Array, from: number, to: number): number {
+  return to - from === 1 && rec[from] === 0 ? 0 : 1 + to - from;
+}
+
+function copyRevisionField(b: Buffer, p: number, tag: number, rec: Uint8Array, from: number, to: number): number {
+  if (to - from === 1 && rec[from] === 0) return p;
+  b[p++] = tag;
+  for (let i = from; i < to; i++) b[p++] = rec[i]!;
+  return p;
+}
+
+/**
+ * The KeyValue of a live revision record (mvcc/codec.ts), measured from the record itself: its
+ * encoded size (without its own tag and length); `writeRecordKeyValue` must follow before the
+ * next record is measured (they share one layout).
+ */
+export function recordKeyValueSize(rec: Uint8Array): number {
+  const l = recordLayout(rec, layout);
+  const klen = l.keyEnd - l.keyAt;
+  let size = klen > 0 ? lenField(klen) : 0;
+  size += revisionFieldSize(rec, l.keyEnd, l.createEnd);
+  size += revisionFieldSize(rec, l.createEnd, l.modEnd);
+  size += revisionFieldSize(rec, l.modEnd, l.versionEnd);
+  const vlen = rec.length - l.versionEnd - 8;
+  if (vlen > 0) size += lenField(vlen);
+  const hi = readU32(rec, l.versionEnd);
+  const lo = readU32(rec, l.versionEnd + 4);
+  if (hi !== 0 || lo !== 0) size += 1 + varint64Size(hi, lo);
+  return size;
+}
+
+/** Writes the KeyValue of the record last measured by recordKeyValueSize; returns the end. */
+export function writeRecordKeyValue(b: Buffer, p: number, rec: Uint8Array): number {
+  const l = layout;
+  const klen = l.keyEnd - l.keyAt;
+  if (klen > 0) {
+    b[p++] = 0x0a;
+    p = writeVarint(b, p, klen);
+    p = copyRange(b, p, rec, l.keyAt, l.keyEnd);
+  }
+  p = copyRevisionField(b, p, 0x10, rec, l.keyEnd, l.createEnd);
+  p = copyRevisionField(b, p, 0x18, rec, l.createEnd, l.modEnd);
+  p = copyRevisionField(b, p, 0x20, rec, l.modEnd, l.versionEnd);
+  const valueAt = l.versionEnd + 8;
+  if (rec.length > valueAt) {
+    b[p++] = 0x2a;
+    p = writeVarint(b, p, rec.length - valueAt);
+    p = copyRange(b, p, rec, valueAt, rec.length);
+  }
+  const hi = readU32(rec, l.versionEnd);
+  const lo = readU32(rec, l.versionEnd + 4);
+  if (hi !== 0 || lo !== 0) {
+    b[p++] = 0x30;
+    p = writeVarint64(b, p, hi, lo);
+  }
+  return p;
+}
+
+function readU32(b: Uint8Array, p: number): number {
+  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
 }
 
 /** mvccpb.KeyValue. */

@@ -5,16 +5,17 @@
  * 1 MiB and are joined once at the end.
  */
 import type { KeyValue } from '../../mvcc';
-import type { RangeSummary } from '../../mvcc/range';
+import type { RangeSink, RangeSummary } from '../../mvcc/range';
 import type { Header } from './convert';
-import { encodeHeader, keyValueSize, putBytes, putUint, writeKeyValue } from './kv-proto';
+import { encodeHeader, keyValueSize, putBytes, putUint, recordKeyValueSize, writeKeyValue, writeRecordKeyValue } from './kv-proto';
 import { varintSize, writeVarint } from '../../encoding/varint';
 
 const CHUNK = 1024 * 1024;
 
 class ChunkedBytes {
   private readonly done: Buffer[] = [];
-  private buf = Buffer.allocUnsafe(4096);
+  /** Small enough to come from Node's buffer pool: most responses are one or a few KeyValues. */
+  private buf = Buffer.allocUnsafe(1024);
   private pos = 0;
   private total = 0;
 
@@ -45,7 +46,7 @@ class ChunkedBytes {
 }
 
 /** etcdserverpb.RangeResponse{header, kvs, more, count}, written field by field. */
-export class RangeEncoder {
+export class RangeEncoder implements RangeSink {
   private readonly out = new ChunkedBytes();
 
   constructor(private readonly header: Header) {
@@ -64,6 +65,17 @@ export class RangeEncoder {
     out.advance(writeKeyValue(b, p, kv));
   }
 
+  /** A KeyValue written straight from its live revision record (no KeyValue object). */
+  record(rec: Uint8Array): void {
+    const out = this.out;
+    const size = recordKeyValueSize(rec);
+    const b = out.room(1 + varintSize(size) + size);
+    let p = out.at;
+    b[p++] = 0x12;
+    p = writeVarint(b, p, size);
+    out.advance(writeRecordKeyValue(b, p, rec));
+  }
+
   finish(summary: RangeSummary): Buffer {
     if (summary.revision !== this.header.revision) throw new Error('range: the header revision is not the read revision');
     const out = this.out;
@@ -80,11 +92,12 @@ export class RangeEncoder {
 }
 
 /**
- * Encodes a RangeResponse: `read` streams the KeyValues to the function it is given and returns
- * the summary (undefined: the request cannot be streamed, and nothing is returned).
+ * Encodes a RangeResponse: `read` streams the KeyValues (or their records) to the sink it is
+ * given and returns the summary (undefined: the request cannot be streamed, and nothing is
+ * returned).
  */
-export function encodeRange(header: Header, read: (emit: (kv: KeyValue) => void) => RangeSummary | undefined): Buffer | undefined {
+export function encodeRange(header: Header, read: (sink: RangeSink) => RangeSummary | undefined): Buffer | undefined {
   const enc = new RangeEncoder(header);
-  const summary = read((kv) => enc.kv(kv));
+  const summary = read(enc);
   return summary === undefined ? undefined : enc.finish(summary);
 }
