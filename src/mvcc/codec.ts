@@ -69,6 +69,25 @@ export function encodeRecord(kv: KeyValue, tombstone: boolean): Buffer {
 }
 
 /**
+ * A tombstone record for key `k` (index form, one char per byte) deleted at `mod`, with a view of
+ * its key bytes (for the DELETE event, so the event needs no buffer of its own).
+ */
+export function encodeTombstone(k: string, mod: number): { rec: Buffer; key: Buffer } {
+  const klen = k.length;
+  const keyAt = 1 + varintSize(klen);
+  const buf = Buffer.allocUnsafe(keyAt + klen + 1 + varintSize(mod) + 1 + 8);
+  buf[0] = 1;
+  writeVarint(buf, 1, klen);
+  buf.write(k, keyAt, klen, 'latin1');
+  let pos = keyAt + klen;
+  buf[pos++] = 0; // create_revision
+  pos = writeVarint(buf, pos, mod);
+  buf[pos++] = 0; // version
+  buf.fill(0, pos, pos + 8); // lease
+  return { rec: buf, key: buf.subarray(keyAt, keyAt + klen) };
+}
+
+/**
  * Encodes a live (non-tombstone) record and returns it with a KeyValue whose key and value are
  * views into it (what decodeRecord would return, without parsing again).
  */

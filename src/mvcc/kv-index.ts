@@ -49,18 +49,10 @@ export class KvIndex {
     return this.tree.get(k);
   }
 
-  getOrCreate(k: string): KeyIndex {
-    let ki = this.tree.get(k);
-    if (ki === undefined) {
-      ki = new KeyIndex(k);
-      this.tree.set(k, ki);
-    }
-    return ki;
-  }
-
   /**
-   * {@link getOrCreate} for index rebuilds, where most keys are new: one descent of the tree
-   * for a new key (set without overwrite reports whether the key was there), two otherwise.
+   * The key's KeyIndex, created if absent. For callers that expect a new key (index rebuilds, a
+   * put that found no key): one descent of the tree for a new key (set without overwrite reports
+   * whether the key was there), two otherwise.
    */
   getOrAdd(k: string): KeyIndex {
     const ki = new KeyIndex(k);

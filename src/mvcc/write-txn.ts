@@ -6,7 +6,7 @@
  * state of index and engine (used by Txn, whose later ops may still fail).
  */
 import type { Engine } from './engine';
-import { encodeLiveRecord, encodeRecord, revKey } from './codec';
+import { encodeLiveRecord, encodeTombstone, revKey } from './codec';
 import type { KeyIndex } from './key-index';
 import type { KeySpan, KvIndex } from './kv-index';
 import { keyStr } from './kv-index';
@@ -62,7 +62,7 @@ export class WriteTxn implements ReadView {
     }); // kv's buffers are views into the record: the events pin no request buffer
     const rk = revKey(main, sub);
     this.engine.put(rk, rec);
-    const ki = existing ?? this.index.getOrCreate(k);
+    const ki = existing ?? this.index.getOrAdd(k); // a new key: one descent of the tree
     const meta = ki.meta();
     ki.put(main, sub, kv.create_revision, kv.version, lease);
     if (existing !== undefined) this.index.compactable.set(k, ki);
@@ -98,10 +98,10 @@ export class WriteTxn implements ReadView {
       if (withPrev) prevs.push(ki.latest(this.engine));
       const main = this.beginRev + 1;
       const sub = this.subs++;
-      const key = Buffer.from(ki.k, 'latin1');
+      const { rec, key } = encodeTombstone(ki.k, main);
       const kv: KeyValue = { key, create_revision: 0, mod_revision: main, version: 0, value: EMPTY_BUFFER, lease: 0n };
       const rk = revKey(main, sub);
-      this.engine.put(rk, encodeRecord(kv, true));
+      this.engine.put(rk, rec);
       const meta = ki.meta();
       ki.tombstone(main, sub);
       this.index.compactable.set(ki.k, ki);

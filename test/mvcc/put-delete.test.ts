@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isEtcdError } from '../../src/errors';
 import { MemoryEngine, MvccStore } from '../../src/mvcc';
+import { encodeRecord, encodeTombstone } from '../../src/mvcc/codec';
 import { b, freshStore, keys, plain, putAll } from './helpers';
 
 test('put: prev_kv, identical value still bumps revision and version', () => {
@@ -184,4 +185,16 @@ test('keyCount follows live keys', () => {
   assert.equal(store.keyCount, 2);
   store.deleteRange({ key: b('a') });
   assert.equal(store.keyCount, 1);
+});
+
+test('a tombstone record is the generic encoding of a deleted KeyValue, and its key view is the key', () => {
+  for (const key of ['', 'k', 'x'.repeat(127), 'y'.repeat(128), '\u00ff\u0000a'.repeat(300)]) {
+    for (const mod of [1, 127, 128, 300, 2 ** 40, Number.MAX_SAFE_INTEGER]) {
+      const { rec, key: view } = encodeTombstone(key, mod);
+      const kv = { key: Buffer.from(key, 'latin1'), create_revision: 0, mod_revision: mod, version: 0, value: Buffer.alloc(0), lease: 0n };
+      assert.deepEqual(rec, encodeRecord(kv, true));
+      assert.deepEqual(view, kv.key);
+      assert.equal(view.buffer, rec.buffer);
+    }
+  }
 });
