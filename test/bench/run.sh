@@ -352,7 +352,7 @@ run_one() {
   local slog="$OUT/$tag.server.log" clog="$OUT/$tag.check.log"
   if ! start_server "$target" "$slog" || { [[ "$AUTH" == 1 ]] && ! enable_auth; }; then
     cleanup_server
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$load" "$target" ERROR NA NA NA 0 NA NA >>"$RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$load" "$target" ERROR NA NA NA 0 NA NA NA NA >>"$RESULTS"
     return 0
   fi
   local t0 t1 c0 c1 wall0 wall1 rc=0
@@ -360,9 +360,24 @@ run_one() {
   local -a m0=()
   local p
   for p in "${SERVER_PIDS[@]}"; do m0+=("$(cpu_ticks "$p")"); done
+  # etcd-ts's event-loop delay over the check (prom-client's monitorEventLoopDelay gauges, which
+  # restart at each scrape): one scrape before to start afresh, one after to read p99 and max.
+  # prom-client samples with a 10 ms timer and reports the time between its ticks, so an idle
+  # loop reads ~10 ms: the figures kept are the lateness beyond those 10 ms.
+  local metrics_url=""
+  if [[ "$target" == etcd-ts && "$TLS" != 1 ]]; then
+    metrics_url="${ENDPOINT%%,*}/metrics"
+    curl -s --max-time 5 "$metrics_url" >/dev/null || true
+  fi
   wall0="$(date +%s.%N)"
   timeout "$CHECK_TIMEOUT" "$ETCDCTL" --endpoints="$ENDPOINT" "${CHECK_USER[@]}" check perf --load="$load" >"$clog" 2>"$OUT/$tag.check.stderr" || rc=$?
   wall1="$(date +%s.%N)"
+  local loop_p99=NA loop_max=NA
+  if [[ -n "$metrics_url" ]] && curl -s --max-time 5 "$metrics_url" >"$OUT/$tag.metrics"; then
+    loop_p99="$(awk '$1 == "nodejs_eventloop_lag_p99_seconds" {d = $2 * 1000 - 10; printf "%.1f", d < 0 ? 0 : d}' "$OUT/$tag.metrics")"
+    loop_max="$(awk '$1 == "nodejs_eventloop_lag_max_seconds" {d = $2 * 1000 - 10; printf "%.1f", d < 0 ? 0 : d}' "$OUT/$tag.metrics")"
+    loop_p99="${loop_p99:-NA}" loop_max="${loop_max:-NA}"
+  fi
   c1="$(cpu_ticks_all)"
   # Per-member CPU seconds (clusters): shows whether one member (the leader) is the bottleneck.
   local permember="" k
@@ -388,12 +403,14 @@ run_one() {
   t0="$wall0"; t1="$wall1"
   local wall
   wall="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", b - a}')"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-    "$run" "$load" "$target" "$verdict" "$tput" "$slowest" "$stddev" "$errors" "$cpu" "$rss_mb" >>"$RESULTS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$run" "$load" "$target" "$verdict" "$tput" "$slowest" "$stddev" "$errors" "$cpu" "$rss_mb" "$loop_p99" "$loop_max" >>"$RESULTS"
   local pm=""
   ((CLUSTER > 1)) && pm=" (members $permember)"
-  log "$(printf '%-7s load=%-2s run %s: %-5s %6s writes/s  slowest %ss  stddev %ss  errors %s  server CPU %ss%s in %ss  peak RSS %s MB' \
-    "$target" "$load" "$run" "$verdict" "$tput" "$slowest" "$stddev" "$errors" "$cpu" "$pm" "$wall" "$rss_mb")"
+  local lp=""
+  if [[ "$loop_p99" != NA ]]; then lp="  event-loop delay p99 ${loop_p99} ms max ${loop_max} ms"; fi
+  log "$(printf '%-7s load=%-2s run %s: %-5s %6s writes/s  slowest %ss  stddev %ss  errors %s  server CPU %ss%s in %ss  peak RSS %s MB%s' \
+    "$target" "$load" "$run" "$verdict" "$tput" "$slowest" "$stddev" "$errors" "$cpu" "$pm" "$wall" "$rss_mb" "$lp")"
 }
 
 # latency_one <run> <target>: sequential single-client Put/Range latency (test/bench/latency.ts).
@@ -469,6 +486,7 @@ done
 
 # ---- report ---------------------------------------------------------------------------------
 # results.tsv columns: run load target verdict tput slowest stddev errors cpu_s rss_mb
+#   loop_p99_ms loop_max_ms (etcd-ts's event-loop delay during the check; NA for etcd)
 if [[ -n "${LOADS// /}" ]]; then
 echo
 echo "== all runs (etcdctl check perf; server CPU seconds during the check; server peak RSS)"
@@ -515,9 +533,11 @@ for load in $LOADS; do
       v[$target.stddev]="$(median "$load" "$target" 7)"
       v[$target.cpu]="$(median "$load" "$target" 9)"
       v[$target.rss]="$(median "$load" "$target" 10)"
+      v[$target.loop99]="$(median "$load" "$target" 11)"
+      v[$target.loopmax]="$(median "$load" "$target" 12)"
       v[$target.pass]="$(passes "$load" "$target")"
     else
-      for m in tput slowest stddev cpu rss; do v[$target.$m]=NA; done
+      for m in tput slowest stddev cpu rss loop99 loopmax; do v[$target.$m]=NA; done
       v[$target.pass]="-"
     fi
   done
@@ -528,6 +548,9 @@ for load in $LOADS; do
     echo "| $load | latency stddev (ms) | $(ms "${v[etcd.stddev]}") | $(ms "${v[etcd-ts.stddev]}") | $(ratio "${v[etcd-ts.stddev]}" "${v[etcd.stddev]}") |"
     echo "| $load | server CPU (s per 60 s run) | $(fmt "${v[etcd.cpu]}" %.1f) | $(fmt "${v[etcd-ts.cpu]}" %.1f) | $(ratio "${v[etcd-ts.cpu]}" "${v[etcd.cpu]}") |"
     echo "| $load | server peak RSS (MB) | $(fmt "${v[etcd.rss]}" %.0f) | $(fmt "${v[etcd-ts.rss]}" %.0f) | $(ratio "${v[etcd-ts.rss]}" "${v[etcd.rss]}") |"
+    if [[ "${v[etcd-ts.loop99]}" != NA ]]; then
+      echo "| $load | event-loop delay beyond 10 ms p99 / max (ms, etcd-ts only) | | $(fmt "${v[etcd-ts.loop99]}" %.1f) / $(fmt "${v[etcd-ts.loopmax]}" %.1f) | |"
+    fi
   } >>"$TABLE"
   unset v
 done
