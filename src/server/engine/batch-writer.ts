@@ -20,6 +20,13 @@ export interface BatchWriterOptions {
   stats: EngineStats;
 }
 
+/**
+ * Held effects above this many ops (a DeleteRange or lease revocation of thousands of keys) are
+ * written after an event-loop turn: applying them and converting them into a LevelDB batch (both
+ * synchronous, ~1-3 µs an op each) would otherwise block the loop as one piece.
+ */
+const LARGE_HOLD = 20000;
+
 export class BatchWriter {
   private readonly o: BatchWriterOptions;
   /** Batches go straight to classic-level (storage/raw-batch.ts) when the database allows it. */
@@ -39,6 +46,16 @@ export class BatchWriter {
   /** Holds applied effects (with their applied index) for the next batch. */
   hold(ops: BatchOp[]): void {
     this.held = ops;
+  }
+
+  /** Whether the held effects are large (see LARGE_HOLD): the Ready loop then yields once. */
+  get holdsMany(): boolean {
+    return this.held.length > LARGE_HOLD;
+  }
+
+  /** Resolves after one turn of the event loop (timers and I/O callbacks run meanwhile). */
+  turn(): Promise<void> {
+    return new Promise((r) => setImmediate(r));
   }
 
   /** Takes the held effects, to be written first in a batch. */

@@ -243,6 +243,7 @@ export class RaftLoop {
       this.issueReadRound();
       while (!this.stopped && !this.fatal && this.o.node.hasReady()) {
         await this.processReady(this.o.node.ready());
+        if (this.writer.holdsMany) await this.writer.turn(); // a large apply: others run before its batch
         this.maybeSoloCampaign();
         this.issueReadRound();
       }

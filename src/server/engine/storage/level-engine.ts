@@ -19,12 +19,14 @@ import { DEFAULT_VALUE_CACHE_BYTES } from '../../config/config';
 import { BulkReader } from './bulk-reader';
 import { parseRevKey, recordHeaderLength, revKey, REV_END, REV_PREFIX } from '../../../mvcc/codec';
 import { crc32c } from '../../../encoding/crc32c';
-import { HEADER_PREFIX, MVCC_PREFIX, MVCC_REV_PREFIX } from './keys';
+import { HEADER_PREFIX, MVCC_PREFIX } from './keys';
 import { RevisionList } from './revision-list';
 import { ValueCache } from './value-cache';
 
 export type PutOp = { type: 'put'; key: string; value: Uint8Array };
 export type BatchOp = PutOp | { type: 'del'; key: string };
+/** A revision record's op, with its engine key (what the overlay is keyed by); LevelDB ignores `ek`. */
+type RecordOp = BatchOp & { ek: string };
 
 /** The member's database (classic-level: getSync, iterators, explicit snapshots). */
 type Db = Level<string, Buffer>;
@@ -145,7 +147,7 @@ export class LevelEngine implements Engine {
     const { main, sub } = parseRevKey(key);
     const crc = crc32c(value);
     this.revs.add(main, sub, key.length + value.length, crc);
-    const op: BatchOp = { type: 'put', key: MVCC_PREFIX + key, value };
+    const op: RecordOp = { type: 'put', key: MVCC_PREFIX + key, value, ek: key };
     this.overlay.set(key, op);
     this.pending.push(op, { type: 'put', key: HEADER_PREFIX + key, value: headerValue(main, sub, value, crc) });
   }
@@ -161,7 +163,7 @@ export class LevelEngine implements Engine {
     }
     const { main, sub } = parseRevKey(key);
     if (this.revs.remove(main, sub) === 0) return; // not held
-    const op: BatchOp = { type: 'del', key: MVCC_PREFIX + key };
+    const op: RecordOp = { type: 'del', key: MVCC_PREFIX + key, ek: key };
     this.overlay.set(key, op);
     this.cache.delete(key);
     this.pending.push(op, { type: 'del', key: HEADER_PREFIX + key });
@@ -271,9 +273,8 @@ export class LevelEngine implements Engine {
   settle(ops: readonly BatchOp[]): void {
     if (this.overlay.size === 0) return;
     for (const op of ops) {
-      if (!op.key.startsWith(MVCC_REV_PREFIX)) continue;
-      const k = op.key.slice(MVCC_PREFIX.length);
-      if (this.overlay.get(k) === op) this.overlay.delete(k);
+      const k = (op as Partial<RecordOp>).ek;
+      if (k !== undefined && this.overlay.get(k) === op) this.overlay.delete(k);
     }
   }
 
