@@ -10,6 +10,7 @@ import { validateDeleteRange, validatePut, validateRange, validateTxn } from '..
 import type { MemberApi } from '../engine/member-api';
 import { checkRangeAuth, checkTxnAuth, type LeaseKeys } from '../../auth';
 import { encodeRange } from '../wire/range-encoder';
+import { encodeHeaderOnlyResponse } from '../wire/kv-proto';
 import { checkFresh, requireAdmin, withCredential, type CertCall, type Credential } from './auth/credentials';
 import { RequestKind } from '../wire/request-codec';
 import { unary } from './unary';
@@ -103,9 +104,11 @@ export function kvService(m: MemberApi, log: Logger): UntypedServiceImplementati
       if (overQuota !== undefined) return overQuota;
       validatePut(req);
       return writer(md, call, (ai) =>
-        m
-          .propose<mvcc.WriteResult<mvcc.PutResponse>>(RequestKind.Put, (w as WithRaw)[RAW], ai)
-          .then((r) => putToWire(r.response, m.header(r.response.revision))),
+        m.propose<mvcc.WriteResult<mvcc.PutResponse>>(RequestKind.Put, (w as WithRaw)[RAW], ai).then((r) => {
+          const header = m.header(r.response.revision);
+          // Most puts answer the header alone: its bytes, written directly (kv-proto.ts).
+          return r.response.prev_kv === undefined ? encodeHeaderOnlyResponse(header) : putToWire(r.response, header);
+        }),
       );
     }),
     DeleteRange: unary('DeleteRange', log, (w, md, call) => {

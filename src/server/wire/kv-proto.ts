@@ -170,16 +170,19 @@ export function encodeKeyValue(kv: KeyValue): Buffer {
   return b;
 }
 
-/** etcdserverpb.ResponseHeader (ids are decimal strings of uint64s). */
-export function encodeHeader(h: Header): Buffer {
-  const cluster = BigInt(h.cluster_id);
-  const member = BigInt(h.member_id);
+/** The encoded cluster_id and member_id fields of the last header (they rarely change). */
+let lastCluster = '';
+let lastMember = '';
+let lastIds: Buffer = Buffer.alloc(0);
+
+function idFields(cluster_id: string, member_id: string): Buffer {
+  if (cluster_id === lastCluster && member_id === lastMember) return lastIds;
+  const cluster = BigInt(cluster_id);
+  const member = BigInt(member_id);
   let size = 0;
   if (cluster !== 0n) size += 1 + varintSizeBig(cluster);
   if (member !== 0n) size += 1 + varintSizeBig(member);
-  if (h.revision !== 0) size += 1 + varintSize(h.revision);
-  if (h.raft_term !== 0) size += 1 + varintSize(h.raft_term);
-  const b = Buffer.allocUnsafe(size);
+  const b = Buffer.alloc(size);
   let p = 0;
   if (cluster !== 0n) {
     b[p++] = 0x08;
@@ -187,9 +190,42 @@ export function encodeHeader(h: Header): Buffer {
   }
   if (member !== 0n) {
     b[p++] = 0x10;
-    p = writeVarintBig(b, p, member);
+    writeVarintBig(b, p, member);
   }
+  lastCluster = cluster_id;
+  lastMember = member_id;
+  lastIds = b;
+  return b;
+}
+
+function headerSize(ids: Buffer, h: Header): number {
+  let size = ids.length;
+  if (h.revision !== 0) size += 1 + varintSize(h.revision);
+  if (h.raft_term !== 0) size += 1 + varintSize(h.raft_term);
+  return size;
+}
+
+function writeHeader(b: Buffer, p: number, ids: Buffer, h: Header): number {
+  p = copyAt(b, p, ids);
   if (h.revision !== 0) p = putUint(b, p, 0x18, h.revision);
   if (h.raft_term !== 0) p = putUint(b, p, 0x20, h.raft_term);
+  return p;
+}
+
+/** etcdserverpb.ResponseHeader (ids are decimal strings of uint64s). */
+export function encodeHeader(h: Header): Buffer {
+  const ids = idFields(h.cluster_id, h.member_id);
+  const b = Buffer.allocUnsafe(headerSize(ids, h));
+  writeHeader(b, 0, ids, h);
+  return b;
+}
+
+/** A response whose only field is its header (field 1): a PutResponse without prev_kv. */
+export function encodeHeaderOnlyResponse(h: Header): Buffer {
+  const ids = idFields(h.cluster_id, h.member_id);
+  const size = headerSize(ids, h);
+  const b = Buffer.allocUnsafe(1 + varintSize(size) + size);
+  b[0] = 0x0a;
+  writeHeader(b, writeVarint(b, 1, size), ids, h);
   return b;
 }
