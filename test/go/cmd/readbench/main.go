@@ -46,24 +46,11 @@ func main() {
 	if *nKeys < 100 {
 		*nKeys = 100
 	}
-	if *conns < 1 {
-		*conns = 1
-	}
-	eps := etcdenv.Endpoints()
-	if len(eps) == 0 {
-		fmt.Fprintln(os.Stderr, "ETCD_ENDPOINTS is not set")
-		os.Exit(2)
-	}
-	clients := make([]*clientv3.Client, *conns)
-	for i := range clients {
-		c, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: 5 * time.Second})
-		if err != nil {
-			logf("connect: %v", err)
-			os.Exit(1)
-		}
+	clients := etcdenv.MustClients(*conns)
+	for _, c := range clients {
 		defer c.Close()
-		clients[i] = c
 	}
+	*conns = len(clients)
 	key := func(i int) string { return fmt.Sprintf("%s%08d", *prefix, i) }
 	val := make([]byte, *valueSize)
 	for i := range val {

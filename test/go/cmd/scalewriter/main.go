@@ -25,8 +25,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"etcd-ts/test/go/internal/etcdenv"
 )
 
@@ -42,30 +40,17 @@ func main() {
 	retries := flag.Int("retries", 10, "retries of a failed Put before giving up")
 	flag.Parse()
 
-	eps := etcdenv.Endpoints()
-	if len(eps) == 0 {
-		logf("ETCD_ENDPOINTS is not set")
-		os.Exit(2)
-	}
-	if *conns < 1 {
-		*conns = 1
-	}
-	clients := make([]*clientv3.Client, *conns)
-	for i := range clients {
-		cli, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: 5 * time.Second})
-		if err != nil {
-			logf("connect: %v", err)
-			os.Exit(1)
-		}
+	clients := etcdenv.MustClients(*conns)
+	*conns = len(clients)
+	for _, cli := range clients {
 		defer cli.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-		_, err = cli.Get(ctx, *prefix+"warm-up")
+		_, err := cli.Get(ctx, *prefix+"warm-up")
 		cancel()
 		if err != nil {
 			logf("warm-up Get: %v", err)
 			os.Exit(1)
 		}
-		clients[i] = cli
 	}
 
 	var next int64 = -1

@@ -38,3 +38,17 @@ func MustClient() *clientv3.Client {
 	}
 	return cli
 }
+
+// MustClients is n separate clients (gRPC connections, at least one) to ETCD_ENDPOINTS, for
+// driver programs that spread their load over several connections; it exits as MustClient does.
+// The caller closes them.
+func MustClients(n int) []*clientv3.Client {
+	if n < 1 {
+		n = 1
+	}
+	clients := make([]*clientv3.Client, n)
+	for i := range clients {
+		clients[i] = MustClient()
+	}
+	return clients
+}
