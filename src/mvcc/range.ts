@@ -209,7 +209,7 @@ export function streamRange(view: ReadView, req: RangeRequest, sink: RangeSink):
   const limit = req.limit ?? 0;
   const countOnly = req.count_only === true;
   const keysOnly = req.keys_only === true;
-  const raw = keysOnly ? undefined : sink.record?.bind(sink);
+  const raw = !keysOnly && sink.record !== undefined;
   const engine = view.engine;
   let count = 0;
   let sent = 0;
@@ -218,10 +218,10 @@ export function streamRange(view: ReadView, req: RangeRequest, sink: RangeSink):
       if (ki.existsAt(atRev)) count++;
       return;
     }
-    if (raw !== undefined) {
+    if (raw) {
       const rec = ki.recordAt(atRev, engine);
       if (rec === undefined) return;
-      raw(rec);
+      sink.record!(rec);
     } else {
       const kv = keysOnly ? ki.metaAt(atRev, engine, EMPTY_BUFFER) : ki.kvAt(atRev, engine);
       if (kv === undefined) return;

@@ -56,24 +56,23 @@ export class RangeEncoder implements RangeSink {
   }
 
   kv(kv: KeyValue): void {
-    const out = this.out;
-    const size = keyValueSize(kv);
-    const b = out.room(1 + varintSize(size) + size);
-    let p = out.at;
-    b[p++] = 0x12;
-    p = writeVarint(b, p, size);
-    out.advance(writeKeyValue(b, p, kv));
+    const b = this.kvsEntry(keyValueSize(kv));
+    this.out.advance(writeKeyValue(b, this.out.at, kv));
   }
 
   /** A KeyValue written straight from its live revision record (no KeyValue object). */
   record(rec: Uint8Array): void {
+    const b = this.kvsEntry(recordKeyValueSize(rec));
+    this.out.advance(writeRecordKeyValue(b, this.out.at, rec));
+  }
+
+  /** Room for one `kvs` entry (field 2) of `size` bytes, its tag and length written: the body goes at `out.at`. */
+  private kvsEntry(size: number): Buffer {
     const out = this.out;
-    const size = recordKeyValueSize(rec);
     const b = out.room(1 + varintSize(size) + size);
-    let p = out.at;
-    b[p++] = 0x12;
-    p = writeVarint(b, p, size);
-    out.advance(writeRecordKeyValue(b, p, rec));
+    b[out.at] = 0x12;
+    out.advance(writeVarint(b, out.at + 1, size));
+    return b;
   }
 
   finish(summary: RangeSummary): Buffer {
