@@ -10,7 +10,7 @@ import type { AbstractSnapshot } from 'abstract-level';
 import type { Level } from 'level';
 import { revKey } from '../../../mvcc/codec';
 import { crc32c } from '../../../encoding/crc32c';
-import { MVCC_PREFIX } from './keys';
+import { BULK_NEXTV_BYTES, MVCC_PREFIX } from './keys';
 
 /** What the reader needs from the engine at the time it is taken. */
 export interface BulkSource {
@@ -87,7 +87,12 @@ export class BulkReader {
   /** Walks the snapshot from the first to the last wanted record, keeping the wanted ones. */
   private async iterate(revisions: ArrayLike<number>, from: number, todo: number[], out: (Uint8Array | undefined)[]): Promise<void> {
     const keyAt = (k: number): string => MVCC_PREFIX + revKey(revisions[2 * (from + todo[k]!)]!, revisions[2 * (from + todo[k]!) + 1]!);
-    const it = this.s.db.iterator({ gte: keyAt(0), lte: keyAt(todo.length - 1), snapshot: this.snapshot });
+    const it = this.s.db.iterator({
+      gte: keyAt(0),
+      lte: keyAt(todo.length - 1),
+      snapshot: this.snapshot,
+      highWaterMarkBytes: BULK_NEXTV_BYTES,
+    });
     try {
       let k = 0;
       let want = keyAt(0);

@@ -12,6 +12,7 @@ import { Level } from 'level';
 import type { Entry, HardState } from '../../../raft';
 import {
   APPLIED_INDEX_KEY,
+  BULK_NEXTV_BYTES,
   ENTRY_END,
   ENTRY_PREFIX,
   FORMAT_KEY,
@@ -259,13 +260,13 @@ export async function loadEngine(db: Db, engine: LevelEngine): Promise<IndexLoad
     for await (const [k, v] of db.iterator(range)) engine.loadRecord(k.slice(MVCC_PREFIX.length), v);
   }
   const loader = new IndexLoader();
-  const it = db.values({ gte: HEADER_PREFIX, lt: HEADER_END });
+  const it = db.values({ gte: HEADER_PREFIX, lt: HEADER_END, highWaterMarkBytes: BULK_NEXTV_BYTES });
   try {
-    let next = it.nextv(4096);
+    let next = it.nextv(8192);
     for (;;) {
       const batch = await next;
       if (batch.length === 0) break;
-      next = it.nextv(4096);
+      next = it.nextv(8192);
       for (const v of batch) engine.loadHeader(v, loader);
     }
     await next.catch(() => undefined);
