@@ -73,7 +73,7 @@ export default tseslint.config(
     rules: {
       ...noClockNoRandom,
       ...onlyImports(
-        ['\\./[\\w./-]+', '\\.\\./errors', '\\.\\./encoding/[\\w-]+', 'sorted-btree'],
+        ['\\./[\\w./-]+', '\\.\\./errors', '\\.\\./encoding/[\\w-]+', 'sorted-btree(/extended/bulkLoad)?'],
         'src/mvcc is pure: its own modules, ../errors, src/encoding and sorted-btree only',
       ),
     },

@@ -14,3 +14,4 @@ export { validateRange, validatePut, validateDeleteRange, validateTxn, DEFAULT_M
 export { toSpan, KEY_MAX, type KeySpan } from './kv-index';
 export { eventsInRange } from './history';
 export { IndexLoader, type RevisionHeader } from './restore';
+export { encodeIndexImage, decodeIndexImage, IndexImageError } from './index-image';

@@ -78,6 +78,26 @@ export class KeyIndex {
     this.more = undefined;
   }
 
+  /** Number of retained revisions (index images). */
+  get revisionCount(): number {
+    return this.n;
+  }
+
+  /** Main revision of retained revision i, oldest first (index images). */
+  mainOf(i: number): number {
+    return this.mainAt(i);
+  }
+
+  /** Sub of retained revision i as held: a tombstone's is -(sub + 1) (index images). */
+  encodedSubOf(i: number): number {
+    return this.subAt(i);
+  }
+
+  /** Appends a revision given as mainOf/encodedSubOf report it, oldest first (index images). */
+  pushEncoded(main: number, subEnc: number): void {
+    this.push(main, subEnc);
+  }
+
   /** True when the key exists at the newest revision. */
   isLive(): boolean {
     return this.n > 0 && this.subAt(this.n - 1) >= 0;

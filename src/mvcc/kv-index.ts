@@ -3,7 +3,11 @@
  * latin1 strings (one char per byte), whose JS order is unsigned byte order.
  */
 import BTree from 'sorted-btree';
+import { bulkLoad } from 'sorted-btree/extended/bulkLoad';
 import { KeyIndex } from './key-index';
+
+/** sorted-btree's default branching factor, for trees built in bulk too. */
+const NODE_SIZE = 32;
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -35,7 +39,7 @@ export function toSpan(key: Buffer | undefined, rangeEnd: Buffer | undefined): K
 }
 
 export class KvIndex {
-  private readonly tree = new BTree<string, KeyIndex>(undefined, compareStrings);
+  private readonly tree: BTree<string, KeyIndex>;
   /** Number of live keys at the newest revision. */
   liveKeys = 0;
   /**
@@ -44,6 +48,20 @@ export class KvIndex {
    * (after a rollback); compaction prunes them.
    */
   readonly compactable = new Map<string, KeyIndex>();
+
+  constructor(tree?: BTree<string, KeyIndex>) {
+    this.tree = tree ?? new BTree<string, KeyIndex>(undefined, compareStrings);
+  }
+
+  /**
+   * An index of `kis` (keys strictly ascending, as `keys` gives them), built in O(n); throws when
+   * the keys are not strictly ascending. liveKeys is counted; compactable is left empty.
+   */
+  static fromSorted(keys: string[], kis: KeyIndex[]): KvIndex {
+    const index = new KvIndex(bulkLoad(keys, kis, NODE_SIZE, compareStrings));
+    for (const ki of kis) if (ki.isLive()) index.liveKeys++;
+    return index;
+  }
 
   get(k: string): KeyIndex | undefined {
     return this.tree.get(k);

@@ -17,6 +17,7 @@ import { computeHash } from './hash';
 import type { Engine } from './engine';
 import { decodeCompactRev, encodeCompactRev, META_COMPACT, META_COMPACTING } from './codec';
 import { Compaction, isKept } from './compaction';
+import { encodeIndexImage } from './index-image';
 import { eventsInRange } from './history';
 import type { KeyIndex } from './key-index';
 import { keyStr, KvIndex } from './kv-index';
@@ -186,6 +187,14 @@ export class MvccStore {
   /** Keys left to trim and records left to delete after compactions applied in steps. */
   get compactionBacklog(): number {
     return this.compaction.pending;
+  }
+
+  /**
+   * The index as an image (index-image.ts), or undefined while a compaction is unfinished (its
+   * trimmed index no longer matches the records still stored).
+   */
+  indexImage(): Buffer | undefined {
+    return this.compaction.pending > 0 ? undefined : encodeIndexImage(this.index);
   }
 
   /** Does up to `max` units of a compaction's remaining work; returns what is left. */

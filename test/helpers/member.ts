@@ -15,7 +15,11 @@ export interface TestMember extends RunningMember {
   server: EtcdServer;
 }
 
-export async function startMember(overrides: Partial<Config> = {}, opts: { keepDataDir?: boolean } = {}): Promise<TestMember> {
+/** `logTo`: receives the member's log lines at info level and above (else ETCD_TS_TEST_LOG decides). */
+export async function startMember(
+  overrides: Partial<Config> = {},
+  opts: { keepDataDir?: boolean; logTo?: (line: string) => void } = {},
+): Promise<TestMember> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'etcd-ts-'));
   const name = overrides.name ?? 'default';
   const port = await freePort();
@@ -32,7 +36,10 @@ export async function startMember(overrides: Partial<Config> = {}, opts: { keepD
     ...overrides,
   });
   const level = process.env.ETCD_TS_TEST_LOG ?? 'silent';
-  const server = await startServer(config, { logger: pino({ level }, pino.destination(2)) });
+  const logTo = opts.logTo;
+  const logger =
+    logTo === undefined ? pino({ level }, pino.destination(2)) : pino({ level: 'info' }, { write: (line: string) => logTo(line) });
+  const server = await startServer(config, { logger });
   const clientUrl = server.clientUrls[0]!;
   let stopped = false;
   return {

@@ -29,7 +29,7 @@ async function openAt(dir: string, cacheBytes: number | undefined): Promise<Leve
   const db = new Level<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
   await db.open();
   const engine = new LevelEngine(db, cacheBytes);
-  loaders.set(engine, await loadEngine(db, engine));
+  loaders.set(engine, (await loadEngine(db, engine, 0, join(dir, 'index-image'))).loader);
   open.set(engine, { engine, db, dir });
   return engine;
 }

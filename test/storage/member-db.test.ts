@@ -85,7 +85,7 @@ test('a data dir of format 1 (no revision headers) gets them at its first boot, 
   const dir = await dataDir(t, 4, 7);
   const { db } = await openMemberDb(dir);
   const engine = new LevelEngine(db);
-  const store = new MvccStore(engine, {}, await loadEngine(db, engine));
+  const store = new MvccStore(engine, {}, (await loadEngine(db, engine, 0, path.join(dir, 'member', 'index-image'))).loader);
   for (let i = 0; i < 300; i++) store.put({ key: Buffer.from(`k${i % 50}`), value: Buffer.from(`v${i}`) });
   store.deleteRange({ key: Buffer.from('k7') });
   store.compact(200);
@@ -108,7 +108,7 @@ test('a data dir of format 1 (no revision headers) gets them at its first boot, 
     assert.equal((await again.db.get(FORMAT_KEY))?.toString(), FORMAT_VALUE);
     assert.equal((await again.db.keys({ gte: HEADER_PREFIX, lt: HEADER_END }).all()).length, headers.length);
     const e2 = new LevelEngine(again.db);
-    const s2 = new MvccStore(e2, {}, await loadEngine(again.db, e2));
+    const s2 = new MvccStore(e2, {}, (await loadEngine(again.db, e2, 0, path.join(dir, 'member', 'index-image'))).loader);
     assert.deepEqual(s2.range(all), before);
     assert.deepEqual(s2.hashKV(0), hash);
   } finally {

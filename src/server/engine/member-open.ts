@@ -11,6 +11,7 @@ import { MvccStore, type IndexLoader } from '../../mvcc';
 import type { Config } from '../config/config';
 import { effectiveQuotaBackendBytes, electionTicks } from '../config/config';
 import { DataDirError, loadEngine, openMemberDb } from './storage/member-db';
+import { indexImagePath, type LoadedImage } from './storage/index-image-store';
 import { LevelEngine, type BatchOp } from './storage/level-engine';
 import { MEMBER_KEY, MEMBERS_KEY } from './storage/keys';
 import { resolveIdentity, memberRecord } from './boot';
@@ -57,8 +58,9 @@ export async function openMember(
     const tIndex = performance.now();
     const engine = new LevelEngine(db, config.valueCacheBytes);
     let loader: IndexLoader | undefined;
+    let image: LoadedImage | undefined;
     try {
-      loader = await loadEngine(db, engine);
+      ({ loader, image } = await loadEngine(db, engine, boot.appliedIndex, indexImagePath(config.dataDir)));
     } catch (e) {
       throw new DataDirError(`data dir ${JSON.stringify(config.dataDir)} is corrupt: ${(e as Error).message}`);
     }
@@ -230,6 +232,7 @@ export async function openMember(
         'open-ms': boot.timings.open,
         'read-ms': boot.timings.read,
         'index-ms': indexMs,
+        'index-from': image?.loader !== undefined ? `index image (${image.bytes} bytes)` : `revision headers (${image?.reason})`,
       },
       id.bootstrap ? 'bootstrapped new cluster' : 'restored member from data dir',
     );

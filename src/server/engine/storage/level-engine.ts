@@ -104,6 +104,20 @@ export class LevelEngine implements Engine {
     into.add(main, sub, v.subarray(24));
   }
 
+  /**
+   * The revision list as bytes for an index image, or undefined while writes are not landed
+   * (the image must describe what is on disk).
+   */
+  revisionImage(): { bytes: Buffer; lastMain: number } | undefined {
+    if (this.pending.length > 0 || this.overlay.size > 0) return undefined;
+    return { bytes: this.revs.toImage(), lastMain: this.revs.lastMain };
+  }
+
+  /** Loads the revision list from an index image at boot (instead of one header at a time). */
+  loadRevisionImage(bytes: Buffer): void {
+    this.revs.loadImage(bytes);
+  }
+
   /** Loads the non-revision records read at boot (keys without the `mvcc/` prefix). */
   loadRecord(key: string, value: Uint8Array): void {
     this.mirrorSet(key, value);

@@ -33,6 +33,7 @@ import type { BackgroundCheck } from './background-check';
 import { headerValue, type LevelEngine } from './level-engine';
 import { IndexLoader } from '../../../mvcc';
 import { parseRevKey } from '../../../mvcc/codec';
+import { loadIndexImage, type LoadedImage } from './index-image-store';
 import { checkLevelDbLogs } from './leveldb-log-check';
 import { checkLevelDbTables } from './leveldb-table-check';
 import { decodeEntry, decodeHardState, decodeSnapshotMeta, type SnapshotMeta } from './entry-codec';
@@ -224,7 +225,7 @@ async function readBootState(db: Db, existed: boolean, dataDir: string, deferred
   // applied effects with the entries they come from: a store that lost some of those lost data.
   const lastIndex = entries.length > 0 ? entries[entries.length - 1]!.index : snapIndex;
   const hardState = hs === undefined ? undefined : decodeHardState(hs);
-  const appliedIndex = applied === undefined ? 0 : Number(applied.readBigUInt64BE(0));
+  const appliedIndex = decodeAppliedIndex(applied);
   if (hardState !== undefined && hardState.commit > lastIndex) {
     throw corrupt(`the hard state commits index ${hardState.commit} but the Raft log ends at ${lastIndex}`);
   }
@@ -248,17 +249,26 @@ async function readBootState(db: Db, existed: boolean, dataDir: string, deferred
 }
 
 /**
- * Loads the MVCC engine's state at boot: its non-revision records, and every revision header
- * (never a value) into the engine and the index being rebuilt. Header batches are read ahead:
- * LevelDB fetches the next batch (on the thread pool) while this one is indexed.
+ * Loads the MVCC engine's state at boot: its non-revision records, then the index and the
+ * revision list from the index image at `imagePath` a clean stop left (index-image-store.ts)
+ * when it matches `appliedIndex`, else from every revision header (never a value). Header
+ * batches are read ahead: LevelDB fetches the next batch (on the thread pool) while this one is
+ * indexed.
  */
-export async function loadEngine(db: Db, engine: LevelEngine): Promise<IndexLoader> {
+export async function loadEngine(
+  db: Db,
+  engine: LevelEngine,
+  appliedIndex: number,
+  imagePath: string,
+): Promise<{ loader: IndexLoader; image: LoadedImage }> {
   for (const range of [
     { gte: MVCC_PREFIX, lt: MVCC_REV_PREFIX },
     { gte: MVCC_REV_END, lt: MVCC_END },
   ]) {
     for await (const [k, v] of db.iterator(range)) engine.loadRecord(k.slice(MVCC_PREFIX.length), v);
   }
+  const image = loadIndexImage(imagePath, engine, appliedIndex);
+  if (image.loader !== undefined) return { loader: image.loader, image };
   const loader = new IndexLoader();
   const it = db.values({ gte: HEADER_PREFIX, lt: HEADER_END, highWaterMarkBytes: BULK_NEXTV_BYTES });
   try {
@@ -273,7 +283,7 @@ export async function loadEngine(db: Db, engine: LevelEngine): Promise<IndexLoad
   } finally {
     await it.close();
   }
-  return loader;
+  return { loader, image };
 }
 
 /**
@@ -294,6 +304,15 @@ async function addRevisionHeaders(db: Db): Promise<void> {
   }
   if (ops.length > 0) await db.batch(ops, { sync: false });
   await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE), { sync: true });
+}
+
+function decodeAppliedIndex(v: Buffer | undefined): number {
+  return v === undefined ? 0 : Number(v.readBigUInt64BE(0));
+}
+
+/** The applied index as stored (what the next boot will read). */
+export async function storedAppliedIndex(db: Db): Promise<number> {
+  return decodeAppliedIndex(await db.get(APPLIED_INDEX_KEY));
 }
 
 export function encodeIndex(i: number): Buffer {

@@ -119,6 +119,61 @@ export class RevisionList {
     return { mains, subs };
   }
 
+  /** Main revision of the newest live entry, 0 when empty. */
+  get lastMain(): number {
+    return this.n === 0 ? 0 : this.mains[this.n - 1]!;
+  }
+
+  /** The live entries as bytes (index images): count, then (main f64, sub, size, crc u32) LE each. */
+  toImage(): Buffer {
+    if (this.dead > 0) this.pack();
+    const n = this.n;
+    const buf = Buffer.allocUnsafe(4 + 20 * n);
+    buf.writeUInt32LE(n, 0);
+    for (let i = 0, p = 4; i < n; i++, p += 20) {
+      buf.writeDoubleLE(this.mains[i]!, p);
+      buf.writeUInt32LE(this.subs[i]!, p + 8);
+      buf.writeUInt32LE(this.sizes[i]!, p + 12);
+      buf.writeUInt32LE(this.crcs[i]!, p + 16);
+    }
+    return buf;
+  }
+
+  /**
+   * Replaces the list with what {@link toImage} wrote; throws on malformed or unordered bytes
+   * (leaving the list as it was).
+   */
+  loadImage(buf: Buffer): void {
+    const n = buf.length >= 4 ? buf.readUInt32LE(0) : -1;
+    if (n < 0 || buf.length !== 4 + 20 * n) throw new Error('revision list image has the wrong size');
+    let cap = 1024;
+    while (cap < n) cap *= 2;
+    const mains = new Float64Array(cap);
+    const subs = new Uint32Array(cap);
+    const sizes = new Uint32Array(cap);
+    const crcs = new Uint32Array(cap);
+    let bytes = 0;
+    for (let i = 0, p = 4; i < n; i++, p += 20) {
+      const main = buf.readDoubleLE(p);
+      const sub = buf.readUInt32LE(p + 8);
+      const size = buf.readUInt32LE(p + 12);
+      if (i > 0 && !after(main, sub, mains[i - 1]!, subs[i - 1]!)) throw new Error('revision list image out of order');
+      if (size === DEAD) throw new Error('revision list image holds a dead entry');
+      mains[i] = main;
+      subs[i] = sub;
+      sizes[i] = size;
+      crcs[i] = buf.readUInt32LE(p + 16);
+      bytes += size;
+    }
+    this.mains = mains;
+    this.subs = subs;
+    this.sizes = sizes;
+    this.crcs = crcs;
+    this.n = n;
+    this.dead = 0;
+    this.bytes = bytes;
+  }
+
   /** Position of (main, sub) in revision order (dead entries included): for density estimates. */
   rank(main: number, sub: number): number {
     return this.lowerBound(main, sub);
