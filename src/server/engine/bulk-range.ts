@@ -40,6 +40,7 @@ async function encodeInChunks(plan: RangePlan, reader: BulkReader, header: Heade
       const records: Uint8Array[] = await next!;
       const after = from + CHUNK;
       next = after < n ? reader.read(revs, after, Math.min(after + CHUNK, n)) : undefined;
+      if (from === 0) enc.expect(expectedBytes(records, n));
       for (const rec of records) enc.record(rec);
     }
     return enc.finish(plan.summary);
@@ -47,4 +48,16 @@ async function encodeInChunks(plan: RangePlan, reader: BulkReader, header: Heade
     await next?.catch(() => undefined);
     await reader.close();
   }
+}
+
+/**
+ * The response size to expect from the first chunk's records: their mean size over all n, plus a
+ * margin for the field tags and lengths and for larger records later (beyond it the response
+ * grows in chunks and is joined at the end, one more copy).
+ */
+function expectedBytes(first: Uint8Array[], n: number): number {
+  let bytes = 0;
+  if (first.length === 0) return 0;
+  for (const r of first) bytes += r.length;
+  return Math.ceil((bytes / first.length + 16) * n * 1.1);
 }

@@ -2,7 +2,7 @@
  * A RangeResponse encoded while the store reads it: each KeyValue is written into the response
  * bytes as it comes (kv-proto.ts), so a large range holds its encoded response and nothing else
  * (no array of KeyValues, no protobufjs writer state). The bytes grow in chunks of at least
- * 1 MiB and are joined once at the end.
+ * 1 MiB and are joined once at the end, unless the caller said how much to expect.
  */
 import type { KeyValue } from '../../mvcc';
 import type { RangeSink, RangeSummary } from '../../mvcc/range';
@@ -38,6 +38,17 @@ class ChunkedBytes {
     this.pos = to;
   }
 
+  /**
+   * Makes room for about `bytes` more in one buffer, so a response of that size is never joined
+   * from chunks: what is written so far (before any chunk was filled) moves into it.
+   */
+  expect(bytes: number): void {
+    if (this.done.length > 0 || this.pos + bytes <= this.buf.length) return;
+    const b = Buffer.allocUnsafe(this.pos + bytes);
+    this.buf.copy(b, 0, 0, this.pos);
+    this.buf = b;
+  }
+
   join(): Buffer {
     if (this.done.length === 0) return this.buf.subarray(0, this.pos);
     this.done.push(this.buf.subarray(0, this.pos));
@@ -58,6 +69,11 @@ export class RangeEncoder implements RangeSink {
   kv(kv: KeyValue): void {
     const b = this.kvsEntry(keyValueSize(kv));
     this.out.advance(writeKeyValue(b, this.out.at, kv));
+  }
+
+  /** About `bytes` more are coming (see ChunkedBytes.expect). */
+  expect(bytes: number): void {
+    this.out.expect(bytes);
   }
 
   /** A KeyValue written straight from its live revision record (no KeyValue object). */
