@@ -31,14 +31,14 @@ function* scanned(engine: Engine): Iterable<RevisionHeader> {
  */
 export class IndexLoader {
   readonly index: KvIndex;
-  private last = 0;
+  private last: number;
+  private readonly m: RecordMeta = { k: '', create: 0, mod: 0, version: 0, lease: 0n, tombstone: false };
 
   /** Starts empty, or from a whole index whose newest record is at `last` (an index image). */
   constructor(index?: KvIndex, last = 0) {
     this.index = index ?? new KvIndex();
     this.last = last;
   }
-  private readonly m: RecordMeta = { k: '', create: 0, mod: 0, version: 0, lease: 0n, tombstone: false };
 
   add(main: number, sub: number, rec: Uint8Array): void {
     const m = readRecordMeta(rec, this.m);

@@ -204,7 +204,7 @@ export class EtcdMember extends MemberRequests implements MemberApi {
     return this.loop;
   }
 
-  /** Bytes of MVCC data held (the quota's measure, Status's dbSizeInUse). */
+  /** The encoded RangeResponse of a large range read in chunks off the main thread, or undefined (bulk-range.ts). */
   rangeBulk(req: RangeRequest): Promise<Buffer> | undefined {
     return bulkRange(this.mvcc, this.engine, req, (rev) => this.header(rev));
   }
