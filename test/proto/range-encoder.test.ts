@@ -101,3 +101,14 @@ test('a response told what to expect is the same bytes, whether the guess is sho
     { seed: s, numRuns: 300 },
   );
 });
+
+test('an expectation beyond any sane response is ignored, not allocated', () => {
+  const enc = new RangeEncoder(header);
+  enc.expect(2 ** 40);
+  const kv = { key: Buffer.from('k'), create_revision: 2, mod_revision: 2, version: 1, value: Buffer.from('v'), lease: 0n };
+  enc.record(encodeRecord(kv, false));
+  const plain = new RangeEncoder(header);
+  plain.record(encodeRecord(kv, false));
+  const summary = { revision: header.revision, more: false, count: 1 };
+  assert.deepEqual(enc.finish(summary), plain.finish(summary));
+});

@@ -11,6 +11,8 @@ import { encodeHeader, keyValueSize, putBytes, putUint, recordKeyValueSize, writ
 import { varintSize, writeVarint } from '../../encoding/varint';
 
 const CHUNK = 1024 * 1024;
+/** Larger expectations are ignored (chunks as usual): a guess is never one huge allocation. */
+const MAX_EXPECT = 1024 * 1024 * 1024;
 
 class ChunkedBytes {
   private readonly done: Buffer[] = [];
@@ -43,7 +45,7 @@ class ChunkedBytes {
    * from chunks: what is written so far (before any chunk was filled) moves into it.
    */
   expect(bytes: number): void {
-    if (this.done.length > 0 || this.pos + bytes <= this.buf.length) return;
+    if (this.done.length > 0 || this.pos + bytes <= this.buf.length || bytes > MAX_EXPECT) return;
     const b = Buffer.allocUnsafe(this.pos + bytes);
     this.buf.copy(b, 0, 0, this.pos);
     this.buf = b;
