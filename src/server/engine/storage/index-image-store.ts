@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { decodeIndexImage, IndexLoader, type MvccStore } from '../../../mvcc';
 import { crc32c } from '../../../encoding/crc32c';
 import type { LevelEngine } from './level-engine';
+import { syncDir } from './sync-dir';
 
 const MAGIC = Buffer.from('etcd-ts index image\n', 'latin1');
 const FORMAT = 1;
@@ -103,14 +104,5 @@ export function loadIndexImage(path: string, engine: LevelEngine, appliedIndex: 
     return { loader: undefined, reason: `bad index image: ${(e as Error).message}` };
   } finally {
     rmSync(path, { force: true });
-  }
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

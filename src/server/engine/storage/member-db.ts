@@ -6,7 +6,7 @@
  * A data dir that is not ours (a real etcd's `member/wal`, a LevelDB without our format marker)
  * or that LevelDB reports as corrupt is a clear error at open, never a silently empty store.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Level } from 'level';
 import type { Entry, HardState } from '../../../raft';
@@ -35,6 +35,7 @@ import { IndexLoader } from '../../../mvcc';
 import { parseRevKey } from '../../../mvcc/codec';
 import { loadIndexImage, type LoadedImage } from './index-image-store';
 import { checkLevelDbLogs } from './leveldb-log-check';
+import { syncDir } from './sync-dir';
 import { checkLevelDbTables } from './leveldb-table-check';
 import { decodeEntry, decodeHardState, decodeSnapshotMeta, type SnapshotMeta } from './entry-codec';
 
@@ -118,12 +119,7 @@ async function createDatabase(location: string): Promise<void> {
     await db.close();
   }
   renameSync(tmp, location);
-  const dir = openSync(dirname(location), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  syncDir(dirname(location));
 }
 
 const NO_TIMINGS = { check: 0, open: 0, read: 0 };
