@@ -15,6 +15,7 @@ import { etcdTsBin, memberArgs, startProcessMember } from '../helpers/process-me
 import { freePort } from '../helpers/ports';
 import { EtcdClient } from '../server/grpc-client';
 import { checkLevelDbTables } from '../../src/server/engine/storage/leveldb-table-check';
+import { indexImagePath } from '../../src/server/engine/storage/index-image-store';
 import { prng } from '../helpers/prng';
 
 const KV = 'etcdserverpb.KV';
@@ -31,6 +32,7 @@ test('a damaged value block: the member starts, the background check finds it an
   }
   c.close();
   await m.stop();
+  assert.ok(fs.existsSync(indexImagePath(dataDir)), 'the clean stop left an index image');
   // Push everything from LevelDB's log into tables, as a long-running member's data would be.
   const ldb = path.join(dataDir, 'member', 'leveldb');
   const db = new ClassicLevel<string, Buffer>(ldb, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
@@ -64,6 +66,9 @@ test('a damaged value block: the member starts, the background check finds it an
         `the data dir is corrupt; member stops serving.*LevelDB table ${t.file} is damaged: data block at offset ${h.offset} fails its checksum|LevelDB table ${t.file} is damaged: data block at offset ${h.offset} fails its checksum.*the data dir is corrupt`,
       ),
     );
+    // The start read the image (and removed it); a member that failed never writes one: its
+    // in-memory state may be ahead of what landed.
+    assert.ok(!fs.existsSync(indexImagePath(dataDir)), 'the failed member left an index image');
   } finally {
     fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });
   }
