@@ -243,9 +243,7 @@ export class RaftLoop {
       this.issueReadRound();
       while (!this.stopped && !this.fatal && this.o.node.hasReady()) {
         await this.processReady(this.o.node.ready());
-        // One event-loop turn before the next Ready: the requests already readable when the
-        // write landed are read and proposed first, so they share its batch and fsync. A large
-        // apply also lets others run before its batch.
+        // A turn before the next Ready: requests readable when the write landed join its batch.
         if (this.writer.holdsMany || this.o.node.hasReady()) await this.writer.turn();
         this.maybeSoloCampaign();
         this.issueReadRound();
