@@ -243,7 +243,7 @@ export class RaftLoop {
       this.issueReadRound();
       while (!this.stopped && !this.fatal && this.o.node.hasReady()) {
         await this.processReady(this.o.node.ready());
-        // A turn before the next Ready: requests readable when the write landed join its batch.
+        // One turn first: requests readable as the write landed join the next batch; others run.
         if (this.writer.holdsMany || this.o.node.hasReady()) await this.writer.turn();
         this.maybeSoloCampaign();
         this.issueReadRound();
