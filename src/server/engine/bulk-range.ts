@@ -56,8 +56,8 @@ async function encodeInChunks(plan: RangePlan, reader: BulkReader, header: Heade
  * grows in chunks and is joined at the end, one more copy).
  */
 function expectedBytes(first: Uint8Array[], n: number): number {
-  let bytes = 0;
   if (first.length === 0) return 0;
+  let bytes = 0;
   for (const r of first) bytes += r.length;
   return Math.ceil((bytes / first.length + 16) * n * 1.1);
 }

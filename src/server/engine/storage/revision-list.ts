@@ -31,10 +31,7 @@ export class RevisionList {
   }
 
   clear(): void {
-    this.mains = new Float64Array(1024);
-    this.subs = new Uint32Array(1024);
-    this.sizes = new Uint32Array(1024);
-    this.crcs = new Uint32Array(1024);
+    this.allocate(1024);
     this.n = 0;
     this.dead = 0;
     this.bytes = 0;
@@ -148,6 +145,7 @@ export class RevisionList {
     if (n < 0 || buf.length !== 4 + 20 * n) throw new Error('revision list image has the wrong size');
     let cap = 1024;
     while (cap < n) cap *= 2;
+    // Built aside, so that bad bytes leave the list as it was.
     const mains = new Float64Array(cap);
     const subs = new Uint32Array(cap);
     const sizes = new Uint32Array(cap);
@@ -214,19 +212,20 @@ export class RevisionList {
   }
 
   private grow(): void {
-    const cap = this.mains.length * 2;
-    const m = new Float64Array(cap);
-    m.set(this.mains.subarray(0, this.n));
-    const s = new Uint32Array(cap);
-    s.set(this.subs.subarray(0, this.n));
-    const z = new Uint32Array(cap);
-    z.set(this.sizes.subarray(0, this.n));
-    const c = new Uint32Array(cap);
-    c.set(this.crcs.subarray(0, this.n));
-    this.mains = m;
-    this.subs = s;
-    this.sizes = z;
-    this.crcs = c;
+    const { mains, subs, sizes, crcs, n } = this;
+    this.allocate(mains.length * 2);
+    this.mains.set(mains.subarray(0, n));
+    this.subs.set(subs.subarray(0, n));
+    this.sizes.set(sizes.subarray(0, n));
+    this.crcs.set(crcs.subarray(0, n));
+  }
+
+  /** Fresh, empty arrays of capacity `cap`. */
+  private allocate(cap: number): void {
+    this.mains = new Float64Array(cap);
+    this.subs = new Uint32Array(cap);
+    this.sizes = new Uint32Array(cap);
+    this.crcs = new Uint32Array(cap);
   }
 
   private pack(): void {
