@@ -9,6 +9,8 @@
  *
  * Keeping the client's own bytes means the hot path never re-encodes a request.
  */
+import { LogSlab } from './log-slab';
+
 export enum RequestKind {
   Put = 1,
   DeleteRange = 2,
@@ -29,8 +31,11 @@ export enum RequestKind {
 
 export const HEADER_BYTES = 9;
 
+const slab = new LogSlab();
+
+/** An entry's data; its buffer comes from slabs that hold only entries (see LogSlab). */
 export function encodeRequest(kind: RequestKind, idHigh: number, idLow: number, payload: Uint8Array): Buffer {
-  const buf = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+  const buf = slab.take(HEADER_BYTES + payload.length);
   buf[0] = kind;
   buf.writeUInt16BE(idHigh, 1);
   buf.writeUIntBE(idLow, 3, 6);
