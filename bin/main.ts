@@ -5,6 +5,8 @@
 import { ConfigError } from '../src/server/config/config';
 import { logLine } from './log-line';
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { heapPolicyFlag } from './heap-policy';
 import { parseArgs } from './parse-args';
 
 async function main(): Promise<void> {
@@ -16,6 +18,8 @@ async function main(): Promise<void> {
     return;
   }
   for (const w of parsed.warnings) process.stderr.write(w + '\n');
+  const heapFlag = heapPolicyFlag(process.execArgv, process.env['NODE_OPTIONS']);
+  if (heapFlag !== undefined) setFlagsFromString(heapFlag);
 
   let server: { stop(): Promise<void>; done: Promise<void>; failed: Promise<Error>; failure: Error | undefined };
   try {
