@@ -5,8 +5,6 @@
 import { ConfigError } from '../src/server/config/config';
 import { logLine } from './log-line';
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { heapPolicyFlag } from './heap-policy';
 import { parseArgs } from './parse-args';
 
 async function main(): Promise<void> {
@@ -18,14 +16,12 @@ async function main(): Promise<void> {
     return;
   }
   for (const w of parsed.warnings) process.stderr.write(w + '\n');
-  const heapFlag = heapPolicyFlag(process.execArgv, process.env['NODE_OPTIONS']);
-  if (heapFlag !== undefined) setFlagsFromString(heapFlag);
 
   let server: { stop(): Promise<void>; done: Promise<void>; failed: Promise<Error>; failure: Error | undefined };
   try {
     // Loaded lazily so that --version/--help and flag errors do not load the server.
     const { startServer } = await import('../src/server/server');
-    server = await startServer(parsed.config);
+    server = await startServer(parsed.config, { heapPolicy: { execArgv: process.execArgv } });
   } catch (e) {
     // etcd logs every failed start (ports, data dir, peers) as "discovery failed".
     const msg = e instanceof ConfigError ? 'failed to start' : 'discovery failed';

@@ -38,9 +38,12 @@ import { intercept } from './api/interceptor';
 import { healthDefinition, healthService } from './api/health-service';
 import { linkPeers } from './engine/cluster/peer-link';
 import type { PeerTransport } from './engine/peer/transport';
+import { applyHeapPolicy } from './heap-policy';
 
 export interface ServerOptions {
   logger?: Logger;
+  /** node's own arguments, for the V8 heap policy (heap-policy.ts); absent: V8 is left as it is. */
+  heapPolicy?: { execArgv: readonly string[] };
 }
 
 export class EtcdServer {
@@ -67,6 +70,10 @@ export class EtcdServer {
     validateConfig(config);
     this.config = config;
     this.log = opts.logger ?? createLogger(config);
+    if (opts.heapPolicy !== undefined) {
+      const flag = applyHeapPolicy(opts.heapPolicy.execArgv);
+      this.log.info({ 'v8-flag': flag ?? 'given to node' }, 'V8 heap policy');
+    }
   }
 
   get etcdMember(): EtcdMember {
