@@ -3,8 +3,8 @@
  * entries in memory until it is compacted, and releases them oldest first; a slice of Node's
  * shared 8 KiB pool (Buffer.allocUnsafe) would instead keep that pool's whole slab alive, with
  * whatever else was cut from it (measured under check perf m: 7.8 KiB held per 1.3 KiB entry,
- * 60 MB of peak RSS). Entries cut one after another from one slab die together, so a slab is
- * freed soon after the log moves past it, and cutting costs what Node's pool costs.
+ * about 65 MB of peak RSS). Entries cut one after another from one slab die together, so a
+ * slab is freed soon after the log moves past it, and cutting costs what Node's pool costs.
  */
 const SLAB_BYTES = 64 * 1024;
 /** Larger buffers get an allocation of their own. */
