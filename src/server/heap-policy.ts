@@ -21,9 +21,8 @@ export function heapPolicyFlag(execArgv: readonly string[]): string | undefined 
   return `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
 }
 
-/** Sets the policy unless node was given its own; returns the flag set, if any. */
-export function applyHeapPolicy(execArgv: readonly string[]): string | undefined {
+/** Sets the policy unless node was given its own. */
+export function applyHeapPolicy(execArgv: readonly string[]): void {
   const flag = heapPolicyFlag(execArgv);
   if (flag !== undefined) setFlagsFromString(flag);
-  return flag;
 }
