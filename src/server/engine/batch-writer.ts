@@ -43,9 +43,12 @@ export class BatchWriter {
     this.raw = rawBatchApplies(o.db);
   }
 
-  /** Holds applied effects (with their applied index) for the next batch. */
+  /**
+   * Holds applied effects (with their applied index) for the next batch, after what was
+   * appended meanwhile (a compaction step that ran while the Ready's batch was being written).
+   */
   hold(ops: BatchOp[]): void {
-    this.held = ops;
+    this.held = this.held.length === 0 ? ops : this.held.concat(ops);
   }
 
   /** Whether the held effects are large (see LARGE_HOLD): the Ready loop then yields once. */
