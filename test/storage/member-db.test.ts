@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataDirError, encodeIndex, loadEngine, openMemberDb } from '../../src/server/engine/storage/member-db';
 import { LevelEngine } from '../../src/server/engine/storage/level-engine';
+import { rawBatch } from '../../src/server/engine/storage/raw-batch';
 import { MvccStore } from '../../src/mvcc';
 import { encodeEntry, encodeHardState, encodeSnapshotMeta } from '../../src/server/engine/storage/entry-codec';
 import {
@@ -92,7 +93,7 @@ test('a data dir of format 1 (no revision headers) gets them at its first boot, 
   const all = { key: Buffer.from([0]), range_end: Buffer.from([0]) };
   const before = store.range(all);
   const hash = store.hashKV(0);
-  await db.batch(engine.drain() as never, { sync: true });
+  await rawBatch(db, engine.drain(), true);
   // Format 1: the same records without their headers.
   const headers = await db.keys({ gte: HEADER_PREFIX, lt: HEADER_END }).all();
   assert.ok(headers.length > 50);

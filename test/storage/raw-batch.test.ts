@@ -5,8 +5,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Level } from 'level';
-import { rawBatch, rawBatchApplies } from '../../src/server/engine/storage/raw-batch';
-import type { BatchOp } from '../../src/server/engine/storage/level-engine';
+import { plainOps, rawBatch, rawBatchApplies } from '../../src/server/engine/storage/raw-batch';
+import { LevelEngine, type BatchOp } from '../../src/server/engine/storage/level-engine';
+import { revKey } from '../../src/mvcc/codec';
+import { HEADER_PREFIX, MVCC_PREFIX } from '../../src/server/engine/storage/keys';
 import type { Db } from '../../src/server/engine/storage/member-db';
 
 async function open(t: { after(fn: () => void): void }): Promise<Db> {
@@ -58,4 +60,25 @@ test('rawBatch: same keys and values as db.batch (utf8 keys, Buffer and Uint8Arr
   await a.close();
   await b.close();
   await assert.rejects(rawBatch(a, batches[0]![0], true), /not open/i);
+});
+
+test('rawBatch: the engine ops whose key and value are accessors land whole (record and header)', async (t) => {
+  const a = await open(t);
+  const b = await open(t);
+  const engine = new LevelEngine(a);
+  const rec = Buffer.from([0, 1, 0x6b, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0x76]);
+  engine.put(revKey(2, 0), rec);
+  engine.put(revKey(3, 0), rec);
+  engine.del(revKey(3, 0));
+  const ops = engine.drain();
+  // classic-level's binding reads each op's properties, accessors included.
+  await rawBatch(a, ops, true);
+  // abstract-level's db.batch copies each op with a spread: given plain copies, it writes the same.
+  await b.batch(plainOps(ops) as never, { sync: true });
+  assert.deepEqual(await contents(a), await contents(b));
+  const keys = (await contents(a)).map(([k]) => k);
+  assert.deepEqual(keys, [HEADER_PREFIX + revKey(2, 0), MVCC_PREFIX + revKey(2, 0)].sort());
+  assert.equal((await a.get(MVCC_PREFIX + revKey(2, 0)))!.toString('hex'), rec.toString('hex'));
+  await a.close();
+  await b.close();
 });

@@ -3,9 +3,10 @@
  * and in order), and the applied effects held back to ride in the next Ready's batch, or flushed
  * after a short idle time when no Ready comes. Once the loop has failed nothing more is written.
  */
-import type { BatchOp } from './storage/level-engine';
+import { splitLargeBatch, type BatchOp } from './storage/level-engine';
+import { failpoint } from './failpoints';
 import type { Db } from './storage/member-db';
-import { rawBatch, rawBatchApplies } from './storage/raw-batch';
+import { plainOps, rawBatch, rawBatchApplies } from './storage/raw-batch';
 import type { EngineStats } from './stats';
 
 export interface BatchWriterOptions {
@@ -26,6 +27,9 @@ export interface BatchWriterOptions {
  * synchronous, ~1-3 µs an op each) would otherwise block the loop as one piece.
  */
 const LARGE_HOLD = 20000;
+
+/** Ops per chunk of a large batch written ahead (splitLargeBatch). */
+const CHUNK_OPS = 20000;
 
 export class BatchWriter {
   private readonly o: BatchWriterOptions;
@@ -68,20 +72,35 @@ export class BatchWriter {
     return ops;
   }
 
-  /** Writes one batch after every earlier one; refused once a write has failed. */
+  /**
+   * Writes one batch after every earlier one; refused once a write has failed. A batch with many
+   * revision records (a DeleteRange of many keys) has them written ahead in chunks
+   * (splitLargeBatch); the batch counts as landed when its last part has.
+   */
   write(ops: BatchOp[], sync: boolean): Promise<void> {
     const p = this.chain.then(async () => {
-      if (this.failed) throw this.failed;
-      const t0 = performance.now();
-      await (this.raw ? rawBatch(this.o.db, ops, sync) : this.o.db.batch(ops as never, { sync }));
-      this.o.landed.settled(ops);
-      if (this.watched.length > 0) this.released(ops);
-      const seconds = (performance.now() - t0) / 1000;
-      if (sync) this.o.stats.walFsync(seconds);
-      else this.o.stats.backendCommit(seconds);
+      const split = splitLargeBatch(ops, CHUNK_OPS);
+      if (split !== undefined) {
+        for (const chunk of split.ahead) {
+          failpoint('writeChunkAhead');
+          await this.writeOne(chunk, false);
+        }
+        await this.writeOne(split.last, sync);
+      } else await this.writeOne(ops, sync);
     });
     this.chain = p.catch(() => undefined);
     return p;
+  }
+
+  private async writeOne(ops: BatchOp[], sync: boolean): Promise<void> {
+    if (this.failed) throw this.failed;
+    const t0 = performance.now();
+    await (this.raw ? rawBatch(this.o.db, ops, sync) : this.o.db.batch(plainOps(ops) as never, { sync }));
+    this.o.landed.settled(ops);
+    if (this.watched.length > 0) this.released(ops);
+    const seconds = (performance.now() - t0) / 1000;
+    if (sync) this.o.stats.walFsync(seconds);
+    else this.o.stats.backendCommit(seconds);
   }
 
   /** Writes in the background; a failure goes to onError. */

@@ -60,7 +60,14 @@ export async function openMember(
     let loader: IndexLoader | undefined;
     let image: LoadedImage | undefined;
     try {
-      ({ loader, image } = await loadEngine(db, engine, boot.appliedIndex, indexImagePath(config.dataDir)));
+      let droppedPartial: number | undefined;
+      ({ loader, image, droppedPartial } = await loadEngine(db, engine, boot.appliedIndex, indexImagePath(config.dataDir)));
+      if (droppedPartial !== undefined) {
+        log.warn(
+          { 'deleted-keys': droppedPartial, 'applied-index': boot.appliedIndex },
+          'deleted the revision records of an apply cut short by a crash; Raft replays it',
+        );
+      }
     } catch (e) {
       throw new DataDirError(`data dir ${JSON.stringify(config.dataDir)} is corrupt: ${(e as Error).message}`);
     }

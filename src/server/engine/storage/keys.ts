@@ -14,6 +14,9 @@
  *   mvcc-h/<engine key>    for each revision record `mvcc/r/...`: its revision, size, crc32c and
  *                          header (the record without its value), so boot rebuilds the key
  *                          index without reading values (level-engine.ts headerValue)
+ *   apply/partial          present while the revision records of a large apply are written ahead
+ *                          of its batch (level-engine.ts splitLargeBatch): the first revision they
+ *                          hold (u64); boot deletes the records from there up (member-db.ts)
  */
 export const FORMAT_KEY = 'meta/format';
 export const FORMAT_VALUE = 'etcd-ts/2';
@@ -25,6 +28,7 @@ export const SNAPSHOT_KEY = 'raft/snap';
 export const ENTRY_PREFIX = 'raft/e/';
 export const ENTRY_END = 'raft/e0';
 export const APPLIED_INDEX_KEY = 'apply/index';
+export const PARTIAL_APPLY_KEY = 'apply/partial';
 export const MEMBERS_KEY = 'cluster/members';
 export const MVCC_PREFIX = 'mvcc/';
 export const MVCC_END = 'mvcc0';

@@ -17,52 +17,17 @@ import type { Level } from 'level';
 import { IndexLoader, type Engine } from '../../../mvcc';
 import { DEFAULT_VALUE_CACHE_BYTES } from '../../config/config';
 import { BulkReader } from './bulk-reader';
-import { parseRevKey, recordHeaderLength, revKey, REV_END, REV_PREFIX } from '../../../mvcc/codec';
+import { parseRevKey, revKey, REV_END, REV_PREFIX } from '../../../mvcc/codec';
 import { crc32c } from '../../../encoding/crc32c';
 import { HEADER_PREFIX, MVCC_PREFIX } from './keys';
 import { RevisionList } from './revision-list';
 import { ValueCache } from './value-cache';
-
-export type PutOp = { type: 'put'; key: string; value: Uint8Array };
-export type BatchOp = PutOp | { type: 'del'; key: string };
-/** A revision record's op, with its engine key (what the overlay is keyed by); LevelDB ignores `ek`. */
-type RecordOp = BatchOp & { ek: string };
+import { HeaderDel, HeaderPut, isRev, RecordDel, RecordPut, type BatchOp, type RecordOp } from './record-ops';
 
 /** The member's database (classic-level: getSync, iterators, explicit snapshots). */
 type Db = Level<string, Buffer>;
 
-const isRev = (k: string): boolean => k.charCodeAt(0) === 0x72 && k.charCodeAt(1) === 0x2f; // "r/"
-
-/** The LevelDB ops that store one engine record: the record, and for a revision its header. */
-export function recordOps(engineKey: string, value: Uint8Array): PutOp[] {
-  const ops: PutOp[] = [{ type: 'put', key: MVCC_PREFIX + engineKey, value }];
-  if (isRev(engineKey)) {
-    const { main, sub } = parseRevKey(engineKey);
-    ops.push({ type: 'put', key: HEADER_PREFIX + engineKey, value: headerValue(main, sub, value) });
-  }
-  return ops;
-}
-
-/**
- * A header entry: u32 crc32c of the rest of the entry (checked at boot: the header blocks are
- * not verified before LevelDB opens), the revision (f64 main, u32 sub, so boot reads values
- * only), u32 size of the record with its key, u32 crc32c of the record, then the record up to
- * its value.
- */
-export function headerValue(main: number, sub: number, rec: Uint8Array, crc: number = crc32c(rec)): Buffer {
-  const hl = recordHeaderLength(rec);
-  const out = Buffer.allocUnsafe(24 + hl);
-  out.writeDoubleBE(main, 4);
-  out.writeUInt32BE(sub, 12);
-  out.writeUInt32BE(REV_KEY_LENGTH + rec.length, 16);
-  out.writeUInt32BE(crc, 20);
-  out.set(rec.subarray(0, hl), 24);
-  out.writeUInt32BE(crc32c(out.subarray(4)), 0);
-  return out;
-}
-
-/** Length of a revision record's engine key (`r/` + 16 hex + `_` + 8 hex). */
-const REV_KEY_LENGTH = 27;
+export { headerValue, recordOps, splitLargeBatch, type BatchOp, type PutOp, type SplitBatch } from './record-ops';
 
 /** A revision record read from disk does not match the crc32c written with it. */
 export class CorruptRecordError extends Error {
@@ -74,7 +39,7 @@ export class CorruptRecordError extends Error {
 
 export class LevelEngine implements Engine {
   private readonly mirror = new BTree<string, Uint8Array>();
-  private readonly overlay = new Map<string, BatchOp>();
+  private readonly overlay = new Map<string, RecordOp>();
   private readonly revs = new RevisionList();
   private readonly cache: ValueCache;
   private pending: BatchOp[] = [];
@@ -161,9 +126,9 @@ export class LevelEngine implements Engine {
     const { main, sub } = parseRevKey(key);
     const crc = crc32c(value);
     this.revs.add(main, sub, key.length + value.length, crc);
-    const op: RecordOp = { type: 'put', key: MVCC_PREFIX + key, value, ek: key };
+    const op = new RecordPut(key, value, main, sub, crc);
     this.overlay.set(key, op);
-    this.pending.push(op, { type: 'put', key: HEADER_PREFIX + key, value: headerValue(main, sub, value, crc) });
+    this.pending.push(op, new HeaderPut(op));
   }
 
   del(key: string): void {
@@ -177,10 +142,10 @@ export class LevelEngine implements Engine {
     }
     const { main, sub } = parseRevKey(key);
     if (this.revs.remove(main, sub) === 0) return; // not held
-    const op: RecordOp = { type: 'del', key: MVCC_PREFIX + key, ek: key };
+    const op = new RecordDel(key);
     this.overlay.set(key, op);
     this.cache.delete(key);
-    this.pending.push(op, { type: 'del', key: HEADER_PREFIX + key });
+    this.pending.push(op, new HeaderDel(op));
   }
 
   /**
@@ -287,8 +252,8 @@ export class LevelEngine implements Engine {
   settle(ops: readonly BatchOp[]): void {
     if (this.overlay.size === 0) return;
     for (const op of ops) {
-      const k = (op as Partial<RecordOp>).ek;
-      if (k !== undefined && this.overlay.get(k) === op) this.overlay.delete(k);
+      if (!(op instanceof RecordPut || op instanceof RecordDel)) continue;
+      if (this.overlay.get(op.ek) === op) this.overlay.delete(op.ek);
     }
   }
 

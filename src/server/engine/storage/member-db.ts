@@ -27,12 +27,13 @@ import {
   MVCC_PREFIX,
   MVCC_REV_END,
   MVCC_REV_PREFIX,
+  PARTIAL_APPLY_KEY,
   SNAPSHOT_KEY,
 } from './keys';
 import type { BackgroundCheck } from './background-check';
 import { headerValue, type LevelEngine } from './level-engine';
 import { IndexLoader } from '../../../mvcc';
-import { parseRevKey } from '../../../mvcc/codec';
+import { parseRevKey, revKey } from '../../../mvcc/codec';
 import { loadIndexImage, type LoadedImage } from './index-image-store';
 import { checkLevelDbLogs } from './leveldb-log-check';
 import { syncDir } from './sync-dir';
@@ -256,7 +257,8 @@ export async function loadEngine(
   engine: LevelEngine,
   appliedIndex: number,
   imagePath: string,
-): Promise<{ loader: IndexLoader; image: LoadedImage }> {
+): Promise<{ loader: IndexLoader; image: LoadedImage; droppedPartial?: number }> {
+  const droppedPartial = await dropPartialApply(db);
   for (const range of [
     { gte: MVCC_PREFIX, lt: MVCC_REV_PREFIX },
     { gte: MVCC_REV_END, lt: MVCC_END },
@@ -264,7 +266,7 @@ export async function loadEngine(
     for await (const [k, v] of db.iterator(range)) engine.loadRecord(k.slice(MVCC_PREFIX.length), v);
   }
   const image = loadIndexImage(imagePath, engine, appliedIndex);
-  if (image.loader !== undefined) return { loader: image.loader, image };
+  if (image.loader !== undefined) return { loader: image.loader, image, droppedPartial };
   const loader = new IndexLoader();
   const it = db.values({ gte: HEADER_PREFIX, lt: HEADER_END, highWaterMarkBytes: BULK_NEXTV_BYTES });
   try {
@@ -279,7 +281,39 @@ export async function loadEngine(
   } finally {
     await it.close();
   }
-  return { loader, image };
+  return { loader, image, droppedPartial };
+}
+
+/**
+ * Deletes what a large apply wrote ahead of its batch when the process died before that batch
+ * landed (level-engine.ts splitLargeBatch): every revision record and header from the marked
+ * revision up. The stored applied index does not cover the entries that wrote them, so Raft
+ * replays those entries, and they write the same records again. Returns the number of LevelDB
+ * keys deleted, or undefined when the store is not marked.
+ */
+export async function dropPartialApply(db: Db): Promise<number | undefined> {
+  const mark = await db.get(PARTIAL_APPLY_KEY);
+  if (mark === undefined) return undefined;
+  const from = revKey(Number(mark.readBigUInt64BE(0)), 0);
+  let deleted = 0;
+  for (const [gte, lt] of [
+    [MVCC_PREFIX + from, MVCC_REV_END],
+    [HEADER_PREFIX + from, HEADER_END],
+  ] as const) {
+    let ops: { type: 'del'; key: string }[] = [];
+    for await (const key of db.keys({ gte, lt })) {
+      ops.push({ type: 'del', key });
+      if (ops.length >= 10000) {
+        await db.batch(ops, { sync: false });
+        deleted += ops.length;
+        ops = [];
+      }
+    }
+    await db.batch(ops, { sync: false });
+    deleted += ops.length;
+  }
+  await db.del(PARTIAL_APPLY_KEY, { sync: true });
+  return deleted;
 }
 
 /**

@@ -9,7 +9,8 @@
  * reads `type`, `key` and `value` of each operation and copies them.
  *
  * The one place that relies on classic-level's implementation API; when it is missing, or the
- * database is not open (so that the caller gets abstract-level's error), `db.batch` is used.
+ * database is not open (so that the caller gets abstract-level's error), `db.batch` is used, with
+ * the ops copied as plain objects. Every batch of the engine's ops goes through here.
  */
 import type { BatchOp } from './level-engine';
 import type { Db } from './member-db';
@@ -18,8 +19,17 @@ type WithPrivateBatch = { _batch?: (ops: BatchOp[], options: { sync: boolean }) 
 
 export function rawBatch(db: Db, ops: BatchOp[], sync: boolean): Promise<void> {
   const d = db as unknown as WithPrivateBatch;
-  if (typeof d._batch !== 'function' || d.status !== 'open' || ops.length === 0) return db.batch(ops as never, { sync });
+  if (typeof d._batch !== 'function' || d.status !== 'open' || ops.length === 0) return db.batch(plainOps(ops) as never, { sync });
   return d._batch(ops, { sync });
+}
+
+/**
+ * The ops as plain objects: the engine's record ops make their key and value in accessors
+ * (level-engine.ts), which abstract-level's `db.batch` would lose (it copies each op with an
+ * object spread, which keeps own properties only).
+ */
+export function plainOps(ops: readonly BatchOp[]): BatchOp[] {
+  return ops.map((op) => (op.type === 'put' ? { type: 'put', key: op.key, value: op.value } : { type: 'del', key: op.key }));
 }
 
 /** Whether `db` takes the direct path (utf8 keys, buffer values, classic-level's `_batch`). */
