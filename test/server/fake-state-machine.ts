@@ -15,8 +15,11 @@ export class FakeStateMachine implements StateMachine {
   private writes: BatchOp[] = [];
   loop: RaftLoop | undefined;
   failAt = 0;
+  /** Called before each entry is applied. */
+  onApply: ((e: Entry) => void) | undefined;
   constructor(private readonly node: RawNode) {}
   applyEntry(e: Entry): void {
+    this.onApply?.(e);
     if (e.type === EntryType.EntryConfChange) {
       const cs = this.node.applyConfChange(decodeConfChange(e.data));
       if (this.loop) this.loop.confState = cs;

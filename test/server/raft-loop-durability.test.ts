@@ -133,3 +133,67 @@ test('every cut of the Ready loop writes is recoverable, across snapshots and lo
   const lastIndex = Math.max(...proposedAt.keys());
   assert.equal(Number(final.get(APPLIED_INDEX_KEY)!.readBigUInt64BE(0)), lastIndex);
 });
+
+/** Batches land one event-loop turn after they are issued; `landed` holds their keys by then. */
+class SlowDb {
+  readonly landed = new Set<string>();
+  batch(ops: BatchOp[]): Promise<void> {
+    const keys = ops.map((op) => op.key);
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        for (const k of keys) this.landed.add(k);
+        resolve();
+      }),
+    );
+  }
+}
+
+test('an entry is applied only once its own log write has landed (committed in the same Ready or earlier)', async () => {
+  const storage = new MemoryStorage();
+  const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, random: () => 0 });
+  node.bootstrap([1n]);
+  const db = new SlowDb();
+  const sm = new FakeStateMachine(node);
+  const early: number[] = [];
+  sm.onApply = (e) => {
+    if (!db.landed.has(entryKey(e.index))) early.push(e.index);
+  };
+  const loop = new RaftLoop({
+    stats: NO_STATS,
+    node,
+    storage,
+    db: db as unknown as Db,
+    stateMachine: sm,
+    log: pino({ level: 'silent' }),
+    fsync: true,
+    heartbeatMs: 100_000,
+    electionMs: 1_000_000,
+    snapshotCount: 1000,
+    snapshotCatchupEntries: 2,
+    appliedIndex: 0,
+    confState: { voters: [], learners: [] },
+    lastPersistedIndex: 0,
+    diskFirstIndex: 1,
+    snapshotIndex: 0,
+    requestId: (() => {
+      let n = 0n;
+      return () => ++n;
+    })(),
+  });
+  sm.loop = loop;
+  loop.campaignIfSoleVoter();
+  await turns(20);
+  assert.ok(loop.isLeader, 'the lone voter leads');
+  let applied = 0;
+  sm.onApply = (e) => {
+    if (!db.landed.has(entryKey(e.index))) early.push(e.index);
+    if (e.data.length > 0) applied++;
+  };
+  for (let round = 0; round < 20; round++) {
+    for (let k = 0; k <= round % 3; k++) loop.propose(Buffer.from(`v${round}.${k}`));
+    await turns(20);
+  }
+  await loop.stop();
+  assert.equal(applied, 39, 'every proposal applied');
+  assert.deepEqual(early, [], 'entries applied before their log write landed');
+});
