@@ -64,23 +64,23 @@ async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
 
-test('every cut of the Ready loop writes is recoverable, across snapshots and log compactions', async () => {
+/** A lone voter's Ready loop over `db` with a fake state machine, elected. */
+async function loneLoop(db: unknown, snapshotCount: number): Promise<{ loop: RaftLoop; sm: FakeStateMachine }> {
   const storage = new MemoryStorage();
   const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, random: () => 0 });
   node.bootstrap([1n]);
-  const db = new RecordingDb();
   const sm = new FakeStateMachine(node);
   const loop = new RaftLoop({
     stats: NO_STATS,
     node,
     storage,
-    db: db as unknown as Db,
+    db: db as Db,
     stateMachine: sm,
     log: pino({ level: 'silent' }),
     fsync: true,
     heartbeatMs: 100_000,
     electionMs: 1_000_000,
-    snapshotCount: 5,
+    snapshotCount,
     snapshotCatchupEntries: 2,
     appliedIndex: 0,
     confState: { voters: [], learners: [] },
@@ -94,8 +94,14 @@ test('every cut of the Ready loop writes is recoverable, across snapshots and lo
   });
   sm.loop = loop;
   loop.campaignIfSoleVoter();
-  await turns(10);
+  await turns(20);
   assert.ok(loop.isLeader, 'the lone voter leads');
+  return { loop, sm };
+}
+
+test('every cut of the Ready loop writes is recoverable, across snapshots and log compactions', async () => {
+  const db = new RecordingDb();
+  const { loop } = await loneLoop(db, 5);
 
   // Proposals one, two and three at a time, so snapshots fall on every position in a Ready.
   const values: string[] = [];
@@ -149,41 +155,9 @@ class SlowDb {
 }
 
 test('an entry is applied only once its own log write has landed (committed in the same Ready or earlier)', async () => {
-  const storage = new MemoryStorage();
-  const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, random: () => 0 });
-  node.bootstrap([1n]);
   const db = new SlowDb();
-  const sm = new FakeStateMachine(node);
   const early: number[] = [];
-  sm.onApply = (e) => {
-    if (!db.landed.has(entryKey(e.index))) early.push(e.index);
-  };
-  const loop = new RaftLoop({
-    stats: NO_STATS,
-    node,
-    storage,
-    db: db as unknown as Db,
-    stateMachine: sm,
-    log: pino({ level: 'silent' }),
-    fsync: true,
-    heartbeatMs: 100_000,
-    electionMs: 1_000_000,
-    snapshotCount: 1000,
-    snapshotCatchupEntries: 2,
-    appliedIndex: 0,
-    confState: { voters: [], learners: [] },
-    lastPersistedIndex: 0,
-    diskFirstIndex: 1,
-    snapshotIndex: 0,
-    requestId: (() => {
-      let n = 0n;
-      return () => ++n;
-    })(),
-  });
-  sm.loop = loop;
-  loop.campaignIfSoleVoter();
-  await turns(20);
-  assert.ok(loop.isLeader, 'the lone voter leads');
+  const { loop, sm } = await loneLoop(db, 1000);
   let applied = 0;
   sm.onApply = (e) => {
     if (!db.landed.has(entryKey(e.index))) early.push(e.index);
