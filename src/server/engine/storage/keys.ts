@@ -48,3 +48,14 @@ export const BULK_NEXTV_BYTES = 4 * 1024 * 1024;
 export function entryKey(index: number): string {
   return ENTRY_PREFIX + index.toString(16).padStart(16, '0');
 }
+
+/** An index or revision as stored (u64 big-endian): the applied index, the partial-apply mark. */
+export function encodeIndex(i: number): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  b.writeBigUInt64BE(BigInt(i));
+  return b;
+}
+
+export function decodeIndex(v: Buffer): number {
+  return Number(v.readBigUInt64BE(0));
+}

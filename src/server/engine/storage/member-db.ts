@@ -13,6 +13,7 @@ import type { Entry, HardState } from '../../../raft';
 import {
   APPLIED_INDEX_KEY,
   BULK_NEXTV_BYTES,
+  decodeIndex,
   ENTRY_END,
   ENTRY_PREFIX,
   FORMAT_KEY,
@@ -294,7 +295,7 @@ export async function loadEngine(
 export async function dropPartialApply(db: Db): Promise<number | undefined> {
   const mark = await db.get(PARTIAL_APPLY_KEY);
   if (mark === undefined) return undefined;
-  const from = revKey(Number(mark.readBigUInt64BE(0)), 0);
+  const from = revKey(decodeIndex(mark), 0);
   let deleted = 0;
   for (const [gte, lt] of [
     [MVCC_PREFIX + from, MVCC_REV_END],
@@ -337,7 +338,7 @@ async function addRevisionHeaders(db: Db): Promise<void> {
 }
 
 function decodeAppliedIndex(v: Buffer | undefined): number {
-  return v === undefined ? 0 : Number(v.readBigUInt64BE(0));
+  return v === undefined ? 0 : decodeIndex(v);
 }
 
 /** The applied index as stored (what the next boot will read). */
@@ -345,8 +346,4 @@ export async function storedAppliedIndex(db: Db): Promise<number> {
   return decodeAppliedIndex(await db.get(APPLIED_INDEX_KEY));
 }
 
-export function encodeIndex(i: number): Buffer {
-  const b = Buffer.allocUnsafe(8);
-  b.writeBigUInt64BE(BigInt(i));
-  return b;
-}
+export { encodeIndex } from './keys';

@@ -6,7 +6,7 @@
  */
 import { parseRevKey, recordHeaderLength, REV_PREFIX } from '../../../mvcc/codec';
 import { crc32c } from '../../../encoding/crc32c';
-import { HEADER_PREFIX, MVCC_PREFIX, MVCC_REV_PREFIX, PARTIAL_APPLY_KEY } from './keys';
+import { encodeIndex, HEADER_PREFIX, MVCC_PREFIX, MVCC_REV_PREFIX, PARTIAL_APPLY_KEY } from './keys';
 
 const HEADER_REV_PREFIX = HEADER_PREFIX + REV_PREFIX;
 
@@ -102,7 +102,7 @@ export function splitLargeBatch(ops: readonly BatchOp[], chunkOps: number): Spli
     else if (!(op instanceof HeaderPut || op instanceof HeaderDel) && isRevisionDbKey(op.key)) return undefined;
   }
   if (2 * puts <= chunkOps) return undefined;
-  const ahead: BatchOp[][] = [[{ type: 'put', key: PARTIAL_APPLY_KEY, value: encodeU64(first) }]];
+  const ahead: BatchOp[][] = [[{ type: 'put', key: PARTIAL_APPLY_KEY, value: encodeIndex(first) }]];
   const last: BatchOp[] = [];
   for (const op of ops) {
     const rec = op instanceof RecordPut ? op : op instanceof HeaderPut ? op.rec : undefined;
@@ -119,12 +119,6 @@ export function splitLargeBatch(ops: readonly BatchOp[], chunkOps: number): Spli
 }
 
 const isRevisionDbKey = (k: string): boolean => k.startsWith(MVCC_REV_PREFIX) || k.startsWith(HEADER_REV_PREFIX);
-
-function encodeU64(n: number): Buffer {
-  const b = Buffer.allocUnsafe(8);
-  b.writeBigUInt64BE(BigInt(n));
-  return b;
-}
 
 /** Whether an engine key is a revision record's. */
 export const isRev = (k: string): boolean => k.charCodeAt(0) === 0x72 && k.charCodeAt(1) === 0x2f; // "r/"
