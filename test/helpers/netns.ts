@@ -33,7 +33,8 @@ export interface Host {
   dataDir: string;
   child?: ChildProcess;
   log: string;
-  exited?: Promise<void>;
+  /** Resolves with the member's exit code and signal (`ip netns exec` execs the member itself). */
+  exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export class HostNetwork {
@@ -122,7 +123,7 @@ export class HostNetwork {
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       h.log = (h.log + d).slice(-200_000);
     });
-    h.exited = new Promise((r) => child.once('exit', () => r()));
+    h.exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
   }
 
   async waitHealthy(which: number[], timeoutMs = 30_000): Promise<void> {

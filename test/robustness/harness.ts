@@ -14,6 +14,7 @@ import { ProcessCluster, reconfigWhenHealthy } from '../helpers/cluster';
 import { HostNetwork, SUBNET, netnsAvailable } from '../helpers/netns';
 import { statusReady } from '../helpers/process-member';
 import { prng } from '../helpers/prng';
+import { ExitWatch } from './exit-watch';
 import { run, runEtcdctl, toolPath } from '../helpers/tools';
 
 export type FaultKind = 'kill' | 'kill-leader' | 'stop-cont' | 'partition' | 'move-leader' | 'replace-member';
@@ -36,6 +37,12 @@ interface RCluster {
   wipe(i: number): void;
   cut(i: number, down: boolean): Promise<void>;
   logs(i: number): string;
+  /**
+   * Members that exited without the harness killing them, since the last call: each as
+   * "name exited by itself (code, signal)". Such a member counts as not running, so healing
+   * restarts it and the run goes on (and fails).
+   */
+  takeUnexpectedExits(): string[];
   destroy(): Promise<void>;
 }
 
@@ -51,6 +58,7 @@ async function waitReady(endpoint: string, timeoutMs: number): Promise<boolean> 
 class LoopbackCluster implements RCluster {
   readonly partitions = false;
   private readonly past: string[];
+  private readonly exits = new ExitWatch();
   constructor(private readonly c: ProcessCluster) {
     this.past = c.specs.map(() => '');
   }
@@ -67,29 +75,36 @@ class LoopbackCluster implements RCluster {
     return this.c.specs[i]!.name;
   }
   running(i: number): boolean {
-    return this.c.members[i] !== undefined;
+    const m = this.c.members[i];
+    return m !== undefined && this.exits.note(m.pid) === '';
   }
   pid(i: number): number | undefined {
     return this.c.members[i]?.pid;
   }
   async start(i: number, state: 'new' | 'existing'): Promise<void> {
+    if (this.c.members[i] !== undefined) await this.kill(i);
     try {
-      await this.c.start(i, state);
+      const m = await this.c.start(i, state);
+      this.exits.watch(m.pid, this.name(i), m.exited);
     } catch (e) {
       this.past[i] += `\n--- start failed: ${String(e)}\n`;
       throw e;
     }
   }
+  takeUnexpectedExits(): string[] {
+    return this.exits.take();
+  }
   async kill(i: number): Promise<void> {
     const m = this.c.members[i];
     if (!m) return;
+    const end = this.exits.reap(m.pid);
     try {
       process.kill(m.pid, 'SIGCONT');
     } catch {
       /* gone */
     }
     await this.c.kill(i, 'SIGKILL');
-    this.past[i] += m.stderr() + `\n--- killed (SIGKILL) at ${new Date().toISOString()}\n`;
+    this.past[i] += m.stderr() + end;
   }
   wipe(i: number): void {
     fs.rmSync(this.c.specs[i]!.dataDir, { recursive: true, force: true });
@@ -98,7 +113,8 @@ class LoopbackCluster implements RCluster {
     throw new Error('partitions need network namespaces (root)');
   }
   logs(i: number): string {
-    return this.past[i] + (this.c.members[i]?.stderr() ?? '');
+    const m = this.c.members[i];
+    return this.past[i] + (m ? m.stderr() + this.exits.note(m.pid) : '');
   }
   async destroy(): Promise<void> {
     for (let i = 0; i < this.n; i++) {
@@ -118,6 +134,7 @@ class LoopbackCluster implements RCluster {
 class NetnsCluster implements RCluster {
   readonly partitions = true;
   private readonly past: string[];
+  private readonly exits = new ExitWatch();
   constructor(private readonly net: HostNetwork) {
     this.past = net.hosts.map(() => '');
   }
@@ -134,23 +151,29 @@ class NetnsCluster implements RCluster {
     return this.net.hosts[i]!.name;
   }
   running(i: number): boolean {
-    return this.net.hosts[i]!.child !== undefined;
+    const pid = this.pid(i);
+    return pid !== undefined && this.exits.note(pid) === '';
   }
   pid(i: number): number | undefined {
     return this.net.hosts[i]!.child?.pid;
   }
   async start(i: number, state: 'new' | 'existing'): Promise<void> {
+    await this.kill(i);
     this.past[i] += this.net.hosts[i]!.log;
     this.net.start(i, state);
+    const h = this.net.hosts[i]!;
+    this.exits.watch(h.child!.pid!, this.name(i), h.exited!);
     if (!(await waitReady(this.endpoint(i), 30_000))) {
       throw new Error(`${this.name(i)} not ready in time`);
     }
   }
   async kill(i: number): Promise<void> {
-    if (!this.running(i)) return;
+    const pid = this.pid(i);
+    if (pid === undefined) return;
+    const end = this.exits.reap(pid);
     this.net.signal(i, 'SIGCONT');
     await this.net.kill(i);
-    this.past[i] += this.net.hosts[i]!.log + `\n--- killed (SIGKILL) at ${new Date().toISOString()}\n`;
+    this.past[i] += this.net.hosts[i]!.log + end;
     this.net.hosts[i]!.log = '';
   }
   wipe(i: number): void {
@@ -160,7 +183,10 @@ class NetnsCluster implements RCluster {
     await this.net.link(i, !down);
   }
   logs(i: number): string {
-    return this.past[i] + this.net.hosts[i]!.log;
+    return this.past[i] + this.net.hosts[i]!.log + this.exits.note(this.pid(i));
+  }
+  takeUnexpectedExits(): string[] {
+    return this.exits.take();
   }
   async destroy(): Promise<void> {
     await this.net.destroy();
@@ -290,7 +316,7 @@ async function injectFault(
       const i = pick();
       const pid = c.pid(i);
       const ms = 1000 + Math.floor(rnd() * 3000);
-      if (pid === undefined) return { member: i, detail: 'not running' };
+      if (pid === undefined || !c.running(i)) return { member: i, detail: 'not running' };
       process.kill(pid, 'SIGSTOP');
       await sleep(ms);
       process.kill(pid, 'SIGCONT');
@@ -428,6 +454,9 @@ export async function runRobustness(opts: RunOptions): Promise<RunResult> {
       log(
         `robustness: seed ${opts.seed} +${(atMs / 1000).toFixed(1)}s ${kind} ${entry.member >= 0 ? c.name(entry.member) : ''} ${entry.detail}`,
       );
+      const exits = c.takeUnexpectedExits();
+      problems.push(...exits);
+      for (const x of exits) log(`robustness: seed ${opts.seed} ${x}`);
       try {
         await heal(c, restarts);
       } catch (e) {
@@ -453,6 +482,7 @@ export async function runRobustness(opts: RunOptions): Promise<RunResult> {
       driver = JSON.parse(line.slice(7)) as Record<string, unknown>;
       problems.push(...((driver.problems as string[] | undefined) ?? []));
     }
+    problems.push(...c.takeUnexpectedExits());
     for (let i = 0; i < c.n; i++) {
       if (!c.running(i)) problems.push(`${c.name(i)} is not running at the end`);
     }
