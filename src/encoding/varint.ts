@@ -52,12 +52,14 @@ export function writeVarint(buf: Uint8Array, pos: number, v: number): number {
 export function writeVarintBig(buf: Uint8Array, pos: number, v: bigint): number {
   if (v <= 0x1fffffffffffffn && v >= 0n) return writeVarint(buf, pos, Number(v));
   if (v < 0n || v > MAX_U64) throw new RangeError(`not a uint64: ${v}`);
-  while (v >= 0x80n) {
-    buf[pos++] = Number(v & 0x7fn) | 0x80;
-    v >>= 7n;
+  // Above 2^53 (member, cluster and lease ids): the low 28 bits as four bytes, then the rest
+  // (at most 36 bits, exact as a number). Two bigint operations instead of one per byte.
+  let lo = Number(v & 0xfffffffn);
+  for (let i = 0; i < 4; i++) {
+    buf[pos++] = (lo & 0x7f) | 0x80;
+    lo >>>= 7;
   }
-  buf[pos++] = Number(v);
-  return pos;
+  return writeVarint(buf, pos, Number(v >> 28n));
 }
 
 /** Size of a length-delimited field body with its length prefix (not the tag). */
@@ -66,6 +68,26 @@ export function lenPrefixed(len: number): number {
 }
 
 export class WireError extends Error {}
+
+/**
+ * The few 64-bit values read most (member ids in every peer message) by their two parts, so a
+ * read of one makes no bigint. Direct-mapped on the low bits of `lo`.
+ */
+const BIG_CACHE_SIZE = 64;
+const cacheLo = new Float64Array(BIG_CACHE_SIZE).fill(-1);
+const cacheHi = new Int32Array(BIG_CACHE_SIZE);
+const cacheBig: bigint[] = new Array<bigint>(BIG_CACHE_SIZE).fill(0n);
+
+/** lo + hi * 2^49 as a bigint (lo < 2^49, hi < 2^15). */
+function bigFromParts(lo: number, hi: number): bigint {
+  const slot = lo % BIG_CACHE_SIZE;
+  if (cacheLo[slot] === lo && cacheHi[slot] === hi) return cacheBig[slot]!;
+  const v = (BigInt(hi) << 49n) | BigInt(lo);
+  cacheLo[slot] = lo;
+  cacheHi[slot] = hi;
+  cacheBig[slot] = v;
+  return v;
+}
 
 /** Sequential reader over one protobuf message body. */
 export class Reader {
@@ -106,7 +128,6 @@ export class Reader {
 
   /** Reads a varint as an exact uint64 bigint. */
   varintBig(): bigint {
-    const start = this.pos;
     const buf = this.buf;
     // Fast path: fits in 7 bytes (< 2^49), exact as a number.
     let n = 0;
@@ -118,18 +139,16 @@ export class Reader {
       if (b < 0x80) return BigInt(n);
       mul *= 0x80;
     }
-    this.pos = start;
-    let v = 0n;
-    let shift = 0n;
-    for (let i = 0; i < 10; i++) {
+    // 8 to 10 bytes (ids above 2^49): the low 49 bits are in n; the rest, up to 15 bits, in hi.
+    let hi = 0;
+    for (let shift = 0; shift < 21; shift += 7) {
       if (this.pos >= this.end) throw new WireError('truncated varint');
       const b = buf[this.pos++]!;
-      v |= BigInt(b & 0x7f) << shift;
+      hi |= (b & 0x7f) << shift;
       if (b < 0x80) {
-        if (v > MAX_U64) throw new WireError('varint exceeds uint64');
-        return v;
+        if (hi > 0x7fff) throw new WireError('varint exceeds uint64');
+        return bigFromParts(n, hi);
       }
-      shift += 7n;
     }
     throw new WireError('varint too long');
   }
