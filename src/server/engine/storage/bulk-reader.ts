@@ -4,7 +4,8 @@
  * records written but not landed yet; later writes, compactions and flushes do not change what it
  * reads. Records whose revisions lie close together are read with a snapshot iterator (LevelDB
  * walks its blocks once, on the thread pool, while the caller encodes the previous chunk); sparse
- * ones with getSync on the snapshot. Every record read from disk is checked against its crc32c.
+ * ones with one getMany on the snapshot (also on the thread pool). Every record read from disk is
+ * checked against its crc32c.
  */
 import type { AbstractSnapshot } from 'abstract-level';
 import type { Level } from 'level';
@@ -51,7 +52,7 @@ export class BulkReader {
       const last = todo[todo.length - 1]!;
       const span = this.rankOf(revisions, from + last) - this.rankOf(revisions, from + first) + 1;
       if (span <= 4 * todo.length) await this.iterate(revisions, from, todo, out);
-      else for (const i of todo) out[i] = this.getOne(revisions[2 * (from + i)]!, revisions[2 * (from + i) + 1]!);
+      else await this.getMany(revisions, from, todo, out);
     }
     for (let i = 0; i < n; i++) {
       if (out[i] === undefined) {
@@ -82,6 +83,26 @@ export class BulkReader {
     const v = this.s.db.getSync(MVCC_PREFIX + key, { snapshot: this.snapshot });
     if (v !== undefined) this.check(key, main, sub, v);
     return v;
+  }
+
+  /**
+   * Sparse records (a listing in key order, whose revisions lie all over the store) in one
+   * getMany on the snapshot: LevelDB looks them up on the thread pool while the caller encodes
+   * the previous chunk, instead of one getSync after the other on the main thread.
+   */
+  private async getMany(revisions: ArrayLike<number>, from: number, todo: number[], out: (Uint8Array | undefined)[]): Promise<void> {
+    const keys = todo.map((i) => revKey(revisions[2 * (from + i)]!, revisions[2 * (from + i) + 1]!));
+    const values = await this.s.db.getMany(
+      keys.map((k) => MVCC_PREFIX + k),
+      { snapshot: this.snapshot },
+    );
+    for (let k = 0; k < todo.length; k++) {
+      const v = values[k];
+      if (v === undefined) continue; // read() reports it missing
+      const i = todo[k]!;
+      this.check(keys[k]!, revisions[2 * (from + i)]!, revisions[2 * (from + i) + 1]!, v);
+      out[i] = v;
+    }
   }
 
   /** Walks the snapshot from the first to the last wanted record, keeping the wanted ones. */
