@@ -7,7 +7,7 @@
 import type { ConfState, Entry, HardState } from '../../raft';
 import { encodeEntry, encodeHardState, encodeSnapshotMeta } from './storage/entry-codec';
 import { APPLIED_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, entryKey } from './storage/keys';
-import { encodeIndex } from './storage/member-db';
+import { encodeIndex } from './storage/keys';
 import type { BatchOp } from './storage/level-engine';
 
 export class DiskLog {

@@ -345,5 +345,3 @@ function decodeAppliedIndex(v: Buffer | undefined): number {
 export async function storedAppliedIndex(db: Db): Promise<number> {
   return decodeAppliedIndex(await db.get(APPLIED_INDEX_KEY));
 }
-
-export { encodeIndex } from './keys';

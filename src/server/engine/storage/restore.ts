@@ -19,7 +19,8 @@ import { importBackend } from '../snapshot/backend-import';
 import { encodeHardState, encodeSnapshotMeta } from './entry-codec';
 import { APPLIED_INDEX_KEY, FORMAT_KEY, FORMAT_VALUE, HARD_STATE_KEY, MEMBER_KEY, MEMBERS_KEY, SNAPSHOT_KEY } from './keys';
 import { recordOps } from './level-engine';
-import { encodeIndex, MARKER_FILE, type MemberRecord } from './member-db';
+import { encodeIndex } from './keys';
+import { MARKER_FILE, type MemberRecord } from './member-db';
 import { META_COMPACT } from '../../../mvcc/codec';
 
 export class RestoreError extends Error {
