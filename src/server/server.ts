@@ -24,6 +24,7 @@ import { PROTO_FILES, protoRoot, serviceDefinition } from './wire/protos';
 import { strictRequests } from './wire/strict-wire';
 import { withRawRequests } from './wire/raw-request';
 import { passBuffersThrough } from './wire/framed-writes';
+import { UnaryRoutes } from './wire/unary-routes';
 import { kvService, KV_RAW_METHODS } from './api/kv-service';
 import { maintenanceService } from './api/maintenance-service';
 import { clusterService } from './api/cluster-service';
@@ -153,8 +154,9 @@ export class EtcdServer {
     const member = await openMember(c, this.log, metrics.engine, peerTls);
     this.member = member;
     member.onFatal = (err) => this.onMemberFailure(err);
+    const maxReceive = c.maxRequestBytes + 512 * 1024;
     const grpc = new GrpcServer({
-      'grpc.max_receive_message_length': c.maxRequestBytes + 512 * 1024,
+      'grpc.max_receive_message_length': maxReceive,
       'grpc.max_send_message_length': -1,
       'grpc.enable_channelz': 0,
       'grpc.keepalive_time_ms': 2 * 60 * 60 * 1000,
@@ -164,8 +166,13 @@ export class EtcdServer {
     // etcd initialises the counters of its own services (not v3lock and v3election) at 0.
     const add = (def: ServiceDefinition, impl: UntypedServiceImplementation, strict = true): void => {
       const counters = metrics.grpc.service(def, def !== lockDef && def !== electionDef);
-      grpc.addService(strict ? strictRequests(def, protoRoot(), PROTO_FILES) : def, intercept(def, impl, member, counters));
+      const served = strict ? strictRequests(def, protoRoot(), PROTO_FILES) : def;
+      const handlers = intercept(def, impl, member, counters);
+      grpc.addService(served, handlers);
+      unary.add(served, handlers);
     };
+    // Plain unary requests skip grpc-js's per-call machinery (wire/unary-call.ts).
+    const unary = new UnaryRoutes({ maxReceive, maxSend: -1 });
     const lockDef = serviceDefinition('v3lockpb.Lock');
     const electionDef = serviceDefinition('v3electionpb.Election');
     // Range answers may be encoded already (wire/range-encoder.ts).
@@ -191,7 +198,7 @@ export class EtcdServer {
     this.gateway = new Gateway(() => dial.target, dial.secure && tls !== undefined ? tls.info : undefined);
     const handler = httpHandler(member, metrics, this.gateway);
     const metricsHandler = metricsOnlyHandler(handler);
-    for (const l of this.listeners) l.serve(grpc, this.metricsListeners.has(l) ? metricsHandler : handler);
+    for (const l of this.listeners) l.serve(grpc, this.metricsListeners.has(l) ? metricsHandler : handler, unary);
     this.clientUrls = bound;
     this.serving = true;
     this.log.info({ 'listen-client-urls': this.clientUrls, 'member-id': member.memberId.toString(16) }, 'serving client traffic');

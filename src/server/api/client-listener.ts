@@ -25,6 +25,8 @@ import type { ServerTls } from '../tls/server-tls';
 import { TlsAcceptor } from '../tls/tls-acceptor';
 import { listenError, removeError, unixListenError } from '../wire/listen-error';
 import { CrlCheck } from '../tls/crl';
+import type { UnaryRoutes } from '../wire/unary-routes';
+import { newestHttp2Server } from '../wire/grpc-js-call';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -91,8 +93,11 @@ export class ClientListener {
    * bound (a start binds its ports first, as etcd does, so a port it cannot have fails the start
    * before the data dir is touched).
    */
-  serve(grpc: GrpcServer, handler: (req: IncomingMessage, res: ServerResponse) => void): void {
+  serve(grpc: GrpcServer, handler: (req: IncomingMessage, res: ServerResponse) => void, unary?: UnaryRoutes): void {
     const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
+    if (unary !== undefined && !unary.serveOn(newestHttp2Server(grpc))) {
+      this.log.warn('unary calls go through grpc-js: its HTTP/2 server was not found (another grpc-js version?)');
+    }
     const http = createHttpServer(handler);
     this.http = http;
     const mode = this.mode;

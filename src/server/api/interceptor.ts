@@ -15,6 +15,8 @@ type UnaryCallback = (e: unknown, value?: unknown, ...rest: unknown[]) => void;
 type Call = {
   request?: Record<string, unknown>;
   metadata: Metadata;
+  /** A request header without building the metadata (unary-call.ts's calls have it). */
+  header?(name: string): string | undefined;
   emit(event: 'error', e: unknown): boolean;
   on(event: string, f: (e?: unknown) => void): unknown;
 };
@@ -47,8 +49,8 @@ function check(m: MemberApi, method: string, call: Call, streaming: boolean): Et
     const ok = method === 'Status' || (method === 'Range' && call.request?.serializable === true);
     if (!ok) return new EtcdError('NotSupportedForLearner');
   }
-  const hasLeader = call.metadata.get('hasleader');
-  if (hasLeader.length > 0 && String(hasLeader[0]) === 'true' && m.raft.lead === 0n) return new EtcdError('NoLeader');
+  const hasLeader = call.header !== undefined ? call.header('hasleader') : call.metadata.get('hasleader')[0];
+  if (hasLeader !== undefined && String(hasLeader) === 'true' && m.raft.lead === 0n) return new EtcdError('NoLeader');
   void streaming;
   return undefined;
 }

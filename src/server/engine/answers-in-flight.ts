@@ -16,12 +16,14 @@
  * this process's next burst of work on the same core for a scheduler slice (about 3 ms, writers
  * 1.3-2x slower at p99); one idle millisecond lets it run first.
  *
- * The HTTP/2 stream is found on grpc-js 1.14's call object (grpc-js-call.ts); without it
+ * The HTTP/2 stream is the one a UnaryCall (unary-call.ts) serves, or found on grpc-js 1.14's
+ * call object (grpc-js-call.ts); without it
  * (another grpc-js, server interceptors) an answer is simply not counted, and the fan-out runs
  * one macrotask later, as it would without this class.
  */
 import { realScheduler, type Scheduler } from './watch/types';
 import { baseServerCall } from '../wire/grpc-js-call';
+import { UnaryCall } from '../wire/unary-call';
 
 export interface Deferred {
   cancel(): void;
@@ -58,7 +60,7 @@ export class AnswersInFlight {
 
   /** The handler of `call` (a grpc-js unary call) is answering now. */
   answering(call: unknown): void {
-    const stream = baseServerCall(call)?.stream;
+    const stream = call instanceof UnaryCall ? call.stream : baseServerCall(call)?.stream;
     if (stream === undefined || stream.closed === true || stream.destroyed === true) return;
     this.count++;
     stream.once('close', () => {

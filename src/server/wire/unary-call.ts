@@ -1,0 +1,271 @@
+/**
+ * One unary gRPC call served straight on its HTTP/2 stream, with grpc-js 1.14's server behaviour
+ * on the wire and towards the handler (server.ts handleUnary, server-interceptors.ts
+ * BaseServerInterceptingCall): same response headers and trailers, same statuses and texts for a
+ * bad request (message too large, none, a second one, undecodable, bad grpc-timeout), the
+ * deadline answered with DEADLINE_EXCEEDED, the handler's `(call, callback)` contract.
+ *
+ * What it leaves out is grpc-js's per-call machinery: a Writable stream, a message queue with a
+ * promise per message, a listener object and several event-loop turns between the request's
+ * end and the handler, and between the answer and its trailers. unary-routes.ts routes only
+ * identity-encoded gRPC requests of registered unary methods here; everything else (streams,
+ * compressed requests, a wrong content type, unknown methods) stays grpc-js's. One difference on
+ * the wire: no `date` response header (grpc-go, so etcd, sends none either).
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders, ServerHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+import { TLSSocket } from 'node:tls';
+import { Metadata } from '@grpc/grpc-js';
+
+/** A registered unary method: the (wrapped) handler and its message codecs. */
+export interface UnaryRoute {
+  readonly path: string;
+  readonly func: (call: UnaryCall, callback: UnaryCallback) => void;
+  readonly serialize: (value: unknown) => Buffer;
+  readonly deserialize: (bytes: Buffer) => unknown;
+}
+
+export type UnaryCallback = (err: unknown, value?: unknown, trailer?: Metadata | null) => void;
+
+export interface UnaryLimits {
+  /** grpc.max_receive_message_length (-1: none). */
+  readonly maxReceive: number;
+  /** grpc.max_send_message_length (-1: none). */
+  readonly maxSend: number;
+}
+
+interface Status {
+  code: number;
+  details: string;
+  metadata?: Metadata | null;
+}
+
+const UNKNOWN = 2;
+const INTERNAL = 13;
+const UNIMPLEMENTED = 12;
+const RESOURCE_EXHAUSTED = 8;
+const DEADLINE_EXCEEDED = 4;
+
+const RESPONSE_HEADERS: OutgoingHttpHeaders = {
+  ':status': 200,
+  'content-type': 'application/grpc+proto',
+  'grpc-accept-encoding': 'identity,deflate,gzip',
+  'grpc-encoding': 'identity',
+};
+// No `date` header: grpc-go (etcd) sends none, and Node's costs a lookup and a header per answer.
+const WAIT_FOR_TRAILERS = { waitForTrailers: true, sendDate: false };
+const END_STREAM = { endStream: true, sendDate: false };
+const OK_TRAILERS: OutgoingHttpHeaders = { 'grpc-status': '0', 'grpc-message': 'OK' };
+const DEADLINE_REGEX = /(\d{1,8})\s*([HMSmun])/;
+const UNIT_MS: Record<string, number> = { H: 3600000, M: 60000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+/** Request headers grpc-js does not pass on to the handler's metadata. */
+const NOT_METADATA = ['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'];
+const noop = (): void => undefined;
+
+/** The call object a unary handler gets (the parts of grpc-js's ServerUnaryCall etcd-ts uses). */
+export class UnaryCall extends EventEmitter {
+  request: unknown = undefined;
+  cancelled = false;
+  private md: Metadata | undefined;
+
+  constructor(
+    readonly stream: ServerHttp2Stream,
+    private readonly headers: IncomingHttpHeaders,
+    private readonly path: string,
+    readonly deadline: number,
+  ) {
+    super();
+  }
+
+  /** The request's metadata, as grpc-js builds it (made when first asked for). */
+  get metadata(): Metadata {
+    if (this.md === undefined) {
+      const md = Metadata.fromHttp2Headers(this.headers);
+      for (const h of NOT_METADATA) md.remove(h);
+      this.md = md;
+    }
+    return this.md;
+  }
+
+  /** One request header's first value, without building the metadata. */
+  header(name: string): string | undefined {
+    const v = this.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  }
+
+  getPath(): string {
+    return this.path;
+  }
+
+  getDeadline(): number {
+    return this.deadline;
+  }
+
+  getPeer(): string {
+    const s = this.stream.session?.socket;
+    if (s?.remoteAddress) return s.remotePort ? `${s.remoteAddress}:${s.remotePort}` : s.remoteAddress;
+    return 'unknown';
+  }
+
+  getAuthContext(): { transportSecurityType?: string; sslPeerCertificate?: ReturnType<TLSSocket['getPeerCertificate']> } {
+    const s = this.stream.session?.socket;
+    if (!(s instanceof TLSSocket) || !s.authorized) return {};
+    const cert = s.getPeerCertificate();
+    return { transportSecurityType: 'ssl', sslPeerCertificate: cert.raw ? cert : undefined };
+  }
+}
+
+/** grpc-js's serverErrorToStatus. */
+function errorStatus(err: unknown, trailer: Metadata | null | undefined): Status {
+  const e = err as { message?: unknown; code?: unknown; details?: unknown; metadata?: Metadata } & object;
+  const status: Status = {
+    code: UNKNOWN,
+    details: typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : 'Unknown Error',
+    metadata: trailer ?? e?.metadata ?? null,
+  };
+  if (typeof e?.code === 'number' && Number.isInteger(e.code)) {
+    status.code = e.code;
+    if (typeof e.details === 'string') status.details = e.details;
+  }
+  return status;
+}
+
+/** Serves one unary call on `stream`; the caller checked the content type and encoding. */
+export function serveUnary(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, route: UnaryRoute, limits: UnaryLimits): void {
+  stream.once('error', noop);
+  let finished = false;
+  let timer: NodeJS.Timeout | undefined;
+  let call: UnaryCall | undefined;
+  let message: Buffer | undefined;
+  let chunks: Buffer[] = [];
+  let have = 0;
+  let need = -1;
+  let messages = 0;
+  let answered = false;
+
+  /** The call is over: no more answers; a handler still working is told it was cancelled. */
+  const finish = (): void => {
+    finished = true;
+    if (timer !== undefined) clearTimeout(timer);
+    const c = call;
+    if (c !== undefined && !answered) {
+      process.nextTick(() => {
+        c.cancelled = true;
+        c.emit('cancelled', 'cancelled');
+      });
+    }
+  };
+  const gone = (): boolean => {
+    if (!finished && (stream.destroyed || stream.closed)) finish();
+    return finished;
+  };
+  const sendStatus = (s: Status): void => {
+    if (gone()) return;
+    finish();
+    const md = s.metadata ? s.metadata.toHttp2Headers() : undefined;
+    const trailers: OutgoingHttpHeaders = { 'grpc-status': String(s.code), 'grpc-message': encodeURI(s.details), ...md };
+    // A unary call's headers go out with its message, so an error is a trailers-only response.
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc+proto', ...trailers }, END_STREAM);
+  };
+  const respond: UnaryCallback = (err, value, trailer) => {
+    if (gone()) return;
+    answered = true;
+    if (err) {
+      sendStatus(errorStatus(err, trailer));
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = route.serialize(value);
+    } catch {
+      sendStatus({ code: INTERNAL, details: 'Error serializing response' });
+      return;
+    }
+    if (limits.maxSend !== -1 && body.length > limits.maxSend) {
+      sendStatus({ code: RESOURCE_EXHAUSTED, details: `Sent message larger than max (${body.length + 5} vs. ${limits.maxSend})` });
+      return;
+    }
+    const frame = Buffer.allocUnsafe(body.length + 5);
+    frame[0] = 0;
+    frame.writeUInt32BE(body.length, 1);
+    body.copy(frame, 5);
+    finish();
+    const trailers = trailer ? { ...OK_TRAILERS, ...trailer.toHttp2Headers() } : OK_TRAILERS;
+    stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
+    stream.once('wantTrailers', () => stream.sendTrailers(trailers));
+    stream.end(frame);
+  };
+
+  let deadline = Infinity;
+  const timeout = headers['grpc-timeout'];
+  if (timeout !== undefined) {
+    const match = String(timeout).match(DEADLINE_REGEX);
+    if (match === null) {
+      process.nextTick(() => sendStatus({ code: INTERNAL, details: `Invalid grpc-timeout value "${String(timeout)}"` }));
+    } else {
+      const ms = (Number(match[1]) * UNIT_MS[match[2]!]!) | 0;
+      deadline = Date.now() + ms;
+      timer = setTimeout(() => sendStatus({ code: DEADLINE_EXCEEDED, details: 'Deadline exceeded' }), ms);
+    }
+  }
+
+  const onMessage = (framed: Buffer): void => {
+    if (++messages > 1) {
+      sendStatus({ code: UNIMPLEMENTED, details: `Received a second request message for server streaming method ${route.path}` });
+      return;
+    }
+    message = framed;
+  };
+  stream.on('close', () => {
+    if (!finished) finish();
+  });
+  stream.on('data', (chunk: Buffer) => {
+    if (gone()) return;
+    chunks.push(chunk);
+    have += chunk.length;
+    while (!finished) {
+      if (need < 0) {
+        if (have < 5) return;
+        const head = chunks[0]!.length >= 5 ? chunks[0]! : Buffer.concat(chunks, have);
+        const size = head.readUInt32BE(1);
+        if (limits.maxReceive !== -1 && size > limits.maxReceive) {
+          sendStatus({ code: RESOURCE_EXHAUSTED, details: `Received message larger than max (${size} vs ${limits.maxReceive})` });
+          return;
+        }
+        need = size + 5;
+      }
+      if (have < need) return;
+      const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have);
+      // A copy: the stored request must not keep the HTTP/2 read buffer alive.
+      const body = Buffer.allocUnsafe(need - 5);
+      all.copy(body, 0, 5, need);
+      const rest = all.subarray(need);
+      chunks = rest.length > 0 ? [rest] : [];
+      have = rest.length;
+      need = -1;
+      onMessage(body);
+    }
+  });
+  stream.on('end', () => {
+    if (gone()) return;
+    if (message === undefined) {
+      sendStatus({ code: UNIMPLEMENTED, details: `Received no request message for server streaming method ${route.path}` });
+      return;
+    }
+    let request: unknown;
+    try {
+      request = route.deserialize(message);
+    } catch {
+      sendStatus({ code: INTERNAL, details: 'Error deserializing request' });
+      return;
+    }
+    call = new UnaryCall(stream, headers, route.path, deadline);
+    call.request = request;
+    try {
+      route.func(call, respond);
+    } catch {
+      answered = true;
+      sendStatus({ code: UNKNOWN, details: 'Unknown error' });
+    }
+  });
+}
