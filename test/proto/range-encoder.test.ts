@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { KeyValue } from '../../src/mvcc';
 import { encodeRecord } from '../../src/mvcc/codec';
-import { RangeEncoder } from '../../src/server/wire/range-encoder';
+import { encodeRange, RangeEncoder } from '../../src/server/wire/range-encoder';
 import { method } from '../../src/server/wire/protos';
 
 const rangeMethod = method('etcdserverpb.KV', 'Range');
@@ -111,4 +111,36 @@ test('an expectation beyond any sane response is ignored, not allocated', () => 
   plain.record(encodeRecord(kv, false));
   const summary = { revision: header.revision, more: false, count: 1 };
   assert.deepEqual(enc.finish(summary), plain.finish(summary));
+});
+
+test('encodeRange: answers from the shared scratch buffer are copies (a later range does not change an earlier one)', () => {
+  const kv = (i: number, size: number): KeyValue => ({
+    key: Buffer.from(`k${i}`),
+    create_revision: i,
+    mod_revision: i,
+    version: 1,
+    value: Buffer.alloc(size, i),
+    lease: 0n,
+  });
+  const encode = (n: number, size: number): Buffer => {
+    const plain = new RangeEncoder(header);
+    for (let i = 1; i <= n; i++) plain.kv(kv(i, size));
+    const want = plain.finish({ revision: header.revision, more: false, count: n });
+    const got = encodeRange(header, (sink) => {
+      for (let i = 1; i <= n; i++) sink.kv(kv(i, size));
+      return { revision: header.revision, more: false, count: n };
+    })!;
+    assert.deepEqual(got, want);
+    return got;
+  };
+  // Small, mid-sized, and beyond the scratch buffer (spills into chunks).
+  const answers = [encode(3, 10), encode(100, 300), encode(40, 10_000)];
+  const copies = answers.map((a) => Buffer.from(a));
+  encode(100, 300);
+  encode(5, 20_000);
+  assert.deepEqual(answers, copies);
+  assert.equal(
+    encodeRange(header, () => undefined),
+    undefined,
+  );
 });

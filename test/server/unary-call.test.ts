@@ -50,6 +50,7 @@ async function start(fast: boolean): Promise<Harness> {
         cb({ code: grpc.status.NOT_FOUND, details: 'etcdserver: key not found ü', metadata: m });
       } else if (key === 'plain') cb(new Error('plain error text'));
       else if (key === 'throw') throw new Error('thrown');
+      else if (key === 'big') cb(null, { header: HEADER, kvs: [{ key: Buffer.from('big'), value: Buffer.alloc(5000, 7) }], count: '1' });
       else if (key === 'badanswer') cb(null, { header: { revision: 'not a number' } });
       else if (key !== 'hang') cb(null, { header: HEADER, count: '7' });
       // 'hang': never answers.
@@ -126,6 +127,7 @@ const CASES: Array<[string, Buffer[], Record<string, string>?, string?]> = [
   ['ok with metadata', [req('ok')], { 'x-test': 'a' }],
   ['ok split in DATA frames', [req('ok').subarray(0, 2), req('ok').subarray(2, 7), req('ok').subarray(7)]],
   ['trailer metadata', [req('trailer')]],
+  ['large answer', [req('big')]],
   ['error with code and metadata', [req('err')]],
   ['plain error', [req('plain')]],
   ['handler throws', [req('throw')]],

@@ -14,12 +14,25 @@ const CHUNK = 1024 * 1024;
 /** Larger expectations are ignored (chunks as usual): a guess is never one huge allocation. */
 const MAX_EXPECT = 1024 * 1024 * 1024;
 
+/**
+ * Where a response encoded in one synchronous call (encodeRange) is written first: it is copied
+ * out at its exact size at the end. Growing a fresh buffer instead (1 KiB, then 64 KiB, joined,
+ * then framed) cost about four times the response in short-lived ArrayBuffers, and the garbage
+ * collections they trigger (100-key ranges: about 130 KB allocated for a 33 KB answer).
+ */
+const SCRATCH = Buffer.allocUnsafeSlow(256 * 1024);
+
 class ChunkedBytes {
   private readonly done: Buffer[] = [];
-  /** Small enough to come from Node's buffer pool: most responses are one or a few KeyValues. */
-  private buf = Buffer.allocUnsafe(1024);
+  private buf: Buffer;
   private pos = 0;
   private total = 0;
+
+  /** `scratch`: start in the shared scratch buffer (the whole encoding is one synchronous call). */
+  constructor(scratch = false) {
+    // Else small enough to come from Node's buffer pool: most responses are one or a few KeyValues.
+    this.buf = scratch ? SCRATCH : Buffer.allocUnsafe(1024);
+  }
 
   /** Room for n more bytes; returns the buffer and the position to write at. */
   room(n: number): Buffer {
@@ -52,7 +65,12 @@ class ChunkedBytes {
   }
 
   join(): Buffer {
-    if (this.done.length === 0) return this.buf.subarray(0, this.pos);
+    if (this.done.length === 0) {
+      if (this.buf !== SCRATCH) return this.buf.subarray(0, this.pos);
+      const out = Buffer.allocUnsafe(this.pos);
+      SCRATCH.copy(out, 0, 0, this.pos);
+      return out;
+    }
     this.done.push(this.buf.subarray(0, this.pos));
     return Buffer.concat(this.done, this.total + this.pos);
   }
@@ -60,9 +78,14 @@ class ChunkedBytes {
 
 /** etcdserverpb.RangeResponse{header, kvs, more, count}, written field by field. */
 export class RangeEncoder implements RangeSink {
-  private readonly out = new ChunkedBytes();
+  private readonly out: ChunkedBytes;
 
-  constructor(private readonly header: Header) {
+  /** `synchronous`: created, filled and finished in one synchronous call (uses the scratch buffer). */
+  constructor(
+    private readonly header: Header,
+    synchronous = false,
+  ) {
+    this.out = new ChunkedBytes(synchronous);
     const h = encodeHeader(header);
     const b = this.out.room(h.length + 6);
     this.out.advance(putBytes(b, this.out.at, 0x0a, h));
@@ -114,7 +137,7 @@ export class RangeEncoder implements RangeSink {
  * returned).
  */
 export function encodeRange(header: Header, read: (sink: RangeSink) => RangeSummary | undefined): Buffer | undefined {
-  const enc = new RangeEncoder(header);
+  const enc = new RangeEncoder(header, true);
   const summary = read(enc);
   return summary === undefined ? undefined : enc.finish(summary);
 }

@@ -61,6 +61,8 @@ const UNIT_MS: Record<string, number> = { H: 3600000, M: 60000, S: 1000, m: 1, u
 /** Request headers grpc-js does not pass on to the handler's metadata. */
 const NOT_METADATA = ['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'];
 const noop = (): void => undefined;
+/** Answers shorter than this are copied into one framed buffer (from Node's pool). */
+const COPY_BELOW = 2048;
 
 /** The call object a unary handler gets (the parts of grpc-js's ServerUnaryCall etcd-ts uses). */
 export class UnaryCall extends EventEmitter {
@@ -185,15 +187,25 @@ export function serveUnary(stream: ServerHttp2Stream, headers: IncomingHttpHeade
       sendStatus({ code: RESOURCE_EXHAUSTED, details: `Sent message larger than max (${body.length + 5} vs. ${limits.maxSend})` });
       return;
     }
-    const frame = Buffer.allocUnsafe(body.length + 5);
-    frame[0] = 0;
-    frame.writeUInt32BE(body.length, 1);
-    body.copy(frame, 5);
     finish();
     const trailers = trailer ? { ...OK_TRAILERS, ...trailer.toHttp2Headers() } : OK_TRAILERS;
     stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
     stream.once('wantTrailers', () => stream.sendTrailers(trailers));
-    stream.end(frame);
+    if (body.length < COPY_BELOW) {
+      const frame = Buffer.allocUnsafe(body.length + 5);
+      frame[0] = 0;
+      frame.writeUInt32BE(body.length, 1);
+      body.copy(frame, 5);
+      stream.end(frame);
+    } else {
+      // A large answer is not copied behind its prefix: both go out in one write.
+      const prefix = Buffer.allocUnsafe(5);
+      prefix[0] = 0;
+      prefix.writeUInt32BE(body.length, 1);
+      stream.cork();
+      stream.write(prefix);
+      stream.end(body);
+    }
   };
 
   let deadline = Infinity;
