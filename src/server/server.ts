@@ -163,6 +163,8 @@ export class EtcdServer {
       'grpc.keepalive_timeout_ms': 20 * 1000,
       'grpc.max_concurrent_streams': 2 ** 31 - 1,
     });
+    // Plain unary requests skip grpc-js's per-call machinery (wire/unary-call.ts).
+    const unary = new UnaryRoutes({ maxReceive, maxSend: -1 });
     // etcd initialises the counters of its own services (not v3lock and v3election) at 0.
     const add = (def: ServiceDefinition, impl: UntypedServiceImplementation, strict = true): void => {
       const counters = metrics.grpc.service(def, def !== lockDef && def !== electionDef);
@@ -171,8 +173,6 @@ export class EtcdServer {
       grpc.addService(served, handlers);
       unary.add(served, handlers);
     };
-    // Plain unary requests skip grpc-js's per-call machinery (wire/unary-call.ts).
-    const unary = new UnaryRoutes({ maxReceive, maxSend: -1 });
     const lockDef = serviceDefinition('v3lockpb.Lock');
     const electionDef = serviceDefinition('v3electionpb.Election');
     // Range answers may be encoded already (wire/range-encoder.ts).

@@ -17,9 +17,8 @@
  * 1.3-2x slower at p99); one idle millisecond lets it run first.
  *
  * The HTTP/2 stream is the one a UnaryCall (unary-call.ts) serves, or found on grpc-js 1.14's
- * call object (grpc-js-call.ts); without it
- * (another grpc-js, server interceptors) an answer is simply not counted, and the fan-out runs
- * one macrotask later, as it would without this class.
+ * call object (grpc-js-call.ts); without it (another grpc-js, server interceptors) an answer is
+ * simply not counted, and the fan-out runs one macrotask later, as it would without this class.
  */
 import { realScheduler, type Scheduler } from './watch/types';
 import { baseServerCall } from '../wire/grpc-js-call';
