@@ -26,6 +26,8 @@ interface Harness {
   routes: UnaryRoutes;
   fastPath: boolean;
   cancelled: string[];
+  /** Keys whose handler has started. */
+  started: string[];
   close(): Promise<void>;
 }
 
@@ -34,9 +36,11 @@ type Cb = (e: grpc.ServerErrorResponse | Partial<grpc.StatusObject> | null, v?: 
 async function start(fast: boolean): Promise<Harness> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX, 'grpc.enable_channelz': 0 });
   const cancelled: string[] = [];
+  const started: string[] = [];
   const impl: grpc.UntypedServiceImplementation = {
     Range: (call: grpc.ServerUnaryCall<{ key: Buffer }, unknown>, cb: Cb): void => {
       const key = call.request.key.toString();
+      started.push(key);
       call.on('cancelled', () => cancelled.push(key));
       const md = call.metadata.get('x-test');
       if (key === 'ok') cb(null, { header: HEADER, count: String(md.length), kvs: [] });
@@ -68,6 +72,7 @@ async function start(fast: boolean): Promise<Harness> {
     routes,
     fastPath,
     cancelled,
+    started,
     close: async () => {
       server.forceShutdown();
       injector.destroy();
@@ -205,7 +210,9 @@ test('a grpc-js client is answered through the fast path; a cancelled call tells
     assert.equal(late.code, grpc.status.DEADLINE_EXCEEDED);
     // The client's own cancel.
     const call = client.Range({ key: Buffer.from('hang') }, new grpc.Metadata(), {}, () => undefined);
-    await new Promise((r) => setTimeout(r, 50));
+    // Cancel once the handler has the call (not after a fixed wait).
+    const hung = (): number => h.started.filter((k) => k === 'hang').length;
+    for (let i = 0; i < 400 && hung() < 2; i++) await new Promise((r) => setTimeout(r, 5));
     call.cancel();
     for (let i = 0; i < 100 && h.cancelled.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(h.cancelled, ['hang', 'hang']);
@@ -217,7 +224,6 @@ test('a grpc-js client is answered through the fast path; a cancelled call tells
 });
 
 test('UnaryCall exposes what handlers read', async () => {
-  const h = await start(true);
   let seen: UnaryCall | undefined;
   let peer = '';
   const routes = new UnaryRoutes({ maxReceive: MAX, maxSend: -1 });
@@ -228,7 +234,6 @@ test('UnaryCall exposes what handlers read', async () => {
       cb(null, { header: HEADER });
     },
   });
-  await h.close();
   const server = new grpc.Server();
   server.addService(KV, { Range: () => undefined });
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
