@@ -43,7 +43,9 @@ test("a watch on a follower sees the leader's writes, in order", { timeout: 120_
     for (let i = 0; i < 30; i++) {
       assert.equal((await runEtcdctl(c.endpoint(leader), ['put', `/fw/k${String(i).padStart(2, '0')}`, `v${i}`])).stdout.trim(), 'OK');
     }
-    await until(() => (w.out().match(/^PUT$/gm) ?? []).length >= 30, 20_000, 'the follower watch to see 30 events');
+    // etcdctl prints an event as three lines; the pipe may hand them over in pieces, so wait for
+    // the value line of the 30th event, not for its PUT line.
+    await until(() => (w.out().match(/^v\d+\n/gm) ?? []).length >= 30, 20_000, 'the follower watch to see 30 events');
     w.kill();
     const lines = w.out().trim().split('\n');
     const keys: string[] = [];
