@@ -19,15 +19,16 @@ import (
 // watch history was complete enough to judge the KV history by.
 func checkHistory(res *Result, records []Record, watchers, resume []*Watcher, finalRev int64, caughtUp bool, out string, checkTimeout time.Duration, viz bool) (*Reference, bool) {
 	problem := func(f string, a ...any) { res.Problems = append(res.Problems, fmt.Sprintf(f, a...)) }
-	// The highest revision any acknowledged Compact reached: a watcher catching up from history
-	// cannot get prev_kv from below it (etcd leaves prev_kv out then too).
-	var compactedTo int64
+	// Every Compact that may have taken effect (acknowledged, or its outcome unknown): a watcher
+	// handed an event from history after one at or above the event's revision was called cannot
+	// get its prev_kv (etcd leaves prev_kv out then too).
+	var compactions []Compaction
 	for _, r := range records {
-		if r.Input.Kind == OpCompact && !r.Output.Unknown && r.Output.Err == "" && r.Input.Rev > compactedTo {
-			compactedTo = r.Input.Rev
+		if r.Input.Kind == OpCompact && (r.Output.Unknown || r.Output.Err == "") {
+			compactions = append(compactions, Compaction{Call: r.Call, Rev: r.Input.Rev})
 		}
 	}
-	ref, wproblems := checkWatchers(watchers, resume, finalRev, compactedTo)
+	ref, wproblems := checkWatchers(watchers, resume, finalRev, compactions)
 	res.Problems = append(res.Problems, wproblems...)
 	for _, evs := range ref.ByRev {
 		res.WatchEvents += len(evs)

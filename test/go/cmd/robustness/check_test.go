@@ -5,6 +5,7 @@ package main
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -71,5 +72,43 @@ func TestStaleReadIsCaught(t *testing.T) {
 	res := check(t, records)
 	if res.Linearizable != "no" {
 		t.Fatalf("linearizable %q for a read of revision 2 after the revoke answered 3", res.Linearizable)
+	}
+}
+
+// A key put at revision 2 and deleted at 3; Compact(3) called at compactCall; one watcher that
+// was handed revision 3 at time 35 without prev_kv (read from history, as after a reconnect).
+func prevlessDeleteAfterCompact(compactCall int64) ([]Record, []*Watcher) {
+	records := []Record{
+		{Client: 0, Input: Input{Kind: OpPut, Key: 3, Value: "c0-1"}, Output: Output{Rev: 2}, Call: 10, Return: 20},
+		{Client: 1, Input: Input{Kind: OpDelete, Key: 3}, Output: Output{Rev: 3, Deleted: 1}, Call: 22, Return: 28},
+		{Client: 2, Input: Input{Kind: OpCompact, Rev: 3}, Output: Output{Rev: 3}, Call: compactCall, Return: compactCall + 2},
+	}
+	watchers := []*Watcher{{
+		Name: "w0", Member: "m1", StartRev: 1,
+		Resps: []WResp{
+			{Time: 21, HeaderRev: 2, Events: []WEvent{{Put: true, Key: 3, Value: "c0-1", Mod: 2, Create: 2, Ver: 1}}},
+			{Time: 35, HeaderRev: 3, Events: []WEvent{{Put: false, Key: 3, Mod: 3}}},
+		},
+	}}
+	return records, watchers
+}
+
+func TestPrevKvCompactedBeforeDeliveryIsExcused(t *testing.T) {
+	// Seed 276906796: a watcher behind the compaction revision (but not canceled: it resumed at
+	// exactly that revision) got the event at it without prev_kv, as etcd sends it.
+	records, watchers := prevlessDeleteAfterCompact(30)
+	res := &Result{Problems: []string{}}
+	checkHistory(res, records, watchers, nil, 3, true, t.TempDir(), 10*time.Second, false)
+	if len(res.Problems) != 0 {
+		t.Fatalf("problems %v: Compact(3) was called before revision 3 was handed over, so its prev_kv was compacted", res.Problems)
+	}
+}
+
+func TestPrevKvMissingWithoutACompactionIsCaught(t *testing.T) {
+	records, watchers := prevlessDeleteAfterCompact(40) // called after the event was handed over
+	res := &Result{Problems: []string{}}
+	checkHistory(res, records, watchers, nil, 3, true, t.TempDir(), 10*time.Second, false)
+	if len(res.Problems) != 1 || !strings.Contains(res.Problems[0], "revision 3 k3: prev_kv none") {
+		t.Fatalf("problems %v, want the missing prev_kv of revision 3", res.Problems)
 	}
 }
