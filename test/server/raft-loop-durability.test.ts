@@ -18,8 +18,9 @@ import { RaftLoop } from '../../src/server/engine/raft-loop';
 import { NO_STATS } from '../../src/server/engine/stats';
 import type { BatchOp } from '../../src/server/engine/storage/level-engine';
 import type { Db } from '../../src/server/engine/storage/member-db';
-import { decodeEntry, decodeHardState, decodeSnapshotMeta } from '../../src/server/engine/storage/entry-codec';
-import { APPLIED_INDEX_KEY, ENTRY_PREFIX, HARD_STATE_KEY, SNAPSHOT_KEY, entryKey } from '../../src/server/engine/storage/keys';
+import { decodeHardState, decodeRun, decodeSnapshotMeta } from '../../src/server/engine/storage/entry-codec';
+import { LogLoader } from '../../src/server/engine/storage/log-runs';
+import { APPLIED_INDEX_KEY, HARD_STATE_KEY, RUN_PREFIX, SNAPSHOT_KEY } from '../../src/server/engine/storage/keys';
 import { EFFECT_PREFIX, FakeStateMachine } from './fake-state-machine';
 
 /** Records every batch, in the order the loop issues them (LevelDB applies them in that order). */
@@ -42,14 +43,32 @@ function image(batches: BatchOp[][]): Map<string, Buffer> {
   return m;
 }
 
+/** The indexes of the Raft log a restart reads back from an image (runs in key order, as boot does). */
+function logIndexes(img: Map<string, Buffer>): Set<number> {
+  const loader = new LogLoader();
+  for (const k of [...img.keys()].filter((k) => k.startsWith(RUN_PREFIX)).sort()) loader.add(k, img.get(k)!);
+  return new Set(loader.entries.map((e) => e.index));
+}
+
+/** The entries of the runs a batch writes. */
+function runEntries(ops: readonly BatchOp[]): { index: number; data: string }[] {
+  const out: { index: number; data: string }[] = [];
+  for (const op of ops) {
+    if (op.type !== 'put' || !op.key.startsWith(RUN_PREFIX)) continue;
+    for (const e of decodeRun(parseInt(op.key.slice(RUN_PREFIX.length), 16), op.value as Buffer))
+      out.push({ index: e.index, data: Buffer.from(e.data).toString() });
+  }
+  return out;
+}
+
 /** What a restart needs from a cut, or the reason it would lose data. */
 function checkRecoverable(img: Map<string, Buffer>, proposedAt: Map<number, string>): string | undefined {
   const snap = img.has(SNAPSHOT_KEY) ? decodeSnapshotMeta(img.get(SNAPSHOT_KEY)!).index : 0;
   const applied = img.has(APPLIED_INDEX_KEY) ? Number(img.get(APPLIED_INDEX_KEY)!.readBigUInt64BE(0)) : 0;
   const commit = img.has(HARD_STATE_KEY) ? decodeHardState(img.get(HARD_STATE_KEY)!).commit : 0;
   if (snap > applied) return `snapshot point ${snap} is above the applied index ${applied}`;
-  for (let i = applied + 1; i <= commit; i++)
-    if (!img.has(entryKey(i))) return `committed entry ${i} (above applied ${applied}) is not in the log`;
+  const log = logIndexes(img);
+  for (let i = applied + 1; i <= commit; i++) if (!log.has(i)) return `committed entry ${i} (above applied ${applied}) is not in the log`;
   for (const [index, value] of proposedAt) {
     const effect = img.get(EFFECT_PREFIX + index);
     if (index <= applied && effect?.toString() !== value)
@@ -84,8 +103,7 @@ async function loneLoop(db: unknown, snapshotCount: number): Promise<{ loop: Raf
     snapshotCatchupEntries: 2,
     appliedIndex: 0,
     confState: { voters: [], learners: [] },
-    lastPersistedIndex: 0,
-    diskFirstIndex: 1,
+    logRuns: [],
     snapshotIndex: 0,
     requestId: (() => {
       let n = 0n;
@@ -119,12 +137,7 @@ test('every cut of the Ready loop writes is recoverable, across snapshots and lo
   const proposedAt = new Map<number, string>();
   const wanted = new Set(values);
   for (const b of db.batches) {
-    for (const op of b) {
-      if (op.type !== 'put' || !op.key.startsWith(ENTRY_PREFIX)) continue;
-      const index = parseInt(op.key.slice(ENTRY_PREFIX.length), 16);
-      const data = Buffer.from(decodeEntry(index, op.value as Buffer).data).toString();
-      if (wanted.has(data)) proposedAt.set(index, data);
-    }
+    for (const { index, data } of runEntries(b)) if (wanted.has(data)) proposedAt.set(index, data);
   }
   assert.equal(proposedAt.size, values.length, 'every proposal reached the log');
   const snapshots = db.batches.filter((b) => b.some((op) => op.key === SNAPSHOT_KEY)).length;
@@ -140,14 +153,15 @@ test('every cut of the Ready loop writes is recoverable, across snapshots and lo
   assert.equal(Number(final.get(APPLIED_INDEX_KEY)!.readBigUInt64BE(0)), lastIndex);
 });
 
-/** Batches land one event-loop turn after they are issued; `landed` holds their keys by then. */
+/** Batches land one event-loop turn after they are issued; `landed` holds their entries by then. */
 class SlowDb {
-  readonly landed = new Set<string>();
+  /** Indexes of the entries whose run has landed. */
+  readonly landed = new Set<number>();
   batch(ops: BatchOp[]): Promise<void> {
-    const keys = ops.map((op) => op.key);
+    const entries = runEntries(ops);
     return new Promise((resolve) =>
       setImmediate(() => {
-        for (const k of keys) this.landed.add(k);
+        for (const e of entries) this.landed.add(e.index);
         resolve();
       }),
     );
@@ -160,7 +174,7 @@ test('an entry is applied only once its own log write has landed (committed in t
   const { loop, sm } = await loneLoop(db, 1000);
   let applied = 0;
   sm.onApply = (e) => {
-    if (!db.landed.has(entryKey(e.index))) early.push(e.index);
+    if (!db.landed.has(e.index)) early.push(e.index);
     if (e.data.length > 0) applied++;
   };
   for (let round = 0; round < 20; round++) {

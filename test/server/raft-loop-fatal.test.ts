@@ -51,8 +51,7 @@ function setup(): { loop: RaftLoop; db: Db0; sm: FakeStateMachine; logs: Record<
     snapshotCatchupEntries: 5,
     appliedIndex: 0,
     confState: { voters: [], learners: [] },
-    lastPersistedIndex: 0,
-    diskFirstIndex: 1,
+    logRuns: [],
     snapshotIndex: 0,
     requestId: () => ++n,
   });

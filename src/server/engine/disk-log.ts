@@ -1,36 +1,35 @@
 /**
- * The Raft log as it lies in LevelDB, and the batch operations that change it: which entry keys
- * exist on disk (`firstIndex`..`lastIndex`), so that an overwritten tail, a compacted prefix or
- * the whole log under an installed snapshot is deleted key by key. The Ready loop decides WHEN
+ * The Raft log as it lies in LevelDB, and the batch operations that change it: which runs of
+ * entries exist on disk (storage/log-runs.ts), so that an overwritten tail, a compacted prefix or
+ * the whole log under an installed snapshot is deleted run by run. The Ready loop decides WHEN
  * these go into a batch; this file knows only WHAT they write. No I/O: it fills op arrays.
  */
 import type { ConfState, Entry, HardState } from '../../raft';
-import { encodeEntry, encodeHardState, encodeSnapshotMeta } from './storage/entry-codec';
-import { APPLIED_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, entryKey } from './storage/keys';
-import { encodeIndex } from './storage/keys';
+import { encodeHardState, encodeRun, encodeSnapshotMeta } from './storage/entry-codec';
+import { APPLIED_INDEX_KEY, HARD_STATE_KEY, SNAPSHOT_KEY, encodeIndex, runKey } from './storage/keys';
+import { RunTracker, type StoredRun } from './storage/log-runs';
 import type { BatchOp } from './storage/level-engine';
 
 export class DiskLog {
-  /** Index of the last entry in LevelDB. */
-  private lastIndex: number;
-  /** Lowest Raft index that may still be on disk. */
-  private firstIndex: number;
+  private readonly runs: RunTracker;
 
-  constructor(lastPersistedIndex: number, diskFirstIndex: number) {
-    this.lastIndex = lastPersistedIndex;
-    this.firstIndex = diskFirstIndex;
+  /** Starts from the log's keys on disk as boot read them (member-db.ts). */
+  constructor(runs: readonly StoredRun[]) {
+    this.runs = new RunTracker(runs);
   }
 
-  /** New entries, replacing whatever tail of the log they overwrite. */
+  /**
+   * New entries, as one run, replacing whatever tail of the log they overwrite: the runs that
+   * start at or above its first index are deleted; one that starts below and reaches it keeps
+   * its key (boot reads the later run over it, log-runs.ts).
+   */
   append(ops: BatchOp[], entries: readonly Entry[]): void {
-    let lastNew = 0;
-    for (const e of entries) {
-      ops.push({ type: 'put', key: entryKey(e.index), value: encodeEntry(e) });
-      lastNew = e.index;
-    }
-    if (lastNew === 0) return;
-    for (let i = lastNew + 1; i <= this.lastIndex; i++) ops.push({ type: 'del', key: entryKey(i) });
-    this.lastIndex = lastNew;
+    if (entries.length === 0) return;
+    const first = entries[0]!.index;
+    const key = runKey(first);
+    for (const gone of this.runs.replaceFrom(first, key)) ops.push({ type: 'del', key: gone });
+    ops.push({ type: 'put', key, value: encodeRun(entries) });
+    this.runs.added({ key, first, last: entries[entries.length - 1]!.index });
   }
 
   hardState(ops: BatchOp[], hs: HardState): void {
@@ -42,18 +41,11 @@ export class DiskLog {
   }
 
   /**
-   * A snapshot from the leader replaces the whole log: every entry on disk goes (from the lower of
-   * Raft storage's first index and ours), the snapshot point and the applied index are written.
+   * A snapshot from the leader replaces the whole log: every run on disk goes, the snapshot
+   * point and the applied index are written.
    */
-  installSnapshot(
-    ops: BatchOp[],
-    meta: { index: number; term: number; confState: ConfState },
-    appliedIndex: number,
-    storageFirst: number,
-  ): void {
-    for (let i = Math.min(storageFirst, this.firstIndex); i <= this.lastIndex; i++) ops.push({ type: 'del', key: entryKey(i) });
-    this.lastIndex = meta.index;
-    this.firstIndex = meta.index + 1;
+  installSnapshot(ops: BatchOp[], meta: { index: number; term: number; confState: ConfState }, appliedIndex: number): void {
+    for (const key of this.runs.dropAll()) ops.push({ type: 'del', key });
     ops.push({ type: 'put', key: SNAPSHOT_KEY, value: encodeSnapshotMeta(meta) });
     DiskLog.applied(ops, appliedIndex);
   }
@@ -64,11 +56,11 @@ export class DiskLog {
   }
 
   /**
-   * Drops the entries up to and including `compactTo` (Raft keeps `compactTo` as its dummy entry;
-   * on disk it goes too: a restart starts from the snapshot point, not the catch-up margin).
+   * Drops the runs whose entries are all at or below `compactTo` (Raft keeps `compactTo` as its
+   * dummy entry; on disk it goes too: a restart starts from the snapshot point, not the catch-up
+   * margin). A run reaching past it stays; boot skips its entries below the snapshot.
    */
-  compact(ops: BatchOp[], compactTo: number, storageFirst: number): void {
-    for (let i = Math.min(storageFirst, this.firstIndex); i <= compactTo; i++) ops.push({ type: 'del', key: entryKey(i) });
-    this.firstIndex = compactTo + 1;
+  compact(ops: BatchOp[], compactTo: number): void {
+    for (const key of this.runs.dropThrough(compactTo)) ops.push({ type: 'del', key });
   }
 }

@@ -105,9 +105,6 @@ export async function openMember(
     if (boot.hardState) storage.setHardState(boot.hardState);
     const entries = boot.entries.filter((e) => e.index > snapshotIndex);
     if (entries.length > 0) storage.append(entries);
-    const lastPersisted = boot.entries.length > 0 ? boot.entries[boot.entries.length - 1]!.index : snapshotIndex;
-    // Entries at or below the snapshot may linger on disk; the next compaction deletes them too.
-    const diskFirst = boot.firstEntryOnDisk;
 
     const node = new RawNode({
       id: id.memberId,
@@ -195,8 +192,7 @@ export async function openMember(
       snapshotCatchupEntries: config.snapshotCatchupEntries,
       appliedIndex: boot.appliedIndex,
       confState,
-      lastPersistedIndex: lastPersisted,
-      diskFirstIndex: diskFirst,
+      logRuns: boot.logRuns,
       snapshotIndex,
       requestId: () => ids.nextId(),
     });

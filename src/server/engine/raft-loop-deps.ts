@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ConfState, Entry, MemoryStorage, RawNode } from '../../raft';
 import type { Db } from './storage/member-db';
 import type { BatchOp } from './storage/level-engine';
+import type { StoredRun } from './storage/log-runs';
 import { RequestKind } from '../wire/request-codec';
 import type { EngineStats } from './stats';
 
@@ -42,10 +43,8 @@ export interface RaftLoopOptions {
   snapshotCatchupEntries: number;
   appliedIndex: number;
   confState: ConfState;
-  /** Index of the last entry already in LevelDB (to delete overwritten tails). */
-  lastPersistedIndex: number;
-  /** Index of the first entry in LevelDB (1 when none). */
-  diskFirstIndex: number;
+  /** The Raft log's keys in LevelDB as boot read them (to delete overwritten tails and compacted runs). */
+  logRuns: readonly StoredRun[];
   snapshotIndex: number;
   /** Cluster-unique request ids (the member's generator), for ReadIndex contexts. */
   requestId(): bigint;

@@ -69,7 +69,7 @@ export class RaftLoop {
     this.o = o;
     this.appliedIndex = o.appliedIndex;
     this.confState = o.confState;
-    this.disk = new DiskLog(o.lastPersistedIndex, o.diskFirstIndex);
+    this.disk = new DiskLog(o.logRuns);
     this.snapshotIndex = o.snapshotIndex;
     this.reads = new ReadRounds({
       nextId: o.requestId,
@@ -301,7 +301,7 @@ export class RaftLoop {
       install = o.stateMachine.prepareInstall(snap.data);
       for (const op of install.ops) ops.push(op);
       const meta = { index: snap.metadata.index, term: snap.metadata.term, confState: snap.metadata.confState };
-      this.disk.installSnapshot(ops, meta, Math.max(install.appliedIndex, snap.metadata.index), o.storage.firstIndex());
+      this.disk.installSnapshot(ops, meta, Math.max(install.appliedIndex, snap.metadata.index));
       o.log.info(
         {
           index: snap.metadata.index,
@@ -389,7 +389,7 @@ export class RaftLoop {
     const first = o.storage.firstIndex();
     if (compactTo > first) {
       o.storage.compact(compactTo);
-      this.disk.compact(ops, compactTo, first);
+      this.disk.compact(ops, compactTo);
     }
     this.snapshotIndex = applied;
     o.log.info({ index: applied, term, compactedTo: Math.max(first, compactTo) }, 'saved snapshot and compacted raft log');

@@ -3,19 +3,50 @@
  * snapshot metadata. Ids are bigint and travel as decimal strings in JSON.
  */
 import type { ConfState, Entry, HardState, EntryType } from '../../../raft';
+import { Reader, varintSize, writeVarint } from '../../../encoding/varint';
 
-/** Entry record: 6-byte term, 1-byte type, data. The index is in the key. */
-export function encodeEntry(e: Entry): Buffer {
-  const data = e.data;
-  const buf = Buffer.allocUnsafe(7 + data.length);
-  buf.writeUIntBE(e.term, 0, 6);
-  buf[6] = e.type;
-  buf.set(data, 7);
+/** A format-2 entry record (one key per entry): 6-byte term, 1-byte type, data. The index is in the key. */
+export function decodeEntry(index: number, buf: Buffer): Entry {
+  if (buf.length < 7) throw new Error(`Raft log entry ${index} is truncated`);
+  return { index, term: buf.readUIntBE(0, 6), type: buf[6] as EntryType, data: buf.subarray(7) };
+}
+
+/**
+ * A run of consecutive entries (log-runs.ts): per entry, varint data length, 6-byte term, 1-byte
+ * type, data. The first entry's index is in the key; the others follow it.
+ */
+export function encodeRun(entries: readonly Entry[]): Buffer {
+  let size = 0;
+  for (const e of entries) size += varintSize(e.data.length) + 7 + e.data.length;
+  const buf = Buffer.allocUnsafe(size);
+  let pos = 0;
+  for (const e of entries) {
+    pos = writeVarint(buf, pos, e.data.length);
+    buf.writeUIntBE(e.term, pos, 6);
+    buf[pos + 6] = e.type;
+    buf.set(e.data, pos + 7);
+    pos += 7 + e.data.length;
+  }
   return buf;
 }
 
-export function decodeEntry(index: number, buf: Buffer): Entry {
-  return { index, term: buf.readUIntBE(0, 6), type: buf[6] as EntryType, data: buf.subarray(7) };
+/** The entries of a run stored at `first` (their data are views into `buf`). */
+export function decodeRun(first: number, buf: Buffer): Entry[] {
+  const out: Entry[] = [];
+  const r = new Reader(buf);
+  while (r.pos < buf.length) {
+    const len = r.varint();
+    const at = r.pos;
+    if (at + 7 + len > buf.length) throw new Error(`Raft log run at ${first} is truncated at entry ${first + out.length}`);
+    out.push({
+      index: first + out.length,
+      term: buf.readUIntBE(at, 6),
+      type: buf[at + 6] as EntryType,
+      data: buf.subarray(at + 7, at + 7 + len),
+    });
+    r.pos = at + 7 + len;
+  }
+  return out;
 }
 
 export function encodeHardState(hs: HardState): Buffer {

@@ -3,11 +3,12 @@
  * LevelDB instance so that one synced batch covers the Raft log, the hard state and the applied
  * state machine changes.
  *
- *   meta/format            format marker ("etcd-ts/1"); absent means "not ours"
+ *   meta/format            format marker ("etcd-ts/3"); absent means "not ours"
  *   meta/member            this member's identity (JSON: name, member id, cluster id)
  *   raft/hs                Raft hard state
  *   raft/snap              Raft snapshot metadata (index, term, conf state)
- *   raft/e/<16 hex>        Raft log entry at that index
+ *   raft/r/<16 hex>        a run of Raft log entries from that index on (log-runs.ts)
+ *   raft/e/<16 hex>        format 2: one Raft log entry (still read; deleted as the log moves on)
  *   apply/index            the consistent index: last Raft index applied to the state machine
  *   cluster/members        the membership as applied (JSON)
  *   mvcc/<engine key>      the MVCC engine's keys (see src/mvcc/engine.ts)
@@ -19,7 +20,9 @@
  *                          hold (u64); boot deletes the records from there up (member-db.ts)
  */
 export const FORMAT_KEY = 'meta/format';
-export const FORMAT_VALUE = 'etcd-ts/2';
+export const FORMAT_VALUE = 'etcd-ts/3';
+/** The format with one key per Raft entry: read as it is, the marker moved on at boot (member-db.ts). */
+export const FORMAT_VALUE_V2 = 'etcd-ts/2';
 /** The format before revision headers: upgraded in place at boot (member-db.ts). */
 export const FORMAT_VALUE_V1 = 'etcd-ts/1';
 export const MEMBER_KEY = 'meta/member';
@@ -27,6 +30,8 @@ export const HARD_STATE_KEY = 'raft/hs';
 export const SNAPSHOT_KEY = 'raft/snap';
 export const ENTRY_PREFIX = 'raft/e/';
 export const ENTRY_END = 'raft/e0';
+export const RUN_PREFIX = 'raft/r/';
+export const RUN_END = 'raft/r0';
 export const APPLIED_INDEX_KEY = 'apply/index';
 export const PARTIAL_APPLY_KEY = 'apply/partial';
 export const MEMBERS_KEY = 'cluster/members';
@@ -45,8 +50,14 @@ export const HEADER_END = 'mvcc-h0';
  */
 export const BULK_NEXTV_BYTES = 4 * 1024 * 1024;
 
+/** A format-2 entry's key. */
 export function entryKey(index: number): string {
   return ENTRY_PREFIX + index.toString(16).padStart(16, '0');
+}
+
+/** The key of a run of entries starting at `first`. */
+export function runKey(first: number): string {
+  return RUN_PREFIX + first.toString(16).padStart(16, '0');
 }
 
 /** An index or revision as stored (u64 big-endian): the applied index, the partial-apply mark. */

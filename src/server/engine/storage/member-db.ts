@@ -19,6 +19,9 @@ import {
   FORMAT_KEY,
   FORMAT_VALUE,
   FORMAT_VALUE_V1,
+  FORMAT_VALUE_V2,
+  RUN_END,
+  RUN_PREFIX,
   HARD_STATE_KEY,
   HEADER_END,
   HEADER_PREFIX,
@@ -39,7 +42,8 @@ import { loadIndexImage, type LoadedImage } from './index-image-store';
 import { checkLevelDbLogs } from './leveldb-log-check';
 import { syncDir } from './sync-dir';
 import { checkLevelDbTables } from './leveldb-table-check';
-import { decodeEntry, decodeHardState, decodeSnapshotMeta, type SnapshotMeta } from './entry-codec';
+import { decodeHardState, decodeSnapshotMeta, type SnapshotMeta } from './entry-codec';
+import { LogLoader, type StoredRun } from './log-runs';
 
 /** The file marking `<data-dir>/member` as etcd-ts's, beside the LevelDB directory. */
 export const MARKER_FILE = 'etcd-ts';
@@ -60,8 +64,8 @@ export interface BootState {
   hardState?: HardState;
   snapshot?: SnapshotMeta;
   entries: Entry[];
-  /** Index of the first Raft entry key on disk, even one below the snapshot. */
-  firstEntryOnDisk: number;
+  /** The keys of the Raft log on disk (runs), even those below the snapshot. */
+  logRuns: StoredRun[];
   appliedIndex: number;
   members?: string;
   /** The value blocks the start-up check left for the background (background-check.ts). */
@@ -187,13 +191,14 @@ async function readBootState(db: Db, existed: boolean, dataDir: string, deferred
     return {
       fresh: true,
       entries: [],
-      firstEntryOnDisk: 1,
+      logRuns: [],
       appliedIndex: 0,
       deferred,
       timings: NO_TIMINGS,
     };
   }
   if (format.toString() === FORMAT_VALUE_V1) await addRevisionHeaders(db);
+  else if (format.toString() === FORMAT_VALUE_V2) await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE), { sync: true });
   else if (format.toString() !== FORMAT_VALUE) {
     throw new DataDirError(`data dir ${JSON.stringify(dataDir)} has unknown format ${JSON.stringify(format.toString())}`);
   }
@@ -204,14 +209,16 @@ async function readBootState(db: Db, existed: boolean, dataDir: string, deferred
   const members = await db.get(MEMBERS_KEY);
   const snapMeta = snap === undefined ? undefined : decodeSnapshotMeta(snap);
   const snapIndex = snapMeta?.index ?? 0;
-  const entries: Entry[] = [];
-  let firstOnDisk = 0;
-  for await (const [k, v] of db.iterator({ gte: ENTRY_PREFIX, lt: ENTRY_END })) {
-    const index = parseInt(k.slice(ENTRY_PREFIX.length), 16);
-    if (firstOnDisk === 0) firstOnDisk = index;
-    // Entries at or below the snapshot are covered by it (left over from log compaction).
-    if (index > snapIndex) entries.push(decodeEntry(index, v));
+  // The log: format-2 single entries first (nothing writes them any more), then the runs.
+  const loader = new LogLoader();
+  for (const range of [
+    { gte: ENTRY_PREFIX, lt: ENTRY_END },
+    { gte: RUN_PREFIX, lt: RUN_END },
+  ]) {
+    for await (const [k, v] of db.iterator(range)) loader.add(k, v);
   }
+  // Entries at or below the snapshot are covered by it (left over from log compaction).
+  const entries = loader.entries.filter((e) => e.index > snapIndex);
   const corrupt = (what: string): DataDirError => new DataDirError(`data dir ${JSON.stringify(dataDir)} is corrupt: ${what}`);
   if (entries.length > 0 && snapIndex > 0 && entries[0]!.index !== snapIndex + 1) {
     throw corrupt(`Raft log starts at index ${entries[0]!.index} after a snapshot at ${snapIndex}`);
@@ -234,7 +241,7 @@ async function readBootState(db: Db, existed: boolean, dataDir: string, deferred
   const boot: BootState = {
     fresh: member === undefined,
     entries,
-    firstEntryOnDisk: firstOnDisk || lastIndex + 1,
+    logRuns: loader.runs,
     appliedIndex,
     deferred,
     timings: NO_TIMINGS,
