@@ -7,7 +7,8 @@
  * again, as etcd does.
  */
 import type { Logger } from 'pino';
-import type { Metadata, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { RequestMetadata } from './request-metadata';
 import { isEtcdError } from '../../errors';
 import type { MemberApi } from '../engine/member-api';
 import { RequestKind } from '../wire/request-codec';
@@ -30,7 +31,7 @@ function permTypeOf(v: unknown): PermType {
 
 export function authService(m: MemberApi, log: Logger): UntypedServiceImplementation {
   /** Proposes an auth request with the sender's credential and answers with the header and `fields`. */
-  const propose = async (md: Metadata, call: CertCall, r: AuthRequest, ai = true): Promise<AuthApplyResult> => {
+  const propose = async (md: RequestMetadata, call: CertCall, r: AuthRequest, ai = true): Promise<AuthApplyResult> => {
     const cred = ai ? await credentialOf(m, md, call, log) : undefined;
     return m.propose<AuthApplyResult>(RequestKind.Auth, encodeAuthRequest(r), cred);
   };

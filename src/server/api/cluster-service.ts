@@ -3,7 +3,8 @@
  * changes; headers carry revision 0, as etcd's ClusterServer does.
  */
 import type { Logger } from 'pino';
-import type { Metadata, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { RequestMetadata } from './request-metadata';
 import { requireAdmin, requireUser, type CertCall } from './auth/credentials';
 import type { MemberApi } from '../engine/member-api';
 import type { Member } from '../engine/cluster/membership';
@@ -18,7 +19,7 @@ export function clusterService(m: MemberApi, log: Logger): UntypedServiceImpleme
   const list = (): object => ({ header: m.header(0), members: members() });
   const ids = (w: Record<string, unknown>): bigint => BigInt(w.ID as string);
   /** etcd's checkMembershipOperationPermission: membership changes are admin only. */
-  const admin = (md: Metadata, call: CertCall): void | Promise<void> => requireAdmin(m, md, call, () => undefined, log);
+  const admin = (md: RequestMetadata, call: CertCall): void | Promise<void> => requireAdmin(m, md, call, () => undefined, log);
   return {
     MemberList: unary('MemberList', log, (w, md, call) => {
       const barrier = m.readBarrier(w.linearizable !== true);

@@ -4,7 +4,8 @@
  * serializable. A read-only Txn is served without Raft, as etcd does.
  */
 import type { Logger } from 'pino';
-import type { Metadata, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { RequestMetadata } from './request-metadata';
 import type * as mvcc from '../../mvcc';
 import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../../mvcc';
 import type { MemberApi } from '../engine/member-api';
@@ -65,7 +66,12 @@ export function kvService(m: MemberApi, log: Logger): UntypedServiceImplementati
     return txnToWire(r, m.header(r.revision));
   };
   /** etcd's doSerialize: check the reader's permission, read, then refuse a credential gone stale meanwhile. */
-  const serialize = (md: Metadata, call: CertCall, check: (ai: Credential) => void, read: () => object): object | Promise<object> => {
+  const serialize = (
+    md: RequestMetadata,
+    call: CertCall,
+    check: (ai: Credential) => void,
+    read: () => object,
+  ): object | Promise<object> => {
     if (!m.auth.enabled) return read();
     return withCredential(
       m,
@@ -81,7 +87,7 @@ export function kvService(m: MemberApi, log: Logger): UntypedServiceImplementati
     );
   };
   /** The sender's credential for a write: undefined (no header) unless auth is enabled. */
-  const writer = (md: Metadata, call: CertCall, f: (ai: Credential) => Promise<object>): object | Promise<object> =>
+  const writer = (md: RequestMetadata, call: CertCall, f: (ai: Credential) => Promise<object>): object | Promise<object> =>
     m.auth.enabled ? withCredential(m, md, call, f, log) : f(undefined);
   return {
     Range: unary('Range', log, (w, md, call) => {

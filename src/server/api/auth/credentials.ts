@@ -6,7 +6,7 @@
  * InvalidAuthToken. With auth disabled there is no user and nothing to check.
  */
 import { createHash } from 'node:crypto';
-import type { Metadata } from '@grpc/grpc-js';
+import type { RequestMetadata } from '../request-metadata';
 import type { Logger } from 'pino';
 import { EtcdError } from '../../../errors';
 import type { AuthInfo } from '../../../auth';
@@ -38,7 +38,7 @@ function invalid(log: Logger | undefined, token: string): EtcdError {
   return new EtcdError('InvalidAuthToken');
 }
 
-function first(md: Metadata, key: string): string | undefined {
+function first(md: RequestMetadata, key: string): string | undefined {
   const v = md.get(key);
   return v.length > 0 ? String(v[0]) : undefined;
 }
@@ -47,7 +47,7 @@ function first(md: Metadata, key: string): string | undefined {
  * The sender's credential; a promise only when a simple token was issued by an entry this
  * member has not applied yet (it waits for it, as etcd does). Throws InvalidAuthToken.
  */
-export function credentialOf(m: AuthHost, md: Metadata, call?: CertCall, log?: Logger): Credential | Promise<Credential> {
+export function credentialOf(m: AuthHost, md: RequestMetadata, call?: CertCall, log?: Logger): Credential | Promise<Credential> {
   const a = m.auth;
   if (!a.enabled) return undefined;
   const raw = first(md, 'token') ?? first(md, 'authorization');
@@ -78,7 +78,7 @@ export function credentialOf(m: AuthHost, md: Metadata, call?: CertCall, log?: L
 /** Runs `f` with the sender's credential, synchronously when it is known at once. */
 export function withCredential<T>(
   m: AuthHost,
-  md: Metadata,
+  md: RequestMetadata,
   call: CertCall | undefined,
   f: (ai: Credential) => T | Promise<T>,
   log?: Logger,
@@ -89,7 +89,7 @@ export function withCredential<T>(
 
 type Guarded = <T>(
   m: AuthHost,
-  md: Metadata,
+  md: RequestMetadata,
   call: CertCall | undefined,
   f: (ai: Credential) => T | Promise<T>,
   log?: Logger,

@@ -5,7 +5,7 @@
  * every key attached to the lease(s). A renewal during which the auth store changed fails with
  * AuthOldRevision.
  */
-import type { Metadata } from '@grpc/grpc-js';
+import type { RequestMetadata } from '../request-metadata';
 import type { Logger } from 'pino';
 import { EtcdError } from '../../../errors';
 import { lessorLeaseKeys } from '../../../auth';
@@ -18,7 +18,7 @@ export interface LeaseAuthHost extends AuthHost {
 
 function checked(
   h: LeaseAuthHost,
-  md: Metadata,
+  md: RequestMetadata,
   call: CertCall | undefined,
   log: Logger,
   f: (ai: Credential) => void,
@@ -41,7 +41,13 @@ function keysOf(h: LeaseAuthHost, id: bigint): readonly Buffer[] {
   return lessorLeaseKeys(h.lessor)(id) ?? [];
 }
 
-export function checkLeaseRenew(h: LeaseAuthHost, md: Metadata, call: CertCall | undefined, log: Logger, id: bigint): void | Promise<void> {
+export function checkLeaseRenew(
+  h: LeaseAuthHost,
+  md: RequestMetadata,
+  call: CertCall | undefined,
+  log: Logger,
+  id: bigint,
+): void | Promise<void> {
   const rev = h.auth.store.revision;
   return checked(h, md, call, log, (ai) => {
     for (const k of keysOf(h, id)) h.auth.store.checkPut(ai, k.toString('latin1'));
@@ -51,7 +57,7 @@ export function checkLeaseRenew(h: LeaseAuthHost, md: Metadata, call: CertCall |
 
 export function checkLeaseTimeToLive(
   h: LeaseAuthHost,
-  md: Metadata,
+  md: RequestMetadata,
   call: CertCall | undefined,
   log: Logger,
   id: bigint,
@@ -61,7 +67,7 @@ export function checkLeaseTimeToLive(
   });
 }
 
-export function checkLeaseLeases(h: LeaseAuthHost, md: Metadata, call: CertCall | undefined, log: Logger): void | Promise<void> {
+export function checkLeaseLeases(h: LeaseAuthHost, md: RequestMetadata, call: CertCall | undefined, log: Logger): void | Promise<void> {
   const rev = h.auth.store.revision;
   return checked(h, md, call, log, (ai) => {
     for (const id of h.lessor.leases()) for (const k of keysOf(h, id)) h.auth.store.checkRange(ai, k.toString('latin1'), '');
