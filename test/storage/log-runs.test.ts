@@ -13,17 +13,7 @@ import { decodeRun, encodeRun } from '../../src/server/engine/storage/entry-code
 import { ENTRY_PREFIX, RUN_PREFIX, entryKey } from '../../src/server/engine/storage/keys';
 import type { BatchOp } from '../../src/server/engine/storage/level-engine';
 import { EntryType, type Entry } from '../../src/raft';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng';
 
 function entry(index: number, term: number): Entry {
   return { index, term, type: EntryType.EntryNormal, data: Buffer.from(`${index}@${term}`) };
@@ -49,7 +39,7 @@ test('runs: random appends, overwritten tails, compactions and snapshots read ba
   const seed = Number(process.env.LOG_RUNS_SEED ?? Math.floor(Math.random() * 2 ** 31));
   console.log(`log runs: seed ${seed} (replay with LOG_RUNS_SEED=${seed})`);
   for (let round = 0; round < 50; round++) {
-    const rand = rng(seed + round);
+    const rand = prng(seed + round);
     // The model: the log Raft holds (entries above `floor`), and the highest compaction point.
     let model: Entry[] = [];
     let floor = 0;
