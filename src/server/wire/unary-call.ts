@@ -64,6 +64,14 @@ const noop = (): void => undefined;
 /** Answers shorter than this are copied into one framed buffer (from Node's pool). */
 const COPY_BELOW = 2048;
 
+/** A buffer of `size` bytes starting with the gRPC prefix of an uncompressed message of `length` bytes. */
+function messagePrefix(length: number, size: number): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  b[0] = 0;
+  b.writeUInt32BE(length, 1);
+  return b;
+}
+
 /** The call object a unary handler gets (the parts of grpc-js's ServerUnaryCall etcd-ts uses). */
 export class UnaryCall extends EventEmitter {
   request: unknown = undefined;
@@ -192,18 +200,13 @@ export function serveUnary(stream: ServerHttp2Stream, headers: IncomingHttpHeade
     stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
     stream.once('wantTrailers', () => stream.sendTrailers(trailers));
     if (body.length < COPY_BELOW) {
-      const frame = Buffer.allocUnsafe(body.length + 5);
-      frame[0] = 0;
-      frame.writeUInt32BE(body.length, 1);
+      const frame = messagePrefix(body.length, body.length + 5);
       body.copy(frame, 5);
       stream.end(frame);
     } else {
       // A large answer is not copied behind its prefix: both go out in one write.
-      const prefix = Buffer.allocUnsafe(5);
-      prefix[0] = 0;
-      prefix.writeUInt32BE(body.length, 1);
       stream.cork();
-      stream.write(prefix);
+      stream.write(messagePrefix(body.length, 5));
       stream.end(body);
     }
   };

@@ -87,8 +87,4 @@ export class RunTracker {
     this.runs = [];
     return keys;
   }
-
-  get size(): number {
-    return this.runs.length;
-  }
 }
