@@ -22,12 +22,13 @@ import { decodeHardState, decodeRun, decodeSnapshotMeta } from '../../src/server
 import { LogLoader } from '../../src/server/engine/storage/log-runs';
 import { APPLIED_INDEX_KEY, HARD_STATE_KEY, RUN_PREFIX, SNAPSHOT_KEY } from '../../src/server/engine/storage/keys';
 import { EFFECT_PREFIX, FakeStateMachine } from './fake-state-machine';
+import { OpsDb } from '../helpers/ops-db';
 
 /** Records every batch, in the order the loop issues them (LevelDB applies them in that order). */
-class RecordingDb {
+class RecordingDb extends OpsDb {
   readonly batches: BatchOp[][] = [];
-  batch(ops: BatchOp[]): Promise<void> {
-    this.batches.push(ops.slice());
+  write(ops: BatchOp[]): Promise<void> {
+    this.batches.push(ops);
     return Promise.resolve();
   }
 }
@@ -154,10 +155,10 @@ test('every cut of the Ready loop writes is recoverable, across snapshots and lo
 });
 
 /** Batches land one event-loop turn after they are issued; `landed` holds their entries by then. */
-class SlowDb {
+class SlowDb extends OpsDb {
   /** Indexes of the entries whose run has landed. */
   readonly landed = new Set<number>();
-  batch(ops: BatchOp[]): Promise<void> {
+  write(ops: BatchOp[]): Promise<void> {
     const entries = runEntries(ops);
     return new Promise((resolve) =>
       setImmediate(() => {
