@@ -8,14 +8,13 @@ import { BatchWriter } from '../../src/server/engine/batch-writer';
 import { NO_STATS } from '../../src/server/engine/stats';
 import type { BatchOp } from '../../src/server/engine/storage/level-engine';
 import type { Db } from '../../src/server/engine/storage/member-db';
-import { OpsDb } from '../helpers/ops-db';
 
 /** A database whose batches land only when the test says so. */
-class GatedDb extends OpsDb {
+class GatedDb {
   readonly batches: BatchOp[][] = [];
   private readonly gates: (() => void)[] = [];
-  write(ops: BatchOp[]): Promise<void> {
-    this.batches.push(ops);
+  batch(ops: BatchOp[]): Promise<void> {
+    this.batches.push(ops.slice());
     return new Promise((r) => this.gates.push(r));
   }
   /** Lands every batch issued so far. */

@@ -22,13 +22,12 @@ import { decodeHardState, decodeRun, decodeSnapshotMeta } from '../../src/server
 import { LogLoader } from '../../src/server/engine/storage/log-runs';
 import { APPLIED_INDEX_KEY, HARD_STATE_KEY, RUN_PREFIX, SNAPSHOT_KEY } from '../../src/server/engine/storage/keys';
 import { EFFECT_PREFIX, FakeStateMachine } from './fake-state-machine';
-import { OpsDb } from '../helpers/ops-db';
 
 /** Records every batch, in the order the loop issues them (LevelDB applies them in that order). */
-class RecordingDb extends OpsDb {
+class RecordingDb {
   readonly batches: BatchOp[][] = [];
-  write(ops: BatchOp[]): Promise<void> {
-    this.batches.push(ops);
+  batch(ops: BatchOp[]): Promise<void> {
+    this.batches.push(ops.slice());
     return Promise.resolve();
   }
 }
@@ -155,10 +154,10 @@ test('every cut of the Ready loop writes is recoverable, across snapshots and lo
 });
 
 /** Batches land one event-loop turn after they are issued; `landed` holds their entries by then. */
-class SlowDb extends OpsDb {
+class SlowDb {
   /** Indexes of the entries whose run has landed. */
   readonly landed = new Set<number>();
-  write(ops: BatchOp[]): Promise<void> {
+  batch(ops: BatchOp[]): Promise<void> {
     const entries = runEntries(ops);
     return new Promise((resolve) =>
       setImmediate(() => {

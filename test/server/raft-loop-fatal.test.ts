@@ -13,14 +13,13 @@ import { NO_STATS } from '../../src/server/engine/stats';
 import type { BatchOp } from '../../src/server/engine/storage/level-engine';
 import type { Db } from '../../src/server/engine/storage/member-db';
 import { EFFECT_PREFIX, FakeStateMachine } from './fake-state-machine';
-import { OpsDb } from '../helpers/ops-db';
 
-class Db0 extends OpsDb {
+class Db0 {
   batches: BatchOp[][] = [];
   failWith: Error | undefined;
-  write(ops: BatchOp[]): Promise<void> {
+  batch(ops: BatchOp[]): Promise<void> {
     if (this.failWith) return Promise.reject(this.failWith);
-    this.batches.push(ops);
+    this.batches.push(ops.slice());
     return Promise.resolve();
   }
 }

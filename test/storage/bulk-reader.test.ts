@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { LevelEngine } from '../../src/server/engine/storage/level-engine';
 import type { BulkReader } from '../../src/server/engine/storage/bulk-reader';
-import { writeOps } from '../../src/server/engine/storage/write-ops';
+import { rawBatch } from '../../src/server/engine/storage/raw-batch';
 import { decodeRecord, encodeRecord, revKey } from '../../src/mvcc/codec';
 import { prng } from '../helpers/prng';
 
@@ -42,7 +42,7 @@ async function withEngine(fn: (e: LevelEngine, db: Level<string, Buffer>) => Pro
 
 async function flush(e: LevelEngine, db: Level<string, Buffer>): Promise<void> {
   const ops = e.drain();
-  await writeOps(db, ops, false);
+  await rawBatch(db, ops, false);
   e.settle(ops);
 }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { MvccStore } from '../../src/mvcc';
 import { LevelEngine } from '../../src/server/engine/storage/level-engine';
-import { writeOps } from '../../src/server/engine/storage/write-ops';
+import { rawBatch } from '../../src/server/engine/storage/raw-batch';
 import { loadEngine } from '../../src/server/engine/storage/member-db';
 import { saveIndexImage } from '../../src/server/engine/storage/index-image-store';
 import { prng } from '../helpers/prng';
@@ -35,7 +35,7 @@ async function withDb(fn: (db: Db, image: string) => Promise<void>): Promise<voi
 
 async function land(db: Db, engine: LevelEngine): Promise<void> {
   const ops = engine.drain();
-  await writeOps(db, ops, true);
+  await rawBatch(db, ops, true);
   engine.settle(ops);
 }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { engineConformance } from '../mvcc/engine-conformance';
 import { LevelEngine } from '../../src/server/engine/storage/level-engine';
-import { writeOps } from '../../src/server/engine/storage/write-ops';
+import { rawBatch } from '../../src/server/engine/storage/raw-batch';
 import { loadEngine } from '../../src/server/engine/storage/member-db';
 import type { Engine, IndexLoader } from '../../src/mvcc';
 import { decodeRecord, encodeRecord } from '../../src/mvcc/codec';
@@ -39,7 +39,7 @@ async function flushAndClose(e: Engine): Promise<Opened> {
   const o = open.get(e)!;
   open.delete(e);
   const ops = o.engine.drain();
-  await writeOps(o.db, ops, true);
+  await rawBatch(o.db, ops, true);
   o.engine.settle(ops);
   await o.db.close();
   return o;
@@ -48,7 +48,7 @@ async function flushAndClose(e: Engine): Promise<Opened> {
 async function flush(e: Engine): Promise<void> {
   const o = open.get(e)!;
   const ops = o.engine.drain();
-  await writeOps(o.db, ops, true);
+  await rawBatch(o.db, ops, true);
   o.engine.settle(ops);
 }
 

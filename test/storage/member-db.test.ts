@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { DataDirError, loadEngine, openMemberDb } from '../../src/server/engine/storage/member-db';
 import { encodeIndex } from '../../src/server/engine/storage/keys';
 import { LevelEngine } from '../../src/server/engine/storage/level-engine';
-import { writeOps } from '../../src/server/engine/storage/write-ops';
+import { rawBatch } from '../../src/server/engine/storage/raw-batch';
 import { MvccStore } from '../../src/mvcc';
 import { encodeHardState, encodeRun, encodeSnapshotMeta } from '../../src/server/engine/storage/entry-codec';
 import { DiskLog } from '../../src/server/engine/disk-log';
@@ -93,7 +93,7 @@ test('a run written over the tail of an earlier one wins at boot, and the writer
       ops.map((o) => o.type + ' ' + o.key),
       [`put ${runKey(6)}`, `put ${HARD_STATE_KEY}`],
     );
-    await writeOps(db, ops, true);
+    await rawBatch(db, ops, true);
     await db.close();
   }
   const { db, boot } = await openMemberDb(dir);
@@ -175,7 +175,7 @@ test('a data dir of format 1 (no revision headers) gets them at its first boot, 
   const all = { key: Buffer.from([0]), range_end: Buffer.from([0]) };
   const before = store.range(all);
   const hash = store.hashKV(0);
-  await writeOps(db, engine.drain(), true);
+  await rawBatch(db, engine.drain(), true);
   // Format 1: the same records without their headers.
   const headers = await db.keys({ gte: HEADER_PREFIX, lt: HEADER_END }).all();
   assert.ok(headers.length > 50);

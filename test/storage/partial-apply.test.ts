@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { MvccStore } from '../../src/mvcc';
 import { LevelEngine, splitLargeBatch, type BatchOp } from '../../src/server/engine/storage/level-engine';
-import { writeOps } from '../../src/server/engine/storage/write-ops';
+import { rawBatch } from '../../src/server/engine/storage/raw-batch';
 import { loadEngine, type Db } from '../../src/server/engine/storage/member-db';
 import { PARTIAL_APPLY_KEY } from '../../src/server/engine/storage/keys';
 
@@ -43,7 +43,7 @@ async function prepared(dir: string): Promise<{ o: Opened; ops: BatchOp[]; delet
   for (let i = 0; i < KEYS; i++) o.store.put({ key: Buffer.from(`k/${String(i).padStart(5, '0')}`), value: Buffer.from(`v${i}`) });
   for (let i = 0; i < KEYS; i += 7) o.store.put({ key: Buffer.from(`k/${String(i).padStart(5, '0')}`), value: Buffer.from(`w${i}`) });
   const landed = o.engine.drain();
-  await writeOps(o.db, landed, true);
+  await rawBatch(o.db, landed, true);
   o.engine.settle(landed);
   const r = o.store.deleteRange({ key: Buffer.from('k/00100'), range_end: Buffer.from('l') });
   return { o, ops: o.engine.drain(), deleteRev: r.response.revision };
@@ -75,8 +75,8 @@ test('a large apply written ahead in chunks: every cut restarts to the store bef
   assert.ok(split.ahead.length >= 4, `chunks ahead: ${split.ahead.length}`);
   assert.deepEqual(split.ahead[0]![0]!.key, PARTIAL_APPLY_KEY);
   for (const c of split.ahead) assert.ok(c.length <= CHUNK);
-  for (const c of split.ahead) await writeOps(ref.o.db, c, false);
-  await writeOps(ref.o.db, split.last, true);
+  for (const c of split.ahead) await rawBatch(ref.o.db, c, false);
+  await rawBatch(ref.o.db, split.last, true);
   ref.o.engine.settle(ref.ops);
   await ref.o.db.close();
   const after = await open(refDir);
@@ -96,7 +96,7 @@ test('a large apply written ahead in chunks: every cut restarts to the store bef
     const dir = fresh();
     const p = await prepared(dir);
     const parts = splitLargeBatch(p.ops, CHUNK)!;
-    for (const c of parts.ahead.slice(0, cut)) await writeOps(p.o.db, c, false);
+    for (const c of parts.ahead.slice(0, cut)) await rawBatch(p.o.db, c, false);
     await p.o.db.close(); // the process dies here: the last part never lands
 
     const o = await open(dir);
@@ -106,7 +106,7 @@ test('a large apply written ahead in chunks: every cut restarts to the store bef
     // Raft replays the entry: the same DeleteRange on the restarted store.
     o.store.deleteRange({ key: Buffer.from('k/00100'), range_end: Buffer.from('l') });
     const ops = o.engine.drain();
-    await writeOps(o.db, ops, true);
+    await rawBatch(o.db, ops, true);
     o.engine.settle(ops);
     await o.db.close();
     const replayed = await open(dir);

@@ -6,7 +6,7 @@
 import { splitLargeBatch, type BatchOp } from './storage/level-engine';
 import { failpoint } from './failpoints';
 import type { Db } from './storage/member-db';
-import { writeOps } from './storage/write-ops';
+import { plainOps, rawBatch, rawBatchApplies } from './storage/raw-batch';
 import type { EngineStats } from './stats';
 
 export interface BatchWriterOptions {
@@ -33,6 +33,8 @@ const CHUNK_OPS = 20000;
 
 export class BatchWriter {
   private readonly o: BatchWriterOptions;
+  /** Batches go straight to classic-level (storage/raw-batch.ts) when the database allows it. */
+  private readonly raw: boolean;
   private chain: Promise<void> = Promise.resolve();
   private held: BatchOp[] = [];
   private idle: NodeJS.Timeout | undefined;
@@ -42,6 +44,7 @@ export class BatchWriter {
 
   constructor(o: BatchWriterOptions) {
     this.o = o;
+    this.raw = rawBatchApplies(o.db);
   }
 
   /**
@@ -92,7 +95,7 @@ export class BatchWriter {
   private async writeOne(ops: BatchOp[], sync: boolean): Promise<void> {
     if (this.failed) throw this.failed;
     const t0 = performance.now();
-    await writeOps(this.o.db, ops, sync);
+    await (this.raw ? rawBatch(this.o.db, ops, sync) : this.o.db.batch(plainOps(ops) as never, { sync }));
     this.o.landed.settled(ops);
     if (this.watched.length > 0) this.released(ops);
     const seconds = (performance.now() - t0) / 1000;

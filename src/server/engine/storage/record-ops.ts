@@ -19,7 +19,7 @@ export type BatchOp = PutOp | { type: 'del'; key: string };
  * when the batch is built (classic-level reads `key` and `value` once per op and copies them):
  * a DeleteRange or lease revocation of many keys holds one small object per record until its
  * batch lands, not a header buffer duplicating the key and two key strings. A plain copy of
- * such an op (object spread) loses the accessors: write them with writeOps (write-ops.ts).
+ * such an op (object spread) loses the accessors: write them with rawBatch (raw-batch.ts).
  */
 export class RecordPut {
   readonly type = 'put';

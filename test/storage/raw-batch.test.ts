@@ -1,18 +1,18 @@
-/** writeOps writes exactly what db.batch(ops) writes, and refuses like it on a closed database. */
+/** rawBatch writes exactly what db.batch writes, and refuses like it on a closed database. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Level } from 'level';
-import { plainOps, writeOps } from '../../src/server/engine/storage/write-ops';
+import { plainOps, rawBatch, rawBatchApplies } from '../../src/server/engine/storage/raw-batch';
 import { LevelEngine, type BatchOp } from '../../src/server/engine/storage/level-engine';
 import { revKey } from '../../src/mvcc/codec';
 import { HEADER_PREFIX, MVCC_PREFIX } from '../../src/server/engine/storage/keys';
 import type { Db } from '../../src/server/engine/storage/member-db';
 
 async function open(t: { after(fn: () => void): void }): Promise<Db> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-writeops-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ts-rawbatch-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const db: Db = new Level<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
   await db.open();
@@ -23,9 +23,10 @@ async function contents(db: Db): Promise<[string, string][]> {
   return (await db.iterator().all()).map(([k, v]) => [k, v.toString('hex')]);
 }
 
-test('writeOps: same keys and values as db.batch (utf8 keys, Buffer and Uint8Array values, deletes, sync)', async (t) => {
+test('rawBatch: same keys and values as db.batch (utf8 keys, Buffer and Uint8Array values, deletes, sync)', async (t) => {
   const a = await open(t);
   const b = await open(t);
+  assert.equal(rawBatchApplies(a), true, 'a member database takes the direct path');
   const view = new Uint8Array([0, 1, 2, 250, 255, 7]).subarray(1, 5);
   const batches: [BatchOp[], boolean][] = [
     [
@@ -47,7 +48,7 @@ test('writeOps: same keys and values as db.batch (utf8 keys, Buffer and Uint8Arr
     ],
   ];
   for (const [ops, sync] of batches) {
-    await writeOps(a, ops, sync);
+    await rawBatch(a, ops, sync);
     await b.batch(ops as never, { sync });
   }
   assert.deepEqual(await contents(a), await contents(b));
@@ -58,10 +59,10 @@ test('writeOps: same keys and values as db.batch (utf8 keys, Buffer and Uint8Arr
   ]);
   await a.close();
   await b.close();
-  await assert.rejects(writeOps(a, batches[0]![0], true), /not open/i);
+  await assert.rejects(rawBatch(a, batches[0]![0], true), /not open/i);
 });
 
-test('writeOps: the engine ops whose key and value are accessors land whole (record and header)', async (t) => {
+test('rawBatch: the engine ops whose key and value are accessors land whole (record and header)', async (t) => {
   const a = await open(t);
   const b = await open(t);
   const engine = new LevelEngine(a);
@@ -70,8 +71,8 @@ test('writeOps: the engine ops whose key and value are accessors land whole (rec
   engine.put(revKey(3, 0), rec);
   engine.del(revKey(3, 0));
   const ops = engine.drain();
-  // The chained batch reads each op's key and value, accessors included.
-  await writeOps(a, ops, true);
+  // classic-level's binding reads each op's properties, accessors included.
+  await rawBatch(a, ops, true);
   // abstract-level's db.batch copies each op with a spread: given plain copies, it writes the same.
   await b.batch(plainOps(ops) as never, { sync: true });
   assert.deepEqual(await contents(a), await contents(b));
