@@ -132,3 +132,29 @@ test('a record changed on disk behind the engine fails its checksum in a bulk re
     assert.equal(reported.length, 2);
   });
 });
+
+test('a dense bulk read keeps exactly the wanted records among others in its span (subs, hex digits a-f)', async () => {
+  await withEngine(async (e, db) => {
+    const all: [number, number][] = [];
+    for (let main = 0xa0; main < 0xa0 + 700; main++) for (let sub = 0; sub < 3; sub++) all.push([main, sub + (main % 2) * 0xfa]);
+    for (const [main, sub] of all) e.put(revKey(main, sub), record(main * 1000 + sub, 'v'));
+    await flush(e, db);
+    // Every other record (and a run of skipped ones): within four times its count, so read by the iterator.
+    const wanted = all.filter((_, i) => i % 2 === 0 || (i > 900 && i < 905)).filter((_, i) => i % 97 !== 5);
+    const revs = new Float64Array(2 * wanted.length);
+    wanted.forEach(([main, sub], j) => {
+      revs[2 * j] = main;
+      revs[2 * j + 1] = sub;
+    });
+    const reader = e.bulkReader();
+    try {
+      const got = await readAll(reader, revs, wanted.length);
+      assert.deepEqual(
+        got.map(valueOf),
+        wanted.map(([main, sub]) => `v-${main * 1000 + sub}`),
+      );
+    } finally {
+      await reader.close();
+    }
+  });
+});
