@@ -11,6 +11,7 @@
  *   them (and never mutates them either).
  */
 import BTree from 'sorted-btree';
+import { revKey } from './codec';
 
 /** Plain JS string order (code units): byte order for latin1/ASCII strings. */
 export function compareStrings(a: string, b: string): number {
@@ -19,6 +20,8 @@ export function compareStrings(a: string, b: string): number {
 
 export interface Engine {
   get(key: string): Uint8Array | undefined;
+  /** The revision record (main, sub): `get(revKey(main, sub))`, which an engine may answer without making the key. */
+  getRevision(main: number, sub: number): Uint8Array | undefined;
   put(key: string, value: Uint8Array): void;
   del(key: string): void;
   scan(start: string, end: string): Iterable<[string, Uint8Array]>;
@@ -30,6 +33,10 @@ export class MemoryEngine implements Engine {
 
   get(key: string): Uint8Array | undefined {
     return this.tree.get(key);
+  }
+
+  getRevision(main: number, sub: number): Uint8Array | undefined {
+    return this.tree.get(revKey(main, sub));
   }
 
   put(key: string, value: Uint8Array): void {

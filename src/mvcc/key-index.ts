@@ -14,7 +14,7 @@
  * a value.
  */
 import type { Engine } from './engine';
-import { decodeRecord, revKey } from './codec';
+import { decodeRecord } from './codec';
 import type { KeyValue } from './types';
 
 /** The parts of a key's newest put the index keeps (no value). */
@@ -267,7 +267,7 @@ function subOf(enc: number): number {
 
 function rawRecord(engine: Engine, main: number, subEnc: number): Uint8Array {
   const sub = subOf(subEnc);
-  const rec = engine.get(revKey(main, sub));
+  const rec = engine.getRevision(main, sub);
   if (rec === undefined) throw new Error(`mvcc: missing revision record ${main}_${sub}`);
   return rec;
 }

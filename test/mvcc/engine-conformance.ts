@@ -126,6 +126,30 @@ export function engineConformance(name: string, factory: EngineFactory): void {
       assert.equal(scanAll(e, 'r/', 'r0').length, 58);
     }));
 
+  test(`${name}: getRevision(main, sub) reads what get(revision key) reads, cached, deleted or not`, () =>
+    withEngine(async (e) => {
+      const both = (main: number, sub: number): string | undefined => {
+        const byKey = decAt(rk(main, sub), e.get(rk(main, sub)));
+        assert.equal(decAt(rk(main, sub), e.getRevision(main, sub)), byKey, `revision ${main}_${sub}`);
+        return byKey;
+      };
+      for (let i = 1; i <= 20; i++) e.put(rk(i, i % 3), encAt(rk(i, i % 3), `v${i}`));
+      assert.equal(both(4, 1), 'v4');
+      assert.equal(both(4, 0), undefined); // sub 0 of a main held only at sub 1
+      await factory.flush?.(e);
+      // Read (and so cache) every record, then delete some: no read may answer from the cache.
+      for (let i = 1; i <= 20; i++) assert.equal(both(i, i % 3), `v${i}`);
+      for (const i of [3, 6, 7, 8]) e.del(rk(i, i % 3));
+      for (const i of [3, 6, 7, 8]) assert.equal(both(i, i % 3), undefined);
+      await factory.flush?.(e);
+      for (let i = 1; i <= 20; i++) assert.equal(both(i, i % 3), [3, 6, 7, 8].includes(i) ? undefined : `v${i}`);
+      // The same main at another sub is another record.
+      e.put(rk(9, 2), encAt(rk(9, 2), 'nine-two'));
+      await factory.flush?.(e);
+      assert.equal(both(9, 2), 'nine-two');
+      assert.equal(both(9, 0), 'v9');
+    }));
+
   if (factory.reopen !== undefined) {
     const reopen = factory.reopen.bind(factory);
     test(`${name}: data survives reopen`, () =>

@@ -38,10 +38,15 @@ test('writes read no value unless the request returns one', () => {
   store.put({ key: b('a'), value: b('1'), lease: 3n });
   store.put({ key: b('b'), value: b('2') });
   const get = engine.get.bind(engine);
+  const getRevision = engine.getRevision.bind(engine);
   let reads = 0;
   engine.get = (k) => {
     reads++;
     return get(k);
+  };
+  engine.getRevision = (main, sub) => {
+    reads++;
+    return getRevision(main, sub);
   };
   store.put({ key: b('a'), value: b('3') });
   store.deleteRange({ key: b('b') });

@@ -21,7 +21,7 @@ import { parseRevKey, revKey, REV_END, REV_PREFIX } from '../../../mvcc/codec';
 import { crc32c } from '../../../encoding/crc32c';
 import { HEADER_PREFIX, MVCC_PREFIX } from './keys';
 import { RevisionList } from './revision-list';
-import { ValueCache } from './value-cache';
+import { cacheKey, ValueCache } from './value-cache';
 import { HeaderDel, HeaderPut, isRev, RecordDel, RecordPut, type BatchOp, type RecordOp } from './record-ops';
 
 /** The member's database (classic-level: getSync, iterators, explicit snapshots). */
@@ -97,23 +97,32 @@ export class LevelEngine implements Engine {
 
   get(key: string): Uint8Array | undefined {
     if (!isRev(key)) return this.mirror.get(key);
-    return this.readRecord(key, true);
+    const { main, sub } = parseRevKey(key);
+    return this.readRecord(main, sub, key, true);
   }
 
-  private readRecord(key: string, fill: boolean): Uint8Array | undefined {
-    const o = this.overlay.get(key);
-    if (o !== undefined) return o.type === 'put' ? o.value : undefined;
-    const c = this.cache.get(key);
+  getRevision(main: number, sub: number): Uint8Array | undefined {
+    return this.readRecord(main, sub, undefined, true);
+  }
+
+  /** A revision record: the overlay's copy, else the cache's, else LevelDB's (checked). `key` when the caller has it. */
+  private readRecord(main: number, sub: number, key: string | undefined, fill: boolean): Uint8Array | undefined {
+    if (this.overlay.size > 0) {
+      const o = this.overlay.get((key ??= revKey(main, sub)));
+      if (o !== undefined) return o.type === 'put' ? o.value : undefined;
+    }
+    const ck = cacheKey(main, sub, key);
+    const c = this.cache.get(ck);
     if (c !== undefined) return c;
+    key ??= revKey(main, sub);
     const v = this.db.getSync(MVCC_PREFIX + key);
     if (v === undefined) return undefined;
-    const { main, sub } = parseRevKey(key);
     if (this.revs.crcOf(main, sub) !== crc32c(v)) {
       const e = new CorruptRecordError(key);
       this.onCorrupt?.(e);
       throw e;
     }
-    if (fill) this.cache.set(key, v);
+    if (fill) this.cache.set(ck, v);
     return v;
   }
 
@@ -144,7 +153,7 @@ export class LevelEngine implements Engine {
     if (this.revs.remove(main, sub) === 0) return; // not held
     const op = new RecordDel(key);
     this.overlay.set(key, op);
-    this.cache.delete(key);
+    this.cache.delete(cacheKey(main, sub, key));
     this.pending.push(op, new HeaderDel(op));
   }
 
@@ -171,7 +180,7 @@ export class LevelEngine implements Engine {
     const { mains, subs } = this.revs.slice(fm, fs, tm, ts);
     for (let i = 0; i < mains.length; i++) {
       const k = revKey(mains[i]!, subs[i]!);
-      const v = this.readRecord(k, false);
+      const v = this.readRecord(mains[i]!, subs[i]!, k, false);
       if (v !== undefined) yield [k, v];
     }
   }

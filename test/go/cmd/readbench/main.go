@@ -17,6 +17,7 @@ import (
 	"math/rand"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,7 @@ func main() {
 	nKeys := flag.Int("keys", 1000, "keys written before reading (at least 100)")
 	valueSize := flag.Int("value", 256, "value size (bytes)")
 	prefix := flag.String("prefix", "/readbench/", "key prefix")
+	only := flag.String("kinds", "l1,s1,l100,s100", "comma-separated kinds to run, in the fixed order l1, s1, l100, s100")
 	flag.Parse()
 	if *nKeys < 100 {
 		*nKeys = 100
@@ -69,6 +71,9 @@ func main() {
 	kinds := []kind{{"l1", false, false}, {"s1", true, false}, {"l100", false, true}, {"s100", true, true}}
 	var allErrs int64
 	for _, k := range kinds {
+		if !strings.Contains(","+*only+",", ","+k.name+",") {
+			continue
+		}
 		opts := func(r *rand.Rand) (string, []clientv3.OpOption) {
 			var o []clientv3.OpOption
 			if k.serializable {
