@@ -27,8 +27,30 @@ export const META_COMPACT = 'm/compact';
 export const META_COMPACTING = 'm/compacting';
 
 const HEX16 = '0000000000000000';
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+/** Where revKey writes a key before reading it back as one flat string. */
+const KEY_BYTES = Buffer.from(REV_PREFIX + HEX16 + '_' + HEX16.slice(8), 'latin1');
+const SUB_LIMIT = 0x100000000;
 
+/**
+ * `r/` + main as 16 hex digits + `_` + sub as 8 hex digits. Written into a scratch buffer and read
+ * back as one latin1 string: a flat string, about three times faster to make than the joined
+ * pieces (whose cons string is flattened again by its first hash or character read).
+ */
 export function revKey(main: number, sub: number): string {
+  if (!(sub < SUB_LIMIT && main <= Number.MAX_SAFE_INTEGER)) return slowRevKey(main, sub);
+  const b = KEY_BYTES;
+  let hi = Math.floor(main / SUB_LIMIT);
+  let lo = main >>> 0;
+  let s = sub >>> 0;
+  for (let i = 9; i >= 2; i--, hi >>>= 4) b[i] = HEX_DIGITS[hi & 15]!;
+  for (let i = 17; i >= 10; i--, lo >>>= 4) b[i] = HEX_DIGITS[lo & 15]!;
+  for (let i = 26; i >= 19; i--, s >>>= 4) b[i] = HEX_DIGITS[s & 15]!;
+  return b.toString('latin1', 0, 27);
+}
+
+/** revKey by string pieces: the definition, for any sub revision. */
+export function slowRevKey(main: number, sub: number): string {
   const m = main.toString(16);
   const s = sub.toString(16);
   return REV_PREFIX + HEX16.slice(m.length) + m + '_' + HEX16.slice(8 + s.length) + s;
@@ -39,8 +61,19 @@ export function revKeyFloor(main: number): string {
   return revKey(main, 0);
 }
 
+/** The (main, sub) a revKey spells (read digit by digit: no substrings). */
 export function parseRevKey(k: string): { main: number; sub: number } {
-  return { main: parseInt(k.slice(2, 18), 16), sub: parseInt(k.slice(19), 16) };
+  return { main: hexValue(k, 2, 10) * SUB_LIMIT + hexValue(k, 10, 18), sub: hexValue(k, 19, k.length) };
+}
+
+/** The lowercase hex digits k[from, to) as a number. */
+function hexValue(k: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = k.charCodeAt(i);
+    v = v * 16 + (c <= 0x39 ? c - 0x30 : c - 0x57);
+  }
+  return v;
 }
 
 export function encodeRecord(kv: KeyValue, tombstone: boolean): Buffer {
