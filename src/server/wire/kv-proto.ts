@@ -136,6 +136,15 @@ export function recordKeyValueSize(rec: Uint8Array): number {
 export function writeRecordKeyValue(b: Buffer, p: number, rec: Uint8Array): number {
   const l = layout;
   const klen = l.keyEnd - l.keyAt;
+  const valueAt = l.versionEnd + 8;
+  const vlen = rec.length - valueAt;
+  let pv = -1; // where the value goes, when it is copied first (see copyValueFirst)
+  if (vlen >= 64) {
+    pv = p + (klen > 0 ? lenField(klen) : 0) + 1 + varintSize(vlen);
+    pv += revisionFieldSize(rec, l.keyEnd, l.createEnd) + revisionFieldSize(rec, l.createEnd, l.modEnd);
+    pv += revisionFieldSize(rec, l.modEnd, l.versionEnd);
+    if (!copyValueFirst(b, p, pv, rec, valueAt)) pv = -1;
+  }
   if (klen > 0) {
     b[p++] = 0x0a;
     p = writeVarint(b, p, klen);
@@ -144,11 +153,10 @@ export function writeRecordKeyValue(b: Buffer, p: number, rec: Uint8Array): numb
   p = copyRevisionField(b, p, 0x10, rec, l.keyEnd, l.createEnd);
   p = copyRevisionField(b, p, 0x18, rec, l.createEnd, l.modEnd);
   p = copyRevisionField(b, p, 0x20, rec, l.modEnd, l.versionEnd);
-  const valueAt = l.versionEnd + 8;
-  if (rec.length > valueAt) {
+  if (vlen > 0) {
     b[p++] = 0x2a;
-    p = writeVarint(b, p, rec.length - valueAt);
-    p = copyRange(b, p, rec, valueAt, rec.length);
+    p = writeVarint(b, p, vlen);
+    p = pv === p ? p + vlen : copyRange(b, p, rec, valueAt, rec.length);
   }
   const hi = readU32(rec, l.versionEnd);
   const lo = readU32(rec, l.versionEnd + 4);
@@ -157,6 +165,27 @@ export function writeRecordKeyValue(b: Buffer, p: number, rec: Uint8Array): numb
     p = writeVarint64(b, p, hi, lo);
   }
   return p;
+}
+
+/** Bytes before a KeyValue's start that copyValueFirst may overwrite and put back. */
+const SAVED = new Uint8Array(16);
+
+/**
+ * Copies the whole record so that its value lands at `pv`: one TypedArray.set of the record
+ * itself, where copying the value alone would need a view object per record (`subarray`), 30%
+ * of the bytes a 100-key range allocated. The record's other bytes land on [pv - valueAt, pv):
+ * the caller writes the KeyValue's own fields over [start, pv) afterwards, and the few bytes
+ * before `start` (the entry's tag and length, or the end of the previous one) are saved and put
+ * back here. False (nothing written) when they are too many or would fall before the buffer.
+ */
+function copyValueFirst(b: Buffer, start: number, pv: number, rec: Uint8Array, valueAt: number): boolean {
+  const from = pv - valueAt;
+  const before = start - from;
+  if (from < 0 || before > SAVED.length) return false;
+  for (let i = 0; i < before; i++) SAVED[i] = b[from + i]!;
+  b.set(rec, from);
+  for (let i = 0; i < before; i++) b[from + i] = SAVED[i]!;
+  return true;
 }
 
 function readU32(b: Uint8Array, p: number): number {
