@@ -15,6 +15,7 @@ import { serviceDefinition, method } from '../../src/server/wire/protos';
 import { UnaryRoutes } from '../../src/server/wire/unary-routes';
 import { newestHttp2Server } from '../../src/server/wire/grpc-js-call';
 import type { UnaryCall } from '../../src/server/wire/unary-call';
+import { AnswersInFlight } from '../../src/server/engine/answers-in-flight';
 
 const MAX = 1000;
 const KV = serviceDefinition('etcdserverpb.KV');
@@ -250,6 +251,38 @@ test('UnaryCall exposes what handlers read', async () => {
     assert.ok(seen.getDeadline() > Date.now() && seen.getDeadline() <= Date.now() + 5000);
     assert.match(peer, /^127\.0\.0\.1:\d+$/);
     assert.deepEqual(seen.getAuthContext(), {});
+  } finally {
+    s.close();
+    server.forceShutdown();
+    injector.destroy();
+    await new Promise<void>((r) => net.close(() => r()));
+  }
+});
+
+test('an answer counted by AnswersInFlight leaves the count when its stream closes (no listener per call)', async () => {
+  const answers = new AnswersInFlight();
+  const counted: number[] = [];
+  const routes = new UnaryRoutes({ maxReceive: MAX, maxSend: -1 });
+  routes.add(KV, {
+    Range: (call: unknown, cb: Cb) => {
+      answers.answering(call);
+      counted.push(answers.inFlight);
+      cb(null, { header: HEADER });
+    },
+  });
+  const server = new grpc.Server();
+  server.addService(KV, { Range: () => undefined });
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  assert.equal(routes.serveOn(newestHttp2Server(server)), true);
+  const net = createNetServer((s) => injector.injectConnection(s));
+  await new Promise<void>((r) => net.listen(0, '127.0.0.1', r));
+  const s = connect(`http://127.0.0.1:${(net.address() as AddressInfo).port}`);
+  try {
+    await send(s, [req('ok')]);
+    await send(s, [req('ok')]);
+    assert.equal(counted[0], 1, 'the answer is counted while it is sent');
+    for (let i = 0; i < 200 && answers.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(answers.inFlight, 0);
   } finally {
     s.close();
     server.forceShutdown();

@@ -62,11 +62,14 @@ export class AnswersInFlight {
     const stream = call instanceof UnaryCall ? call.stream : baseServerCall(call)?.stream;
     if (stream === undefined || stream.closed === true || stream.destroyed === true) return;
     this.count++;
-    stream.once('close', () => {
-      this.count--;
-      if (this.count === 0) for (const w of [...this.waiting]) w();
-    });
+    if (call instanceof UnaryCall) call.closed = this.left;
+    else stream.once('close', this.left);
   }
+
+  private readonly left = (): void => {
+    this.count--;
+    if (this.count === 0) for (const w of [...this.waiting]) w();
+  };
 
   /**
    * Runs fn once no answer is in flight (then after settleMs), or after maxWaitMs at the latest.

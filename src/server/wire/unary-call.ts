@@ -76,6 +76,8 @@ function messagePrefix(length: number, size: number): Buffer {
 export class UnaryCall extends EventEmitter {
   request: unknown = undefined;
   cancelled = false;
+  /** Called once when the call's HTTP/2 stream has closed (AnswersInFlight; no listener per call). */
+  closed: (() => void) | undefined = undefined;
   private md: Metadata | undefined;
 
   constructor(
@@ -142,7 +144,7 @@ function errorStatus(err: unknown, trailer: Metadata | null | undefined): Status
 
 /** Serves one unary call on `stream`; the caller checked the content type and encoding. */
 export function serveUnary(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, route: UnaryRoute, limits: UnaryLimits): void {
-  stream.once('error', noop);
+  stream.on('error', noop); // `on`, not `once`: no wrapper per call, and any later error is ignored too
   let finished = false;
   let timer: NodeJS.Timeout | undefined;
   let call: UnaryCall | undefined;
@@ -198,7 +200,7 @@ export function serveUnary(stream: ServerHttp2Stream, headers: IncomingHttpHeade
     finish();
     const trailers = trailer ? { ...OK_TRAILERS, ...trailer.toHttp2Headers() } : OK_TRAILERS;
     stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
-    stream.once('wantTrailers', () => stream.sendTrailers(trailers));
+    stream.on('wantTrailers', () => stream.sendTrailers(trailers)); // emitted once per stream
     if (body.length < COPY_BELOW) {
       const frame = messagePrefix(body.length, body.length + 5);
       body.copy(frame, 5);
@@ -233,6 +235,11 @@ export function serveUnary(stream: ServerHttp2Stream, headers: IncomingHttpHeade
   };
   stream.on('close', () => {
     if (!finished) finish();
+    const closed = call?.closed;
+    if (closed !== undefined) {
+      call!.closed = undefined;
+      closed();
+    }
   });
   stream.on('data', (chunk: Buffer) => {
     if (gone()) return;
