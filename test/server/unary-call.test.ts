@@ -224,17 +224,10 @@ test('a grpc-js client is answered through the fast path; a cancelled call tells
   }
 });
 
-test('UnaryCall exposes what handlers read', async () => {
-  let seen: UnaryCall | undefined;
-  let peer = '';
+/** Serves Range with `range` on the fast path of a grpc-js server, and runs `fn` with an HTTP/2 session to it. */
+async function withFastRange(range: (call: unknown, cb: Cb) => void, fn: (s: ClientHttp2Session) => Promise<void>): Promise<void> {
   const routes = new UnaryRoutes({ maxReceive: MAX, maxSend: -1 });
-  routes.add(KV, {
-    Range: (call: unknown, cb: Cb) => {
-      seen = call as UnaryCall;
-      peer = seen.getPeer();
-      cb(null, { header: HEADER });
-    },
-  });
+  routes.add(KV, { Range: range });
   const server = new grpc.Server();
   server.addService(KV, { Range: () => undefined });
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
@@ -243,6 +236,24 @@ test('UnaryCall exposes what handlers read', async () => {
   await new Promise<void>((r) => net.listen(0, '127.0.0.1', r));
   const s = connect(`http://127.0.0.1:${(net.address() as AddressInfo).port}`);
   try {
+    await fn(s);
+  } finally {
+    s.close();
+    server.forceShutdown();
+    injector.destroy();
+    await new Promise<void>((r) => net.close(() => r()));
+  }
+}
+
+test('UnaryCall exposes what handlers read', async () => {
+  let seen: UnaryCall | undefined;
+  let peer = '';
+  const range = (call: unknown, cb: Cb): void => {
+    seen = call as UnaryCall;
+    peer = seen.getPeer();
+    cb(null, { header: HEADER });
+  };
+  await withFastRange(range, async (s) => {
     await send(s, [req('ok')], { hasleader: 'true', 'x-a': 'b', 'grpc-timeout': '5S' });
     assert.ok(seen !== undefined);
     assert.equal(seen.header('hasleader'), 'true');
@@ -251,42 +262,22 @@ test('UnaryCall exposes what handlers read', async () => {
     assert.ok(seen.getDeadline() > Date.now() && seen.getDeadline() <= Date.now() + 5000);
     assert.match(peer, /^127\.0\.0\.1:\d+$/);
     assert.deepEqual(seen.getAuthContext(), {});
-  } finally {
-    s.close();
-    server.forceShutdown();
-    injector.destroy();
-    await new Promise<void>((r) => net.close(() => r()));
-  }
+  });
 });
 
 test('an answer counted by AnswersInFlight leaves the count when its stream closes (no listener per call)', async () => {
   const answers = new AnswersInFlight();
   const counted: number[] = [];
-  const routes = new UnaryRoutes({ maxReceive: MAX, maxSend: -1 });
-  routes.add(KV, {
-    Range: (call: unknown, cb: Cb) => {
-      answers.answering(call);
-      counted.push(answers.inFlight);
-      cb(null, { header: HEADER });
-    },
-  });
-  const server = new grpc.Server();
-  server.addService(KV, { Range: () => undefined });
-  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  assert.equal(routes.serveOn(newestHttp2Server(server)), true);
-  const net = createNetServer((s) => injector.injectConnection(s));
-  await new Promise<void>((r) => net.listen(0, '127.0.0.1', r));
-  const s = connect(`http://127.0.0.1:${(net.address() as AddressInfo).port}`);
-  try {
+  const range = (call: unknown, cb: Cb): void => {
+    answers.answering(call);
+    counted.push(answers.inFlight);
+    cb(null, { header: HEADER });
+  };
+  await withFastRange(range, async (s) => {
     await send(s, [req('ok')]);
     await send(s, [req('ok')]);
     assert.equal(counted[0], 1, 'the answer is counted while it is sent');
     for (let i = 0; i < 200 && answers.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 5));
     assert.equal(answers.inFlight, 0);
-  } finally {
-    s.close();
-    server.forceShutdown();
-    injector.destroy();
-    await new Promise<void>((r) => net.close(() => r()));
-  }
+  });
 });
