@@ -77,8 +77,8 @@ export class Compaction {
     const index = this.index;
     ki.compact(this.rev, (main, sub) => this.backlog.push(main, sub));
     if (index.get(ki.k) !== ki) return;
-    if (ki.isEmpty()) index.remove(ki.k);
-    else if (ki.isSingleRevision()) index.compactable.delete(ki.k);
+    if (ki.isEmpty()) index.remove(ki);
+    else if (ki.isSingleRevision()) index.compactable.delete(ki);
   }
 }
 

@@ -60,8 +60,8 @@ export class IndexLoader {
     const c = engine.get(META_COMPACT);
     const compactRev = c === undefined ? -1 : decodeCompactRev(c);
     const index = this.index;
-    index.forEach((k, ki) => {
-      if (!ki.isSingleRevision()) index.compactable.set(k, ki);
+    index.forEach((_k, ki) => {
+      if (!ki.isSingleRevision()) index.compactable.add(ki);
     });
     return { index, rev: Math.max(1, this.last, compactRev), compactRev };
   }

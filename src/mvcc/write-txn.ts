@@ -65,7 +65,7 @@ export class WriteTxn implements ReadView {
     const ki = existing ?? this.index.getOrAdd(k); // a new key: one descent of the tree
     const meta = ki.meta();
     ki.put(main, sub, kv.create_revision, kv.version, lease);
-    if (existing !== undefined) this.index.compactable.set(k, ki);
+    if (existing !== undefined) this.index.compactable.add(ki);
     if (!live) this.index.liveKeys++;
     this.events.push(live ? { type: 'PUT', kv, prev_lease: meta.lease } : { type: 'PUT', kv });
     if (this.undoLog !== undefined) {
@@ -73,7 +73,7 @@ export class WriteTxn implements ReadView {
         this.engine.del(rk);
         ki.unput(meta);
         if (!live) this.index.liveKeys--;
-        if (existing === undefined) this.index.remove(k);
+        if (existing === undefined) this.index.remove(ki);
       });
     }
     return main;
@@ -104,7 +104,7 @@ export class WriteTxn implements ReadView {
       this.engine.put(rk, rec);
       const meta = ki.meta();
       ki.tombstone(main, sub);
-      this.index.compactable.set(ki.k, ki);
+      this.index.compactable.add(ki);
       this.index.liveKeys--;
       this.events.push({ type: 'DELETE', kv, prev_lease: meta.lease });
       if (this.undoLog !== undefined) {

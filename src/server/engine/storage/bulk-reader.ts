@@ -12,12 +12,14 @@ import type { Level } from 'level';
 import { revKey } from '../../../mvcc/codec';
 import { crc32c } from '../../../encoding/crc32c';
 import { BULK_NEXTV_BYTES, MVCC_PREFIX } from './keys';
+import type { RecordPut } from './record-ops';
+import type { RecordOverlay } from './record-overlay';
 
 /** What the reader needs from the engine at the time it is taken. */
 export interface BulkSource {
   db: Level<string, Buffer>;
-  /** Records not landed yet (engine key -> record), copied. */
-  overlay: Map<string, Uint8Array>;
+  /** Records not landed yet, copied. */
+  overlay: RecordOverlay<RecordPut>;
   /** Position of (main, sub) in the revision list (for density), and its crc if still held. */
   rank(main: number, sub: number): number;
   crcOf(main: number, sub: number): number | undefined;
@@ -42,8 +44,8 @@ export class BulkReader {
     for (let i = 0; i < n; i++) {
       const main = revisions[2 * (from + i)]!;
       const sub = revisions[2 * (from + i) + 1]!;
-      const o = this.s.overlay.size > 0 ? this.s.overlay.get(revKey(main, sub)) : undefined;
-      if (o !== undefined) out[i] = o;
+      const o = this.s.overlay.size > 0 ? this.s.overlay.get(main, sub) : undefined;
+      if (o !== undefined) out[i] = o.value;
       else todo.push(i);
     }
     if (todo.length > 0) {
@@ -64,8 +66,8 @@ export class BulkReader {
 
   /** One record, synchronously (overlay copy, else the snapshot); throws if it is not there. */
   readOne(main: number, sub: number): Uint8Array {
-    const o = this.s.overlay.size > 0 ? this.s.overlay.get(revKey(main, sub)) : undefined;
-    const v = o ?? this.getOne(main, sub);
+    const o = this.s.overlay.size > 0 ? this.s.overlay.get(main, sub) : undefined;
+    const v = o?.value ?? this.getOne(main, sub);
     if (v === undefined) throw new Error(`bulk read: missing revision record ${main}_${sub}`);
     return v;
   }

@@ -23,6 +23,7 @@ import { HEADER_PREFIX, MVCC_PREFIX } from './keys';
 import { RevisionList } from './revision-list';
 import { cacheKey, ValueCache } from './value-cache';
 import { HeaderDel, HeaderPut, isRev, RecordDel, RecordPut, type BatchOp, type RecordOp } from './record-ops';
+import { RecordOverlay } from './record-overlay';
 
 /** The member's database (classic-level: getSync, iterators, explicit snapshots). */
 type Db = Level<string, Buffer>;
@@ -39,7 +40,7 @@ export class CorruptRecordError extends Error {
 
 export class LevelEngine implements Engine {
   private readonly mirror = new BTree<string, Uint8Array>();
-  private readonly overlay = new Map<string, RecordOp>();
+  private readonly overlay = new RecordOverlay<RecordOp>();
   private readonly revs = new RevisionList();
   private readonly cache: ValueCache;
   private pending: BatchOp[] = [];
@@ -108,7 +109,7 @@ export class LevelEngine implements Engine {
   /** A revision record: the overlay's copy, else the cache's, else LevelDB's (checked). `key` when the caller has it. */
   private readRecord(main: number, sub: number, key: string | undefined, fill: boolean): Uint8Array | undefined {
     if (this.overlay.size > 0) {
-      const o = this.overlay.get((key ??= revKey(main, sub)));
+      const o = this.overlay.get(main, sub);
       if (o !== undefined) return o.type === 'put' ? o.value : undefined;
     }
     const ck = cacheKey(main, sub, key);
@@ -136,7 +137,7 @@ export class LevelEngine implements Engine {
     const crc = crc32c(value);
     this.revs.add(main, sub, key.length + value.length, crc);
     const op = new RecordPut(key, value, main, sub, crc);
-    this.overlay.set(key, op);
+    this.overlay.set(op);
     this.pending.push(op, new HeaderPut(op));
   }
 
@@ -151,8 +152,8 @@ export class LevelEngine implements Engine {
     }
     const { main, sub } = parseRevKey(key);
     if (this.revs.remove(main, sub) === 0) return; // not held
-    const op = new RecordDel(key);
-    this.overlay.set(key, op);
+    const op = new RecordDel(key, main, sub);
+    this.overlay.set(op);
     this.cache.delete(cacheKey(main, sub, key));
     this.pending.push(op, new HeaderDel(op));
   }
@@ -187,8 +188,10 @@ export class LevelEngine implements Engine {
 
   /** A consistent reader of many revision records as of now (large ranges). */
   bulkReader(): BulkReader {
-    const overlay = new Map<string, Uint8Array>();
-    for (const [k, op] of this.overlay) if (op.type === 'put') overlay.set(k, op.value);
+    const overlay = new RecordOverlay<RecordPut>();
+    this.overlay.forEach((op) => {
+      if (op instanceof RecordPut) overlay.set(op);
+    });
     return new BulkReader({
       db: this.db,
       overlay,
@@ -261,8 +264,7 @@ export class LevelEngine implements Engine {
   settle(ops: readonly BatchOp[]): void {
     if (this.overlay.size === 0) return;
     for (const op of ops) {
-      if (!(op instanceof RecordPut || op instanceof RecordDel)) continue;
-      if (this.overlay.get(op.ek) === op) this.overlay.delete(op.ek);
+      if (op instanceof RecordPut || op instanceof RecordDel) this.overlay.settle(op);
     }
   }
 

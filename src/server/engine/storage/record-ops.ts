@@ -51,7 +51,11 @@ export class HeaderPut {
 /** A revision record's delete. */
 export class RecordDel {
   readonly type = 'del';
-  constructor(readonly ek: string) {}
+  constructor(
+    readonly ek: string,
+    readonly main: number,
+    readonly sub: number,
+  ) {}
   get key(): string {
     return MVCC_PREFIX + this.ek;
   }
