@@ -164,6 +164,7 @@ export class Lessor {
     for (const ev of events) {
       const prev = ev.prev_lease ?? NO_LEASE;
       const next = ev.type === 'PUT' ? ev.kv.lease : NO_LEASE;
+      if (prev === NO_LEASE && next === NO_LEASE) continue; // most writes: no key string to make
       const k = ev.kv.key.toString('latin1');
       if (prev !== NO_LEASE && prev !== next) this.map.get(prev)?.keys.delete(k);
       // A copy of the key: the event's is a view into the stored record (value included), which
