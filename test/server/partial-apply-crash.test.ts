@@ -13,7 +13,7 @@ import { startProcessMember } from '../helpers/process-member';
 import { EtcdClient } from './grpc-client';
 
 const KV = 'etcdserverpb.KV';
-const KEYS = 25_000; // 50,000 record and header puts: three chunks of 20,000
+const KEYS = 25_000; // 50,000 record and header puts: chunks of 4,000 (batch-writer.ts)
 const prefix = (p: string): { key: Buffer; range_end: Buffer } => ({ key: Buffer.from(p), range_end: Buffer.from(p.slice(0, -1) + '0') });
 
 test('a member dying between the chunks of a large DeleteRange restarts with it applied once, at its revision', async (t) => {

@@ -28,8 +28,13 @@ export interface BatchWriterOptions {
  */
 const LARGE_HOLD = 20000;
 
-/** Ops per chunk of a large batch written ahead (splitLargeBatch). */
-const CHUNK_OPS = 20000;
+/**
+ * Ops per chunk of a large batch written ahead (splitLargeBatch). Converting a chunk holds the
+ * main thread about 1-2 µs an op; at 4,000 each piece is a few ms, and watch streams (HTTP/2 flow
+ * control) and peers are served between the chunks. A revocation of 10,000 keys: its watcher saw
+ * every delete after a median of 166 ms instead of 210 with chunks of 20,000 (8 alternating runs).
+ */
+const CHUNK_OPS = 4000;
 
 export class BatchWriter {
   private readonly o: BatchWriterOptions;
