@@ -49,6 +49,11 @@ export function revKey(main: number, sub: number): string {
   return b.toString('latin1', 0, 27);
 }
 
+/** The length of revKey(main, sub), without making it. */
+export function revKeyLength(sub: number): number {
+  return sub < SUB_LIMIT ? 27 : 19 + sub.toString(16).length;
+}
+
 /** revKey by string pieces: the definition, for any sub revision. */
 export function slowRevKey(main: number, sub: number): string {
   const m = main.toString(16);

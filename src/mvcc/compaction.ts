@@ -12,7 +12,7 @@
  * over it trims every key again (etcd's restore of an unfinished compaction).
  */
 import type { Engine } from './engine';
-import { encodeCompactRev, META_COMPACTING, revKey } from './codec';
+import { encodeCompactRev, META_COMPACTING } from './codec';
 import type { KeyIndex } from './key-index';
 import type { KvIndex } from './kv-index';
 
@@ -51,7 +51,7 @@ export class Compaction {
       if (this.backlogAt < this.backlog.length) {
         const b = this.backlog;
         const end = Math.min(b.length, this.backlogAt + 2 * budget);
-        for (let i = this.backlogAt; i < end; i += 2) this.engine.del(revKey(b[i]!, b[i + 1]!));
+        for (let i = this.backlogAt; i < end; i += 2) this.engine.delRevision(b[i]!, b[i + 1]!);
         budget -= (end - this.backlogAt) >> 1;
         this.backlogAt = end;
         continue;

@@ -23,7 +23,11 @@ export interface Engine {
   /** The revision record (main, sub): `get(revKey(main, sub))`, which an engine may answer without making the key. */
   getRevision(main: number, sub: number): Uint8Array | undefined;
   put(key: string, value: Uint8Array): void;
+  /** Writes the revision record (main, sub): `put(revKey(main, sub), value)`, without the key if the engine can. */
+  putRevision(main: number, sub: number, value: Uint8Array): void;
   del(key: string): void;
+  /** Deletes the revision record (main, sub): `del(revKey(main, sub))`, without the key if the engine can. */
+  delRevision(main: number, sub: number): void;
   scan(start: string, end: string): Iterable<[string, Uint8Array]>;
 }
 
@@ -43,8 +47,16 @@ export class MemoryEngine implements Engine {
     this.tree.set(key, value, true);
   }
 
+  putRevision(main: number, sub: number, value: Uint8Array): void {
+    this.tree.set(revKey(main, sub), value, true);
+  }
+
   del(key: string): void {
     this.tree.delete(key);
+  }
+
+  delRevision(main: number, sub: number): void {
+    this.tree.delete(revKey(main, sub));
   }
 
   *scan(start: string, end: string): Iterable<[string, Uint8Array]> {

@@ -6,7 +6,7 @@
  * state of index and engine (used by Txn, whose later ops may still fail).
  */
 import type { Engine } from './engine';
-import { encodeLiveRecord, encodeTombstone, revKey } from './codec';
+import { encodeLiveRecord, encodeTombstone } from './codec';
 import type { KeyIndex } from './key-index';
 import type { KeySpan, KvIndex } from './kv-index';
 import { keyStr } from './kv-index';
@@ -60,8 +60,7 @@ export class WriteTxn implements ReadView {
       value,
       lease,
     }); // kv's buffers are views into the record: the events pin no request buffer
-    const rk = revKey(main, sub);
-    this.engine.put(rk, rec);
+    this.engine.putRevision(main, sub, rec);
     const ki = existing ?? this.index.getOrAdd(k); // a new key: one descent of the tree
     const meta = ki.meta();
     ki.put(main, sub, kv.create_revision, kv.version, lease);
@@ -70,7 +69,7 @@ export class WriteTxn implements ReadView {
     this.events.push(live ? { type: 'PUT', kv, prev_lease: meta.lease } : { type: 'PUT', kv });
     if (this.undoLog !== undefined) {
       this.undoLog.push(() => {
-        this.engine.del(rk);
+        this.engine.delRevision(main, sub);
         ki.unput(meta);
         if (!live) this.index.liveKeys--;
         if (existing === undefined) this.index.remove(ki);
@@ -100,8 +99,7 @@ export class WriteTxn implements ReadView {
       const sub = this.subs++;
       const { rec, key } = encodeTombstone(ki.k, main);
       const kv: KeyValue = { key, create_revision: 0, mod_revision: main, version: 0, value: EMPTY_BUFFER, lease: 0n };
-      const rk = revKey(main, sub);
-      this.engine.put(rk, rec);
+      this.engine.putRevision(main, sub, rec);
       const meta = ki.meta();
       ki.tombstone(main, sub);
       this.index.compactable.add(ki);
@@ -109,7 +107,7 @@ export class WriteTxn implements ReadView {
       this.events.push({ type: 'DELETE', kv, prev_lease: meta.lease });
       if (this.undoLog !== undefined) {
         this.undoLog.push(() => {
-          this.engine.del(rk);
+          this.engine.delRevision(main, sub);
           ki.untombstone(meta);
           this.index.liveKeys++;
         });

@@ -150,6 +150,43 @@ export function engineConformance(name: string, factory: EngineFactory): void {
       assert.equal(both(9, 0), 'v9');
     }));
 
+  test(`${name}: putRevision / delRevision(main, sub) write what put / del of the revision key write`, () =>
+    withEngine(async (e) => {
+      // Records written by number, read by key (and scanned), before and after they land.
+      for (let i = 1; i <= 12; i++) e.putRevision(i, i % 4, encAt(rk(i, i % 4), `n${i}`));
+      e.put(rk(13, 2), encAt(rk(13, 2), 'k13'));
+      const all: [number, string, string][] = Array.from({ length: 12 }, (_, j) => [j + 1, rk(j + 1, (j + 1) % 4), `n${j + 1}`]);
+      all.push([13, rk(13, 2), 'k13']);
+      const expect = (gone: number[]): [string, string][] => all.filter(([i]) => !gone.includes(i)).map(([, k, v]) => [k, v]);
+      assert.deepEqual(scanAll(e, 'r/', 'r0'), expect([]));
+      await factory.flush?.(e);
+      assert.deepEqual(scanAll(e, 'r/', 'r0'), expect([]));
+      assert.equal(decAt(rk(5, 1), e.get(rk(5, 1))), 'n5');
+      // Deleted by number: written by number or by key, landed or not, cached or not.
+      e.delRevision(5, 1);
+      e.delRevision(13, 2);
+      e.putRevision(20, 0, encAt(rk(20), 'n20'));
+      e.delRevision(20, 0);
+      e.delRevision(99, 3); // not held: nothing happens
+      for (const [main, sub] of [
+        [5, 1],
+        [13, 2],
+        [20, 0],
+      ] as const) {
+        assert.equal(e.get(rk(main, sub)), undefined);
+        assert.equal(e.getRevision(main, sub), undefined);
+      }
+      assert.deepEqual(scanAll(e, 'r/', 'r0'), expect([5, 13]));
+      await factory.flush?.(e);
+      assert.deepEqual(scanAll(e, 'r/', 'r0'), expect([5, 13]));
+      assert.equal(e.get(rk(5, 1)), undefined); // it was cached when it was deleted
+      assert.equal(e.getRevision(13, 2), undefined);
+      // Deleted by key after a write by number.
+      e.del(rk(7, 3));
+      await factory.flush?.(e);
+      assert.deepEqual(scanAll(e, 'r/', 'r0'), expect([5, 7, 13]));
+    }));
+
   if (factory.reopen !== undefined) {
     const reopen = factory.reopen.bind(factory);
     test(`${name}: data survives reopen`, () =>

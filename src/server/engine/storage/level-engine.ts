@@ -17,7 +17,7 @@ import type { Level } from 'level';
 import { IndexLoader, type Engine } from '../../../mvcc';
 import { DEFAULT_VALUE_CACHE_BYTES } from '../../config/config';
 import { BulkReader } from './bulk-reader';
-import { parseRevKey, revKey, REV_END, REV_PREFIX } from '../../../mvcc/codec';
+import { parseRevKey, revKey, revKeyLength, REV_END, REV_PREFIX } from '../../../mvcc/codec';
 import { crc32c } from '../../../encoding/crc32c';
 import { HEADER_PREFIX, MVCC_PREFIX } from './keys';
 import { RevisionList } from './revision-list';
@@ -134,9 +134,13 @@ export class LevelEngine implements Engine {
       return;
     }
     const { main, sub } = parseRevKey(key);
+    this.putRevision(main, sub, value);
+  }
+
+  putRevision(main: number, sub: number, value: Uint8Array): void {
     const crc = crc32c(value);
-    this.revs.add(main, sub, key.length + value.length, crc);
-    const op = new RecordPut(key, value, main, sub, crc);
+    this.revs.add(main, sub, revKeyLength(sub) + value.length, crc);
+    const op = new RecordPut(value, main, sub, crc);
     this.overlay.set(op);
     this.pending.push(op, new HeaderPut(op));
   }
@@ -151,10 +155,14 @@ export class LevelEngine implements Engine {
       return;
     }
     const { main, sub } = parseRevKey(key);
+    this.delRevision(main, sub);
+  }
+
+  delRevision(main: number, sub: number): void {
     if (this.revs.remove(main, sub) === 0) return; // not held
-    const op = new RecordDel(key, main, sub);
+    const op = new RecordDel(main, sub);
     this.overlay.set(op);
-    this.cache.delete(cacheKey(main, sub, key));
+    this.cache.delete(cacheKey(main, sub));
     this.pending.push(op, new HeaderDel(op));
   }
 

@@ -4,7 +4,7 @@
  * header values are made when their batch is built, and the split of a large batch into chunks
  * written ahead ({@link splitLargeBatch}).
  */
-import { parseRevKey, recordHeaderLength, REV_PREFIX } from '../../../mvcc/codec';
+import { parseRevKey, recordHeaderLength, revKey, REV_PREFIX } from '../../../mvcc/codec';
 import { crc32c } from '../../../encoding/crc32c';
 import { encodeIndex, HEADER_PREFIX, MVCC_PREFIX, MVCC_REV_PREFIX, PARTIAL_APPLY_KEY } from './keys';
 
@@ -14,22 +14,26 @@ export type PutOp = { type: 'put'; key: string; value: Uint8Array };
 export type BatchOp = PutOp | { type: 'del'; key: string };
 
 /**
- * A revision record's write, with its engine key `ek` (what the overlay is keyed by; LevelDB
- * ignores it). Its LevelDB key, and its header's key and value ({@link HeaderPut}), are made
- * when the batch is built (classic-level reads `key` and `value` once per op and copies them):
- * a DeleteRange or lease revocation of many keys holds one small object per record until its
- * batch lands, not a header buffer duplicating the key and two key strings. A plain copy of
- * such an op (object spread) loses the accessors: write them with rawBatch (raw-batch.ts).
+ * A revision record's write. Its engine key `ek` (`r/...`), its LevelDB key, and its header's
+ * key and value ({@link HeaderPut}) are made when the batch is built (classic-level reads `key`
+ * and `value` once per op and copies them): a DeleteRange or lease revocation of many keys makes
+ * no key string while it applies, and holds one small object per record until its batch lands,
+ * not a header buffer duplicating the key and two key strings. A plain copy of such an op
+ * (object spread) loses the accessors: write them with rawBatch (raw-batch.ts).
  */
 export class RecordPut {
   readonly type = 'put';
+  private engineKey: string | undefined = undefined;
   constructor(
-    readonly ek: string,
     readonly value: Uint8Array,
     readonly main: number,
     readonly sub: number,
     readonly crc: number,
   ) {}
+  /** The engine key, made when first asked for (the record's and its header's LevelDB keys). */
+  get ek(): string {
+    return (this.engineKey ??= revKey(this.main, this.sub));
+  }
   get key(): string {
     return MVCC_PREFIX + this.ek;
   }
@@ -51,11 +55,14 @@ export class HeaderPut {
 /** A revision record's delete. */
 export class RecordDel {
   readonly type = 'del';
+  private engineKey: string | undefined = undefined;
   constructor(
-    readonly ek: string,
     readonly main: number,
     readonly sub: number,
   ) {}
+  get ek(): string {
+    return (this.engineKey ??= revKey(this.main, this.sub));
+  }
   get key(): string {
     return MVCC_PREFIX + this.ek;
   }
