@@ -14,21 +14,18 @@ export type PutOp = { type: 'put'; key: string; value: Uint8Array };
 export type BatchOp = PutOp | { type: 'del'; key: string };
 
 /**
- * A revision record's write. Its engine key `ek` (`r/...`), its LevelDB key, and its header's
- * key and value ({@link HeaderPut}) are made when the batch is built (classic-level reads `key`
- * and `value` once per op and copies them): a DeleteRange or lease revocation of many keys makes
- * no key string while it applies, and holds one small object per record until its batch lands,
- * not a header buffer duplicating the key and two key strings. A plain copy of such an op
- * (object spread) loses the accessors: write them with rawBatch (raw-batch.ts).
+ * What a revision record's write and delete share: the revision, and the engine key `ek`
+ * (`r/...`) and LevelDB key, made when the batch is built (classic-level reads `key` and `value`
+ * once per op and copies them). A DeleteRange or lease revocation of many keys makes no key
+ * string while it applies, and holds one small object per record until its batch lands, not a
+ * header buffer duplicating the key and two key strings. A plain copy of such an op (object
+ * spread) loses the accessors: write them with rawBatch (raw-batch.ts).
  */
-export class RecordPut {
-  readonly type = 'put';
+abstract class RecordKeys {
   private engineKey: string | undefined = undefined;
   constructor(
-    readonly value: Uint8Array,
     readonly main: number,
     readonly sub: number,
-    readonly crc: number,
   ) {}
   /** The engine key, made when first asked for (the record's and its header's LevelDB keys). */
   get ek(): string {
@@ -36,6 +33,19 @@ export class RecordPut {
   }
   get key(): string {
     return MVCC_PREFIX + this.ek;
+  }
+}
+
+/** A revision record's write; its header's key and value ({@link HeaderPut}) are made with the batch too. */
+export class RecordPut extends RecordKeys {
+  readonly type = 'put';
+  constructor(
+    readonly value: Uint8Array,
+    main: number,
+    sub: number,
+    readonly crc: number,
+  ) {
+    super(main, sub);
   }
 }
 
@@ -53,19 +63,8 @@ export class HeaderPut {
 }
 
 /** A revision record's delete. */
-export class RecordDel {
+export class RecordDel extends RecordKeys {
   readonly type = 'del';
-  private engineKey: string | undefined = undefined;
-  constructor(
-    readonly main: number,
-    readonly sub: number,
-  ) {}
-  get ek(): string {
-    return (this.engineKey ??= revKey(this.main, this.sub));
-  }
-  get key(): string {
-    return MVCC_PREFIX + this.ek;
-  }
 }
 
 /** The delete of a {@link RecordDel}'s header. */
