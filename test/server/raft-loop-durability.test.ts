@@ -12,16 +12,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import pino from 'pino';
-import { MemoryStorage, RawNode } from '../../src/raft';
-import { RaftLoop } from '../../src/server/engine/raft-loop';
-import { NO_STATS } from '../../src/server/engine/stats';
 import type { BatchOp } from '../../src/server/engine/storage/level-engine';
-import type { Db } from '../../src/server/engine/storage/member-db';
 import { decodeHardState, decodeRun, decodeSnapshotMeta } from '../../src/server/engine/storage/entry-codec';
 import { LogLoader } from '../../src/server/engine/storage/log-runs';
 import { APPLIED_INDEX_KEY, HARD_STATE_KEY, RUN_PREFIX, SNAPSHOT_KEY } from '../../src/server/engine/storage/keys';
-import { EFFECT_PREFIX, FakeStateMachine } from './fake-state-machine';
+import { EFFECT_PREFIX } from './fake-state-machine';
+import { loneLoop, turns } from './lone-loop';
 
 /** Records every batch, in the order the loop issues them (LevelDB applies them in that order). */
 class RecordingDb {
@@ -78,45 +74,6 @@ function checkRecoverable(img: Map<string, Buffer>, proposedAt: Map<number, stri
   return undefined;
 }
 
-/** Lets the loop run its Readys (setImmediate-driven; the fake db resolves at once). */
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
-
-/** A lone voter's Ready loop over `db` with a fake state machine, elected. */
-async function loneLoop(db: unknown, snapshotCount: number): Promise<{ loop: RaftLoop; sm: FakeStateMachine }> {
-  const storage = new MemoryStorage();
-  const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, random: () => 0 });
-  node.bootstrap([1n]);
-  const sm = new FakeStateMachine(node);
-  const loop = new RaftLoop({
-    stats: NO_STATS,
-    node,
-    storage,
-    db: db as Db,
-    stateMachine: sm,
-    log: pino({ level: 'silent' }),
-    fsync: true,
-    heartbeatMs: 100_000,
-    electionMs: 1_000_000,
-    snapshotCount,
-    snapshotCatchupEntries: 2,
-    appliedIndex: 0,
-    confState: { voters: [], learners: [] },
-    logRuns: [],
-    snapshotIndex: 0,
-    requestId: (() => {
-      let n = 0n;
-      return () => ++n;
-    })(),
-  });
-  sm.loop = loop;
-  loop.campaignIfSoleVoter();
-  await turns(20);
-  assert.ok(loop.isLeader, 'the lone voter leads');
-  return { loop, sm };
-}
-
 test('every cut of the Ready loop writes is recoverable, across snapshots and log compactions', async () => {
   const db = new RecordingDb();
   const { loop } = await loneLoop(db, 5);
@@ -151,6 +108,33 @@ test('every cut of the Ready loop writes is recoverable, across snapshots and lo
   const final = image(db.batches);
   const lastIndex = Math.max(...proposedAt.keys());
   assert.equal(Number(final.get(APPLIED_INDEX_KEY)!.readBigUInt64BE(0)), lastIndex);
+});
+
+test('every cut is recoverable when entries write many effects (held effects written ahead of the next Ready)', async () => {
+  const db = new RecordingDb();
+  const { loop } = await loneLoop(db, 4);
+  const values: string[] = [];
+  for (let round = 0; round < 8; round++) {
+    const vs = round % 2 === 1 ? [`many:20001:${round}`, `v${round}`] : [`v${round}`];
+    for (const v of vs) {
+      values.push(v);
+      loop.propose(Buffer.from(v));
+    }
+    await turns(round % 3 === 0 ? 2 : 10); // sometimes the next proposals come before the effects are written
+  }
+  await loop.stop();
+  const proposedAt = new Map<number, string>();
+  const wanted = new Set(values);
+  for (const b of db.batches) {
+    for (const { index, data } of runEntries(b)) if (wanted.has(data)) proposedAt.set(index, data);
+  }
+  assert.equal(proposedAt.size, values.length, 'every proposal reached the log');
+  const ahead = db.batches.filter((b) => b.length > 20000 && !b.some((op) => op.key.startsWith(RUN_PREFIX) || op.key === HARD_STATE_KEY));
+  assert.ok(ahead.length >= 1, `batches of effects alone: ${ahead.length}`);
+  for (let cut = 0; cut <= db.batches.length; cut++) {
+    const problem = checkRecoverable(image(db.batches.slice(0, cut)), proposedAt);
+    assert.equal(problem, undefined, `kill -9 after batch ${cut} of ${db.batches.length}: ${problem}`);
+  }
 });
 
 /** Batches land one event-loop turn after they are issued; `landed` holds their entries by then. */

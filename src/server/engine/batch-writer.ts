@@ -70,6 +70,17 @@ export class BatchWriter {
     return new Promise((r) => setImmediate(r));
   }
 
+  /**
+   * The held effects for a Ready's batch. Large ones (LARGE_HOLD: a DeleteRange or revocation of
+   * many keys, seconds of writing) are written ahead as a batch of their own instead, in the same
+   * order in the chain: a Ready with nothing of its own to persist (heartbeats, read states) then
+   * goes on at once instead of waiting for them, as etcd's Raft loop does while it applies.
+   */
+  takeForReady(): BatchOp[] {
+    if (this.holdsMany) this.flush();
+    return this.take();
+  }
+
   /** Takes the held effects, to be written first in a batch. */
   take(): BatchOp[] {
     const ops = this.held;

@@ -291,9 +291,9 @@ export class RaftLoop {
         this.onLeaderChange?.(lead, rd.hardState?.term ?? this.term);
       }
     }
-    // 1. One batch: the previous Ready's applied effects, the snapshot (if any), the new entries
-    //    and the hard state; synced when Raft requires it (new entries, term or vote).
-    const ops: BatchOp[] = this.writer.take();
+    // 1. One batch: the previous Ready's applied effects (large ones go ahead on their own), the
+    //    snapshot (if any), the new entries and the hard state; synced when Raft requires it.
+    const ops: BatchOp[] = this.writer.takeForReady();
     let install: ReturnType<StateMachine['prepareInstall']> | undefined;
     const snap = rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot) ? rd.snapshot : undefined;
     if (snap) {
