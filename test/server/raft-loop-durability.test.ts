@@ -74,6 +74,24 @@ function checkRecoverable(img: Map<string, Buffer>, proposedAt: Map<number, stri
   return undefined;
 }
 
+/**
+ * Asserts that every prefix of `batches` is a data dir a restart recovers (checkRecoverable);
+ * returns the index each of `values` landed at, from the log as written.
+ */
+function everyCutRecoverable(batches: BatchOp[][], values: string[]): Map<number, string> {
+  const proposedAt = new Map<number, string>();
+  const wanted = new Set(values);
+  for (const b of batches) {
+    for (const { index, data } of runEntries(b)) if (wanted.has(data)) proposedAt.set(index, data);
+  }
+  assert.equal(proposedAt.size, values.length, 'every proposal reached the log');
+  for (let cut = 0; cut <= batches.length; cut++) {
+    const problem = checkRecoverable(image(batches.slice(0, cut)), proposedAt);
+    assert.equal(problem, undefined, `kill -9 after batch ${cut} of ${batches.length}: ${problem}`);
+  }
+  return proposedAt;
+}
+
 test('every cut of the Ready loop writes is recoverable, across snapshots and log compactions', async () => {
   const db = new RecordingDb();
   const { loop } = await loneLoop(db, 5);
@@ -90,20 +108,9 @@ test('every cut of the Ready loop writes is recoverable, across snapshots and lo
   }
   await loop.stop();
 
-  // Which index each value landed at, from the log as written.
-  const proposedAt = new Map<number, string>();
-  const wanted = new Set(values);
-  for (const b of db.batches) {
-    for (const { index, data } of runEntries(b)) if (wanted.has(data)) proposedAt.set(index, data);
-  }
-  assert.equal(proposedAt.size, values.length, 'every proposal reached the log');
+  const proposedAt = everyCutRecoverable(db.batches, values);
   const snapshots = db.batches.filter((b) => b.some((op) => op.key === SNAPSHOT_KEY)).length;
   assert.ok(snapshots >= 5, `snapshot points written: ${snapshots}`);
-
-  for (let cut = 0; cut <= db.batches.length; cut++) {
-    const problem = checkRecoverable(image(db.batches.slice(0, cut)), proposedAt);
-    assert.equal(problem, undefined, `kill -9 after batch ${cut} of ${db.batches.length}: ${problem}`);
-  }
   // After the clean stop, everything is applied on disk.
   const final = image(db.batches);
   const lastIndex = Math.max(...proposedAt.keys());
@@ -123,18 +130,9 @@ test('every cut is recoverable when entries write many effects (held effects wri
     await turns(round % 3 === 0 ? 2 : 10); // sometimes the next proposals come before the effects are written
   }
   await loop.stop();
-  const proposedAt = new Map<number, string>();
-  const wanted = new Set(values);
-  for (const b of db.batches) {
-    for (const { index, data } of runEntries(b)) if (wanted.has(data)) proposedAt.set(index, data);
-  }
-  assert.equal(proposedAt.size, values.length, 'every proposal reached the log');
+  everyCutRecoverable(db.batches, values);
   const ahead = db.batches.filter((b) => b.length > 20000 && !b.some((op) => op.key.startsWith(RUN_PREFIX) || op.key === HARD_STATE_KEY));
   assert.ok(ahead.length >= 1, `batches of effects alone: ${ahead.length}`);
-  for (let cut = 0; cut <= db.batches.length; cut++) {
-    const problem = checkRecoverable(image(db.batches.slice(0, cut)), proposedAt);
-    assert.equal(problem, undefined, `kill -9 after batch ${cut} of ${db.batches.length}: ${problem}`);
-  }
 });
 
 /** Batches land one event-loop turn after they are issued; `landed` holds their entries by then. */
