@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -72,7 +73,12 @@ function cleanEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv 
  * (auth is enabled: the member serves). (GET /health is not used: the client port's HTTP side
  * may not answer, and readiness must not depend on it.)
  */
-export function statusReady(endpoint: string, timeoutMs = 1000): Promise<boolean> {
+export async function statusReady(endpoint: string, timeoutMs = 1000): Promise<boolean> {
+  // grpc-js is asked only once the port accepts a connection: after a refused connect its
+  // subchannel waits out a backoff and then connects once more, even with the client closed
+  // (grpc-js 1.14), to whatever listens on the port by then (a test's port blocker, which then
+  // keeps the test process alive).
+  if (!(await accepts(endpoint, timeoutMs))) return false;
   const m = method('etcdserverpb.Maintenance', 'Status');
   const c = new grpc.Client(endpoint, grpc.credentials.createInsecure());
   return new Promise<boolean>((resolve) => {
@@ -89,6 +95,21 @@ export function statusReady(endpoint: string, timeoutMs = 1000): Promise<boolean
         ),
     );
   }).finally(() => c.close());
+}
+
+/** True when a TCP connection to host:port is accepted (it is closed at once). */
+function accepts(endpoint: string, timeoutMs: number): Promise<boolean> {
+  const i = endpoint.lastIndexOf(':');
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: endpoint.slice(0, i), port: Number(endpoint.slice(i + 1)) });
+    sock.setTimeout(timeoutMs, () => sock.destroy());
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => undefined); // 'close' follows
+    sock.once('close', () => resolve(false));
+  });
 }
 
 /** True when GET /health on the client URL answers 200 {"health":"true"}. */

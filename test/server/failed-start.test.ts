@@ -41,9 +41,10 @@ async function dbContent(dataDir: string): Promise<Map<string, string>> {
   return out;
 }
 
+/** Holds the port; a connection it gets (a client left over from an earlier step) is dropped. */
 function occupy(port: number): Promise<net.Server> {
   return new Promise((resolve, reject) => {
-    const s = net.createServer();
+    const s = net.createServer((sock) => sock.destroy());
     s.once('error', reject);
     s.listen(port, '127.0.0.1', () => resolve(s));
   });
