@@ -14,25 +14,37 @@ export class PeerMetrics implements PeerStats {
   private readonly sentFailures: Counter<'To'>;
   private readonly receivedFailures: Counter<'From'>;
   private readonly rtt: Histogram<'To'>;
-  private readonly activePeers: Gauge<'Local' | 'Remote'>;
-  private readonly disconnected: Counter<'Local' | 'Remote'>;
+  /** Active streams and disconnections by remote member. */
+  private readonly active = new Map<bigint, number>();
+  private readonly disconnects = new Map<bigint, number>();
 
-  constructor(
-    r: Registry,
-    private readonly localId: () => bigint,
-  ) {
+  constructor(r: Registry, localId: () => bigint) {
     const registers = [r];
-    this.activePeers = new Gauge({
+    // Both carry the member's own id as Local, read when scraped: a peer stream may come up
+    // before the member's id is handed over (Metrics.watch runs after the member has started).
+    const active = this.active;
+    const disconnects = this.disconnects;
+    new Gauge({
       name: 'etcd_network_active_peers',
       help: 'The current number of active peer connections.',
       labelNames: ['Local', 'Remote'],
       registers,
+      collect() {
+        this.reset();
+        const local = hex(localId());
+        for (const [remote, n] of active) this.set({ Local: local, Remote: hex(remote) }, n);
+      },
     });
-    this.disconnected = new Counter({
+    new Counter({
       name: 'etcd_network_disconnected_peers_total',
       help: 'The total number of disconnected peers.',
       labelNames: ['Local', 'Remote'],
       registers,
+      collect() {
+        this.reset();
+        const local = hex(localId());
+        for (const [remote, n] of disconnects) this.inc({ Local: local, Remote: hex(remote) }, n);
+      },
     });
     this.sentBytes = new Counter({
       name: 'etcd_network_peer_sent_bytes_total',
@@ -101,11 +113,7 @@ export class PeerMetrics implements PeerStats {
   }
 
   activeChanged(remote: bigint, active: boolean): void {
-    const labels = { Local: hex(this.localId()), Remote: hex(remote) };
-    if (active) this.activePeers.inc(labels);
-    else {
-      this.activePeers.dec(labels);
-      this.disconnected.inc(labels);
-    }
+    this.active.set(remote, (this.active.get(remote) ?? 0) + (active ? 1 : -1));
+    if (!active) this.disconnects.set(remote, (this.disconnects.get(remote) ?? 0) + 1);
   }
 }
