@@ -111,6 +111,13 @@ export function encodeRecord(kv: KeyValue, tombstone: boolean): Buffer {
  * its key bytes (for the DELETE event, so the event needs no buffer of its own).
  */
 export function encodeTombstone(k: string, mod: number): { rec: Buffer; key: Buffer } {
+  const rec = encodeTombstoneRecord(k, mod);
+  const keyAt = 1 + varintSize(k.length);
+  return { rec, key: rec.subarray(keyAt, keyAt + k.length) };
+}
+
+/** A tombstone record alone (no view of its key: for a delete nobody takes an event of). */
+export function encodeTombstoneRecord(k: string, mod: number): Buffer {
   const klen = k.length;
   const keyAt = 1 + varintSize(klen);
   const buf = Buffer.allocUnsafe(keyAt + klen + 1 + varintSize(mod) + 1 + 8);
@@ -122,7 +129,7 @@ export function encodeTombstone(k: string, mod: number): { rec: Buffer; key: Buf
   pos = writeVarint(buf, pos, mod);
   buf[pos++] = 0; // version
   buf.fill(0, pos, pos + 8); // lease
-  return { rec: buf, key: buf.subarray(keyAt, keyAt + klen) };
+  return buf;
 }
 
 /**

@@ -43,6 +43,12 @@ import { WriteTxn } from './write-txn';
 export interface StoreHooks {
   /** Whether a lease exists. Absent hook: no lease exists (any lease != 0 is LeaseNotFound). */
   leaseExists?(id: bigint): boolean;
+  /**
+   * Whether anyone takes every event of the next write (synced watchers). When false, a write's
+   * result carries only the events whose key had or gets a lease (the lessor follows those), so
+   * a large DeleteRange builds no KeyValue and event per key for nobody. Absent hook: all events.
+   */
+  eventsWanted?(): boolean;
 }
 
 export class MvccStore {
@@ -100,7 +106,8 @@ export class MvccStore {
   }
 
   private begin(undoable: boolean): WriteTxn {
-    return new WriteTxn(this.index, this.engine, this.rev, this.compactRev, undoable);
+    const allEvents = this.hooks.eventsWanted === undefined || this.hooks.eventsWanted();
+    return new WriteTxn(this.index, this.engine, this.rev, this.compactRev, undoable, allEvents);
   }
 
   private commit<R>(tw: WriteTxn, response: R): WriteResult<R> {

@@ -6,7 +6,7 @@
  * state of index and engine (used by Txn, whose later ops may still fail).
  */
 import type { Engine } from './engine';
-import { encodeLiveRecord, encodeTombstone } from './codec';
+import { encodeLiveRecord, encodeRecord, encodeTombstone, encodeTombstoneRecord } from './codec';
 import type { KeyIndex } from './key-index';
 import type { KeySpan, KvIndex } from './kv-index';
 import { keyStr } from './kv-index';
@@ -24,12 +24,19 @@ export class WriteTxn implements ReadView {
   private subs = 0;
   private readonly undoLog: (() => void)[] | undefined;
 
-  constructor(index: KvIndex, engine: Engine, beginRev: number, compactRev: number, undoable: boolean) {
+  /**
+   * Whether every change gets its event. When false (nobody watches), only the changes of keys
+   * that had or get a lease do: the lessor follows those (StoreHooks.eventsWanted).
+   */
+  private readonly allEvents: boolean;
+
+  constructor(index: KvIndex, engine: Engine, beginRev: number, compactRev: number, undoable: boolean, allEvents = true) {
     this.index = index;
     this.engine = engine;
     this.beginRev = beginRev;
     this.compactRev = compactRev;
     this.undoLog = undoable ? [] : undefined;
+    this.allEvents = allEvents;
   }
 
   /** The revision this txn reads at: beginRev, or beginRev+1 once it changed something. */
@@ -52,21 +59,26 @@ export class WriteTxn implements ReadView {
     const k = keyStr(key);
     const existing = this.index.get(k);
     const live = existing !== undefined && existing.isLive();
-    const { rec, kv } = encodeLiveRecord({
+    const input: KeyValue = {
       key,
       create_revision: live ? existing.create : main,
       mod_revision: main,
       version: live ? existing.version + 1 : 1,
       value,
       lease,
-    }); // kv's buffers are views into the record: the events pin no request buffer
-    this.engine.putRevision(main, sub, rec);
+    };
     const ki = existing ?? this.index.getOrAdd(k); // a new key: one descent of the tree
     const meta = ki.meta();
-    ki.put(main, sub, kv.create_revision, kv.version, lease);
+    if (this.allEvents || lease !== 0n || (live && meta.lease !== 0n)) {
+      const { rec, kv } = encodeLiveRecord(input); // kv's buffers are views into the record: the events pin no request buffer
+      this.engine.putRevision(main, sub, rec);
+      this.events.push(live ? { type: 'PUT', kv, prev_lease: meta.lease } : { type: 'PUT', kv });
+    } else {
+      this.engine.putRevision(main, sub, encodeRecord(input, false));
+    }
+    ki.put(main, sub, input.create_revision, input.version, lease);
     if (existing !== undefined) this.index.compactable.add(ki);
     if (!live) this.index.liveKeys++;
-    this.events.push(live ? { type: 'PUT', kv, prev_lease: meta.lease } : { type: 'PUT', kv });
     if (this.undoLog !== undefined) {
       this.undoLog.push(() => {
         this.engine.delRevision(main, sub);
@@ -97,14 +109,18 @@ export class WriteTxn implements ReadView {
       if (withPrev) prevs.push(ki.latest(this.engine));
       const main = this.beginRev + 1;
       const sub = this.subs++;
-      const { rec, key } = encodeTombstone(ki.k, main);
-      const kv: KeyValue = { key, create_revision: 0, mod_revision: main, version: 0, value: EMPTY_BUFFER, lease: 0n };
-      this.engine.putRevision(main, sub, rec);
       const meta = ki.meta();
+      if (this.allEvents || meta.lease !== 0n) {
+        const { rec, key } = encodeTombstone(ki.k, main);
+        this.engine.putRevision(main, sub, rec);
+        const kv: KeyValue = { key, create_revision: 0, mod_revision: main, version: 0, value: EMPTY_BUFFER, lease: 0n };
+        this.events.push({ type: 'DELETE', kv, prev_lease: meta.lease });
+      } else {
+        this.engine.putRevision(main, sub, encodeTombstoneRecord(ki.k, main));
+      }
       ki.tombstone(main, sub);
       this.index.compactable.add(ki);
       this.index.liveKeys--;
-      this.events.push({ type: 'DELETE', kv, prev_lease: meta.lease });
       if (this.undoLog !== undefined) {
         this.undoLog.push(() => {
           this.engine.delRevision(main, sub);

@@ -7,7 +7,7 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RawNode, MemoryStorage, type ConfState } from '../../raft';
-import { MvccStore, type IndexLoader } from '../../mvcc';
+import { MvccStore, type IndexLoader, type StoreHooks } from '../../mvcc';
 import type { Config } from '../config/config';
 import { effectiveQuotaBackendBytes, electionTicks } from '../config/config';
 import { DataDirError, loadEngine, openMemberDb } from './storage/member-db';
@@ -77,10 +77,11 @@ export async function openMember(
     const leaseExists = (lid: bigint): boolean => lessor.has(lid);
     // Parts built later that earlier callbacks reach (set as each is built).
     const refs: { watchHub?: WatchHub; loop?: RaftLoop; member?: EtcdMember } = {};
+    const hooks: StoreHooks = { leaseExists, eventsWanted: () => refs.watchHub === undefined || refs.watchHub.wantsEvents };
     const store: StoreHolder = {
-      mvcc: new MvccStore(engine, { leaseExists }, loader),
+      mvcc: new MvccStore(engine, hooks, loader),
       reopen: () => {
-        const mvcc = new MvccStore(engine, { leaseExists }, engine.takeLoader());
+        const mvcc = new MvccStore(engine, hooks, engine.takeLoader());
         lessor.reload();
         attachAllKeys(lessor, mvcc);
         // Watchers may have missed revisions: they catch up from the new store's history.

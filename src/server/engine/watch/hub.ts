@@ -39,10 +39,7 @@ export const MAX_WATCHERS_PER_SYNC = 512;
 export const RESYNC_PERIOD_MS = 100;
 /** Retry delay for victims whose streams stay full (etcd's syncVictimsLoop tick). */
 export const VICTIM_RETRY_MS = 10;
-/**
- * Watcher deliveries per fan-out macrotask before yielding to I/O (a revision is never split:
- * the budget is checked between revisions). 10,000 is about 2 ms of work.
- */
+/** Watcher deliveries per fan-out macrotask before yielding to I/O (about 2 ms; checked between revisions, never splitting one). */
 export const FANOUT_BUDGET = 10_000;
 
 /** What the hub reads from the store. */
@@ -57,10 +54,7 @@ export interface HubDeps {
   scheduler?: Scheduler;
   /** Deliveries per fan-out macrotask (default FANOUT_BUDGET). */
   fanoutBudget?: number;
-  /**
-   * Runs a fan-out once the answers being sent have left (answers-in-flight.ts), so
-   * the write that produced the events is answered first. Default: the scheduler, at 0 ms.
-   */
+  /** Runs a fan-out once the answers being sent have left (answers-in-flight.ts): the write is answered first. Default: at 0 ms. */
   whenQuiet?: (fn: () => void) => { cancel(): void };
 }
 
@@ -122,14 +116,19 @@ export class WatchHub {
   }
 
   /**
+   * Whether the next revision's events are owed: not with nobody synced (a watcher created or
+   * synced later drains first, then starts above the current revision or reads the history).
+   */
+  get wantsEvents(): boolean {
+    return this.synced.size > 0 || this.head !== this.pending.length;
+  }
+
+  /**
    * The events of ONE new revision, in op order. Called by the applier after each write; the
    * synced watchers get them in a later macrotask (or earlier, from `drain`), in this order.
    */
   notify(events: Event[]): void {
-    if (events.length === 0) return;
-    // Nobody synced now means nobody is owed these: a watcher created or synced later first
-    // drains, then starts above the current revision or reads the history.
-    if (this.synced.size === 0 && this.head === this.pending.length) return;
+    if (events.length === 0 || !this.wantsEvents) return;
     this.pending.push(events);
     if (this.fanoutTimer === undefined && !this.closed) this.fanoutTimer = this.whenQuiet(this.runFanout);
   }
