@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Event, MvccStore, WriteResult } from '../../src/mvcc';
+import { prng } from '../helpers/prng';
 import { b, freshStore, plain } from './helpers';
 
 const view = (evs: readonly Event[]): unknown => evs.map((e) => ({ type: e.type, kv: plain(e.kv), prev_lease: e.prev_lease ?? 0n }));
@@ -13,17 +14,6 @@ const view = (evs: readonly Event[]): unknown => evs.map((e) => ({ type: e.type,
 /** The events the lessor needs: a lease on either side of the change. */
 const leased = (evs: readonly Event[]): Event[] =>
   evs.filter((e) => (e.prev_lease ?? 0n) !== 0n || (e.type === 'PUT' && e.kv.lease !== 0n));
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('without a taker, writes carry only the leased events and store the same', () => {
   const seed = Number(process.env.QUIET_EVENTS_SEED ?? Date.now() % 2 ** 31);
