@@ -15,6 +15,27 @@ const view = (evs: readonly Event[]): unknown => evs.map((e) => ({ type: e.type,
 const leased = (evs: readonly Event[]): Event[] =>
   evs.filter((e) => (e.prev_lease ?? 0n) !== 0n || (e.type === 'PUT' && e.kv.lease !== 0n));
 
+/** One random write, its arguments drawn now (in this order), to run on either store. */
+function randomOp(r: number, i: number, key: () => Buffer, lease: () => bigint): (s: MvccStore) => WriteResult<unknown> {
+  if (r < 0.55) {
+    const k = key();
+    const l = lease();
+    return (s) => s.put({ key: k, value: b(`v${i}`), lease: l });
+  }
+  if (r < 0.75) {
+    const k = key();
+    return (s) => s.deleteRange({ key: k, range_end: b('k9') });
+  }
+  if (r < 0.85) {
+    const ks = [key(), key()];
+    return (s) => s.deleteKeys(ks);
+  }
+  const k1 = key();
+  const k2 = key();
+  const l = lease();
+  return (s) => s.txn({ success: [{ request_put: { key: k1, value: b('t'), lease: l } }, { request_delete_range: { key: k2 } }] });
+}
+
 test('without a taker, writes carry only the leased events and store the same', () => {
   const seed = Number(process.env.QUIET_EVENTS_SEED ?? Date.now() % 2 ** 31);
   console.log(`quiet-events seed ${seed} (QUIET_EVENTS_SEED to replay)`);
@@ -27,27 +48,7 @@ test('without a taker, writes carry only the leased events and store the same', 
   let dropped = 0;
   for (let i = 0; i < 400; i++) {
     wanted = rnd() < 0.25;
-    const r = rnd();
-    const op: (s: MvccStore) => WriteResult<unknown> =
-      r < 0.55
-        ? (
-            (k, v, l) => (s) =>
-              s.put({ key: k, value: v, lease: l })
-          )(key(), b(`v${i}`), lease())
-        : r < 0.75
-          ? (
-              (k) => (s) =>
-                s.deleteRange({ key: k, range_end: b('k9') })
-            )(key())
-          : r < 0.85
-            ? (
-                (ks) => (s) =>
-                  s.deleteKeys(ks)
-              )([key(), key()])
-            : (
-                (k1, k2, l) => (s) =>
-                  s.txn({ success: [{ request_put: { key: k1, value: b('t'), lease: l } }, { request_delete_range: { key: k2 } }] })
-              )(key(), key(), lease());
+    const op = randomOp(rnd(), i, key, lease);
     const got = op(quiet);
     const want = op(full);
     assert.deepEqual(got.response, want.response, `op ${i}`);
