@@ -92,13 +92,14 @@ export function decodeIndexImage(buf: Buffer): KvIndex {
         const main = r.varint();
         const enc = unzigzag(r.varint());
         const sub = enc < 0 ? -enc - 1 : enc;
+        if (main < 1) throw new IndexImageError(`revision ${main} at key ${j}`);
         if (main < pm || (main === pm && sub <= ps)) throw new IndexImageError(`revisions out of order at key ${j}`);
         pm = main;
         ps = sub;
         ki.pushEncoded(main, enc);
       }
-      ki.create = r.varint();
-      ki.version = r.varint();
+      const create = r.varint();
+      ki.setCounts(create, r.varint());
       const flag = buf[r.pos++];
       if (flag === 1) {
         if (r.pos + 8 > buf.length) throw new IndexImageError('truncated lease');

@@ -3,15 +3,16 @@
  * and nothing else, so the store's memory grows with the number of keys, not with the bytes
  * stored. Values are never held here: they are read from the engine when asked for.
  *
- * The retained revisions, oldest first, are held inline while there is one (most keys), else in
- * a flat array [main, sub, main, sub, ...]: one heap object per key besides its string, which
- * keeps garbage collection and memory proportional to the keys. A tombstone stores its sub as
- * -(sub + 1). A generation (the life of the key from a creation to
- * a deletion) ends at each tombstone; the key is live iff its newest revision is a put.
+ * The retained revisions, oldest first, are held inline while there is one put whose metadata
+ * is that of a new key (created at its own revision, version 1: most keys), else in a flat
+ * array [create, version, main, sub, main, sub, ...]: one small heap object per key besides its
+ * string (five fields), which keeps garbage collection and memory proportional to the keys. A
+ * tombstone stores its sub as -(sub + 1). A generation (the life of the key from a creation to a
+ * deletion) ends at each tombstone; the key is live iff its newest revision is a put.
  *
  * While the key is live, `create`, `version` and `lease` describe its newest put (what a put on
  * top of it, a compare or a lease attach needs), so writes and count/keys-only reads never read
- * a value.
+ * a value. A key that is not live reports create and version 0 when held inline.
  */
 import type { Engine } from './engine';
 import { decodeRecord } from './codec';
@@ -25,57 +26,95 @@ export interface LiveMeta {
 }
 
 const ZERO_LEASE = 0n;
+/** Slots before the first revision in the array form: create, version. */
+const HEAD = 2;
 
 export class KeyIndex {
   /** The key, one char per byte (latin1). */
   readonly k: string;
-  /** Number of retained revisions. */
-  private n = 0;
-  /** The only revision while n === 1 (main, encoded sub): most keys have one. */
+  /** The only revision, inline (main, encoded sub); main 0 when the key has none. */
   private m0 = 0;
   private s0 = 0;
-  /** Every revision, flat [main, sub, ...], while n > 1. */
+  /** The array form [create, version, main, sub, ...], or undefined when inline. */
   private more: number[] | undefined = undefined;
-  create = 0;
-  version = 0;
   lease: bigint = ZERO_LEASE;
 
   constructor(k: string) {
     this.k = k;
   }
 
+  /** The newest put's create revision (0 for an inline key that is not live). */
+  get create(): number {
+    const more = this.more;
+    if (more !== undefined) return more[0]!;
+    return this.s0 >= 0 ? this.m0 : 0;
+  }
+
+  /** The newest put's version (0 for an inline key that is not live). */
+  get version(): number {
+    const more = this.more;
+    if (more !== undefined) return more[1]!;
+    return this.m0 !== 0 && this.s0 >= 0 ? 1 : 0;
+  }
+
+  private get n(): number {
+    const more = this.more;
+    if (more !== undefined) return (more.length - HEAD) >> 1;
+    return this.m0 === 0 ? 0 : 1;
+  }
+
   private mainAt(i: number): number {
-    return this.more === undefined ? this.m0 : this.more[2 * i]!;
+    return this.more === undefined ? this.m0 : this.more[HEAD + 2 * i]!;
   }
 
   /** Encoded sub of revision i (negative: a tombstone). */
   private subAt(i: number): number {
-    return this.more === undefined ? this.s0 : this.more[2 * i + 1]!;
+    return this.more === undefined ? this.s0 : this.more[HEAD + 2 * i + 1]!;
   }
 
   private push(main: number, subEnc: number): void {
-    if (this.n === 0) {
+    if (this.more !== undefined) this.more.push(main, subEnc);
+    else if (this.m0 === 0) {
       this.m0 = main;
       this.s0 = subEnc;
-    } else if (this.more === undefined) {
-      this.more = [this.m0, this.s0, main, subEnc];
-    } else {
-      this.more.push(main, subEnc);
-    }
-    this.n++;
+    } else this.more = [this.create, this.version, this.m0, this.s0, main, subEnc];
   }
 
   private pop(): void {
-    this.n--;
-    if (this.more === undefined) return;
+    if (this.more === undefined) {
+      this.m0 = 0;
+      this.s0 = 0;
+      return;
+    }
     this.more.length -= 2;
-    if (this.n === 1) this.collapse();
+    this.normalize();
   }
 
-  private collapse(): void {
-    this.m0 = this.more![0]!;
-    this.s0 = this.more![1]!;
-    this.more = undefined;
+  /** Sets the newest put's create and version, choosing the form that holds them (also index images). */
+  setCounts(create: number, version: number): void {
+    const more = this.more;
+    if (more !== undefined) {
+      more[0] = create;
+      more[1] = version;
+      this.normalize();
+    } else if (this.m0 !== 0 && this.s0 >= 0 && (create !== this.m0 || version !== 1)) {
+      this.more = [create, version, this.m0, this.s0];
+    }
+  }
+
+  /** Back to inline when the array form holds no more than inline can. */
+  private normalize(): void {
+    const more = this.more!;
+    if (more.length > HEAD + 2) return;
+    if (more.length === HEAD) {
+      this.more = undefined;
+      this.m0 = 0;
+      this.s0 = 0;
+    } else if (more[3]! < 0 || (more[0] === more[2] && more[1] === 1)) {
+      this.m0 = more[2]!;
+      this.s0 = more[3]!;
+      this.more = undefined;
+    }
   }
 
   /** Number of retained revisions (index images). */
@@ -100,7 +139,9 @@ export class KeyIndex {
 
   /** True when the key exists at the newest revision. */
   isLive(): boolean {
-    return this.n > 0 && this.subAt(this.n - 1) >= 0;
+    const more = this.more;
+    if (more === undefined) return this.m0 !== 0 && this.s0 >= 0;
+    return more.length > HEAD && more[more.length - 1]! >= 0;
   }
 
   /** True when nothing is left (only after compaction): the index drops the key. */
@@ -110,7 +151,7 @@ export class KeyIndex {
 
   /** True when the key has exactly one revision and no tombstone: compaction has nothing to do. */
   isSingleRevision(): boolean {
-    return this.n === 1 && this.s0 >= 0;
+    return this.n === 1 && this.subAt(0) >= 0;
   }
 
   /** The newest put's metadata (meaningful only while live). */
@@ -121,8 +162,7 @@ export class KeyIndex {
   /** Records a put at (main, sub) with the new value's metadata. */
   put(main: number, sub: number, create: number, version: number, lease: bigint): void {
     this.push(main, sub);
-    this.create = create;
-    this.version = version;
+    this.setCounts(create, version);
     this.lease = lease === 0n ? ZERO_LEASE : lease;
   }
 
@@ -147,8 +187,7 @@ export class KeyIndex {
   }
 
   private restoreMeta(m: LiveMeta): void {
-    this.create = m.create;
-    this.version = m.version;
+    this.setCounts(m.create, m.version);
     this.lease = m.lease;
   }
 
@@ -251,13 +290,14 @@ export class KeyIndex {
     }
     if (keepFrom === 0) return;
     for (let i = 0; i < keepFrom; i++) drop(this.mainAt(i), subOf(this.subAt(i)));
-    this.n = n - keepFrom;
-    if (this.more === undefined) return; // n was 1 and keepFrom 1: nothing left
-    if (this.n === 0) this.more = undefined;
-    else {
-      this.more.splice(0, 2 * keepFrom);
-      if (this.n === 1) this.collapse();
+    if (this.more === undefined) {
+      // n was 1 and keepFrom 1: nothing left
+      this.m0 = 0;
+      this.s0 = 0;
+      return;
     }
+    this.more.splice(HEAD, 2 * keepFrom);
+    this.normalize();
   }
 }
 
