@@ -43,13 +43,17 @@ import { applyHeapPolicy } from './heap-policy';
 
 export interface ServerOptions {
   logger?: Logger;
-  /** node's own arguments, for the V8 heap policy (heap-policy.ts); absent: V8 is left as it is. */
+  /**
+   * node's own arguments, for the V8 heap policy (heap-policy.ts), logged when the member is ready
+   * (`node-flags`); absent: V8 is left as it is.
+   */
   heapPolicy?: { execArgv: readonly string[] };
 }
 
 export class EtcdServer {
   readonly config: Config;
   readonly log: Logger;
+  private readonly nodeFlags: readonly string[] | undefined;
   private member: EtcdMember | undefined;
   private grpc: GrpcServer | undefined;
   private listeners: ClientListener[] = [];
@@ -72,7 +76,8 @@ export class EtcdServer {
     this.config = config;
     this.log = opts.logger ?? createLogger(config);
     // No log line: a start that fails logs exactly one line, as etcd's does.
-    if (opts.heapPolicy !== undefined) applyHeapPolicy(opts.heapPolicy.execArgv);
+    this.nodeFlags = opts.heapPolicy?.execArgv;
+    if (this.nodeFlags !== undefined) applyHeapPolicy(this.nodeFlags);
   }
 
   get etcdMember(): EtcdMember {
@@ -104,7 +109,8 @@ export class EtcdServer {
     // Like etcd's ReadyNotify: start() returns once this member has joined the cluster's log.
     await Promise.race([member.ready, this.done]);
     if (this.failure) throw this.failure;
-    this.log.info({ 'member-id': member.memberId.toString(16) }, 'ready to serve client requests');
+    const flags = this.nodeFlags !== undefined ? { 'node-flags': this.nodeFlags } : {};
+    this.log.info({ 'member-id': member.memberId.toString(16), ...flags }, 'ready to serve client requests');
   }
 
   private async startParts(): Promise<EtcdMember> {

@@ -17,11 +17,12 @@
 # and on this 2-core machine (shared with etcdctl itself) they measure raw write throughput.
 #
 # For each run (BENCH_RUNS), each load (BENCH_LOADS) and each target (real etcd 3.6 from
-# .tools/bin/etcd, then etcd-ts via `node bin/etcd-ts`; the order alternates between runs), this
-# script starts a fresh single-member server with a temp data dir on free 127.0.0.1 ports with the
-# same flags, runs `etcdctl check perf --load=X` against it, records etcdctl's figures plus the
-# server's CPU seconds (utime+stime from /proc/<pid>/stat, during the check only) and peak RSS
-# (VmHWM from /proc/<pid>/status), stops the server and deletes the data dir. It prints every
+# .tools/bin/etcd, then etcd-ts via `node <node flags of bin/etcd-ts's first line> bin/etcd-ts`,
+# as executing the file runs it; the order alternates between runs), this script starts a fresh
+# single-member server with a temp data dir on free 127.0.0.1 ports with the same flags, runs
+# `etcdctl check perf --load=X` against it, records etcdctl's figures plus the server's CPU
+# seconds (utime+stime from /proc/<pid>/stat, during the check only) and peak RSS (VmHWM from
+# /proc/<pid>/status), stops the server and deletes the data dir. It prints every
 # run, then medians per target and load with the ratio etcd-ts/etcd, and ends with a markdown
 # table for the README.
 #
@@ -301,8 +302,10 @@ start_server() {
         env "${envclean[@]}" "$ETCD_BIN" "${flags[@]}" >"$mlog" 2>&1 &
         ;;
       etcd-ts)
+        # node's flags from bin/etcd-ts's `#!/usr/bin/env -S node ...` line (executing the file
+        # applies them), then BENCH_NODE_ARGS.
         # shellcheck disable=SC2086
-        env "${envclean[@]}" node ${BENCH_NODE_ARGS:-} bin/etcd-ts "${flags[@]}" >"$mlog" 2>&1 &
+        env "${envclean[@]}" node $(sed -n '1s|^#!/usr/bin/env -S node||p' bin/etcd-ts) ${BENCH_NODE_ARGS:-} bin/etcd-ts "${flags[@]}" >"$mlog" 2>&1 &
         ;;
     esac
     # `env` execs the server, so $! is the server's pid.

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from './tools';
-import { etcdTsBin, healthy } from './process-member';
+import { etcdTsBin, etcdTsNodeFlags, healthy } from './process-member';
 
 export const SUBNET = '10.110.2';
 
@@ -96,6 +96,7 @@ export class HostNetwork {
       'exec',
       h.ns,
       process.execPath,
+      ...etcdTsNodeFlags(),
       etcdTsBin(),
       '--name',
       h.name,

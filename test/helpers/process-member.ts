@@ -56,6 +56,23 @@ export function etcdTsBin(): string {
   return path.join(repoRootDir(), 'bin', 'etcd-ts');
 }
 
+/**
+ * node's own flags on bin/etcd-ts's `#!/usr/bin/env -S node ...` line, which apply when the file
+ * is executed: members started by the helpers (process.execPath, these flags, the file) run with
+ * them, as a user's do.
+ */
+export function etcdTsNodeFlags(): string[] {
+  const first = fs.readFileSync(etcdTsBin(), 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env -S node((?: +\S+)*) *$/.exec(first);
+  if (m === null) throw new Error(`bin/etcd-ts: unexpected first line ${JSON.stringify(first)}`);
+  return m[1]!.split(' ').filter((a) => a !== '');
+}
+
+/** The argv after process.execPath that runs bin/etcd-ts as executing the file does. */
+export function etcdTsArgv(args: readonly string[]): string[] {
+  return [...etcdTsNodeFlags(), etcdTsBin(), ...args];
+}
+
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
@@ -156,7 +173,7 @@ export async function runEtcdTs(
   args: string[],
   opts: { env?: Record<string, string>; timeoutMs?: number; signal?: AbortSignal; cwd?: string } = {},
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }> {
-  const child = spawn(process.execPath, [etcdTsBin(), ...args], {
+  const child = spawn(process.execPath, etcdTsArgv(args), {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     env: cleanEnv(opts.env),
@@ -179,7 +196,7 @@ export async function startProcessMember(opts: ProcessMemberOptions = {}): Promi
   const peerPort = opts.peerPort ?? (await freePort());
   const clientUrl = `http://127.0.0.1:${clientPort}`;
   const args = [...memberArgs(name, dataDir, clientPort, peerPort), ...(opts.extraArgs ?? [])];
-  const [file, argv] = opts.binary !== undefined ? [opts.binary, args] : [process.execPath, [etcdTsBin(), ...args]];
+  const [file, argv] = opts.binary !== undefined ? [opts.binary, args] : [process.execPath, etcdTsArgv(args)];
   const child = spawn(file, argv, {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: cleanEnv(opts.env),
