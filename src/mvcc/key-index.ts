@@ -72,20 +72,21 @@ export class KeyIndex {
     return this.more === undefined ? this.s0 : this.more[HEAD + 2 * i + 1]!;
   }
 
+  /** The inline form holding one revision, or none (main 0). */
+  private setInline(main: number, subEnc: number): void {
+    this.m0 = main;
+    this.s0 = subEnc;
+    this.more = undefined;
+  }
+
   private push(main: number, subEnc: number): void {
     if (this.more !== undefined) this.more.push(main, subEnc);
-    else if (this.m0 === 0) {
-      this.m0 = main;
-      this.s0 = subEnc;
-    } else this.more = [this.create, this.version, this.m0, this.s0, main, subEnc];
+    else if (this.m0 === 0) this.setInline(main, subEnc);
+    else this.more = [this.create, this.version, this.m0, this.s0, main, subEnc];
   }
 
   private pop(): void {
-    if (this.more === undefined) {
-      this.m0 = 0;
-      this.s0 = 0;
-      return;
-    }
+    if (this.more === undefined) return this.setInline(0, 0);
     this.more.length -= 2;
     this.normalize();
   }
@@ -106,15 +107,8 @@ export class KeyIndex {
   private normalize(): void {
     const more = this.more!;
     if (more.length > HEAD + 2) return;
-    if (more.length === HEAD) {
-      this.more = undefined;
-      this.m0 = 0;
-      this.s0 = 0;
-    } else if (more[3]! < 0 || (more[0] === more[2] && more[1] === 1)) {
-      this.m0 = more[2]!;
-      this.s0 = more[3]!;
-      this.more = undefined;
-    }
+    if (more.length === HEAD) this.setInline(0, 0);
+    else if (more[3]! < 0 || (more[0] === more[2] && more[1] === 1)) this.setInline(more[2]!, more[3]!);
   }
 
   /** Number of retained revisions (index images). */
@@ -290,12 +284,8 @@ export class KeyIndex {
     }
     if (keepFrom === 0) return;
     for (let i = 0; i < keepFrom; i++) drop(this.mainAt(i), subOf(this.subAt(i)));
-    if (this.more === undefined) {
-      // n was 1 and keepFrom 1: nothing left
-      this.m0 = 0;
-      this.s0 = 0;
-      return;
-    }
+    // n was 1 and keepFrom 1: nothing left
+    if (this.more === undefined) return this.setInline(0, 0);
     this.more.splice(HEAD, 2 * keepFrom);
     this.normalize();
   }
