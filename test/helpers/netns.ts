@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from './tools';
-import { etcdTsBin, etcdTsNodeFlags, healthy } from './process-member';
+import { etcdTsArgv, healthy } from './process-member';
 
 export const SUBNET = '10.110.2';
 
@@ -91,13 +91,7 @@ export class HostNetwork {
   /** Starts host i's member with the docker recipe's flags, inside its namespace. */
   start(i: number, state: 'new' | 'existing' = 'new'): void {
     const h = this.hosts[i]!;
-    const args = [
-      'netns',
-      'exec',
-      h.ns,
-      process.execPath,
-      ...etcdTsNodeFlags(),
-      etcdTsBin(),
+    const member = [
       '--name',
       h.name,
       '--data-dir',
@@ -118,6 +112,7 @@ export class HostNetwork {
       'my-etcd-token',
       ...this.extraArgs,
     ];
+    const args = ['netns', 'exec', h.ns, process.execPath, ...etcdTsArgv(member)];
     const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     h.child = child;
     h.log = '';

@@ -62,6 +62,12 @@ export function etcdTsBin(): string {
  * them, as a user's do.
  */
 export function etcdTsNodeFlags(): string[] {
+  return [...(nodeFlags ??= readNodeFlags())];
+}
+
+let nodeFlags: readonly string[] | undefined;
+
+function readNodeFlags(): string[] {
   const first = fs.readFileSync(etcdTsBin(), 'utf8').split('\n', 1)[0]!;
   const m = /^#!\/usr\/bin\/env -S node((?: +\S+)*) *$/.exec(first);
   if (m === null) throw new Error(`bin/etcd-ts: unexpected first line ${JSON.stringify(first)}`);
