@@ -15,6 +15,7 @@ import type { MvccStore, Event } from '../../../mvcc';
 import type { Lessor } from '../../../lease';
 import { applyLeaseEntry } from '../lease/apply';
 import { decodeAuthed, decodeRequest, RequestKind } from '../../wire/request-codec';
+import { kvRequestDecoder } from '../../wire/flat-decoder';
 import {
   checkDeleteRangeAuth,
   checkLeasePuts,
@@ -87,9 +88,16 @@ export interface CompactResult {
   revision: number;
 }
 
+/** A KV request's decoder: the one-pass one (wire/flat-decoder.ts), else proto-loader's. */
+function kvDecoder(name: 'Put' | 'DeleteRange'): (buf: Buffer) => unknown {
+  const fast = kvRequestDecoder(name, false);
+  const general = method('etcdserverpb.KV', name).requestDeserialize;
+  return (buf) => fast(buf) ?? general(buf);
+}
+
 const decoders = {
-  put: () => method('etcdserverpb.KV', 'Put').requestDeserialize,
-  del: () => method('etcdserverpb.KV', 'DeleteRange').requestDeserialize,
+  put: () => kvDecoder('Put'),
+  del: () => kvDecoder('DeleteRange'),
   txn: () => method('etcdserverpb.KV', 'Txn').requestDeserialize,
   compact: () => method('etcdserverpb.KV', 'Compact').requestDeserialize,
   alarm: () => method('etcdserverpb.Maintenance', 'Alarm').requestDeserialize,
