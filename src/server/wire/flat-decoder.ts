@@ -5,7 +5,8 @@
  * toObject, then raw-request.ts's [RAW] where the method keeps it): bytes as views of the
  * message, 64-bit integers as decimal strings, enums by name, absent fields at their defaults.
  * It skips that path's message object, its Long values and defaults, and its second walk over
- * the bytes (about 1 µs of the 1.2 µs a Put or Range request took, measured alone).
+ * the bytes (measured alone, with the conversion to the core's shape: Put 0.87 -> 0.20 µs,
+ * Range 1.03 -> 0.15 µs).
  *
  * Anything it does not know (a field it does not hold or in another wire type, an enum value
  * without a name, a bool in more than one byte, a damaged encoding) makes it answer undefined,
