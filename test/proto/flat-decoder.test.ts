@@ -13,6 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fcSeed } from '../helpers/fc-seed';
 import * as protobuf from 'protobufjs';
 import { flatDecoder, kvRequestDecoder } from '../../src/server/wire/flat-decoder';
 import { messageType, strictRequests } from '../../src/server/wire/strict-wire';
@@ -23,10 +24,6 @@ import { KV_RAW_METHODS } from '../../src/server/api/kv-service';
 const NAMES = ['Put', 'Range', 'DeleteRange'] as const;
 const general = strictRequests(withRawRequests('etcdserverpb.KV', KV_RAW_METHODS), protoRoot(), PROTO_FILES);
 const typeOf = (name: string): protobuf.Type => messageType(protoRoot(), PROTO_FILES, `etcdserverpb.${name}Request`);
-
-function seed(): number {
-  return process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
-}
 
 function varint(v: bigint, extra = 0): number[] {
   const out: number[] = [];
@@ -101,8 +98,7 @@ for (const name of NAMES) {
   const decode = kvRequestDecoder(name, (KV_RAW_METHODS as readonly string[]).includes(name));
 
   test(`${name}: the one-pass decoder agrees with the general path, and defers wherever that one refuses`, (t) => {
-    const s = seed();
-    t.diagnostic(`seed=${s} (replay: FC_SEED=${s})`);
+    const s = fcSeed(t);
     let fast = 0;
     fc.assert(
       fc.property(fc.array(fieldOf(type), { maxLength: 8 }), damage, (fields, d) => {
@@ -120,8 +116,7 @@ for (const name of NAMES) {
   });
 
   test(`${name}: requests as clients encode them take the one-pass path`, (t) => {
-    const s = seed();
-    t.diagnostic(`seed=${s} (replay: FC_SEED=${s})`);
+    const s = fcSeed(t);
     const serialize = method('etcdserverpb.KV', name).requestSerialize;
     const value = (f: protobuf.Field): fc.Arbitrary<unknown> => {
       f.resolve();

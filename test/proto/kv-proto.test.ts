@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fcSeed } from '../helpers/fc-seed';
 import { encodeHeader, encodeHeaderOnlyResponse } from '../../src/server/wire/kv-proto';
 import { method } from '../../src/server/wire/protos';
 
@@ -15,13 +16,8 @@ const id = fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n 
 const revision = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }));
 const header = fc.record({ cluster_id: id, member_id: id, revision, raft_term: revision }).map((h) => ({ ...h }));
 
-function seed(): number {
-  return process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
-}
-
 test('encodeHeader and encodeHeaderOnlyResponse decode to their header; non-zero fields give protobufjs bytes', (t) => {
-  const s = seed();
-  t.diagnostic(`seed=${s} (replay: FC_SEED=${s})`);
+  const s = fcSeed(t);
   fc.assert(
     fc.property(fc.array(header, { minLength: 1, maxLength: 4 }), (hs) => {
       for (const h of hs) {

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fcSeed } from '../helpers/fc-seed';
 import type { KeyValue } from '../../src/mvcc';
 import { encodeRecord } from '../../src/mvcc/codec';
 import { encodeRange, RangeEncoder } from '../../src/server/wire/range-encoder';
@@ -20,15 +21,10 @@ const keyValue: fc.Arbitrary<KeyValue> = fc
   .map((kv) => ({ ...kv }));
 const header = { cluster_id: '14841639068965178418', member_id: '10276657743932975437', revision: 7, raft_term: 2 };
 
-function seed(): number {
-  return process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
-}
-
 type Obj = Record<string, unknown>;
 
 test('RangeEncoder.record writes the same bytes as RangeEncoder.kv, and protobufjs reads them back', (t) => {
-  const s = seed();
-  t.diagnostic(`seed=${s} (replay: FC_SEED=${s})`);
+  const s = fcSeed(t);
   fc.assert(
     fc.property(fc.array(keyValue, { maxLength: 40 }), fc.boolean(), fc.nat(), (kvs, more, count) => {
       const fromKv = new RangeEncoder(header);
@@ -83,8 +79,7 @@ test('a response larger than the first chunk grows and joins whole', () => {
 });
 
 test('a response told what to expect is the same bytes, whether the guess is short, exact or long', (t) => {
-  const s = seed();
-  t.diagnostic(`seed=${s} (replay: FC_SEED=${s})`);
+  const s = fcSeed(t);
   fc.assert(
     fc.property(fc.array(keyValue, { maxLength: 60 }), fc.nat({ max: 40_000 }), fc.integer({ min: 0, max: 60 }), (kvs, guess, at) => {
       const plain = new RangeEncoder(header);

@@ -9,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fcSeed } from '../helpers/fc-seed';
 import type { Event, KeyValue } from '../../src/mvcc';
 import { FrameWriter, splitFrames } from '../../src/server/wire/watch-frames';
 import { WatchEncoder, watchIdField } from '../../src/server/api/watch/wire-encoder';
@@ -40,10 +41,6 @@ const hubResponse: fc.Arbitrary<HubResponse> = fc.record({
 });
 const ids = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String);
 
-function seed(): number {
-  return process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
-}
-
 function expectedPrev(e: Event, withPrev: boolean): KeyValue | undefined {
   if (!withPrev) return undefined;
   if (e.type === 'PUT' && e.kv.create_revision === e.kv.mod_revision) return undefined; // a create
@@ -51,8 +48,7 @@ function expectedPrev(e: Event, withPrev: boolean): KeyValue | undefined {
 }
 
 test('hub responses decode with protobufjs to exactly what was encoded', (t) => {
-  const s = seed();
-  t.diagnostic(`seed=${s} (replay: FC_SEED=${s})`);
+  const s = fcSeed(t);
   fc.assert(
     fc.property(
       fc.array(fc.tuple(hubResponse, fc.boolean()), { minLength: 1, maxLength: 5 }),
