@@ -81,6 +81,28 @@ function disagreement(name: string, a: Outcome, b: Outcome): string | undefined 
   return `${name}: etcd-ts ${show(a)}, etcd ${show(b)}`;
 }
 
+/**
+ * HashKV at a revision both stores once compacted to, asked after a later compaction: etcd 3.6
+ * answers it from the hashes it kept of its last 10 compactions (mvcc hashStorage), etcd-ts
+ * answers Compacted (README, "Known gaps"). Such a disagreement is listed, not failed.
+ */
+const storedCompactionHashes = new Set<string>();
+
+async function isStoredCompactionHash(svc: string, name: string, payload: Buffer, mine: Outcome, theirs: Outcome): Promise<boolean> {
+  if (svc !== MAINT || name !== 'HashKV' || !theirs.ok || mine.ok || mine.code !== status.OUT_OF_RANGE) return false;
+  if (mine.details !== 'etcdserver: mvcc: required revision has been compacted') return false;
+  const rev = Number(tryDecode(svc, name, payload)?.revision ?? 0);
+  const raw = (theirs.res as { raw?: Buffer }).raw;
+  const answer = (raw === undefined ? theirs.res : method(MAINT, 'HashKV').responseDeserialize(raw)) as Msg;
+  // etcd's answer is a kept hash: of revision `rev`, from the compaction before it...
+  if (!(rev > 0 && Number(answer.hash_revision) === rev && Number(answer.compact_revision) < rev)) return false;
+  // ...and etcd, too, is compacted past `rev` (a Range at `rev` is refused).
+  const probe = await rc.outcome(rc.call(KV, 'Range', { key: b('hashkv-probe'), revision: String(rev) }));
+  if (probe.ok || probe.details !== mine.details) return false;
+  storedCompactionHashes.add(String(rev));
+  return true;
+}
+
 async function both(svc: string, name: string, payload: Buffer): Promise<[Outcome, Outcome]> {
   return Promise.all([
     oc.outcome(oc.callRaw(svc, name, payload, 15_000, true)),
@@ -463,7 +485,8 @@ test('truncated valid encodings: same code as etcd, member keeps serving', { tim
       const [x, y] = await both(svc, m, payload);
       sent++;
       const d = disagreement(`${m} truncated to ${n}/${full.length} bytes (${payload.toString('hex')})`, x, y);
-      if (d !== undefined) (undecodable(x) !== undecodable(y) ? decoderDisagreements : problems).push(d);
+      if (d !== undefined && !(await isStoredCompactionHash(svc, m, payload, x, y)))
+        (undecodable(x) !== undecodable(y) ? decoderDisagreements : problems).push(d);
     }
   }
   assert.ok(sent > 100);
@@ -534,10 +557,15 @@ test(
         const [x, y] = await both(svc, m, payload);
         sent++;
         const d = disagreement(`${m} random ${payload.toString('hex')}`, x, y);
-        if (d !== undefined) (undecodable(x) !== undecodable(y) ? decoderDisagreements : problems).push(d);
+        if (d !== undefined && !(await isStoredCompactionHash(svc, m, payload, x, y)))
+          (undecodable(x) !== undecodable(y) ? decoderDisagreements : problems).push(d);
       }
     }
     t.diagnostic(`sent ${sent} random payloads (${decoded} decodable by protobufjs)`);
+    if (storedCompactionHashes.size > 0)
+      t.diagnostic(
+        `HashKV at an earlier compaction revision (etcd's kept hash; a known gap, not counted): ${[...storedCompactionHashes].join(', ')}`,
+      );
     assert.deepEqual(
       problems,
       [],
