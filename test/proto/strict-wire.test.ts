@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { checkWire, messageType } from '../../src/server/wire/strict-wire';
+import { canonical, checkWire, messageType } from '../../src/server/wire/strict-wire';
 import { PROTO_FILES, protoRoot } from '../../src/server/wire/protos';
 
 const type = (name: string) => messageType(protoRoot(), PROTO_FILES, name);
@@ -92,4 +92,33 @@ test('a wrong wire type for a known field and tag 0 are refused', () => {
   assert.throws(() => checkWire(Put, Uint8Array.from([0x00, 0x01])), /illegal tag 0/);
   assert.throws(() => checkWire(Put, Uint8Array.from([0x0a, 0x05, 0x61])));
   checkWire(Put, Uint8Array.from([0x0a, 0x01, 0x61, 0x12, 0x00]));
+});
+
+/** Decodes as the server does: the check, then protobufjs (on the canonical copy when needed). */
+function decodeChecked(t: ReturnType<typeof type>, hex: string): Record<string, unknown> {
+  const buf = Buffer.from(hex, 'hex');
+  const bytes = checkWire(t, buf) ? canonical(t, buf) : buf;
+  return t.toObject(t.decode(bytes), { longs: String, enums: String, defaults: false }) as Record<string, unknown>;
+}
+
+test('tags and 32-bit varints in forms protobufjs misreads are read as Go reads them', () => {
+  // Field 4 (revision), wire type 7, in an 8-byte tag whose bits above 48 are set: Go takes the
+  // wire type from the low bits and refuses it (FUZZ_SEED=1473435365 of the bad-input test).
+  assert.throws(() => checkWire(Range, Buffer.from('0a066b6565702f30a7808080808080438040', 'hex')), /wrong wireType = 7/);
+  // Field 4 (revision), varint, in a 6-byte tag, then revision 5: Go reads revision 5.
+  assert.equal(checkWire(Range, Buffer.from('0a016ba0808080800005', 'hex')), true);
+  assert.deepEqual(decodeChecked(Range, '0a016ba0808080800005'), { key: Buffer.from('k'), revision: '5' });
+  // Bits 32-34 in a 5-byte tag: Go's field number is 2^29 + 4 (unknown, skipped); protobufjs
+  // alone would read field 4.
+  assert.deepEqual(decodeChecked(Range, '0a016ba080808010' + '07'), { key: Buffer.from('k') });
+  // An unknown field in a 10-byte tag, skipped; the fields after it are kept.
+  assert.deepEqual(decodeChecked(Range, '0a016ba0868080808080808000' + '00' + '2001'), { key: Buffer.from('k'), revision: '1' });
+  // sort_order (enum, field 5) in 6 bytes: Go keeps bits 0-31 (1 = ASCEND).
+  assert.deepEqual(decodeChecked(Range, '0a016b28818080808000'), { key: Buffer.from('k'), sort_order: 'ASCEND' });
+  // serializable (bool, field 7) whose only set bit is bit 35: true for Go.
+  assert.deepEqual(decodeChecked(Range, '0a016b38808080808001'), { key: Buffer.from('k'), serializable: true });
+  // More than 10 bytes of tag overflow, as in Go.
+  assert.throws(() => checkWire(Range, Buffer.from('8080808080808080808000', 'hex')), /integer overflow/);
+  // Canonical encodings need no copy.
+  assert.equal(checkWire(Range, Buffer.from('0a016b2005', 'hex')), false);
 });

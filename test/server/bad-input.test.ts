@@ -205,6 +205,11 @@ const BAD: [string, string, string, Msg | Buffer][] = [
   ['Put with an unknown lease', KV, 'Put', { key: b('x'), value: b('v'), lease: '123456789' }],
   ['Put with a negative lease', KV, 'Put', { key: b('x'), value: b('v'), lease: '-1' }],
   ['Range sort_order 7', KV, 'Range', { key: b('keep/'), range_end: b('keep0'), sort_order: 7 }],
+  // Tags and enum values in forms protobufjs alone would misread (strict-wire.ts's canonical copy).
+  ['Range revision 1000000 in a 6-byte tag', KV, 'Range', Buffer.from('0a016b' + 'a08080808000' + 'c0843d', 'hex')],
+  ['Range revision with wire type 7 in an 8-byte tag', KV, 'Range', Buffer.from('0a016ba7808080808080438040', 'hex')],
+  ['Range unknown field 2^29+4 in a 5-byte tag', KV, 'Range', Buffer.from('0a016b' + 'a080808010' + 'c0843d', 'hex')],
+  ['Range sort_order 7 in 6 bytes', KV, 'Range', Buffer.from('0a056b6565702f' + '12056b65657030' + '288780808000', 'hex')],
   ['Range sort_target 9', KV, 'Range', { key: b('keep/'), range_end: b('keep0'), sort_target: 9 }],
   ['Range sort_order -1', KV, 'Range', { key: b('keep/'), range_end: b('keep0'), sort_order: -1 }],
   ['Range negative limit', KV, 'Range', { key: b('keep/'), range_end: b('keep0'), limit: '-5' }],

@@ -35,24 +35,34 @@ const SCALAR_WIRE: Record<string, number> = {
 
 class Bad extends Error {}
 
-/** Throws when `buf` is not a valid encoding of `type`. */
-export function checkWire(type: protobuf.Type, buf: Uint8Array, start = 0, end = buf.length, depth = 0): void {
-  checkFields(type, new Reader(buf, start), end, depth);
+/**
+ * Throws when `buf` is not a valid encoding of `type`. Returns true when Go accepts it but
+ * protobufjs would misread it (see readTag and THIRTY_TWO_BIT): decode {@link canonical}'s copy.
+ */
+export function checkWire(type: protobuf.Type, buf: Uint8Array, start = 0, end = buf.length, depth = 0): boolean {
+  return checkFields(type, new Reader(buf, start), end, depth);
 }
 
-function checkFields(type: protobuf.Type, r: Reader, end: number, depth: number): void {
+/** Varint field types protobufjs reads with its 32-bit reader (at most 5 bytes, bits 0-31). */
+const THIRTY_TWO_BIT = new Set(['int32', 'uint32', 'sint32', 'bool']);
+
+function isThirtyTwoBit(field: protobuf.Field): boolean {
+  return field.resolvedType instanceof protobuf.Enum || THIRTY_TWO_BIT.has(field.type);
+}
+
+function checkFields(type: protobuf.Type, r: Reader, end: number, depth: number): boolean {
   // Past this depth the decoder's own nesting limit decides (a Txn that deep gets etcd's
   // "too many operations"); the check stops rather than overflow the stack.
   if (depth > 512) {
     r.pos = end;
-    return;
+    return false;
   }
+  let odd = false;
   while (r.pos < end) {
-    const tag = r.varint();
-    const id = Math.floor(tag / 8);
-    const wire = tag % 8;
+    const { id, wire, plain } = readTag(r, end);
+    odd ||= !plain;
     // gogo-generated code takes the field number as an int32: 0, negative or overflowing is illegal.
-    if ((id | 0) <= 0) throw new Bad(`illegal tag ${id | 0}`);
+    if (id <= 0) throw new Bad(`illegal tag ${id}`);
     const field = type.fieldsById[id];
     if (field !== undefined) {
       field.resolve();
@@ -66,13 +76,105 @@ function checkFields(type: protobuf.Type, r: Reader, end: number, depth: number)
         const len = r.varint();
         const bodyEnd = r.pos + len;
         if (bodyEnd > end) throw new Bad('unexpected EOF');
-        checkFields(rt, r, bodyEnd, depth + 1);
+        odd = checkFields(rt, r, bodyEnd, depth + 1) || odd;
+        continue;
+      }
+      if (wire === VARINT && isThirtyTwoBit(field)) {
+        const at = r.pos;
+        r.varint();
+        if (r.pos > end) throw new Bad('unexpected EOF');
+        odd ||= r.pos - at >= 5;
         continue;
       }
     }
     skipField(r, wire, end);
     if (r.pos > end) throw new Bad('unexpected EOF');
   }
+  return odd;
+}
+
+/**
+ * A field tag as gogo's generated Unmarshal reads it: the varint's low 3 bits are the wire type
+ * and `int32(v >> 3)` the field number (bits 3-34 of the varint); more than 10 bytes overflow.
+ * `plain` is false where protobufjs's reader (`uint32`: bits 0-31, and a tag longer than 5 bytes
+ * taken as 10) would read something else: more than 5 bytes, or bits 32-34 set.
+ */
+function readTag(r: Reader, end: number): { id: number; wire: number; plain: boolean } {
+  const buf = r.buf;
+  const start = r.pos;
+  let low35 = 0; // bits 0-34, exact in a double
+  let mul = 1;
+  for (let i = 0; ; i++) {
+    if (i === 10) throw new Bad('integer overflow');
+    if (r.pos >= end) throw new Bad('unexpected EOF');
+    const b = buf[r.pos++]!;
+    if (i < 5) low35 += (b & 0x7f) * mul;
+    mul *= 0x80;
+    if (b < 0x80) break;
+  }
+  const len = r.pos - start;
+  const plain = len < 5 || (len === 5 && (buf[start + 4]! & 0x70) === 0);
+  return { id: Math.floor(low35 / 8) | 0, wire: low35 % 8, plain };
+}
+
+/**
+ * The message `checkWire` accepted, re-encoded so that protobufjs reads what Go reads: known
+ * fields with minimal tags (nested messages re-encoded too), 32-bit varints as Go takes them
+ * (bits 0-31; a bool as 0 or 1), unknown fields left out (both decoders skip them).
+ */
+export function canonical(type: protobuf.Type, buf: Uint8Array, start = 0, end = buf.length): Buffer {
+  const out: Uint8Array[] = [];
+  const r = new Reader(buf, start);
+  while (r.pos < end) {
+    const { id, wire } = readTag(r, end);
+    const field = type.fieldsById[id];
+    const at = r.pos;
+    if (field === undefined) {
+      skipField(r, wire, end);
+      continue;
+    }
+    const rt = field.resolvedType;
+    const tag = varintBytes(id * 8 + wire);
+    if (rt instanceof protobuf.Type && wire === BYTES) {
+      const len = r.varint();
+      const body = canonical(rt, buf, r.pos, r.pos + len);
+      r.pos += len;
+      out.push(tag, varintBytes(body.length), body);
+    } else if (wire === VARINT && isThirtyTwoBit(field)) {
+      const v = low32(buf, at, end);
+      r.varint();
+      out.push(tag, varintBytes(field.type === 'bool' ? (v.any ? 1 : 0) : v.low));
+    } else {
+      skipField(r, wire, end);
+      out.push(tag, buf.subarray(at, r.pos));
+    }
+  }
+  return Buffer.concat(out);
+}
+
+/** Bits 0-31 of the varint at `pos` (unsigned), and whether any of its 64 bits is set. */
+function low32(buf: Uint8Array, pos: number, end: number): { low: number; any: boolean } {
+  let low = 0;
+  let any = false;
+  let mul = 1;
+  for (let i = 0; pos < end && i < 10; i++) {
+    const b = buf[pos++]!;
+    if ((b & (i === 9 ? 0x01 : 0x7f)) !== 0) any = true; // Go keeps bit 63 of the 10th byte only
+    if (i < 5) low += (b & 0x7f) * mul;
+    mul *= 0x80;
+    if (b < 0x80) break;
+  }
+  return { low: low % 2 ** 32, any };
+}
+
+function varintBytes(v: number): Uint8Array {
+  const out: number[] = [];
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+  return Uint8Array.from(out);
 }
 
 /** Skips one field's value of the given wire type (groups as gogo's generated skip does). */
@@ -107,7 +209,7 @@ function skipGroup(r: Reader, end: number): void {
   let depth = 1;
   while (depth > 0) {
     if (r.pos >= end) throw new Bad('unexpected EOF');
-    const wire = r.varint() % 8;
+    const { wire } = readTag(r, end);
     if (wire === START_GROUP) depth++;
     else if (wire === END_GROUP) depth--;
     else skipField(r, wire, end);
@@ -179,10 +281,7 @@ export function strictRequests(
     }
     const type = messageType(protoDir, files, `${pkg}.${short}`);
     const decode = m.requestDeserialize;
-    const checked = (buf: Buffer): object => {
-      checkWire(type, buf);
-      return decode(buf);
-    };
+    const checked = (buf: Buffer): object => (checkWire(type, buf) ? decode(canonical(type, buf)) : decode(buf));
     const quick = fast[m.path];
     out[name] = { ...m, requestDeserialize: quick === undefined ? checked : (buf: Buffer) => quick(buf) ?? checked(buf) };
   }
