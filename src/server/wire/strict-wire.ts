@@ -58,6 +58,8 @@ function checkFields(type: protobuf.Type, r: Reader, end: number, depth: number)
     return false;
   }
   let odd = false;
+  // Forms Go and protobufjs decode differently: two members of a oneof, a singular message field twice.
+  let seen: Map<string | number, number> | undefined;
   while (r.pos < end) {
     const { id, wire, plain } = readTag(r, end);
     odd ||= !plain;
@@ -72,11 +74,16 @@ function checkFields(type: protobuf.Type, r: Reader, end: number, depth: number)
       if (expected !== undefined && wire !== expected && !(packable && wire === BYTES)) {
         throw new Bad(`wrong wireType = ${wire} for field ${field.name}`);
       }
+      const group = field.partOf ? field.partOf.name : rt instanceof protobuf.Type && !field.repeated ? id : undefined;
+      if (group !== undefined) {
+        seen ??= new Map();
+        const before = seen.get(group);
+        if (before !== undefined && (typeof group === 'number' || before !== id)) odd = true;
+        seen.set(group, id);
+      }
       if (rt instanceof protobuf.Type && wire === BYTES) {
-        const len = r.varint();
-        const bodyEnd = r.pos + len;
-        if (bodyEnd > end) throw new Bad('unexpected EOF');
-        odd = checkFields(rt, r, bodyEnd, depth + 1) || odd;
+        const { len, plain: plainLength } = readLength(r, end);
+        odd = checkFields(rt, r, r.pos + len, depth + 1) || odd || !plainLength;
         continue;
       }
       if (wire === VARINT && isThirtyTwoBit(field)) {
@@ -87,7 +94,7 @@ function checkFields(type: protobuf.Type, r: Reader, end: number, depth: number)
         continue;
       }
     }
-    skipField(r, wire, end);
+    odd = !skipField(r, wire, end) || odd;
     if (r.pos > end) throw new Bad('unexpected EOF');
   }
   return odd;
@@ -119,11 +126,17 @@ function readTag(r: Reader, end: number): { id: number; wire: number; plain: boo
 
 /**
  * The message `checkWire` accepted, re-encoded so that protobufjs reads what Go reads: known
- * fields with minimal tags (nested messages re-encoded too), 32-bit varints as Go takes them
- * (bits 0-31; a bool as 0 or 1), unknown fields left out (both decoders skip them).
+ * fields with minimal tags and lengths (nested messages re-encoded too), 32-bit varints as Go
+ * takes them (bits 0-31; a bool as 0 or 1), one member per oneof, one occurrence per singular
+ * message field, and no unknown fields (both decoders skip them).
  */
 export function canonical(type: protobuf.Type, buf: Uint8Array, start = 0, end = buf.length): Buffer {
-  const out: Uint8Array[] = [];
+  // Known fields in wire order; a oneof keeps only its last member (Go replaces the oneof, and
+  // protobufjs would keep them all), and a singular message field's occurrences are merged into
+  // one (Go merges them, protobufjs would keep the last).
+  const parts: (Uint8Array[] | undefined)[] = [];
+  const merged = new Map<number, { at: number; bodies: Uint8Array[]; rt: protobuf.Type }>();
+  const lastOfOneof = new Map<string, number>();
   const r = new Reader(buf, start);
   while (r.pos < end) {
     const { id, wire } = readTag(r, end);
@@ -135,21 +148,47 @@ export function canonical(type: protobuf.Type, buf: Uint8Array, start = 0, end =
     }
     const rt = field.resolvedType;
     const tag = varintBytes(id * 8 + wire);
+    let part: Uint8Array[];
     if (rt instanceof protobuf.Type && wire === BYTES) {
-      const len = r.varint();
-      const body = canonical(rt, buf, r.pos, r.pos + len);
+      const { len } = readLength(r, end);
+      const body = buf.subarray(r.pos, r.pos + len);
       r.pos += len;
-      out.push(tag, varintBytes(body.length), body);
+      if (!field.repeated && !field.partOf) {
+        const m = merged.get(id);
+        if (m !== undefined) {
+          m.bodies.push(body);
+          continue;
+        }
+        merged.set(id, { at: parts.length, bodies: [body], rt });
+        parts.push([]);
+        continue;
+      }
+      const c = canonical(rt, body);
+      part = [tag, varintBytes(c.length), c];
+    } else if (wire === BYTES) {
+      const { len } = readLength(r, end);
+      part = [tag, varintBytes(len), buf.subarray(r.pos, r.pos + len)];
+      r.pos += len;
     } else if (wire === VARINT && isThirtyTwoBit(field)) {
       const v = low32(buf, at, end);
       r.varint();
-      out.push(tag, varintBytes(field.type === 'bool' ? (v.any ? 1 : 0) : v.low));
+      part = [tag, varintBytes(field.type === 'bool' ? (v.any ? 1 : 0) : v.low)];
     } else {
       skipField(r, wire, end);
-      out.push(tag, buf.subarray(at, r.pos));
+      part = [tag, buf.subarray(at, r.pos)];
     }
+    if (field.partOf) {
+      const prev = lastOfOneof.get(field.partOf.name);
+      if (prev !== undefined) parts[prev] = undefined;
+      lastOfOneof.set(field.partOf.name, parts.length);
+    }
+    parts.push(part);
   }
-  return Buffer.concat(out);
+  for (const [id, m] of merged) {
+    const c = canonical(m.rt, Buffer.concat(m.bodies));
+    parts[m.at] = [varintBytes(id * 8 + BYTES), varintBytes(c.length), c];
+  }
+  return Buffer.concat(parts.flatMap((p) => p ?? []));
 }
 
 /** Bits 0-31 of the varint at `pos` (unsigned), and whether any of its 64 bits is set. */
@@ -177,26 +216,28 @@ function varintBytes(v: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** Skips one field's value of the given wire type (groups as gogo's generated skip does). */
-function skipField(r: Reader, wire: number, end: number): void {
+/**
+ * Skips one field's value of the given wire type (groups as gogo's generated skip does); false
+ * when protobufjs would read its length otherwise (see readLength).
+ */
+function skipField(r: Reader, wire: number, end: number): boolean {
   switch (wire) {
     case VARINT:
       r.varint();
-      return;
+      return true;
     case FIXED64:
       r.pos += 8;
-      return;
+      return true;
     case FIXED32:
       r.pos += 4;
-      return;
+      return true;
     case BYTES: {
-      const len = r.varint(); // read before r.pos: `r.pos += r.varint()` would add to the old position
+      const { len, plain } = readLength(r, end);
       r.pos += len;
-      return;
+      return plain;
     }
     case START_GROUP:
-      skipGroup(r, end);
-      return;
+      return skipGroup(r, end);
     case END_GROUP:
       throw new Bad('unexpected end group');
     default:
@@ -204,17 +245,47 @@ function skipField(r: Reader, wire: number, end: number): void {
   }
 }
 
-/** Skips a group as gogo's generated skip does: nesting is counted, field numbers are not checked. */
-function skipGroup(r: Reader, end: number): void {
+/**
+ * A length as gogo's generated code reads it: the varint's 64 bits as an int (at most 10 bytes),
+ * refused when negative or past `end`. `plain` is false when protobufjs's 32-bit reader would
+ * take other bytes for it (more than 5).
+ */
+function readLength(r: Reader, end: number): { len: number; plain: boolean } {
+  const buf = r.buf;
+  const start = r.pos;
+  let low35 = 0;
+  let high = false; // any of bits 35-63 set: negative, or far past the end
+  let mul = 1;
+  for (let i = 0; ; i++) {
+    if (i === 10) throw new Bad('integer overflow');
+    if (r.pos >= end) throw new Bad('unexpected EOF');
+    const b = buf[r.pos++]!;
+    if (i < 5) low35 += (b & 0x7f) * mul;
+    if (i > 4 && (b & (i === 9 ? 0x01 : 0x7f)) !== 0) high = true;
+    mul *= 0x80;
+    if (b < 0x80) break;
+  }
+  if (high || r.pos + low35 > end) throw new Bad('invalid length or unexpected EOF');
+  return { len: low35, plain: r.pos - start <= 5 };
+}
+
+/**
+ * Skips a group as gogo's generated skip does: nesting is counted, field numbers are not checked.
+ * False when protobufjs would read one of its tags or lengths otherwise.
+ */
+function skipGroup(r: Reader, end: number): boolean {
   let depth = 1;
+  let plain = true;
   while (depth > 0) {
     if (r.pos >= end) throw new Bad('unexpected EOF');
-    const { wire } = readTag(r, end);
-    if (wire === START_GROUP) depth++;
-    else if (wire === END_GROUP) depth--;
-    else skipField(r, wire, end);
+    const tag = readTag(r, end);
+    plain &&= tag.plain;
+    if (tag.wire === START_GROUP) depth++;
+    else if (tag.wire === END_GROUP) depth--;
+    else plain = skipField(r, tag.wire, end) && plain;
   }
   if (r.pos > end) throw new Bad('unexpected EOF');
+  return plain;
 }
 
 let root: protobuf.Root | undefined;

@@ -1,0 +1,77 @@
+// gogodecode: decodes request messages the way etcd's gRPC server does (the gogo-generated
+// Unmarshal of etcdserverpb's types), for the differential decoder test
+// (test/proto/gogo-decode.test.ts).
+//
+// stdin: one request per line, "<message type> <hex payload>" (e.g. "RangeRequest 0a016b").
+// stdout: one line each, "ok <hex of the message re-encoded by its Marshal>" or "err <error>".
+package main
+
+import (
+	"bufio"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+)
+
+type message interface {
+	Unmarshal([]byte) error
+	Marshal() ([]byte, error)
+}
+
+var types = map[string]func() message{
+	"RangeRequest":                   func() message { return &pb.RangeRequest{} },
+	"PutRequest":                     func() message { return &pb.PutRequest{} },
+	"DeleteRangeRequest":             func() message { return &pb.DeleteRangeRequest{} },
+	"TxnRequest":                     func() message { return &pb.TxnRequest{} },
+	"CompactionRequest":              func() message { return &pb.CompactionRequest{} },
+	"LeaseGrantRequest":              func() message { return &pb.LeaseGrantRequest{} },
+	"LeaseRevokeRequest":             func() message { return &pb.LeaseRevokeRequest{} },
+	"LeaseKeepAliveRequest":          func() message { return &pb.LeaseKeepAliveRequest{} },
+	"LeaseTimeToLiveRequest":         func() message { return &pb.LeaseTimeToLiveRequest{} },
+	"WatchRequest":                   func() message { return &pb.WatchRequest{} },
+	"AlarmRequest":                   func() message { return &pb.AlarmRequest{} },
+	"HashKVRequest":                  func() message { return &pb.HashKVRequest{} },
+	"MoveLeaderRequest":              func() message { return &pb.MoveLeaderRequest{} },
+	"MemberAddRequest":               func() message { return &pb.MemberAddRequest{} },
+	"MemberListRequest":              func() message { return &pb.MemberListRequest{} },
+	"AuthUserAddRequest":             func() message { return &pb.AuthUserAddRequest{} },
+	"AuthRoleGrantPermissionRequest": func() message { return &pb.AuthRoleGrantPermissionRequest{} },
+}
+
+func main() {
+	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(make([]byte, 1<<20), 1<<24)
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	for in.Scan() {
+		name, payload, ok := strings.Cut(in.Text(), " ")
+		mk := types[name]
+		if !ok || mk == nil {
+			fmt.Fprintf(os.Stderr, "gogodecode: bad line %q\n", in.Text())
+			os.Exit(2)
+		}
+		b, err := hex.DecodeString(payload)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "gogodecode: bad hex: %v\n", err)
+			os.Exit(2)
+		}
+		m := mk()
+		if err := m.Unmarshal(b); err != nil {
+			fmt.Fprintf(out, "err %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+			continue
+		}
+		re, err := m.Marshal()
+		if err != nil {
+			fmt.Fprintf(out, "err marshal: %s\n", err)
+			continue
+		}
+		fmt.Fprintf(out, "ok %s\n", hex.EncodeToString(re))
+	}
+	if err := in.Err(); err != nil {
+		fmt.Fprintf(os.Stderr, "gogodecode: %v\n", err)
+		os.Exit(2)
+	}
+}
