@@ -46,8 +46,53 @@ export function checkWire(type: protobuf.Type, buf: Uint8Array, start = 0, end =
 /** Varint field types protobufjs reads with its 32-bit reader (at most 5 bytes, bits 0-31). */
 const THIRTY_TWO_BIT = new Set(['int32', 'uint32', 'sint32', 'bool']);
 
-function isThirtyTwoBit(field: protobuf.Field): boolean {
-  return field.resolvedType instanceof protobuf.Enum || THIRTY_TWO_BIT.has(field.type);
+/** What the check needs of a known field, worked out once per type. */
+interface FieldInfo {
+  name: string;
+  /** The wire type Go accepts (undefined: any). */
+  expected: number | undefined;
+  packable: boolean;
+  /** The message type of a message field. */
+  nested: protobuf.Type | undefined;
+  /** A varint protobufjs reads with its 32-bit reader. */
+  thirtyTwo: boolean;
+  /** Index of its oneof, or of the field itself for a singular message field; -1 otherwise. */
+  group: number;
+  singularMessage: boolean;
+}
+
+const fieldInfos = new WeakMap<protobuf.Type, Map<number, FieldInfo>>();
+
+function fieldInfo(type: protobuf.Type): Map<number, FieldInfo> {
+  let m = fieldInfos.get(type);
+  if (m !== undefined) return m;
+  m = new Map();
+  const groups = new Map<string, number>();
+  for (const field of type.fieldsArray) {
+    field.resolve();
+    const rt = field.resolvedType;
+    const nested = rt instanceof protobuf.Type ? rt : undefined;
+    const expected = nested !== undefined ? BYTES : rt instanceof protobuf.Enum ? VARINT : SCALAR_WIRE[field.type];
+    const singularMessage = nested !== undefined && !field.repeated && !field.partOf;
+    const groupName = field.partOf ? `oneof ${field.partOf.name}` : singularMessage ? `field ${field.id}` : undefined;
+    let group = -1;
+    if (groupName !== undefined) {
+      group = groups.get(groupName) ?? groups.size;
+      groups.set(groupName, group);
+    }
+    if (group > 30) throw new Error(`strict wire check: ${type.name} has more than 31 oneofs and message fields`);
+    m.set(field.id, {
+      name: field.name,
+      expected,
+      packable: field.repeated && expected !== BYTES,
+      nested,
+      thirtyTwo: rt instanceof protobuf.Enum || THIRTY_TWO_BIT.has(field.type),
+      group,
+      singularMessage,
+    });
+  }
+  fieldInfos.set(type, m);
+  return m;
 }
 
 function checkFields(type: protobuf.Type, r: Reader, end: number, depth: number): boolean {
@@ -57,36 +102,36 @@ function checkFields(type: protobuf.Type, r: Reader, end: number, depth: number)
     r.pos = end;
     return false;
   }
+  const infos = fieldInfo(type);
   let odd = false;
   // Forms Go and protobufjs decode differently: two members of a oneof, a singular message field twice.
-  let seen: Map<string | number, number> | undefined;
+  let seenGroups = 0;
+  let lastMember: number[] | undefined;
   while (r.pos < end) {
-    const { id, wire, plain } = readTag(r, end);
-    odd ||= !plain;
+    const tag = readTag(r, end);
+    odd ||= !plainRead;
+    const id = idOf(tag);
+    const wire = wireOf(tag);
     // gogo-generated code takes the field number as an int32: 0, negative or overflowing is illegal.
     if (id <= 0) throw new Bad(`illegal tag ${id}`);
-    const field = type.fieldsById[id];
-    if (field !== undefined) {
-      field.resolve();
-      const rt = field.resolvedType;
-      const expected = rt instanceof protobuf.Type ? BYTES : rt instanceof protobuf.Enum ? VARINT : SCALAR_WIRE[field.type];
-      const packable = field.repeated && expected !== BYTES;
-      if (expected !== undefined && wire !== expected && !(packable && wire === BYTES)) {
-        throw new Bad(`wrong wireType = ${wire} for field ${field.name}`);
+    const f = infos.get(id);
+    if (f !== undefined) {
+      if (f.expected !== undefined && wire !== f.expected && !(f.packable && wire === BYTES)) {
+        throw new Bad(`wrong wireType = ${wire} for field ${f.name}`);
       }
-      const group = field.partOf ? field.partOf.name : rt instanceof protobuf.Type && !field.repeated ? id : undefined;
-      if (group !== undefined) {
-        seen ??= new Map();
-        const before = seen.get(group);
-        if (before !== undefined && (typeof group === 'number' || before !== id)) odd = true;
-        seen.set(group, id);
+      if (f.group >= 0) {
+        const bit = 1 << f.group;
+        if ((seenGroups & bit) !== 0 && (f.singularMessage || lastMember![f.group] !== id)) odd = true;
+        seenGroups |= bit;
+        (lastMember ??= [])[f.group] = id;
       }
-      if (rt instanceof protobuf.Type && wire === BYTES) {
-        const { len, plain: plainLength } = readLength(r, end);
-        odd = checkFields(rt, r, r.pos + len, depth + 1) || odd || !plainLength;
+      if (f.nested !== undefined && wire === BYTES) {
+        const len = readLength(r, end);
+        odd ||= !plainRead;
+        odd = checkFields(f.nested, r, r.pos + len, depth + 1) || odd;
         continue;
       }
-      if (wire === VARINT && isThirtyTwoBit(field)) {
+      if (wire === VARINT && f.thirtyTwo) {
         const at = r.pos;
         r.varint();
         if (r.pos > end) throw new Bad('unexpected EOF');
@@ -101,14 +146,18 @@ function checkFields(type: protobuf.Type, r: Reader, end: number, depth: number)
 }
 
 /**
- * A field tag as gogo's generated Unmarshal reads it: the varint's low 3 bits are the wire type
- * and `int32(v >> 3)` the field number (bits 3-34 of the varint); more than 10 bytes overflow.
- * `plain` is false where protobufjs's reader (`uint32`: bits 0-31, and a tag longer than 5 bytes
- * taken as 10) would read something else: more than 5 bytes, or bits 32-34 set.
+ * A field tag as gogo's generated Unmarshal reads it: bits 0-34 of the varint (the wire type is
+ * bits 0-2, the field number `int32(v >> 3)`: wireOf, idOf); more than 10 bytes overflow.
+ * plainRead is false where protobufjs's reader (`uint32`: bits 0-31, and a tag longer than 5
+ * bytes taken as 10) would read something else: more than 5 bytes, or bits 32-34 set.
  */
-function readTag(r: Reader, end: number): { id: number; wire: number; plain: boolean } {
+function readTag(r: Reader, end: number): number {
   const buf = r.buf;
   const start = r.pos;
+  if (start < end && buf[start]! < 0x80) {
+    plainRead = true;
+    return buf[r.pos++]!;
+  }
   let low35 = 0; // bits 0-34, exact in a double
   let mul = 1;
   for (let i = 0; ; i++) {
@@ -120,9 +169,16 @@ function readTag(r: Reader, end: number): { id: number; wire: number; plain: boo
     if (b < 0x80) break;
   }
   const len = r.pos - start;
-  const plain = len < 5 || (len === 5 && (buf[start + 4]! & 0x70) === 0);
-  return { id: Math.floor(low35 / 8) | 0, wire: low35 % 8, plain };
+  plainRead = len < 5 || (len === 5 && (buf[start + 4]! & 0x70) === 0);
+  return low35;
 }
+
+/** Whether protobufjs reads the last tag or length (readTag, readLength) as Go does. */
+let plainRead = true;
+
+const wireOf = (tag: number): number => tag % 8;
+/** gogo's `int32(v >> 3)`. */
+const idOf = (tag: number): number => Math.floor(tag / 8) | 0;
 
 /**
  * The message `checkWire` accepted, re-encoded so that protobufjs reads what Go reads: known
@@ -139,21 +195,24 @@ export function canonical(type: protobuf.Type, buf: Uint8Array, start = 0, end =
   const lastOfOneof = new Map<string, number>();
   const r = new Reader(buf, start);
   while (r.pos < end) {
-    const { id, wire } = readTag(r, end);
+    const t = readTag(r, end);
+    const id = idOf(t);
+    const wire = wireOf(t);
     const field = type.fieldsById[id];
+    const f = fieldInfo(type).get(id);
     const at = r.pos;
-    if (field === undefined) {
+    if (field === undefined || f === undefined) {
       skipField(r, wire, end);
       continue;
     }
-    const rt = field.resolvedType;
+    const rt = f.nested;
     const tag = varintBytes(id * 8 + wire);
     let part: Uint8Array[];
-    if (rt instanceof protobuf.Type && wire === BYTES) {
-      const { len } = readLength(r, end);
+    if (rt !== undefined && wire === BYTES) {
+      const len = readLength(r, end);
       const body = buf.subarray(r.pos, r.pos + len);
       r.pos += len;
-      if (!field.repeated && !field.partOf) {
+      if (f.singularMessage) {
         const m = merged.get(id);
         if (m !== undefined) {
           m.bodies.push(body);
@@ -166,10 +225,10 @@ export function canonical(type: protobuf.Type, buf: Uint8Array, start = 0, end =
       const c = canonical(rt, body);
       part = [tag, varintBytes(c.length), c];
     } else if (wire === BYTES) {
-      const { len } = readLength(r, end);
+      const len = readLength(r, end);
       part = [tag, varintBytes(len), buf.subarray(r.pos, r.pos + len)];
       r.pos += len;
-    } else if (wire === VARINT && isThirtyTwoBit(field)) {
+    } else if (wire === VARINT && f.thirtyTwo) {
       const v = low32(buf, at, end);
       r.varint();
       part = [tag, varintBytes(field.type === 'bool' ? (v.any ? 1 : 0) : v.low)];
@@ -232,9 +291,9 @@ function skipField(r: Reader, wire: number, end: number): boolean {
       r.pos += 4;
       return true;
     case BYTES: {
-      const { len, plain } = readLength(r, end);
+      const len = readLength(r, end); // before r.pos: `r.pos += readLength(...)` would add to the old position
       r.pos += len;
-      return plain;
+      return plainRead;
     }
     case START_GROUP:
       return skipGroup(r, end);
@@ -247,10 +306,10 @@ function skipField(r: Reader, wire: number, end: number): boolean {
 
 /**
  * A length as gogo's generated code reads it: the varint's 64 bits as an int (at most 10 bytes),
- * refused when negative or past `end`. `plain` is false when protobufjs's 32-bit reader would
+ * refused when negative or past `end`. plainRead is false when protobufjs's 32-bit reader would
  * take other bytes for it (more than 5).
  */
-function readLength(r: Reader, end: number): { len: number; plain: boolean } {
+function readLength(r: Reader, end: number): number {
   const buf = r.buf;
   const start = r.pos;
   let low35 = 0;
@@ -261,12 +320,13 @@ function readLength(r: Reader, end: number): { len: number; plain: boolean } {
     if (r.pos >= end) throw new Bad('unexpected EOF');
     const b = buf[r.pos++]!;
     if (i < 5) low35 += (b & 0x7f) * mul;
-    if (i > 4 && (b & (i === 9 ? 0x01 : 0x7f)) !== 0) high = true;
+    else if ((b & (i === 9 ? 0x01 : 0x7f)) !== 0) high = true;
     mul *= 0x80;
     if (b < 0x80) break;
   }
   if (high || r.pos + low35 > end) throw new Bad('invalid length or unexpected EOF');
-  return { len: low35, plain: r.pos - start <= 5 };
+  plainRead = r.pos - start <= 5;
+  return low35;
 }
 
 /**
@@ -278,11 +338,11 @@ function skipGroup(r: Reader, end: number): boolean {
   let plain = true;
   while (depth > 0) {
     if (r.pos >= end) throw new Bad('unexpected EOF');
-    const tag = readTag(r, end);
-    plain &&= tag.plain;
-    if (tag.wire === START_GROUP) depth++;
-    else if (tag.wire === END_GROUP) depth--;
-    else plain = skipField(r, tag.wire, end) && plain;
+    const wire = wireOf(readTag(r, end));
+    plain &&= plainRead;
+    if (wire === START_GROUP) depth++;
+    else if (wire === END_GROUP) depth--;
+    else plain = skipField(r, wire, end) && plain;
   }
   if (r.pos > end) throw new Bad('unexpected EOF');
   return plain;
