@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { canonical, checkWire, messageType } from '../../src/server/wire/strict-wire';
+import { checkWire, messageType } from '../../src/server/wire/strict-wire';
+import { canonical } from '../../src/server/wire/canonical-wire';
 import { PROTO_FILES, protoRoot } from '../../src/server/wire/protos';
 
 const type = (name: string) => messageType(protoRoot(), PROTO_FILES, name);
