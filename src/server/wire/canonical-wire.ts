@@ -4,7 +4,7 @@
  */
 import * as protobuf from 'protobufjs';
 import { Reader } from '../../encoding/varint';
-import { BYTES, VARINT, fieldInfo, idOf, readLength, readTag, skipField, wireOf } from './gogo-wire';
+import { BYTES, VARINT, fieldInfo, idOf, readLength, readTag, skipField, skipVarint, wireOf } from './gogo-wire';
 
 /**
  * The message `checkWire` accepted, re-encoded so that protobufjs reads what Go reads: known
@@ -50,14 +50,24 @@ export function canonical(type: protobuf.Type, buf: Uint8Array, start = 0, end =
       }
       const c = canonical(rt, body);
       part = [tag, varintBytes(c.length), c];
+    } else if (wire === BYTES && f.packedVarint) {
+      const len = readLength(r, end);
+      const post = r.pos + len;
+      const items: Uint8Array[] = [];
+      while (r.pos < post) {
+        const from = r.pos;
+        skipVarint(r, end);
+        items.push(f.thirtyTwo ? varint32(buf, from, end, field.type === 'bool') : buf.subarray(from, r.pos));
+      }
+      const packed = Buffer.concat(items);
+      part = [tag, varintBytes(packed.length), packed];
     } else if (wire === BYTES) {
       const len = readLength(r, end);
       part = [tag, varintBytes(len), buf.subarray(r.pos, r.pos + len)];
       r.pos += len;
     } else if (wire === VARINT && f.thirtyTwo) {
-      const v = low32(buf, at, end);
-      r.varint();
-      part = [tag, varintBytes(field.type === 'bool' ? (v.any ? 1 : 0) : v.low)];
+      skipVarint(r, end);
+      part = [tag, varint32(buf, at, end, field.type === 'bool')];
     } else {
       skipField(r, wire, end);
       part = [tag, buf.subarray(at, r.pos)];
@@ -74,6 +84,12 @@ export function canonical(type: protobuf.Type, buf: Uint8Array, start = 0, end =
     parts[m.at] = [varintBytes(id * 8 + BYTES), varintBytes(c.length), c];
   }
   return Buffer.concat(parts.flatMap((p) => p ?? []));
+}
+
+/** A 32-bit varint field's value as Go takes it (bits 0-31; a bool: whether any bit is set), re-encoded. */
+function varint32(buf: Uint8Array, pos: number, end: number, bool: boolean): Uint8Array {
+  const v = low32(buf, pos, end);
+  return varintBytes(bool ? (v.any ? 1 : 0) : v.low);
 }
 
 /** Bits 0-31 of the varint at `pos` (unsigned), and whether any of its 64 bits is set. */

@@ -48,6 +48,8 @@ export interface FieldInfo {
   nested: protobuf.Type | undefined;
   /** A varint protobufjs reads with its 32-bit reader. */
   thirtyTwo: boolean;
+  /** A repeated varint field, which may come packed. */
+  packedVarint: boolean;
   /** Index of its oneof, or of the field itself for a singular message field; -1 otherwise. */
   group: number;
   singularMessage: boolean;
@@ -79,6 +81,7 @@ export function fieldInfo(type: protobuf.Type): Map<number, FieldInfo> {
       packable: field.repeated && expected !== BYTES,
       nested,
       thirtyTwo: rt instanceof protobuf.Enum || THIRTY_TWO_BIT.has(field.type),
+      packedVarint: field.repeated && expected === VARINT,
       group,
       singularMessage,
     });
@@ -152,6 +155,20 @@ export function skipField(r: Reader, wire: number, end: number): boolean {
       throw new Bad('unexpected end group');
     default:
       throw new Bad(`illegal wireType ${wire}`);
+  }
+}
+
+/**
+ * Skips a varint as gogo's generated code reads one: bounded by the message's `end` (not by an
+ * enclosing packed field's length, which a packed element may run past), at most 10 bytes.
+ * Returns its length in bytes.
+ */
+export function skipVarint(r: Reader, end: number): number {
+  const start = r.pos;
+  for (let i = 0; ; i++) {
+    if (i === 10) throw new Bad('integer overflow');
+    if (r.pos >= end) throw new Bad('unexpected EOF');
+    if (r.buf[r.pos++]! < 0x80) return r.pos - start;
   }
 }
 

@@ -9,7 +9,7 @@
 import * as protobuf from 'protobufjs';
 import { join } from 'node:path';
 import { Reader } from '../../encoding/varint';
-import { BYTES, Bad, VARINT, fieldInfo, idOf, lastReadPlain, readLength, readTag, skipField, wireOf } from './gogo-wire';
+import { BYTES, Bad, VARINT, fieldInfo, idOf, lastReadPlain, readLength, readTag, skipField, skipVarint, wireOf } from './gogo-wire';
 import { canonical } from './canonical-wire';
 
 /**
@@ -49,6 +49,15 @@ function checkFields(type: protobuf.Type, r: Reader, end: number, depth: number)
         if ((seenGroups & bit) !== 0 && (f.singularMessage || lastMember![f.group] !== id)) odd = true;
         seenGroups |= bit;
         (lastMember ??= [])[f.group] = id;
+      }
+      if (f.packedVarint && wire === BYTES) {
+        // Packed varints, read as Go reads them: the last one may run past the packed length.
+        const len = readLength(r, end);
+        odd ||= !lastReadPlain();
+        const post = r.pos + len;
+        while (r.pos < post) odd = (skipVarint(r, end) >= 5 && f.thirtyTwo) || odd;
+        odd ||= r.pos > post;
+        continue;
       }
       if (f.nested !== undefined && wire === BYTES) {
         const len = readLength(r, end);
