@@ -19,9 +19,11 @@ import { method, protoRoot, PROTO_FILES, serviceDefinition } from '../../src/ser
 import { KV_RAW_METHODS } from '../../src/server/api/kv-service';
 import { run, toolPath } from '../helpers/tools';
 import { prng } from '../helpers/prng';
+import { editEncoding } from '../helpers/mutate';
 
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 const PER_TYPE = 3000;
+console.log(`# gogo-decode: FUZZ_SEED=${SEED}`);
 
 type Decode = (buf: Buffer) => unknown;
 
@@ -154,17 +156,9 @@ function lengthen(rnd: () => number, p: Buffer): Buffer {
 }
 
 function mutate(rnd: () => number, samples: Buffer[]): Buffer {
-  let p = Buffer.from(samples[Math.floor(rnd() * samples.length)]!);
+  const p = samples[Math.floor(rnd() * samples.length)]!;
   if (p.length > 0 && rnd() < 0.4) return lengthen(rnd, p);
-  const n = 1 + Math.floor(rnd() * 3);
-  for (let i = 0; i < n; i++) {
-    const at = Math.floor(rnd() * (p.length + 1));
-    const r = rnd();
-    if (r < 0.5 && p.length > 0) p[Math.min(at, p.length - 1)] = Math.floor(rnd() * 256);
-    else if (r < 0.75) p = Buffer.concat([p.subarray(0, at), Buffer.from([Math.floor(rnd() * 256)]), p.subarray(at)]);
-    else p = Buffer.concat([p.subarray(0, at), p.subarray(at + 1)]);
-  }
-  return p;
+  return editEncoding(rnd, p, 3);
 }
 
 /** The decoded request without [RAW] (the bytes it came from), for comparing two decodings. */
@@ -194,11 +188,13 @@ test(`etcd-ts decodes requests as Go's generated Unmarshal does (FUZZ_SEED=${SEE
     }
   }
   const r = await run(toolPath('gogodecode'), [], { stdin: lines.join('\n') + '\n', timeoutMs: 60_000 });
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 0, `FUZZ_SEED=${SEED}: gogodecode failed: ${r.stderr}`);
   const answers = r.stdout.trimEnd().split('\n');
-  assert.equal(answers.length, jobs.length);
+  assert.equal(answers.length, jobs.length, `FUZZ_SEED=${SEED}: answers`);
   const problems: string[] = [];
   let goOk = 0;
+  // Decoded by Go, but Go's re-encoding does not decode again (gogodecode's comment): not compared.
+  let skipped = 0;
   for (let i = 0; i < jobs.length; i++) {
     const { name, decode, payload } = jobs[i]!;
     const a = answers[i]!;
@@ -213,19 +209,31 @@ test(`etcd-ts decodes requests as Go's generated Unmarshal does (FUZZ_SEED=${SEE
       if (mine !== undefined) problems.push(`${where}: Go refuses (${a.slice(4)}), etcd-ts decodes it`);
       continue;
     }
+    if (a.startsWith('skip ')) {
+      skipped++;
+      if (mine === undefined) problems.push(`${where}: Go decodes it, etcd-ts refuses`);
+      continue;
+    }
     goOk++;
     if (mine === undefined) {
       problems.push(`${where}: Go decodes it, etcd-ts refuses`);
       continue;
     }
-    const asGo = decoded(decode, Buffer.from(a.slice(3), 'hex'));
+    let asGo: unknown;
+    try {
+      asGo = decoded(decode, Buffer.from(a.slice(3), 'hex'));
+    } catch (e) {
+      problems.push(`${where}: etcd-ts refuses Go's re-encoding ${a.slice(3)} (${(e as Error).message})`);
+      continue;
+    }
     try {
       assert.deepStrictEqual(mine, asGo);
     } catch {
       problems.push(`${where}: etcd-ts reads ${JSON.stringify(mine)}, Go ${JSON.stringify(asGo)}`);
     }
   }
-  t.diagnostic(`${jobs.length} payloads, ${goOk} decoded by Go`);
-  assert.ok(goOk > jobs.length / 10, `only ${goOk} of ${jobs.length} payloads decode`);
+  t.diagnostic(`${jobs.length} payloads, ${goOk} decoded by Go and compared, ${skipped} decoded by Go and not compared`);
+  assert.ok(skipped < goOk / 100, `FUZZ_SEED=${SEED}: ${skipped} not compared`);
+  assert.ok(goOk > jobs.length / 10, `FUZZ_SEED=${SEED}: only ${goOk} of ${jobs.length} payloads decode`);
   assert.deepEqual(problems.slice(0, 20), [], `FUZZ_SEED=${SEED}: ${problems.length} of ${jobs.length} payloads decoded differently`);
 });

@@ -16,6 +16,7 @@ import { startRealEtcd } from '../helpers/real-etcd';
 import type { RunningMember } from '../helpers/running-member';
 import { method } from '../../src/server/wire/protos';
 import { EtcdClient, codeName, encodeRequest, prng, type Msg } from './grpc-client';
+import { editEncoding } from '../helpers/mutate';
 
 const KV = 'etcdserverpb.KV';
 const MAINT = 'etcdserverpb.Maintenance';
@@ -532,16 +533,7 @@ function samplesOf(svc: string, m: string): Buffer[] {
 
 /** A valid encoding with 1-4 random byte flips, insertions or deletions. */
 function mutate(rnd: () => number, samples: Buffer[]): Buffer {
-  let p = Buffer.from(samples[Math.floor(rnd() * samples.length)]!);
-  const n = 1 + Math.floor(rnd() * 4);
-  for (let i = 0; i < n; i++) {
-    const at = Math.floor(rnd() * (p.length + 1));
-    const r = rnd();
-    if (r < 0.5 && p.length > 0) p[Math.min(at, p.length - 1)] = Math.floor(rnd() * 256);
-    else if (r < 0.75) p = Buffer.concat([p.subarray(0, at), Buffer.from([Math.floor(rnd() * 256)]), p.subarray(at)]);
-    else p = Buffer.concat([p.subarray(0, at), p.subarray(at + 1)]);
-  }
-  return p;
+  return editEncoding(rnd, samples[Math.floor(rnd() * samples.length)]!, 4);
 }
 
 test(

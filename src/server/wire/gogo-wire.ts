@@ -103,22 +103,38 @@ export function readTag(r: Reader, end: number): number {
     plainRead = true;
     return buf[r.pos++]!;
   }
-  let low35 = 0; // bits 0-34, exact in a double
-  let mul = 1;
-  for (let i = 0; ; i++) {
-    if (i === 10) throw new Bad('integer overflow');
-    if (r.pos >= end) throw new Bad('unexpected EOF');
-    const b = buf[r.pos++]!;
-    if (i < 5) low35 += (b & 0x7f) * mul;
-    mul *= 0x80;
-    if (b < 0x80) break;
-  }
+  const low35 = readGoVarint(r, end);
   const len = r.pos - start;
   plainRead = len < 5 || (len === 5 && (buf[start + 4]! & 0x70) === 0);
   return low35;
 }
 
 let plainRead = true;
+
+/**
+ * Reads a varint as gogo's generated code does (at most 10 bytes, within `end`): returns bits
+ * 0-34, exact in a double; highBits says whether any of bits 35-63 is set (bits past 63 are lost,
+ * as in Go's shifts).
+ */
+function readGoVarint(r: Reader, end: number): number {
+  const buf = r.buf;
+  let low35 = 0;
+  let high = false;
+  let mul = 1;
+  for (let i = 0; ; i++) {
+    if (i === 10) throw new Bad('integer overflow');
+    if (r.pos >= end) throw new Bad('unexpected EOF');
+    const b = buf[r.pos++]!;
+    if (i < 5) low35 += (b & 0x7f) * mul;
+    else if ((b & (i === 9 ? 0x01 : 0x7f)) !== 0) high = true;
+    mul *= 0x80;
+    if (b < 0x80) break;
+  }
+  highBits = high;
+  return low35;
+}
+
+let highBits = false;
 
 /** Whether protobufjs reads the last tag or length (readTag, readLength) as Go does. */
 export function lastReadPlain(): boolean {
@@ -178,21 +194,10 @@ export function skipVarint(r: Reader, end: number): number {
  * take other bytes for it (more than 5).
  */
 export function readLength(r: Reader, end: number): number {
-  const buf = r.buf;
   const start = r.pos;
-  let low35 = 0;
-  let high = false; // any of bits 35-63 set: negative, or far past the end
-  let mul = 1;
-  for (let i = 0; ; i++) {
-    if (i === 10) throw new Bad('integer overflow');
-    if (r.pos >= end) throw new Bad('unexpected EOF');
-    const b = buf[r.pos++]!;
-    if (i < 5) low35 += (b & 0x7f) * mul;
-    else if ((b & (i === 9 ? 0x01 : 0x7f)) !== 0) high = true;
-    mul *= 0x80;
-    if (b < 0x80) break;
-  }
-  if (high || r.pos + low35 > end) throw new Bad('invalid length or unexpected EOF');
+  const low35 = readGoVarint(r, end);
+  // Any of bits 35-63 set: negative, or far past the end.
+  if (highBits || r.pos + low35 > end) throw new Bad('invalid length or unexpected EOF');
   plainRead = r.pos - start <= 5;
   return low35;
 }

@@ -3,7 +3,8 @@
 // (test/proto/gogo-decode.test.ts).
 //
 // stdin: one request per line, "<message type> <hex payload>" (e.g. "RangeRequest 0a016b").
-// stdout: one line each, "ok <hex of the message re-encoded by its Marshal>" or "err <error>".
+// stdout: one line each, "ok <hex of the message re-encoded by its Marshal>", "err <error>" (Go
+// refuses it), or "skip <error>" (decoded, but its re-encoding does not decode again).
 package main
 
 import (
@@ -64,8 +65,13 @@ func main() {
 			continue
 		}
 		re, err := m.Marshal()
+		if err == nil {
+			// gogo's Marshal sizes some negative enum values wrong and leaves zero bytes in
+			// front: such a re-encoding cannot stand for the message.
+			err = mk().Unmarshal(re)
+		}
 		if err != nil {
-			fmt.Fprintf(out, "err marshal: %s\n", err)
+			fmt.Fprintf(out, "skip %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 			continue
 		}
 		fmt.Fprintf(out, "ok %s\n", hex.EncodeToString(re))
