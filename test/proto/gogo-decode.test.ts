@@ -22,7 +22,7 @@ import { prng } from '../helpers/prng';
 import { editEncoding } from '../helpers/mutate';
 
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
-const PER_TYPE = 3000;
+const PER_TYPE = 2000;
 console.log(`# gogo-decode: FUZZ_SEED=${SEED}`);
 
 type Decode = (buf: Buffer) => unknown;
@@ -115,6 +115,51 @@ const CASES: [string, string, string, object[]][] = [
     'etcdserverpb.Auth',
     'RoleGrantPermission',
     [{ name: 'r', perm: { permType: 'READWRITE', key: Buffer.from('a'), range_end: Buffer.from('b') } }],
+  ],
+  ['MemberRemoveRequest', 'etcdserverpb.Cluster', 'MemberRemove', [{ ID: '12345678901234567890' }]],
+  ['MemberUpdateRequest', 'etcdserverpb.Cluster', 'MemberUpdate', [{ ID: '5', peerURLs: ['http://a:1'] }]],
+  ['MemberPromoteRequest', 'etcdserverpb.Cluster', 'MemberPromote', [{ ID: '5' }]],
+  ['LeaseLeasesRequest', 'etcdserverpb.Lease', 'LeaseLeases', [{}]],
+  ['StatusRequest', 'etcdserverpb.Maintenance', 'Status', [{}]],
+  ['DefragmentRequest', 'etcdserverpb.Maintenance', 'Defragment', [{}]],
+  ['HashRequest', 'etcdserverpb.Maintenance', 'Hash', [{}]],
+  ['SnapshotRequest', 'etcdserverpb.Maintenance', 'Snapshot', [{}]],
+  ['DowngradeRequest', 'etcdserverpb.Maintenance', 'Downgrade', [{ action: 'ENABLE', version: '3.5' }]],
+  ['AuthenticateRequest', 'etcdserverpb.Auth', 'Authenticate', [{ name: 'u', password: 'p' }]],
+  ['AuthUserGetRequest', 'etcdserverpb.Auth', 'UserGet', [{ name: 'u' }]],
+  ['AuthUserDeleteRequest', 'etcdserverpb.Auth', 'UserDelete', [{ name: 'u' }]],
+  ['AuthUserChangePasswordRequest', 'etcdserverpb.Auth', 'UserChangePassword', [{ name: 'u', password: 'p', hashedPassword: 'h' }]],
+  ['AuthUserGrantRoleRequest', 'etcdserverpb.Auth', 'UserGrantRole', [{ user: 'u', role: 'r' }]],
+  ['AuthUserRevokeRoleRequest', 'etcdserverpb.Auth', 'UserRevokeRole', [{ name: 'u', role: 'r' }]],
+  ['AuthRoleAddRequest', 'etcdserverpb.Auth', 'RoleAdd', [{ name: 'r' }]],
+  ['AuthRoleGetRequest', 'etcdserverpb.Auth', 'RoleGet', [{ role: 'r' }]],
+  ['AuthRoleDeleteRequest', 'etcdserverpb.Auth', 'RoleDelete', [{ role: 'r' }]],
+  [
+    'AuthRoleRevokePermissionRequest',
+    'etcdserverpb.Auth',
+    'RoleRevokePermission',
+    [{ role: 'r', key: Buffer.from('a'), range_end: Buffer.from('b') }],
+  ],
+  ['AuthEnableRequest', 'etcdserverpb.Auth', 'AuthEnable', [{}]],
+  ['AuthDisableRequest', 'etcdserverpb.Auth', 'AuthDisable', [{}]],
+  ['AuthStatusRequest', 'etcdserverpb.Auth', 'AuthStatus', [{}]],
+  ['AuthUserListRequest', 'etcdserverpb.Auth', 'UserList', [{}]],
+  ['AuthRoleListRequest', 'etcdserverpb.Auth', 'RoleList', [{}]],
+  ['v3lockpb.LockRequest', 'v3lockpb.Lock', 'Lock', [{ name: Buffer.from('n'), lease: '5' }]],
+  ['v3lockpb.UnlockRequest', 'v3lockpb.Lock', 'Unlock', [{ key: Buffer.from('n/1') }]],
+  ['v3electionpb.CampaignRequest', 'v3electionpb.Election', 'Campaign', [{ name: Buffer.from('e'), lease: '5', value: Buffer.from('v') }]],
+  [
+    'v3electionpb.ProclaimRequest',
+    'v3electionpb.Election',
+    'Proclaim',
+    [{ leader: { name: Buffer.from('e'), key: Buffer.from('e/1'), rev: '3', lease: '5' }, value: Buffer.from('v') }],
+  ],
+  ['v3electionpb.LeaderRequest', 'v3electionpb.Election', 'Leader', [{ name: Buffer.from('e') }]],
+  [
+    'v3electionpb.ResignRequest',
+    'v3electionpb.Election',
+    'Resign',
+    [{ leader: { name: Buffer.from('e'), key: Buffer.from('e/1'), rev: '3', lease: '5' } }],
   ],
 ];
 

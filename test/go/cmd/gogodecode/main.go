@@ -2,7 +2,7 @@
 // Unmarshal of etcdserverpb's types), for the differential decoder test
 // (test/proto/gogo-decode.test.ts).
 //
-// stdin: one request per line, "<message type> <hex payload>" (e.g. "RangeRequest 0a016b").
+// stdin: one request per line, "<message type> <hex payload>" (e.g. "RangeRequest 0a016b", "v3lockpb.LockRequest 0a016e").
 // stdout: one line each, "ok <hex of the message re-encoded by its Marshal>", "err <error>" (Go
 // refuses it), or "skip <error>" (decoded, but its re-encoding does not decode again).
 package main
@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	electionpb "go.etcd.io/etcd/server/v3/etcdserver/api/v3election/v3electionpb"
+	lockpb "go.etcd.io/etcd/server/v3/etcdserver/api/v3lock/v3lockpb"
 )
 
 type message interface {
@@ -23,23 +25,53 @@ type message interface {
 }
 
 var types = map[string]func() message{
-	"RangeRequest":                   func() message { return &pb.RangeRequest{} },
-	"PutRequest":                     func() message { return &pb.PutRequest{} },
-	"DeleteRangeRequest":             func() message { return &pb.DeleteRangeRequest{} },
-	"TxnRequest":                     func() message { return &pb.TxnRequest{} },
-	"CompactionRequest":              func() message { return &pb.CompactionRequest{} },
-	"LeaseGrantRequest":              func() message { return &pb.LeaseGrantRequest{} },
-	"LeaseRevokeRequest":             func() message { return &pb.LeaseRevokeRequest{} },
-	"LeaseKeepAliveRequest":          func() message { return &pb.LeaseKeepAliveRequest{} },
-	"LeaseTimeToLiveRequest":         func() message { return &pb.LeaseTimeToLiveRequest{} },
-	"WatchRequest":                   func() message { return &pb.WatchRequest{} },
-	"AlarmRequest":                   func() message { return &pb.AlarmRequest{} },
-	"HashKVRequest":                  func() message { return &pb.HashKVRequest{} },
-	"MoveLeaderRequest":              func() message { return &pb.MoveLeaderRequest{} },
-	"MemberAddRequest":               func() message { return &pb.MemberAddRequest{} },
-	"MemberListRequest":              func() message { return &pb.MemberListRequest{} },
-	"AuthUserAddRequest":             func() message { return &pb.AuthUserAddRequest{} },
-	"AuthRoleGrantPermissionRequest": func() message { return &pb.AuthRoleGrantPermissionRequest{} },
+	"RangeRequest":                    func() message { return &pb.RangeRequest{} },
+	"PutRequest":                      func() message { return &pb.PutRequest{} },
+	"DeleteRangeRequest":              func() message { return &pb.DeleteRangeRequest{} },
+	"TxnRequest":                      func() message { return &pb.TxnRequest{} },
+	"CompactionRequest":               func() message { return &pb.CompactionRequest{} },
+	"LeaseGrantRequest":               func() message { return &pb.LeaseGrantRequest{} },
+	"LeaseRevokeRequest":              func() message { return &pb.LeaseRevokeRequest{} },
+	"LeaseKeepAliveRequest":           func() message { return &pb.LeaseKeepAliveRequest{} },
+	"LeaseTimeToLiveRequest":          func() message { return &pb.LeaseTimeToLiveRequest{} },
+	"WatchRequest":                    func() message { return &pb.WatchRequest{} },
+	"AlarmRequest":                    func() message { return &pb.AlarmRequest{} },
+	"HashKVRequest":                   func() message { return &pb.HashKVRequest{} },
+	"MoveLeaderRequest":               func() message { return &pb.MoveLeaderRequest{} },
+	"MemberAddRequest":                func() message { return &pb.MemberAddRequest{} },
+	"MemberListRequest":               func() message { return &pb.MemberListRequest{} },
+	"AuthUserAddRequest":              func() message { return &pb.AuthUserAddRequest{} },
+	"AuthRoleGrantPermissionRequest":  func() message { return &pb.AuthRoleGrantPermissionRequest{} },
+	"MemberRemoveRequest":             func() message { return &pb.MemberRemoveRequest{} },
+	"MemberUpdateRequest":             func() message { return &pb.MemberUpdateRequest{} },
+	"MemberPromoteRequest":            func() message { return &pb.MemberPromoteRequest{} },
+	"LeaseLeasesRequest":              func() message { return &pb.LeaseLeasesRequest{} },
+	"StatusRequest":                   func() message { return &pb.StatusRequest{} },
+	"DefragmentRequest":               func() message { return &pb.DefragmentRequest{} },
+	"HashRequest":                     func() message { return &pb.HashRequest{} },
+	"SnapshotRequest":                 func() message { return &pb.SnapshotRequest{} },
+	"DowngradeRequest":                func() message { return &pb.DowngradeRequest{} },
+	"AuthenticateRequest":             func() message { return &pb.AuthenticateRequest{} },
+	"AuthUserGetRequest":              func() message { return &pb.AuthUserGetRequest{} },
+	"AuthUserDeleteRequest":           func() message { return &pb.AuthUserDeleteRequest{} },
+	"AuthUserChangePasswordRequest":   func() message { return &pb.AuthUserChangePasswordRequest{} },
+	"AuthUserGrantRoleRequest":        func() message { return &pb.AuthUserGrantRoleRequest{} },
+	"AuthUserRevokeRoleRequest":       func() message { return &pb.AuthUserRevokeRoleRequest{} },
+	"AuthRoleAddRequest":              func() message { return &pb.AuthRoleAddRequest{} },
+	"AuthRoleGetRequest":              func() message { return &pb.AuthRoleGetRequest{} },
+	"AuthRoleDeleteRequest":           func() message { return &pb.AuthRoleDeleteRequest{} },
+	"AuthRoleRevokePermissionRequest": func() message { return &pb.AuthRoleRevokePermissionRequest{} },
+	"AuthEnableRequest":               func() message { return &pb.AuthEnableRequest{} },
+	"AuthDisableRequest":              func() message { return &pb.AuthDisableRequest{} },
+	"AuthStatusRequest":               func() message { return &pb.AuthStatusRequest{} },
+	"AuthUserListRequest":             func() message { return &pb.AuthUserListRequest{} },
+	"AuthRoleListRequest":             func() message { return &pb.AuthRoleListRequest{} },
+	"v3lockpb.LockRequest":            func() message { return &lockpb.LockRequest{} },
+	"v3lockpb.UnlockRequest":          func() message { return &lockpb.UnlockRequest{} },
+	"v3electionpb.CampaignRequest":    func() message { return &electionpb.CampaignRequest{} },
+	"v3electionpb.ProclaimRequest":    func() message { return &electionpb.ProclaimRequest{} },
+	"v3electionpb.LeaderRequest":      func() message { return &electionpb.LeaderRequest{} },
+	"v3electionpb.ResignRequest":      func() message { return &electionpb.ResignRequest{} },
 }
 
 func main() {
