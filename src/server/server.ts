@@ -23,7 +23,7 @@ import { Gateway } from './api/http/gateway';
 import { PROTO_FILES, protoRoot, serviceDefinition } from './wire/protos';
 import { strictRequests } from './wire/strict-wire';
 import { withRawRequests } from './wire/raw-request';
-import { kvRequestDecoder, type FlatDecoder } from './wire/flat-decoder';
+import { kvFastDecoders } from './wire/flat-decoder';
 import { passBuffersThrough } from './wire/framed-writes';
 import { UnaryRoutes } from './wire/unary-routes';
 import { kvService, KV_RAW_METHODS } from './api/kv-service';
@@ -49,15 +49,6 @@ export interface ServerOptions {
    * (`node-flags`); absent: V8 is left as it is.
    */
   heapPolicy?: { execArgv: readonly string[] };
-}
-
-/** The requests decoded in one pass when their encoding allows (wire/flat-decoder.ts). */
-function fastDecoders(): Record<string, FlatDecoder> {
-  const out: Record<string, FlatDecoder> = {};
-  for (const name of ['Put', 'Range', 'DeleteRange']) {
-    out[`/etcdserverpb.KV/${name}`] = kvRequestDecoder(name, (KV_RAW_METHODS as readonly string[]).includes(name));
-  }
-  return out;
 }
 
 export class EtcdServer {
@@ -182,7 +173,7 @@ export class EtcdServer {
     // Plain unary requests skip grpc-js's per-call machinery (wire/unary-call.ts).
     const unary = new UnaryRoutes({ maxReceive, maxSend: -1 });
     // etcd initialises the counters of its own services (not v3lock and v3election) at 0.
-    const fast = fastDecoders();
+    const fast = kvFastDecoders(KV_RAW_METHODS);
     const add = (def: ServiceDefinition, impl: UntypedServiceImplementation, strict = true): void => {
       const counters = metrics.grpc.service(def, def !== lockDef && def !== electionDef);
       const served = strict ? strictRequests(def, protoRoot(), PROTO_FILES, fast) : def;

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { strictRequests } from '../../src/server/wire/strict-wire';
 import { withRawRequests } from '../../src/server/wire/raw-request';
-import { kvRequestDecoder } from '../../src/server/wire/flat-decoder';
+import { kvFastDecoders } from '../../src/server/wire/flat-decoder';
 import { method, protoRoot, PROTO_FILES, serviceDefinition } from '../../src/server/wire/protos';
 import { KV_RAW_METHODS } from '../../src/server/api/kv-service';
 import { run, toolPath } from '../helpers/tools';
@@ -27,14 +27,10 @@ console.log(`# gogo-decode: FUZZ_SEED=${SEED}`);
 
 type Decode = (buf: Buffer) => unknown;
 
-/** The server's request decoding of service `svc`, method `name` (server.ts's strictRequests). */
+/** The server's request decoding of service `svc`, method `name` (as server.ts registers it). */
 function serverDecoder(svc: string, name: string): Decode {
   const def: ServiceDefinition = svc === 'etcdserverpb.KV' ? withRawRequests(svc, KV_RAW_METHODS) : serviceDefinition(svc);
-  const served = strictRequests(def, protoRoot(), PROTO_FILES);
-  const general = served[name]!.requestDeserialize as Decode;
-  if (svc !== 'etcdserverpb.KV' || !['Put', 'Range', 'DeleteRange'].includes(name)) return general;
-  const fast = kvRequestDecoder(name, (KV_RAW_METHODS as readonly string[]).includes(name));
-  return (buf) => fast(buf) ?? general(buf);
+  return strictRequests(def, protoRoot(), PROTO_FILES, kvFastDecoders(KV_RAW_METHODS))[name]!.requestDeserialize as Decode;
 }
 
 /** [Go message type, service, method, valid requests to mutate]. */

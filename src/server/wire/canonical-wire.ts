@@ -19,15 +19,15 @@ export function canonical(type: protobuf.Type, buf: Uint8Array, start = 0, end =
   const parts: (Uint8Array[] | undefined)[] = [];
   const merged = new Map<number, { at: number; bodies: Uint8Array[]; rt: protobuf.Type }>();
   const lastOfOneof = new Map<string, number>();
+  const infos = fieldInfo(type);
   const r = new Reader(buf, start);
   while (r.pos < end) {
     const t = readTag(r, end);
     const id = idOf(t);
     const wire = wireOf(t);
-    const field = type.fieldsById[id];
-    const f = fieldInfo(type).get(id);
+    const f = infos.get(id);
     const at = r.pos;
-    if (field === undefined || f === undefined) {
+    if (f === undefined) {
       skipField(r, wire, end);
       continue;
     }
@@ -57,7 +57,7 @@ export function canonical(type: protobuf.Type, buf: Uint8Array, start = 0, end =
       while (r.pos < post) {
         const from = r.pos;
         skipVarint(r, end);
-        items.push(f.thirtyTwo ? varint32(buf, from, end, field.type === 'bool') : buf.subarray(from, r.pos));
+        items.push(f.thirtyTwo ? varint32(buf, from, end, f.bool) : buf.subarray(from, r.pos));
       }
       const packed = Buffer.concat(items);
       part = [tag, varintBytes(packed.length), packed];
@@ -67,15 +67,15 @@ export function canonical(type: protobuf.Type, buf: Uint8Array, start = 0, end =
       r.pos += len;
     } else if (wire === VARINT && f.thirtyTwo) {
       skipVarint(r, end);
-      part = [tag, varint32(buf, at, end, field.type === 'bool')];
+      part = [tag, varint32(buf, at, end, f.bool)];
     } else {
       skipField(r, wire, end);
       part = [tag, buf.subarray(at, r.pos)];
     }
-    if (field.partOf) {
-      const prev = lastOfOneof.get(field.partOf.name);
+    if (f.oneof !== undefined) {
+      const prev = lastOfOneof.get(f.oneof);
       if (prev !== undefined) parts[prev] = undefined;
-      lastOfOneof.set(field.partOf.name, parts.length);
+      lastOfOneof.set(f.oneof, parts.length);
     }
     parts.push(part);
   }

@@ -119,3 +119,13 @@ export function flatDecoder(type: protobuf.Type, withRaw: boolean): FlatDecoder 
 export function kvRequestDecoder(name: string, withRaw: boolean): FlatDecoder {
   return flatDecoder(messageType(protoRoot(), PROTO_FILES, `etcdserverpb.${name}Request`), withRaw);
 }
+
+/**
+ * The one-pass decoders by method path, for strictRequests' `fast`: Put, Range and DeleteRange,
+ * with [RAW] for those among `rawMethods` (the KV methods whose requests keep their bytes).
+ */
+export function kvFastDecoders(rawMethods: readonly string[]): Record<string, FlatDecoder> {
+  const out: Record<string, FlatDecoder> = {};
+  for (const name of ['Put', 'Range', 'DeleteRange']) out[`/etcdserverpb.KV/${name}`] = kvRequestDecoder(name, rawMethods.includes(name));
+  return out;
+}

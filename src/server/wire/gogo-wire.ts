@@ -50,6 +50,9 @@ export interface FieldInfo {
   thirtyTwo: boolean;
   /** A repeated varint field, which may come packed. */
   packedVarint: boolean;
+  bool: boolean;
+  /** The name of its oneof. */
+  oneof: string | undefined;
   /** Index of its oneof, or of the field itself for a singular message field; -1 otherwise. */
   group: number;
   singularMessage: boolean;
@@ -82,6 +85,8 @@ export function fieldInfo(type: protobuf.Type): Map<number, FieldInfo> {
       nested,
       thirtyTwo: rt instanceof protobuf.Enum || THIRTY_TWO_BIT.has(field.type),
       packedVarint: field.repeated && expected === VARINT,
+      bool: field.type === 'bool',
+      oneof: field.partOf?.name,
       group,
       singularMessage,
     });
