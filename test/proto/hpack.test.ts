@@ -148,6 +148,13 @@ function randomFields(rnd: () => number): string[] {
   return out;
 }
 
+/** hpackcheck's answers, one a line (an answer may end in a space: an empty field list). */
+function lines(out: string): string[] {
+  const l = out.split('\n');
+  if (l[l.length - 1] === '') l.pop();
+  return l;
+}
+
 const toLine = (f: readonly string[]): string => {
   const parts: string[] = [];
   for (let k = 0; k + 1 < f.length; k += 2)
@@ -188,14 +195,17 @@ test(`HPACK against Go's x/net/http2/hpack (FUZZ_SEED=${SEED})`, { timeout: 120_
     for (let b = 0; b < BLOCKS; b++) {
       const f = randomFields(rnd);
       blocks.push(f);
-      const size = rnd() < 0.05 ? Math.floor(rnd() * 4097) : -1;
+      // A size change only before a block with fields: Go's encoder puts an unsent change off
+      // to the next block, and two updates there (the minimum, then the size) are refused by
+      // Go's own decoder when the first leaves entries in the table, as by etcd-ts's.
+      const size = f.length > 0 && rnd() < 0.05 ? Math.floor(rnd() * 4097) : -1;
       cmds.push(`enc ${size} ${toLine(f)}`);
     }
     sent.push(blocks);
   }
   const r1 = await run(toolPath('hpackcheck'), [], { stdin: cmds.join('\n') + '\n', timeoutMs: 60_000 });
   assert.equal(r1.code, 0, r1.stderr);
-  const a1 = r1.stdout.trimEnd().split('\n');
+  const a1 = lines(r1.stdout);
   assert.equal(a1.length, cmds.length);
   const goBlocks: Buffer[][] = [];
   let i = 0;
@@ -240,7 +250,7 @@ test(`HPACK against Go's x/net/http2/hpack (FUZZ_SEED=${SEED})`, { timeout: 120_
   }
   const r2 = await run(toolPath('hpackcheck'), [], { stdin: cmds2.join('\n') + '\n', timeoutMs: 60_000 });
   assert.equal(r2.code, 0, r2.stderr);
-  const a2 = r2.stdout.trimEnd().split('\n');
+  const a2 = lines(r2.stdout);
   assert.equal(a2.length, cmds2.length);
   let k = 0;
   for (; k < SESSIONS * (BLOCKS + 1); k++) {

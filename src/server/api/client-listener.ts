@@ -1,7 +1,8 @@
 /**
  * The client port serves gRPC and HTTP/1.1 on one socket, as etcd's cmux does: a connection
- * whose first bytes are the HTTP/2 prior-knowledge preface goes to grpc-js through its
- * connection injector, anything else to the HTTP handler.
+ * whose first bytes are the HTTP/2 prior-knowledge preface is served by etcd-ts's HTTP/2
+ * (wire/unary-routes.ts; grpc-js serves what is not served there), anything else by the HTTP
+ * handler.
  *
  * An https listener first completes the TLS handshake (client certificates required when the
  * ServerTls says so) and routes by ALPN: `h2` (what gRPC clients offer) to grpc-js,
@@ -95,9 +96,15 @@ export class ClientListener {
    */
   serve(grpc: GrpcServer, handler: (req: IncomingMessage, res: ServerResponse) => void, unary?: UnaryRoutes): void {
     const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
-    if (unary !== undefined && !unary.serveOn(newestHttp2Server(grpc))) {
-      this.log.warn('unary calls go through grpc-js: its HTTP/2 server was not found (another grpc-js version?)');
+    const own = unary !== undefined && unary.attach(newestHttp2Server(grpc));
+    if (unary !== undefined && !own) {
+      this.log.warn('HTTP/2 connections go to grpc-js: its HTTP/2 server was not found (another grpc-js version?)');
     }
+    // The HTTP/2 connection: etcd-ts's own (wire/h2), or grpc-js's if its layout is unknown.
+    const h2 = (socket: Socket): void => {
+      if (own) unary.serve(socket);
+      else injector.injectConnection(socket);
+    };
     const http = createHttpServer(handler);
     this.http = http;
     const mode = this.mode;
@@ -108,7 +115,7 @@ export class ClientListener {
         return;
       }
       if (mode === 'grpc') {
-        injector.injectConnection(socket);
+        h2(socket);
         return;
       }
       let buffered: Buffer = Buffer.alloc(0);
@@ -121,7 +128,7 @@ export class ClientListener {
         socket.unshift(buffered);
         if (buffered.subarray(0, PREFACE.length).equals(PREFACE)) {
           // HTTP/2 reads the socket's buffered bytes itself; resuming here would steal them.
-          injector.injectConnection(socket);
+          h2(socket);
         } else {
           http.emit('connection', socket);
           socket.resume();
@@ -133,7 +140,7 @@ export class ClientListener {
     const tls = this.tls;
     const byAlpn = (t: TLSSocket): void => {
       if (mode !== 'both') sniff(t);
-      else if (t.alpnProtocol === 'h2') injector.injectConnection(t);
+      else if (t.alpnProtocol === 'h2') h2(t);
       else if (t.alpnProtocol === 'http/1.1') http.emit('connection', t);
       else sniff(t);
     };

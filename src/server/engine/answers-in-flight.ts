@@ -59,11 +59,16 @@ export class AnswersInFlight {
 
   /** The handler of `call` (a grpc-js unary call) is answering now. */
   answering(call: unknown): void {
-    const stream = call instanceof UnaryCall ? call.stream : baseServerCall(call)?.stream;
+    if (call instanceof UnaryCall) {
+      if (call.stream.closed) return;
+      this.count++;
+      call.closed = this.left;
+      return;
+    }
+    const stream = baseServerCall(call)?.stream;
     if (stream === undefined || stream.closed === true || stream.destroyed === true) return;
     this.count++;
-    if (call instanceof UnaryCall) call.closed = this.left;
-    else stream.once('close', this.left);
+    stream.once('close', this.left);
   }
 
   private readonly left = (): void => {

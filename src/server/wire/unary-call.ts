@@ -1,21 +1,24 @@
 /**
- * One unary gRPC call served straight on its HTTP/2 stream, with grpc-js 1.14's server behaviour
- * on the wire and towards the handler (server.ts handleUnary, server-interceptors.ts
+ * One unary gRPC call served straight on its HTTP/2 stream (h2/h2-stream.ts: etcd-ts's own
+ * HTTP/2, not node:http2), with grpc-js 1.14's server behaviour on the wire and towards the handler (server.ts handleUnary, server-interceptors.ts
  * BaseServerInterceptingCall): same response headers and trailers, same statuses and texts for a
  * bad request (message too large, none, a second one, undecodable, bad grpc-timeout), the
  * deadline answered with DEADLINE_EXCEEDED, the handler's `(call, callback)` contract.
  *
  * What it leaves out is grpc-js's per-call machinery: a Writable stream, a message queue with a
  * promise per message, a listener object and several event-loop turns between the request's
- * end and the handler, and between the answer and its trailers. unary-routes.ts routes only
+ * end and the handler, and between the answer and its trailers: headers, message and trailers
+ * are written together and leave in one writev. unary-routes.ts routes only
  * identity-encoded gRPC requests of registered unary methods here; everything else (streams,
  * compressed requests, a wrong content type, unknown methods) stays grpc-js's. One difference on
  * the wire: no `date` response header (grpc-go, so etcd, sends none either).
  */
 import { EventEmitter } from 'node:events';
-import type { IncomingHttpHeaders, ServerHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http2';
 import { TLSSocket } from 'node:tls';
 import { Metadata } from '@grpc/grpc-js';
+import type { H2Stream } from './h2/h2-stream';
+import { headerFields } from './h2/grpc-js-stream';
 
 /** A registered unary method: the (wrapped) handler and its message codecs. */
 export interface UnaryRoute {
@@ -46,22 +49,23 @@ const UNIMPLEMENTED = 12;
 const RESOURCE_EXHAUSTED = 8;
 const DEADLINE_EXCEEDED = 4;
 
-const RESPONSE_HEADERS: OutgoingHttpHeaders = {
-  ':status': 200,
-  'content-type': 'application/grpc+proto',
-  'grpc-accept-encoding': 'identity,deflate,gzip',
-  'grpc-encoding': 'identity',
-};
-// No `date` header: grpc-go (etcd) sends none, and Node's costs a lookup and a header per answer.
-const WAIT_FOR_TRAILERS = { waitForTrailers: true, sendDate: false };
-const END_STREAM = { endStream: true, sendDate: false };
-const OK_TRAILERS: OutgoingHttpHeaders = { 'grpc-status': '0', 'grpc-message': 'OK' };
+// No `date` header: grpc-go (etcd) sends none.
+const RESPONSE_HEADERS = [
+  ':status',
+  '200',
+  'content-type',
+  'application/grpc+proto',
+  'grpc-accept-encoding',
+  'identity,deflate,gzip',
+  'grpc-encoding',
+  'identity',
+];
+const OK_TRAILERS = ['grpc-status', '0', 'grpc-message', 'OK'];
 const DEADLINE_REGEX = /(\d{1,8})\s*([HMSmun])/;
 const UNIT_MS: Record<string, number> = { H: 3600000, M: 60000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 /** Request headers grpc-js does not pass on to the handler's metadata. */
 const NOT_METADATA = ['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'];
-const noop = (): void => undefined;
-/** Answers shorter than this are copied into one framed buffer (from Node's pool). */
+/** Answers shorter than this are copied into one framed buffer. */
 const COPY_BELOW = 2048;
 
 /** A buffer of `size` bytes starting with the gRPC prefix of an uncompressed message of `length` bytes. */
@@ -81,7 +85,7 @@ export class UnaryCall extends EventEmitter {
   private md: Metadata | undefined;
 
   constructor(
-    readonly stream: ServerHttp2Stream,
+    readonly stream: H2Stream,
     private readonly headers: IncomingHttpHeaders,
     private readonly path: string,
     readonly deadline: number,
@@ -114,13 +118,13 @@ export class UnaryCall extends EventEmitter {
   }
 
   getPeer(): string {
-    const s = this.stream.session?.socket;
-    if (s?.remoteAddress) return s.remotePort ? `${s.remoteAddress}:${s.remotePort}` : s.remoteAddress;
+    const s = this.stream.session.socket;
+    if (s.remoteAddress) return s.remotePort ? `${s.remoteAddress}:${s.remotePort}` : s.remoteAddress;
     return 'unknown';
   }
 
   getAuthContext(): { transportSecurityType?: string; sslPeerCertificate?: ReturnType<TLSSocket['getPeerCertificate']> } {
-    const s = this.stream.session?.socket;
+    const s = this.stream.session.socket;
     if (!(s instanceof TLSSocket) || !s.authorized) return {};
     const cert = s.getPeerCertificate();
     return { transportSecurityType: 'ssl', sslPeerCertificate: cert.raw ? cert : undefined };
@@ -142,10 +146,6 @@ function errorStatus(err: unknown, trailer: Metadata | null | undefined): Status
   return status;
 }
 
-/** What a served call keeps on its stream while it is open (the listeners below are shared). */
-const STATE = Symbol('unary call state');
-type CallStream = ServerHttp2Stream & { [STATE]?: CallState };
-
 /** One unary call's state; dropped from its stream when the stream closes. */
 class CallState {
   finished = false;
@@ -158,12 +158,11 @@ class CallState {
   messages = 0;
   answered = false;
   deadline = Infinity;
-  trailers: OutgoingHttpHeaders = OK_TRAILERS;
   /** The callback the handler answers through. */
   readonly respond: UnaryCallback = (err, value, trailer) => this.answer(err, value, trailer);
 
   constructor(
-    readonly stream: ServerHttp2Stream,
+    readonly stream: H2Stream,
     readonly headers: IncomingHttpHeaders,
     readonly route: UnaryRoute,
     readonly limits: UnaryLimits,
@@ -183,7 +182,7 @@ class CallState {
   }
 
   gone(): boolean {
-    if (!this.finished && (this.stream.destroyed || this.stream.closed)) this.finish();
+    if (!this.finished && this.stream.closed) this.finish();
     return this.finished;
   }
 
@@ -191,9 +190,15 @@ class CallState {
     if (this.gone()) return;
     this.finish();
     const md = s.metadata ? s.metadata.toHttp2Headers() : undefined;
-    const trailers: OutgoingHttpHeaders = { 'grpc-status': String(s.code), 'grpc-message': encodeURI(s.details), ...md };
     // A unary call's headers go out with its message, so an error is a trailers-only response.
-    this.stream.respond({ ':status': 200, 'content-type': 'application/grpc+proto', ...trailers }, END_STREAM);
+    const fields = headerFields({
+      ':status': 200,
+      'content-type': 'application/grpc+proto',
+      'grpc-status': String(s.code),
+      'grpc-message': encodeURI(s.details),
+      ...md,
+    });
+    this.stream.headers(fields, true);
   }
 
   answer(err: unknown, value: unknown, trailer: Metadata | null | undefined): void {
@@ -216,20 +221,18 @@ class CallState {
       return;
     }
     this.finish();
-    if (trailer) this.trailers = { ...OK_TRAILERS, ...trailer.toHttp2Headers() };
     const stream = this.stream;
-    stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
-    stream.on('wantTrailers', onWantTrailers); // emitted once per stream
+    stream.headers(RESPONSE_HEADERS, false);
     if (body.length < COPY_BELOW) {
       const frame = messagePrefix(body.length, body.length + 5);
       body.copy(frame, 5);
-      stream.end(frame);
+      stream.data(frame, false);
     } else {
-      // A large answer is not copied behind its prefix: both go out in one write.
-      stream.cork();
-      stream.write(messagePrefix(body.length, 5));
-      stream.end(body);
+      // A large answer is not copied behind its prefix: both go out in one writev.
+      stream.data(messagePrefix(body.length, 5), false);
+      stream.data(body, false);
     }
+    stream.headers(trailer ? headerFields({ 'grpc-status': '0', 'grpc-message': 'OK', ...trailer.toHttp2Headers() }) : OK_TRAILERS, true);
   }
 
   onMessage(framed: Buffer): void {
@@ -305,43 +308,38 @@ class CallState {
   }
 }
 
-// Shared listeners (no closures per call): each finds its call's state on the stream.
-function onData(this: CallStream, chunk: Buffer): void {
-  this[STATE]?.onData(chunk);
-}
-function onEnd(this: CallStream): void {
-  this[STATE]?.onEnd();
-}
-function onWantTrailers(this: CallStream): void {
-  const st = this[STATE];
-  this.sendTrailers(st !== undefined ? st.trailers : OK_TRAILERS);
-}
-function onClose(this: CallStream): void {
-  const st = this[STATE];
-  // Node keeps a closed stream for a while (it is promoted to the old generation under load):
-  // nothing of the call (request, answer, handler state) must stay reachable from it.
-  this[STATE] = undefined;
-  st?.onClose();
-}
-
 /** Serves one unary call on `stream`; the caller checked the content type and encoding. */
-export function serveUnary(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, route: UnaryRoute, limits: UnaryLimits): void {
+export function serveUnary(stream: H2Stream, headers: IncomingHttpHeaders, route: UnaryRoute, limits: UnaryLimits): void {
   const st = new CallState(stream, headers, route, limits);
-  const s = stream as CallStream;
-  s[STATE] = st;
-  s.on('error', noop); // `on`, not `once`: no wrapper per call, and any later error is ignored too
+  stream.owner = st;
+  stream.onData = onData;
+  stream.onClose = onClose;
   const timeout = headers['grpc-timeout'];
   if (timeout !== undefined) {
     const match = String(timeout).match(DEADLINE_REGEX);
     if (match === null) {
-      process.nextTick(() => st.sendStatus({ code: INTERNAL, details: `Invalid grpc-timeout value "${String(timeout)}"` }));
+      // grpc-js answers on the next tick, before any of the request is read: here, at once.
+      st.sendStatus({ code: INTERNAL, details: `Invalid grpc-timeout value "${String(timeout)}"` });
     } else {
       const ms = (Number(match[1]) * UNIT_MS[match[2]!]!) | 0;
       st.deadline = Date.now() + ms;
       st.timer = setTimeout(() => st.sendStatus({ code: DEADLINE_EXCEEDED, details: 'Deadline exceeded' }), ms);
     }
   }
-  s.on('close', onClose);
-  s.on('data', onData);
-  s.on('end', onEnd);
+  // HEADERS with END_STREAM: a request without a message.
+  if (stream.remoteEnded) process.nextTick(() => st.onEnd());
+}
+
+// Shared callbacks (no closures per call): each finds its call's state on the stream.
+function onData(this: H2Stream, chunk: Buffer, end: boolean): void {
+  const st = this.owner as CallState | undefined;
+  if (st === undefined) return;
+  if (chunk.length > 0) st.onData(chunk);
+  if (end) st.onEnd();
+}
+function onClose(this: H2Stream): void {
+  const st = this.owner as CallState | undefined;
+  // Nothing of the call (request, answer, handler state) stays reachable from the stream.
+  this.owner = undefined;
+  st?.onClose();
 }

@@ -26,6 +26,8 @@ export class HpackEncoder {
     private readonly noIndex: ReadonlySet<string> = new Set(),
   ) {
     this.table = new DynamicTable(Math.min(limit, 4096));
+    // The peer's decoder starts at 4,096: a smaller table is announced in the first block.
+    if (limit < 4096) this.pendingSize = limit;
   }
 
   /** The peer's SETTINGS_HEADER_TABLE_SIZE. */
