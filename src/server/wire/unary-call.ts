@@ -303,7 +303,9 @@ class CallState {
     const closed = call?.closed;
     if (closed !== undefined) {
       call!.closed = undefined;
-      closed();
+      // The stream closes when its trailers are queued; they reach the socket in the
+      // connection's flush, an immediate queued before this one.
+      setImmediate(closed);
     }
   }
 }

@@ -64,6 +64,7 @@ export class H2Connection {
   private readonly streamWindow: number;
   private readonly connectionWindow: number;
   private recvUnacked = 0;
+  private recvOutstanding = 0;
   private inBuf: Buffer = Buffer.alloc(0);
   private prefacePending = true;
   private settingsSeen = false;
@@ -160,6 +161,7 @@ export class H2Connection {
     s.recvUnacked += n;
     if (s.recvUnacked >= this.streamWindow / 2) {
       this.write(u32Frame(Type.WINDOW_UPDATE, s.id, s.recvUnacked));
+      s.recvOutstanding -= s.recvUnacked;
       s.recvUnacked = 0;
     }
   }
@@ -338,9 +340,13 @@ export class H2Connection {
   private onDataFrame(flags: number, id: number, payload: Buffer): void {
     if (id === 0) throw new H2Error(ErrorCode.PROTOCOL_ERROR, 'DATA on stream 0');
     const len = payload.length;
+    // The peer must stay inside the windows this end advertised (RFC 9113, 6.9.1).
+    this.recvOutstanding += len;
+    if (this.recvOutstanding > this.connectionWindow) throw new H2Error(ErrorCode.FLOW_CONTROL_ERROR, 'connection window exceeded');
     this.recvUnacked += len;
     if (this.recvUnacked >= this.connectionWindow / 2) {
       this.write(u32Frame(Type.WINDOW_UPDATE, 0, this.recvUnacked));
+      this.recvOutstanding -= this.recvUnacked;
       this.recvUnacked = 0;
     }
     const data = dataOf(flags, payload);
@@ -348,9 +354,12 @@ export class H2Connection {
     const s = this.streams.get(id);
     if (s === undefined) return; // closed here already (answered, or reset): dropped
     if (s.remoteEnded) return s.reset(ErrorCode.STREAM_CLOSED);
+    s.recvOutstanding += len;
+    if (s.recvOutstanding > this.streamWindow) return s.reset(ErrorCode.FLOW_CONTROL_ERROR);
     const end = (flags & Flag.END_STREAM) !== 0;
     if (end) s.remoteEnded = true;
     else if (s.autoConsume) this.streamConsumed(s, len);
+    else if (len > data.length) this.streamConsumed(s, len - data.length); // padding: never handed to the owner
     s.onData?.(data, end);
     if (end) this.maybeClosed(s);
   }

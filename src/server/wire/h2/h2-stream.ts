@@ -9,8 +9,10 @@ import type { H2Connection } from './h2-connection';
 export class H2Stream {
   /** What this end may still send (the peer's window for the stream). */
   sendWindow: number;
-  /** Inbound octets not yet handed back to the peer's window. */
+  /** Inbound octets consumed and not yet handed back to the peer's window. */
   recvUnacked = 0;
+  /** Inbound octets received and not yet handed back (at most the window this end advertised). */
+  recvOutstanding = 0;
   localEnded = false;
   remoteEnded = false;
   closed = false;
