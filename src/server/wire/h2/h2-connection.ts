@@ -13,6 +13,7 @@ import { HpackEncoder } from './hpack-encoder';
 import { H2Stream } from './h2-stream';
 import { OutboundData } from './h2-outbound';
 import { Keepalive } from './h2-keepalive';
+import { WriteBatch } from './write-batch';
 import { dataOf, expectSize, headersFragment, settingsOf } from './h2-frame-parse';
 import {
   ACK,
@@ -71,8 +72,7 @@ export class H2Connection {
   /** A header block waiting for CONTINUATION frames. */
   private pendingBlock: { stream: number; flags: number; parts: Buffer[]; size: number } | undefined;
   private readonly outbound = new OutboundData({ write: (b) => this.write(b), queueDone: (s) => this.queueDone(s) });
-  private out: Buffer[] = [];
-  private flushScheduled = false;
+  private readonly batch: WriteBatch;
   private goawaySent = false;
   private keepalive: Keepalive | undefined;
 
@@ -80,6 +80,7 @@ export class H2Connection {
     readonly socket: Socket,
     private readonly opts: H2ConnectionOptions,
   ) {
+    this.batch = new WriteBatch(socket);
     this.streamWindow = opts.streamWindow ?? DEFAULT_WINDOW;
     this.connectionWindow = opts.connectionWindow ?? DEFAULT_WINDOW;
     this.encoder = new HpackEncoder(4096, opts.noIndex);
@@ -99,7 +100,7 @@ export class H2Connection {
   close(code: ErrorCode = ErrorCode.NO_ERROR, debug = ''): void {
     if (this.closed) return;
     this.sendGoaway(code, debug);
-    this.flush();
+    this.batch.flush();
     this.socket.end();
     const socket = this.socket;
     setTimeout(() => socket.destroy(), 1000).unref();
@@ -109,25 +110,7 @@ export class H2Connection {
   // ---- sending ----
 
   write(b: Buffer): void {
-    if (this.closed) return;
-    this.out.push(b);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  flush(): void {
-    this.flushScheduled = false;
-    const out = this.out;
-    if (out.length === 0 || this.closed) return;
-    this.out = [];
-    if (out.length === 1) this.socket.write(out[0]!);
-    else {
-      this.socket.cork();
-      for (const b of out) this.socket.write(b);
-      this.socket.uncork();
-    }
+    if (!this.closed) this.batch.write(b);
   }
 
   sendHeaders(s: H2Stream, fields: string[], endStream: boolean): void {
@@ -193,7 +176,7 @@ export class H2Connection {
   private end(err: H2Error | undefined, destroy = true): void {
     if (this.closed) return;
     this.closed = true;
-    this.out = [];
+    this.batch.stop();
     this.keepalive?.stop();
     for (const s of [...this.streams.values()]) this.closeStream(s, ErrorCode.CANCEL);
     if (destroy && !this.socket.destroyed) this.socket.destroy();
