@@ -5,7 +5,7 @@
  * handler.
  *
  * An https listener first completes the TLS handshake (client certificates required when the
- * ServerTls says so) and routes by ALPN: `h2` (what gRPC clients offer) to grpc-js,
+ * ServerTls says so) and routes by ALPN: `h2` (what gRPC clients offer) to gRPC as above,
  * `http/1.1` (preferred when the client offers it, as curl and browsers do) to the HTTP handler,
  * no ALPN by the preface as above. etcd serves its HTTP endpoints over TLS with HTTP/2 too;
  * etcd-ts answers them over HTTP/1.1.

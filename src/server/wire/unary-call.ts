@@ -1,9 +1,10 @@
 /**
  * One unary gRPC call served straight on its HTTP/2 stream (h2/h2-stream.ts: etcd-ts's own
- * HTTP/2, not node:http2), with grpc-js 1.14's server behaviour on the wire and towards the handler (server.ts handleUnary, server-interceptors.ts
- * BaseServerInterceptingCall): same response headers and trailers, same statuses and texts for a
- * bad request (message too large, none, a second one, undecodable, bad grpc-timeout), the
- * deadline answered with DEADLINE_EXCEEDED, the handler's `(call, callback)` contract.
+ * HTTP/2, not node:http2), with grpc-js 1.14's server behaviour on the wire and towards the
+ * handler (server.ts handleUnary, server-interceptors.ts BaseServerInterceptingCall): same
+ * response headers and trailers, same statuses and texts for a bad request (message too large,
+ * none, a second one, undecodable, bad grpc-timeout), the deadline answered with
+ * DEADLINE_EXCEEDED, the handler's `(call, callback)` contract.
  *
  * What it leaves out is grpc-js's per-call machinery: a Writable stream, a message queue with a
  * promise per message, a listener object and several event-loop turns between the request's
