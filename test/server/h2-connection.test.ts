@@ -16,6 +16,9 @@ import { newestHttp2Server } from '../../src/server/wire/grpc-js-call';
 import { HpackEncoder } from '../../src/server/wire/h2/hpack-encoder';
 import { HpackDecoder } from '../../src/server/wire/h2/hpack-decoder';
 import { ErrorCode, frame, PREFACE, settingsFrame, Setting, Type, u32Frame } from '../../src/server/wire/h2/frames';
+import { H2Connection } from '../../src/server/wire/h2/h2-connection';
+import type { H2Stream } from '../../src/server/wire/h2/h2-stream';
+import { PassThrough } from 'node:stream';
 
 const KV = serviceDefinition('etcdserverpb.KV');
 const LEASE = serviceDefinition('etcdserverpb.Lease');
@@ -287,3 +290,50 @@ test('raw frames: SETTINGS and PING answered, CONTINUATION, a bad request reset,
     await own.close();
   }
 });
+
+test('DATA beyond the stream window this end advertised resets the stream (FLOW_CONTROL_ERROR)', async () => {
+  // A stream whose owner consumes nothing (as grpc-js's paused streams): the peer may send one
+  // window's worth, not an octet more.
+  const socket = new PassThrough();
+  const written: Buffer[] = [];
+  (socket as unknown as { write: (b: Buffer) => boolean }).write = (b: Buffer) => written.push(Buffer.from(b)) > 0;
+  (socket as unknown as { cork: () => void; uncork: () => void }).cork = () => undefined;
+  (socket as unknown as { cork: () => void; uncork: () => void }).uncork = () => undefined;
+  const window = 65_536;
+  const streams: H2Stream[] = [];
+  const conn = new H2Connection(socket as unknown as Socket, {
+    streamWindow: window,
+    connectionWindow: 1 << 24,
+    onStream: (s) => {
+      s.autoConsume = false;
+      streams.push(s);
+    },
+  });
+  const block = new HpackEncoder().encode(requestFields);
+  const chunk = Buffer.alloc(16_384);
+  const frames = [PREFACE, settingsFrame([]), frame(Type.HEADERS, 4, 1, block)];
+  for (let sent = 0; sent < window; sent += chunk.length) frames.push(frame(Type.DATA, 0, 1, chunk));
+  socket.emit('data', Buffer.concat(frames));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(streams.length, 1);
+  assert.equal(streams[0]!.closed, false, 'a full window is allowed');
+  socket.emit('data', frame(Type.DATA, 0, 1, Buffer.alloc(1)));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(streams[0]!.closed, true);
+  const out = Buffer.concat(written);
+  const rst = findFrame(out, Type.RST_STREAM, 1);
+  assert.ok(rst !== undefined, 'no RST_STREAM');
+  assert.equal(rst.readUInt32BE(0), ErrorCode.FLOW_CONTROL_ERROR);
+  assert.equal(conn.closed, false, 'the connection lives on');
+  conn.close();
+});
+
+/** The payload of the first frame of `type` on stream `id` in a run of frames. */
+function findFrame(out: Buffer, type: Type, id: number): Buffer | undefined {
+  for (let p = 0; p + 9 <= out.length;) {
+    const len = out.readUIntBE(p, 3);
+    if (out[p + 3] === type && (out.readUInt32BE(p + 5) & 0x7fffffff) === id) return out.subarray(p + 9, p + 9 + len);
+    p += 9 + len;
+  }
+  return undefined;
+}
