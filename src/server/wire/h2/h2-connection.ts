@@ -163,7 +163,6 @@ export class H2Connection {
     const cb = s.onClose;
     s.onClose = undefined;
     s.onData = undefined;
-    s.onHeaders = undefined;
     cb?.call(s, code);
   }
 
@@ -365,11 +364,12 @@ export class H2Connection {
     const existing = this.streams.get(id);
     if (existing !== undefined) {
       if (existing.remoteEnded) return existing.reset(ErrorCode.STREAM_CLOSED);
-      if (endStream) existing.remoteEnded = true;
       // Trailers from the client end its side of the stream as a last empty DATA would.
-      if (existing.onHeaders !== undefined) existing.onHeaders(fields, endStream);
-      else if (endStream) existing.onData?.(EMPTY, true);
-      if (endStream) this.maybeClosed(existing);
+      if (endStream) {
+        existing.remoteEnded = true;
+        existing.onData?.(EMPTY, true);
+        this.maybeClosed(existing);
+      }
       return;
     }
     if (id % 2 === 0 || id <= this.lastStream) {

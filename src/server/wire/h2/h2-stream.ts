@@ -22,8 +22,7 @@ export class H2Stream {
   trailers: string[] | undefined = undefined;
   /** The request's (server) or response's (client) header fields: name, value, ... */
   fields: string[] = [];
-  /** Set by the owner. Header blocks after the first (trailers), DATA, and the stream's end. */
-  onHeaders: ((fields: string[], endStream: boolean) => void) | undefined = undefined;
+  /** Set by the owner: DATA (and the peer's end of the stream), and the stream's end. */
   onData: ((chunk: Buffer, endStream: boolean) => void) | undefined = undefined;
   /** The stream is over: both ends done (code NO_ERROR), reset by either end, or the connection gone. */
   onClose: ((code: ErrorCode) => void) | undefined = undefined;
@@ -81,12 +80,5 @@ export class H2Stream {
   whenDrained(fn: () => void): void {
     if (this.queue.length === 0) queueMicrotask(fn);
     else (this.drained ??= []).push(fn);
-  }
-
-  /** Octets of DATA waiting for window. */
-  queuedBytes(): number {
-    let n = 0;
-    for (const b of this.queue) n += b.length;
-    return n;
   }
 }
