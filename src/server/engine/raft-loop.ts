@@ -7,7 +7,8 @@
  *      (deleting a conflicting tail) and the hard state. One fsync covers every write of an
  *      event-loop turn.
  *   2. ONLY THEN append the entries to the in-memory Raft storage, install the snapshot and SEND
- *      the messages (a follower's acknowledgement never precedes its own fsync).
+ *      the messages (a follower's acknowledgement never precedes its own fsync). A leader sends
+ *      while the batch is written instead, as etcd does (send-order.ts).
  *   3. APPLY committed entries in order: they are durable in this member's log now, so nothing
  *      a reader or watcher sees can be lost by a crash (etcd issue 14370). ANSWER their
  *      proposers. Their effects travel in the next batch (or an idle flush); a crash before it
@@ -25,6 +26,8 @@ import type { BatchOp } from './storage/level-engine';
 import { IndexWaiters } from './wait';
 import { HeartbeatDetector } from './heartbeat-detector';
 import { ReadRounds } from './read-rounds';
+import { sendsBeforeWrite } from './send-order';
+import { saveSnapshotPoint } from './snapshot-point';
 
 export { ApplyError, type RaftLoopOptions, type StateMachine } from './raft-loop-deps';
 
@@ -54,6 +57,9 @@ export class RaftLoop {
   /** Leader id as last reported by the core (0n = none). */
   lead = 0n;
   term = 0;
+  /** The vote last made durable (with `term`); whether the core leads, as of its latest soft state. */
+  private vote: bigint;
+  private leading = false;
   commitIndex = 0;
   appliedIndex: number;
   confState: ConfState;
@@ -87,6 +93,7 @@ export class RaftLoop {
     this.writer = new BatchWriter({ db: o.db, busy: () => this.running, onError: fail, landed: o.stateMachine, stats: o.stats });
     const st = o.node.basicStatus();
     this.term = st.term;
+    this.vote = st.vote;
     this.lead = st.lead;
     this.commitIndex = st.commit;
   }
@@ -281,6 +288,7 @@ export class RaftLoop {
   private async processReady(rd: Ready): Promise<void> {
     const o = this.o;
     if (rd.softState) {
+      this.leading = rd.softState.raftState === 'StateLeader';
       const lead = rd.softState.lead;
       if (lead !== this.lead) {
         this.lead = lead;
@@ -315,6 +323,8 @@ export class RaftLoop {
     }
     this.disk.append(ops, rd.entries);
     if (rd.hardState) this.disk.hardState(ops, rd.hardState);
+    const sendFirst = sendsBeforeWrite(rd, this.leading, this.term, this.vote, snap !== undefined);
+    if (sendFirst) this.send(rd.messages);
     if (ops.length > 0) await this.writer.write(ops, o.fsync && rd.mustSync);
 
     // 2. Then make it visible: Raft storage, the installed snapshot, and send.
@@ -333,12 +343,10 @@ export class RaftLoop {
         this.term = rd.hardState.term;
         this.onLeaderChange?.(this.lead, this.term);
       }
+      this.vote = rd.hardState.vote;
       this.commitIndex = rd.hardState.commit;
     }
-    if (rd.messages.length > 0 && this.sendMessages !== undefined) {
-      this.heartbeats.observe(rd.messages);
-      this.sendMessages(rd.messages);
-    }
+    if (!sendFirst) this.send(rd.messages);
 
     // 3. Apply committed entries (all durable in this member's log by now) and answer their
     //    proposers. Their effects and the applied index go into the next batch, together.
@@ -369,32 +377,16 @@ export class RaftLoop {
     o.node.advance(rd);
   }
 
-  /**
-   * Every `snapshotCount` applied entries: record a snapshot point and drop the Raft log below
-   * `applied - snapshotCatchupEntries`. The state machine itself is on disk (with the batch
-   * written here), so the snapshot is metadata (index, term, conf state).
-   */
+  private send(msgs: Message[]): void {
+    if (msgs.length === 0 || this.sendMessages === undefined) return;
+    this.heartbeats.observe(msgs);
+    this.sendMessages(msgs);
+  }
+
+  /** Every `snapshotCount` applied entries: a snapshot point (snapshot-point.ts). */
   private maybeCompactLog(): void {
-    const o = this.o;
-    if (this.appliedIndex - this.snapshotIndex < o.snapshotCount) return;
-    // The applied effects up to the snapshot point (and the applied index) ride in the SAME
-    // batch: a restart replays Raft from the snapshot point and skips what lies below it, so a
-    // snapshot point written ahead of its effects would lose the entries in between.
-    const ops: BatchOp[] = this.writer.take();
-    const applied = this.appliedIndex;
-    const term = o.storage.term(applied);
-    o.storage.createSnapshot(applied, this.confState, new Uint8Array(0));
-    this.disk.snapshotPoint(ops, { index: applied, term, confState: this.confState });
-    const compactTo = applied - o.snapshotCatchupEntries;
-    const first = o.storage.firstIndex();
-    if (compactTo > first) {
-      o.storage.compact(compactTo);
-      this.disk.compact(ops, compactTo);
-    }
-    this.snapshotIndex = applied;
-    o.log.info({ index: applied, term, compactedTo: Math.max(first, compactTo) }, 'saved snapshot and compacted raft log');
-    // Not synced: LevelDB applies batches whole and in order, so losing this one (and what came
-    // after it) only means a longer replay from the previous snapshot point.
-    this.writer.writeLater(ops, 'writing the snapshot point failed');
+    if (this.appliedIndex - this.snapshotIndex < this.o.snapshotCount) return;
+    saveSnapshotPoint(this.o, this.disk, this.writer, this.appliedIndex, this.confState);
+    this.snapshotIndex = this.appliedIndex;
   }
 }
