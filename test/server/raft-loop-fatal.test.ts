@@ -7,12 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { MemoryStorage, RawNode } from '../../src/raft';
-import { RaftLoop } from '../../src/server/engine/raft-loop';
-import { NO_STATS } from '../../src/server/engine/stats';
+import type { RaftLoop } from '../../src/server/engine/raft-loop';
 import type { BatchOp } from '../../src/server/engine/storage/level-engine';
-import type { Db } from '../../src/server/engine/storage/member-db';
-import { EFFECT_PREFIX, FakeStateMachine } from './fake-state-machine';
+import { EFFECT_PREFIX, type FakeStateMachine } from './fake-state-machine';
+import { testLoop, turns } from './lone-loop';
 
 class Db0 {
   batches: BatchOp[][] = [];
@@ -24,38 +22,11 @@ class Db0 {
   }
 }
 
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
-
 function setup(): { loop: RaftLoop; db: Db0; sm: FakeStateMachine; logs: Record<string, unknown>[]; fatals: Error[] } {
-  const storage = new MemoryStorage();
-  const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, random: () => 0 });
-  node.bootstrap([1n]);
   const db = new Db0();
-  const sm = new FakeStateMachine(node);
   const logs: Record<string, unknown>[] = [];
   const log = pino({ level: 'info' }, { write: (l: string) => logs.push(JSON.parse(l) as Record<string, unknown>) });
-  let n = 0n;
-  const loop = new RaftLoop({
-    stats: NO_STATS,
-    node,
-    storage,
-    db: db as unknown as Db,
-    stateMachine: sm,
-    log,
-    fsync: true,
-    heartbeatMs: 100_000,
-    electionMs: 1_000_000,
-    snapshotCount: 10_000,
-    snapshotCatchupEntries: 5,
-    appliedIndex: 0,
-    confState: { voters: [], learners: [] },
-    logRuns: [],
-    snapshotIndex: 0,
-    requestId: () => ++n,
-  });
-  sm.loop = loop;
+  const { loop, sm } = testLoop(db, { log });
   const fatals: Error[] = [];
   loop.onFatal = (e) => fatals.push(e);
   return { loop, db, sm, logs, fatals };

@@ -6,13 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import pino from 'pino';
-import { MemoryStorage, MessageType, RawNode, newMessage, type Message } from '../../src/raft';
-import { RaftLoop } from '../../src/server/engine/raft-loop';
-import { NO_STATS } from '../../src/server/engine/stats';
-import type { Db } from '../../src/server/engine/storage/member-db';
-import { FakeStateMachine } from './fake-state-machine';
-import { turns } from './lone-loop';
+import { MessageType, newMessage, type Message, type RawNode } from '../../src/raft';
+import type { RaftLoop } from '../../src/server/engine/raft-loop';
+import { testLoop, turns } from './lone-loop';
 
 /** A database whose batches land only when the test says so; every step goes to `events`. */
 class GatedDb {
@@ -35,31 +31,8 @@ class GatedDb {
 }
 
 function setup(): { loop: RaftLoop; node: RawNode; db: GatedDb; sent: Message[] } {
-  const storage = new MemoryStorage();
-  const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, random: () => 0 });
-  node.bootstrap([1n, 2n, 3n]);
   const db = new GatedDb();
-  const sm = new FakeStateMachine(node);
-  let n = 0n;
-  const loop = new RaftLoop({
-    stats: NO_STATS,
-    node,
-    storage,
-    db: db as unknown as Db,
-    stateMachine: sm,
-    log: pino({ level: 'silent' }),
-    fsync: true,
-    heartbeatMs: 100_000,
-    electionMs: 1_000_000,
-    snapshotCount: 10_000,
-    snapshotCatchupEntries: 5,
-    appliedIndex: 0,
-    confState: { voters: [], learners: [] },
-    logRuns: [],
-    snapshotIndex: 0,
-    requestId: () => ++n,
-  });
-  sm.loop = loop;
+  const { loop, node } = testLoop(db, { voters: [1n, 2n, 3n] });
   const sent: Message[] = [];
   loop.sendMessages = (msgs) => {
     for (const m of msgs) {
