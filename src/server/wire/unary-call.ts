@@ -200,6 +200,7 @@ class CallState {
       ...md,
     });
     this.stream.headers(fields, true);
+    this.stream.conn.expedite();
   }
 
   answer(err: unknown, value: unknown, trailer: Metadata | null | undefined): void {
@@ -234,6 +235,7 @@ class CallState {
       stream.data(body, false);
     }
     stream.headers(trailer ? headerFields({ 'grpc-status': '0', 'grpc-message': 'OK', ...trailer.toHttp2Headers() }) : OK_TRAILERS, true);
+    stream.conn.expedite();
   }
 
   onMessage(framed: Buffer): void {
