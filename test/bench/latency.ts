@@ -4,7 +4,11 @@
  * Prints one JSON object per operation kind with the latency percentiles in milliseconds.
  *
  * Usage: node dist/test/bench/latency.js --endpoint 127.0.0.1:2379 [--n 1000] [--warmup 100]
- *        [--value-size 256]
+ *        [--value-size 256] [--label steady]
+ *
+ * `--label L` names the figures `put-L`, `range-L` and `range-serializable-L` and writes its keys
+ * under `/bench/latency/L/`, so that a second run on the same server (test/bench/run.sh's steady
+ * state step, with a long warm-up) neither overwrites the first run's keys nor is mistaken for it.
  *
  * The client is grpc-js itself, so every figure includes the client's own cost (~0.1-0.35 ms per
  * call on this machine); it is the same client for every target, so the figures compare.
@@ -17,10 +21,11 @@ interface Args {
   n: number;
   warmup: number;
   valueSize: number;
+  label: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { endpoint: '', n: 1000, warmup: 100, valueSize: 256 };
+  const args: Args = { endpoint: '', n: 1000, warmup: 100, valueSize: 256, label: '' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): string => {
@@ -41,12 +46,16 @@ function parseArgs(argv: string[]): Args {
       case '--value-size':
         args.valueSize = Number.parseInt(next(), 10);
         break;
+      case '--label':
+        args.label = next();
+        break;
       default:
         throw new Error(`unknown argument ${a}`);
     }
   }
   if (args.endpoint === '') throw new Error('--endpoint host:port is required');
   if (!(args.n > 0) || !(args.warmup >= 0) || !(args.valueSize >= 0)) throw new Error('bad --n/--warmup/--value-size');
+  if (!/^[a-z0-9]*$/.test(args.label)) throw new Error('--label takes lower-case letters and digits');
   return args;
 }
 
@@ -110,13 +119,15 @@ async function main(): Promise<void> {
     'grpc.enable_channelz': 0,
   });
   const value = Buffer.alloc(args.valueSize, 0x61);
-  const key = (i: number): Buffer => Buffer.from(`/bench/latency/${String(i).padStart(8, '0')}`);
+  const dir = args.label === '' ? '/bench/latency/' : `/bench/latency/${args.label}/`;
+  const name = (op: string): string => (args.label === '' ? op : `${op}-${args.label}`);
+  const key = (i: number): Buffer => Buffer.from(`${dir}${String(i).padStart(8, '0')}`);
   const total = args.n + args.warmup;
   try {
     const put = await measure(args.n, args.warmup, (i) => call(client, 'Put', { key: key(i), value }));
     const lin = await measure(args.n, args.warmup, (i) => call(client, 'Range', { key: key(i % total) }));
     const ser = await measure(args.n, args.warmup, (i) => call(client, 'Range', { key: key(i % total), serializable: true }));
-    for (const s of [summarize('put', put), summarize('range', lin), summarize('range-serializable', ser)]) {
+    for (const s of [summarize(name('put'), put), summarize(name('range'), lin), summarize(name('range-serializable'), ser)]) {
       process.stdout.write(`${JSON.stringify(s)}\n`);
     }
   } finally {

@@ -35,6 +35,10 @@
 #                   0 skips it). That step starts each target fresh once per run and runs
 #                   test/bench/latency.ts: N sequential Puts (256-byte values), N linearizable
 #                   single-key Ranges, N serializable ones, and reports p50/p99 per target.
+#   BENCH_LATENCY_STEADY  warm-up calls per operation of a second latency run on the same
+#                   member, right after the first (default 3000; 0 skips it): the figures of a
+#                   member past its start-up (etcd-ts's JIT compiles its hot paths during the
+#                   first thousands of requests), in the table's "steady" rows.
 #   BENCH_NO_BUILD  1 = skip `npx tsc` and test/tools/install.sh
 #   BENCH_OUT       directory for raw logs and results.tsv (default: a new temp dir, kept)
 #   BENCH_REPO      repository root (default: two levels up from this script; lets a copy of
@@ -121,6 +125,8 @@ rm -f "$OUT/watch.files" "$OUT/lease.files"
 : >"$LATENCY"
 LAT_N="${BENCH_LATENCY_N:-1000}"
 [[ "$LAT_N" =~ ^[0-9]+$ ]] || { echo "bench: BENCH_LATENCY_N must be a number" >&2; exit 2; }
+LAT_STEADY="${BENCH_LATENCY_STEADY:-3000}"
+[[ "$LAT_STEADY" =~ ^[0-9]+$ ]] || { echo "bench: BENCH_LATENCY_STEADY must be a number" >&2; exit 2; }
 
 log() { echo "bench: $*" >&2; }
 
@@ -424,14 +430,21 @@ latency_one() {
     cleanup_server
     return 0
   fi
-  if node dist/test/bench/latency.js --endpoint "${ENDPOINT%%,*}" --n "$LAT_N" >"$OUT/$tag.json" 2>"$OUT/$tag.stderr"; then
-    # one JSON object per line: {"op":"put","n":..,"mean_ms":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,"max_ms":..}
-    sed -E 's/[{}"]//g; s/,/ /g; s/[a-z0-9_]+://g' "$OUT/$tag.json" |
-      awk -v r="$run" -v t="$target" '{printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r, t, $1, $3, $4, $6, $7}' >>"$LATENCY"
-    log "$target latency run $run: $(tr '\n' ' ' <"$OUT/$tag.json")"
-  else
-    log "$target latency run $run failed: $(tail -3 "$OUT/$tag.stderr")"
-  fi
+  local steady=(--label steady --warmup "$LAT_STEADY")
+  local args
+  for args in "" "${steady[*]}"; do
+    [[ "$args" != "" && "$LAT_STEADY" == 0 ]] && break
+    # shellcheck disable=SC2086
+    if node dist/test/bench/latency.js --endpoint "${ENDPOINT%%,*}" --n "$LAT_N" $args >"$OUT/$tag.json" 2>"$OUT/$tag.stderr"; then
+      # one JSON object per line: {"op":"put","n":..,"mean_ms":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,"max_ms":..}
+      sed -E 's/[{}"]//g; s/,/ /g; s/[a-z0-9_]+://g' "$OUT/$tag.json" |
+        awk -v r="$run" -v t="$target" '{printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r, t, $1, $3, $4, $6, $7}' >>"$LATENCY"
+      log "$target latency run $run${args:+ (steady)}: $(tr '\n' ' ' <"$OUT/$tag.json")"
+    else
+      log "$target latency run $run${args:+ (steady)} failed: $(tail -3 "$OUT/$tag.stderr")"
+      break
+    fi
+  done
   cleanup_server
 }
 
@@ -564,7 +577,8 @@ if [[ -s "$LATENCY" ]]; then
     echo "| single client, sequential (ms) | etcd 3.6 p50 | etcd-ts p50 | ratio | etcd 3.6 p99 | etcd-ts p99 | ratio |"
     echo "|---|---:|---:|---:|---:|---:|---:|"
   } >>"$TABLE"
-  for op in put range range-serializable; do
+  for op in put range range-serializable put-steady range-steady range-serializable-steady; do
+    grep -q "	$op	" "$LATENCY" || continue
     lmed() {
       awk -F'\t' -v t="$1" -v o="$op" -v c="$2" '$2 == t && $3 == o {print $c}' "$LATENCY" | sort -g |
         awk '{v[NR] = $1} END {if (NR == 0) print "NA"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
@@ -572,6 +586,9 @@ if [[ -s "$LATENCY" ]]; then
     e50="$(lmed etcd 5)"; t50="$(lmed etcd-ts 5)"; e99="$(lmed etcd 6)"; t99="$(lmed etcd-ts 6)"
     echo "| $op | $(fmt "$e50" %.2f) | $(fmt "$t50" %.2f) | $(ratio "$t50" "$e50") | $(fmt "$e99" %.2f) | $(fmt "$t99" %.2f) | $(ratio "$t99" "$e99") |" >>"$TABLE"
   done
+  if grep -q "	put-steady	" "$LATENCY"; then
+    printf '\n*-steady*: a second run on the same member right after the first, each operation warmed up %s times first.\n' "$LAT_STEADY" >>"$TABLE"
+  fi
 fi
 
 for kind in watch lease read; do
