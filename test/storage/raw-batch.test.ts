@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Level } from 'level';
-import { plainOps, rawBatch, rawBatchApplies } from '../../src/server/engine/storage/raw-batch';
+import { keptBatchApplies, plainOps, rawBatch, rawBatchApplies } from '../../src/server/engine/storage/raw-batch';
 import { LevelEngine, type BatchOp } from '../../src/server/engine/storage/level-engine';
 import { revKey } from '../../src/mvcc/codec';
 import { HEADER_PREFIX, MVCC_PREFIX } from '../../src/server/engine/storage/keys';
@@ -81,4 +81,54 @@ test('rawBatch: the engine ops whose key and value are accessors land whole (rec
   assert.equal((await a.get(MVCC_PREFIX + revKey(2, 0)))!.toString('hex'), rec.toString('hex'));
   await a.close();
   await b.close();
+});
+
+test('rawBatch: one native batch kept per database, cleared between writes; a second writer meanwhile, a large write and a reopen', async (t) => {
+  const a = await open(t);
+  assert.equal(keptBatchApplies(a), true, "classic-level's chained batch (_chainedBatch, _put, _del, _clear, _write) is there");
+  await rawBatch(a, [{ type: 'put', key: 'k1', value: Buffer.from('one') }], true);
+  await a.del('k1');
+  // Were the batch not cleared, k1 would be written again with k2.
+  await rawBatch(a, [{ type: 'put', key: 'k2', value: Buffer.from('two') }], false);
+  assert.deepEqual(await contents(a), [['k2', Buffer.from('two').toString('hex')]]);
+
+  // Two writes at once: the second does not touch the batch being written.
+  await Promise.all([
+    rawBatch(
+      a,
+      [
+        { type: 'put', key: 'k3', value: Buffer.from('three') },
+        { type: 'del', key: 'k2' },
+      ],
+      true,
+    ),
+    rawBatch(a, [{ type: 'put', key: 'k4', value: Buffer.from('four') }], true),
+  ]);
+  assert.deepEqual(
+    (await contents(a)).map(([k]) => k),
+    ['k3', 'k4'],
+  );
+
+  // A write of more than 4 MiB lands whole; the batch after it starts empty.
+  const big = Buffer.alloc(1024 * 1024, 7);
+  await rawBatch(
+    a,
+    [0, 1, 2, 3, 4].map((i) => ({ type: 'put', key: `big${i}`, value: big })),
+    false,
+  );
+  await rawBatch(a, [{ type: 'del', key: 'big0' }], false);
+  assert.deepEqual(
+    (await contents(a)).map(([k]) => k),
+    ['big1', 'big2', 'big3', 'big4', 'k3', 'k4'],
+  );
+  assert.equal((await a.get('big4'))!.equals(big), true);
+
+  // Closed: abstract-level's error; reopened: writes land again.
+  await a.close();
+  await assert.rejects(rawBatch(a, [{ type: 'put', key: 'k5', value: Buffer.from('five') }], true), /not open/i);
+  await a.open();
+  await rawBatch(a, [{ type: 'put', key: 'k5', value: Buffer.from('five') }], true);
+  assert.equal((await a.get('k5'))!.toString(), 'five');
+  assert.equal((await a.get('k3'))!.toString(), 'three');
+  await a.close();
 });
