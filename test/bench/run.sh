@@ -431,17 +431,18 @@ latency_one() {
     return 0
   fi
   local steady=(--label steady --warmup "$LAT_STEADY")
-  local args
+  local args f
   for args in "" "${steady[*]}"; do
     [[ "$args" != "" && "$LAT_STEADY" == 0 ]] && break
+    f="$OUT/$tag${args:+-steady}"
     # shellcheck disable=SC2086
-    if node dist/test/bench/latency.js --endpoint "${ENDPOINT%%,*}" --n "$LAT_N" $args >"$OUT/$tag.json" 2>"$OUT/$tag.stderr"; then
+    if node dist/test/bench/latency.js --endpoint "${ENDPOINT%%,*}" --n "$LAT_N" $args >"$f.json" 2>"$f.stderr"; then
       # one JSON object per line: {"op":"put","n":..,"mean_ms":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,"max_ms":..}
-      sed -E 's/[{}"]//g; s/,/ /g; s/[a-z0-9_]+://g' "$OUT/$tag.json" |
+      sed -E 's/[{}"]//g; s/,/ /g; s/[a-z0-9_]+://g' "$f.json" |
         awk -v r="$run" -v t="$target" '{printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r, t, $1, $3, $4, $6, $7}' >>"$LATENCY"
-      log "$target latency run $run${args:+ (steady)}: $(tr '\n' ' ' <"$OUT/$tag.json")"
+      log "$target latency run $run${args:+ (steady)}: $(tr '\n' ' ' <"$f.json")"
     else
-      log "$target latency run $run${args:+ (steady)} failed: $(tail -3 "$OUT/$tag.stderr")"
+      log "$target latency run $run${args:+ (steady)} failed: $(tail -3 "$f.stderr")"
       break
     fi
   done
