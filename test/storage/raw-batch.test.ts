@@ -122,6 +122,15 @@ test('rawBatch: one native batch kept per database, cleared between writes; a se
     ['big1', 'big2', 'big3', 'big4', 'k3', 'k4'],
   );
   assert.equal((await a.get('big4'))!.equals(big), true);
+  // Each large write puts a fresh batch in place; the database's listeners do not pile up.
+  const listeners = a.listenerCount('closing');
+  for (let i = 0; i < 3; i++)
+    await rawBatch(
+      a,
+      [0, 1, 2, 3, 4].map((j) => ({ type: 'put', key: `big${j}`, value: big })),
+      false,
+    );
+  assert.equal(a.listenerCount('closing'), listeners);
 
   // Closed: abstract-level's error; reopened: writes land again.
   await a.close();

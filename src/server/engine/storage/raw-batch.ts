@@ -51,22 +51,29 @@ interface Kept {
   busy: boolean;
 }
 
-/** Each open database's kept batch; forgotten when the database closes (which closes the batch). */
-const kept = new WeakMap<Db, Kept>();
+/**
+ * Each open database's kept batch, or null when it has none of the expected shape (asked once);
+ * forgotten when the database closes (which closes the batch).
+ */
+const kept = new WeakMap<Db, Kept | null>();
 
 function keptBatch(db: Db, d: WithPrivateBatch): Kept | undefined {
-  let k = kept.get(db);
-  if (k !== undefined) return k;
-  if (typeof d._chainedBatch !== 'function') return undefined;
-  const batch = d._chainedBatch();
-  if (!isNativeBatch(batch)) return undefined;
-  k = { batch, busy: false };
+  const known = kept.get(db);
+  if (known !== undefined) return known ?? undefined;
+  const batch = newNativeBatch(d);
+  const k = batch !== undefined ? { batch, busy: false } : null;
   kept.set(db, k);
   d.once('closing', () => kept.delete(db));
-  return k;
+  return k ?? undefined;
+}
+
+function newNativeBatch(d: WithPrivateBatch): NativeBatch | undefined {
+  const batch: unknown = typeof d._chainedBatch === 'function' ? d._chainedBatch() : undefined;
+  return isNativeBatch(batch) ? batch : undefined;
 }
 
 function isNativeBatch(b: unknown): b is NativeBatch {
+  if (typeof b !== 'object' || b === null) return false;
   const n = b as Partial<Record<keyof NativeBatch, unknown>>;
   return ['_put', '_del', '_clear', '_write', 'close'].every((m) => typeof n[m as keyof NativeBatch] === 'function');
 }
@@ -76,10 +83,10 @@ export function rawBatch(db: Db, ops: BatchOp[], sync: boolean): Promise<void> {
   if (typeof d._batch !== 'function' || d.status !== 'open' || ops.length === 0) return db.batch(plainOps(ops) as never, { sync });
   const k = keptBatch(db, d);
   if (k === undefined || k.busy) return d._batch(ops, { sync });
-  return writeKept(db, k, ops, sync);
+  return writeKept(db, d, k, ops, sync);
 }
 
-async function writeKept(db: Db, k: Kept, ops: BatchOp[], sync: boolean): Promise<void> {
+async function writeKept(db: Db, d: WithPrivateBatch, k: Kept, ops: BatchOp[], sync: boolean): Promise<void> {
   const b = k.batch;
   k.busy = true;
   let bytes = 0;
@@ -99,8 +106,11 @@ async function writeKept(db: Db, k: Kept, ops: BatchOp[], sync: boolean): Promis
   } finally {
     k.busy = false;
     if (bytes > KEEP_BYTES && kept.get(db) === k) {
-      kept.delete(db);
-      void b.close();
+      // A fresh batch in its place (the database's 'closing' listener stays the one it has).
+      const fresh = d.status === 'open' ? newNativeBatch(d) : undefined;
+      if (fresh !== undefined) k.batch = fresh;
+      else kept.delete(db);
+      b.close().catch(() => undefined); // abstract-level's close of a batch: status and resource only
     }
   }
 }
